@@ -1,0 +1,222 @@
+"""Session fixtures: start the polyq binary (plain and auth-enforcing) and
+hand out SQS clients and throwaway queues."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import botocore
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import helpers  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+AUTH_KEY_ID = "AKIDPOLYQTEST"
+AUTH_SECRET = "polyq-test-secret"
+
+_server_logs = []  # (label, path) of every server started this session
+
+
+def _polyq_bin():
+    raw = os.environ.get("POLYQ_BIN", "target/debug/polyq")
+    path = Path(raw)
+    if not path.is_absolute():
+        path = REPO_ROOT / path
+    return path
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path, lines=40):
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError as e:
+        return f"<could not read {path}: {e}>"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _health_ok(endpoint):
+    try:
+        with urllib.request.urlopen(endpoint + "/health", timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Server:
+    def __init__(self, label, args, log_path):
+        self.label = label
+        self.log_path = log_path
+        port = _free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        binary = _polyq_bin()
+        if not binary.exists():
+            pytest.exit(
+                f"polyq binary not found at {binary} (set POLYQ_BIN or build first)",
+                returncode=2,
+            )
+        self.cmd = [str(binary), "serve", "--listen", f"127.0.0.1:{port}", *args]
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen(
+            self.cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
+        _server_logs.append((label, log_path))
+
+    def wait_ready(self, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._fail(f"exited with status {self.proc.returncode} before becoming healthy")
+            if _health_ok(self.endpoint):
+                return
+            time.sleep(0.1)
+        self.stop()
+        self._fail(f"GET {self.endpoint}/health did not answer 200 within {timeout}s")
+
+    def _fail(self, why):
+        msg = (
+            f"polyq server ({self.label}) {why}\n"
+            f"command: {' '.join(self.cmd)}\n"
+            f"--- last lines of {self.log_path} ---\n{_tail(self.log_path)}"
+        )
+        print(msg, file=sys.stderr)
+        pytest.fail(msg, pytrace=False)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+def _start(tmp_path_factory, label, args):
+    logdir = tmp_path_factory.mktemp(f"polyq-{label}")
+    server = Server(label, args, logdir / "server.log")
+    try:
+        server.wait_ready()
+    except BaseException:
+        server.stop()
+        raise
+    return server, logdir
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    srv, _ = _start(tmp_path_factory, "memory", ["--store", "memory"])
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def endpoint(server):
+    return server.endpoint
+
+
+@pytest.fixture(scope="session")
+def auth_endpoint(tmp_path_factory):
+    cfgdir = tmp_path_factory.mktemp("polyq-auth-config")
+    cfg = cfgdir / "polyq.toml"
+    cfg.write_text(
+        "[[credentials]]\n"
+        f'access_key_id = "{AUTH_KEY_ID}"\n'
+        f'secret_access_key = "{AUTH_SECRET}"\n'
+    )
+    srv, _ = _start(
+        tmp_path_factory,
+        "enforce",
+        ["--store", "memory", "--auth", "enforce", "--config", str(cfg)],
+    )
+    yield srv.endpoint
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def sqs(endpoint):
+    return helpers.make_client(endpoint)
+
+
+class QueueFactory:
+    def __init__(self, client):
+        self.client = client
+        self.urls = []
+
+    def __call__(self, prefix="q", fifo=False, attributes=None, tags=None, name=None):
+        name = name or helpers.unique(prefix)
+        attrs = dict(attributes or {})
+        if fifo:
+            if not name.endswith(".fifo"):
+                name += ".fifo"
+            attrs.setdefault("FifoQueue", "true")
+        kwargs = {"QueueName": name}
+        if attrs:
+            kwargs["Attributes"] = attrs
+        if tags:
+            kwargs["tags"] = tags
+        url = self.client.create_queue(**kwargs)["QueueUrl"]
+        self.urls.append(url)
+        return Queue(name, url)
+
+    def cleanup(self):
+        for url in self.urls:
+            try:
+                self.client.delete_queue(QueueUrl=url)
+            except Exception:
+                pass
+
+
+class Queue:
+    def __init__(self, name, url):
+        self.name = name
+        self.url = url
+        self.arn = helpers.queue_arn(name)
+
+    def __repr__(self):
+        return f"Queue({self.name!r})"
+
+
+@pytest.fixture
+def make_queue(sqs):
+    factory = QueueFactory(sqs)
+    yield factory
+    factory.cleanup()
+
+
+@pytest.fixture
+def queue(make_queue):
+    return make_queue("std")
+
+
+@pytest.fixture
+def fifo_queue(make_queue):
+    return make_queue("fifo", fifo=True)
+
+
+def pytest_report_header(config):
+    return [
+        f"polyq binary: {_polyq_bin()}",
+        f"botocore {botocore.__version__}: SQS protocol '{helpers.PROTOCOL}'",
+    ]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if exitstatus == 0 or not _server_logs:
+        return
+    for label, path in _server_logs:
+        terminalreporter.write_sep("-", f"polyq ({label}) server log tail: {path}")
+        terminalreporter.write_line(_tail(path, 30))

@@ -1,0 +1,423 @@
+//! One queue's messages and the indexes that keep every operation O(log n) in the backlog.
+//!
+//! Every state transition of a message goes through `detach` (leave the indexes of its current
+//! state) and `attach` (enter the indexes of its new state), so the indexes and counters can
+//! only disagree with the messages if those two functions do.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use crate::error::{CoreError, CoreResult};
+use crate::ids::Receipt;
+use crate::model::*;
+
+#[derive(Default)]
+struct Group {
+    /// Every message of the group still in the queue, in order.
+    members: BTreeSet<u64>,
+    in_flight: u32,
+    /// The key under which this group is listed in `ready_groups`, if it is.
+    listed: Option<u64>,
+}
+
+struct DedupEntry {
+    id: String,
+    seq: u64,
+    expires_ms: u64,
+}
+
+struct Attempt {
+    expires_ms: u64,
+    receipts: Vec<Receipt>,
+}
+
+pub(crate) struct QueueState {
+    pub name: String,
+    pub created_ms: u64,
+    pub modified_ms: u64,
+    pub config: QueueConfig,
+    msgs: HashMap<u64, Message>,
+    /// Standard queues: visible messages by (priority, seq).
+    ready: BTreeSet<(u8, u64)>,
+    /// FIFO queues: messages per group, and groups that can deliver now by head seq.
+    groups: HashMap<String, Group>,
+    ready_groups: BTreeSet<(u64, String)>,
+    /// Delayed and in-flight messages by the time they become visible.
+    timers: BTreeSet<(u64, u64)>,
+    expiry: BTreeSet<(u64, u64)>,
+    dedup: HashMap<String, DedupEntry>,
+    dedup_order: VecDeque<(u64, String)>,
+    attempts: HashMap<String, Attempt>,
+    attempt_order: VecDeque<(u64, String)>,
+    stats: QueueStats,
+}
+
+impl QueueState {
+    pub fn new(name: &str, config: QueueConfig, now: u64) -> Self {
+        QueueState {
+            name: name.to_string(),
+            created_ms: now,
+            modified_ms: now,
+            config,
+            msgs: HashMap::new(),
+            ready: BTreeSet::new(),
+            groups: HashMap::new(),
+            ready_groups: BTreeSet::new(),
+            timers: BTreeSet::new(),
+            expiry: BTreeSet::new(),
+            dedup: HashMap::new(),
+            dedup_order: VecDeque::new(),
+            attempts: HashMap::new(),
+            attempt_order: VecDeque::new(),
+            stats: QueueStats::default(),
+        }
+    }
+
+    pub fn info(&self) -> QueueInfo {
+        QueueInfo {
+            name: self.name.clone(),
+            created_ms: self.created_ms,
+            modified_ms: self.modified_ms,
+            config: self.config.clone(),
+            stats: self.stats,
+        }
+    }
+
+    /// Applies the passage of time: timers fire, expired messages and dedup records go.
+    pub fn advance(&mut self, now: u64) {
+        while let Some(&(at, seq)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.detach(seq);
+            if let Some(m) = self.msgs.get_mut(&seq) {
+                m.state = MessageState::Ready;
+            }
+            self.attach(seq);
+        }
+        while let Some(&(at, seq)) = self.expiry.first() {
+            if at > now {
+                break;
+            }
+            self.remove(seq);
+        }
+        while let Some((at, key)) = self.dedup_order.front() {
+            if *at > now {
+                break;
+            }
+            if self.dedup.get(key).is_some_and(|e| e.expires_ms <= now) {
+                self.dedup.remove(key);
+            }
+            self.dedup_order.pop_front();
+        }
+        while let Some((at, key)) = self.attempt_order.front() {
+            if *at > now {
+                break;
+            }
+            if self.attempts.get(key).is_some_and(|a| a.expires_ms <= now) {
+                self.attempts.remove(key);
+            }
+            self.attempt_order.pop_front();
+        }
+    }
+
+    pub fn next_visible_ms(&self) -> Option<u64> {
+        self.timers.first().map(|&(at, _)| at)
+    }
+
+    fn attach(&mut self, seq: u64) {
+        let Some(m) = self.msgs.get(&seq) else { return };
+        match m.state {
+            MessageState::Ready => {
+                self.stats.visible += 1;
+                if !self.config.fifo {
+                    self.ready.insert((m.priority, seq));
+                }
+            }
+            MessageState::Delayed => {
+                self.stats.delayed += 1;
+                self.timers.insert((m.visible_ms, seq));
+            }
+            MessageState::InFlight => {
+                self.stats.in_flight += 1;
+                self.timers.insert((m.visible_ms, seq));
+            }
+        }
+        if self.config.fifo {
+            let key = m.group_id.clone().unwrap_or_default();
+            let in_flight = m.state == MessageState::InFlight;
+            let g = self.groups.entry(key.clone()).or_default();
+            g.members.insert(seq);
+            if in_flight {
+                g.in_flight += 1;
+            }
+            self.refresh_group(&key);
+        }
+    }
+
+    fn detach(&mut self, seq: u64) {
+        let Some(m) = self.msgs.get(&seq) else { return };
+        match m.state {
+            MessageState::Ready => {
+                self.stats.visible -= 1;
+                self.ready.remove(&(m.priority, seq));
+            }
+            MessageState::Delayed => {
+                self.stats.delayed -= 1;
+                self.timers.remove(&(m.visible_ms, seq));
+            }
+            MessageState::InFlight => {
+                self.stats.in_flight -= 1;
+                self.timers.remove(&(m.visible_ms, seq));
+            }
+        }
+        if self.config.fifo && m.state == MessageState::InFlight {
+            let key = m.group_id.clone().unwrap_or_default();
+            if let Some(g) = self.groups.get_mut(&key) {
+                g.in_flight -= 1;
+            }
+        }
+    }
+
+    /// Lists a FIFO group as deliverable exactly when nothing of it is in flight and its
+    /// oldest message is visible.
+    fn refresh_group(&mut self, key: &str) {
+        let Some(g) = self.groups.get_mut(key) else { return };
+        if let Some(old) = g.listed.take() {
+            self.ready_groups.remove(&(old, key.to_string()));
+        }
+        if g.in_flight > 0 {
+            return;
+        }
+        let Some(&head) = g.members.first() else {
+            self.groups.remove(key);
+            return;
+        };
+        if self.msgs.get(&head).is_some_and(|m| m.state == MessageState::Ready) {
+            g.listed = Some(head);
+            self.ready_groups.insert((head, key.to_string()));
+        }
+    }
+
+    /// Adds a message (new, or moved in from another queue).
+    pub fn insert(&mut self, mut m: Message, now: u64) {
+        m.state = if m.visible_ms > now {
+            MessageState::Delayed
+        } else {
+            MessageState::Ready
+        };
+        let seq = m.seq;
+        if let Some(at) = m.expires_ms {
+            self.expiry.insert((at, seq));
+        }
+        self.msgs.insert(seq, m);
+        self.attach(seq);
+    }
+
+    pub fn remove(&mut self, seq: u64) -> Option<Message> {
+        self.detach(seq);
+        let m = self.msgs.remove(&seq)?;
+        if let Some(at) = m.expires_ms {
+            self.expiry.remove(&(at, seq));
+        }
+        if self.config.fifo {
+            let key = m.group_id.clone().unwrap_or_default();
+            if let Some(g) = self.groups.get_mut(&key) {
+                g.members.remove(&seq);
+            }
+            self.refresh_group(&key);
+        }
+        Some(m)
+    }
+
+    /// Looks up an unexpired dedup record; returns the original message's id and seq.
+    pub fn find_duplicate(&self, key: &str, now: u64) -> Option<(String, u64)> {
+        self.dedup
+            .get(key)
+            .filter(|e| e.expires_ms > now)
+            .map(|e| (e.id.clone(), e.seq))
+    }
+
+    pub fn remember_dedup(&mut self, key: String, id: String, seq: u64, now: u64) {
+        let expires_ms = now + DEDUP_WINDOW_MS;
+        self.dedup_order.push_back((expires_ms, key.clone()));
+        self.dedup.insert(key, DedupEntry { id, seq, expires_ms });
+    }
+
+    /// Messages leased by an earlier attempt with this id, if all of them still hold that lease.
+    fn replay_attempt(&self, attempt_id: &str, now: u64) -> Option<Vec<Message>> {
+        let a = self.attempts.get(attempt_id).filter(|a| a.expires_ms > now)?;
+        a.receipts
+            .iter()
+            .map(|r| {
+                self.msgs
+                    .get(&r.seq)
+                    .filter(|m| m.lease == r.lease && m.state == MessageState::InFlight)
+                    .cloned()
+            })
+            .collect()
+    }
+
+    /// Leases up to `max` messages. Messages whose receive count reached `dead_letter_after`
+    /// are taken out and returned second, for the caller to move to the dead-letter queue.
+    pub fn lease(
+        &mut self,
+        req: &LeaseRequest,
+        dead_letter_after: Option<u32>,
+        now: u64,
+    ) -> (Vec<Message>, Vec<Message>) {
+        self.advance(now);
+        if let Some(id) = &req.attempt_id {
+            if let Some(msgs) = self.replay_attempt(id, now) {
+                return (msgs, Vec::new());
+            }
+        }
+        let vis_ms = u64::from(req.visibility_seconds.unwrap_or(self.config.visibility_timeout)) * 1000;
+        let mut out = Vec::new();
+        let mut dead = Vec::new();
+        while out.len() < req.max_messages {
+            let batch: Vec<u64> = if self.config.fifo {
+                let Some((_, key)) = self.ready_groups.first().cloned() else { break };
+                let g = &self.groups[&key];
+                let want = req.max_messages - out.len();
+                let seqs: Vec<u64> = g
+                    .members
+                    .iter()
+                    .take_while(|s| self.msgs.get(s).is_some_and(|m| m.state == MessageState::Ready))
+                    .take(want)
+                    .copied()
+                    .collect();
+                if seqs.is_empty() {
+                    // Cannot happen while the group index is right; unlist rather than spin.
+                    if let Some(g) = self.groups.get_mut(&key) {
+                        g.listed = None;
+                    }
+                    self.ready_groups.pop_first();
+                    continue;
+                }
+                seqs
+            } else {
+                let Some(&(_, seq)) = self.ready.first() else { break };
+                vec![seq]
+            };
+            for seq in batch {
+                let over = dead_letter_after.is_some_and(|max| self.msgs[&seq].receive_count >= max);
+                if over {
+                    if let Some(m) = self.remove(seq) {
+                        dead.push(m);
+                    }
+                    // A FIFO group must not deliver past a message that just left it.
+                    if self.config.fifo {
+                        break;
+                    }
+                    continue;
+                }
+                self.detach(seq);
+                let m = self.msgs.get_mut(&seq).expect("leased message exists");
+                m.receive_count += 1;
+                m.first_receive_ms.get_or_insert(now);
+                m.lease += 1;
+                m.state = MessageState::InFlight;
+                m.visible_ms = now + vis_ms;
+                out.push(m.clone());
+                self.attach(seq);
+            }
+        }
+        if let Some(id) = &req.attempt_id {
+            let expires_ms = now + DEDUP_WINDOW_MS;
+            self.attempt_order.push_back((expires_ms, id.clone()));
+            self.attempts.insert(
+                id.clone(),
+                Attempt {
+                    expires_ms,
+                    receipts: out.iter().map(Message::receipt).collect(),
+                },
+            );
+        }
+        (out, dead)
+    }
+
+    pub fn peek(&mut self, max: usize, now: u64) -> Vec<Message> {
+        self.advance(now);
+        if !self.config.fifo {
+            return self.ready.iter().take(max).map(|(_, s)| self.msgs[s].clone()).collect();
+        }
+        let mut out = Vec::new();
+        for (_, key) in &self.ready_groups {
+            for seq in &self.groups[key].members {
+                let m = &self.msgs[seq];
+                if out.len() == max || m.state != MessageState::Ready {
+                    break;
+                }
+                out.push(m.clone());
+            }
+            if out.len() == max {
+                break;
+            }
+        }
+        out
+    }
+
+    pub fn get(&mut self, seq: u64, now: u64) -> Option<Message> {
+        self.advance(now);
+        self.msgs.get(&seq).cloned()
+    }
+
+    fn check_receipt(&self, r: &Receipt) -> CoreResult<&Message> {
+        let m = self.msgs.get(&r.seq).ok_or(CoreError::MessageNotFound)?;
+        if m.lease != r.lease {
+            return Err(CoreError::ReceiptStale);
+        }
+        Ok(m)
+    }
+
+    pub fn delete(&mut self, r: &Receipt, now: u64) -> CoreResult<()> {
+        self.advance(now);
+        self.check_receipt(r)?;
+        self.remove(r.seq);
+        Ok(())
+    }
+
+    pub fn change_visibility(&mut self, c: &VisibilityChange, now: u64) -> CoreResult<Relet> {
+        self.advance(now);
+        let m = self.check_receipt(&c.receipt)?;
+        if c.require_in_flight && m.state != MessageState::InFlight {
+            return Err(CoreError::MessageNotInFlight);
+        }
+        let seq = c.receipt.seq;
+        self.detach(seq);
+        let m = self.msgs.get_mut(&seq).expect("checked above");
+        if c.renew_receipt {
+            m.lease += 1;
+        }
+        m.visible_ms = now + u64::from(c.visibility_seconds) * 1000;
+        m.state = if c.visibility_seconds == 0 {
+            MessageState::Ready
+        } else {
+            MessageState::InFlight
+        };
+        let relet = Relet {
+            receipt: m.receipt(),
+            visible_ms: m.visible_ms,
+        };
+        self.attach(seq);
+        Ok(relet)
+    }
+
+    pub fn purge(&mut self) -> u64 {
+        let n = self.msgs.len() as u64;
+        let fresh = QueueState::new(&self.name, self.config.clone(), self.created_ms);
+        let keep = (self.modified_ms, std::mem::take(&mut self.dedup), std::mem::take(&mut self.dedup_order));
+        *self = fresh;
+        self.modified_ms = keep.0;
+        // SQS keeps deduplication records across a purge: a retry of a purged send is still a duplicate.
+        self.dedup = keep.1;
+        self.dedup_order = keep.2;
+        n
+    }
+
+    /// Takes out up to `max` visible messages (for a move task).
+    pub fn take_visible(&mut self, max: usize, now: u64) -> Vec<Message> {
+        let seqs: Vec<u64> = self.peek(max, now).iter().map(|m| m.seq).collect();
+        seqs.into_iter().filter_map(|s| self.remove(s)).collect()
+    }
+}

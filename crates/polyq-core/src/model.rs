@@ -1,0 +1,250 @@
+//! The neutral queue vocabulary (see the glossary in ARCHITECTURE.md for each vendor's name).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::Receipt;
+
+/// Lowest priority number: served first (MNS semantics; other dialects use the default).
+pub const PRIORITY_HIGHEST: u8 = 1;
+pub const PRIORITY_LOWEST: u8 = 16;
+pub const PRIORITY_DEFAULT: u8 = 8;
+
+/// Window in which FIFO deduplication ids are remembered (SQS: 5 minutes).
+pub const DEDUP_WINDOW_MS: u64 = 5 * 60 * 1000;
+
+/// Settable queue configuration, the union of what the vendors offer. Times are seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueConfig {
+    /// Default delay of new messages.
+    pub delay_seconds: u32,
+    /// Default lease length of a receive.
+    pub visibility_timeout: u32,
+    /// Largest accepted body, bytes (enforced by the dialects, which know their encodings).
+    pub max_message_size: u32,
+    /// How long a message lives when it has no TTL of its own.
+    pub retention_seconds: u64,
+    /// Default long-poll wait of a receive.
+    pub receive_wait_seconds: u32,
+    pub redrive: Option<RedrivePolicy>,
+    pub fifo: bool,
+    pub content_based_dedup: bool,
+    pub dedup_scope: DedupScope,
+    /// SQS tags.
+    pub tags: BTreeMap<String, String>,
+    /// Azure metadata (`x-ms-meta-*`).
+    pub metadata: BTreeMap<String, String>,
+    /// Vendor attributes kept verbatim (SQS Policy, KMS settings, MNS LoggingEnabled, ...).
+    pub extras: BTreeMap<String, String>,
+}
+
+impl Default for QueueConfig {
+    /// SQS's defaults; other dialects override what differs for them.
+    fn default() -> Self {
+        QueueConfig {
+            delay_seconds: 0,
+            visibility_timeout: 30,
+            max_message_size: 1_048_576,
+            retention_seconds: 345_600,
+            receive_wait_seconds: 0,
+            redrive: None,
+            fifo: false,
+            content_based_dedup: false,
+            dedup_scope: DedupScope::Queue,
+            tags: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            extras: BTreeMap::new(),
+        }
+    }
+}
+
+/// Where messages go after too many receives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedrivePolicy {
+    /// Name of the dead-letter queue.
+    pub dead_letter_queue: String,
+    /// A message received this many times is moved on its next receive attempt.
+    pub max_receive_count: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum DedupScope {
+    #[default]
+    Queue,
+    MessageGroup,
+}
+
+/// Message counts by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueStats {
+    /// Ready to be received now.
+    pub visible: u64,
+    /// Leased and not yet visible again.
+    pub in_flight: u64,
+    /// Sent with a delay that has not passed.
+    pub delayed: u64,
+}
+
+/// A queue as stored, with its current counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueInfo {
+    pub name: String,
+    pub created_ms: u64,
+    pub modified_ms: u64,
+    pub config: QueueConfig,
+    pub stats: QueueStats,
+}
+
+/// Outcome of a create: a new queue, or the one that already had the name (the dialect
+/// decides whether that is success or a conflict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created(QueueInfo),
+    Exists(QueueInfo),
+}
+
+/// Value of a typed message attribute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttributeValue {
+    String(String),
+    Binary(Bytes),
+}
+
+/// A typed attribute: SQS message attribute (`String`, `Number`, `Binary`, with optional
+/// `.custom` suffix) or an MNS user property (type `String`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageAttribute {
+    pub data_type: String,
+    pub value: AttributeValue,
+}
+
+pub type Attributes = BTreeMap<String, MessageAttribute>;
+
+/// Message lifetime asked for at send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum MessageTtl {
+    /// The queue's retention period.
+    #[default]
+    QueueRetention,
+    Seconds(u64),
+    /// Never expires (Azure `messagettl=-1`).
+    Never,
+}
+
+/// A message as a dialect hands it to the core.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewMessage {
+    pub body: Bytes,
+    pub attributes: Attributes,
+    pub system_attributes: Attributes,
+    /// 1..=16, 1 first; `None` means [`PRIORITY_DEFAULT`].
+    pub priority: Option<u8>,
+    /// `None` uses the queue's delay.
+    pub delay_seconds: Option<u32>,
+    pub ttl: MessageTtl,
+    pub group_id: Option<String>,
+    /// FIFO deduplication id; for content-based dedup the dialect passes the body hash here.
+    pub dedup_id: Option<String>,
+    /// Who sent it (SQS `SenderId`).
+    pub sender_id: Option<String>,
+}
+
+/// What a send reports per message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub id: String,
+    /// Receipt of lease generation 0, valid until the first receive (Azure's put pop receipt).
+    pub receipt: Receipt,
+    pub enqueued_ms: u64,
+    pub visible_ms: u64,
+    pub expires_ms: Option<u64>,
+    /// FIFO sequence number.
+    pub sequence_number: Option<u64>,
+    /// True when FIFO deduplication swallowed this send (the id is the original message's).
+    pub deduplicated: bool,
+}
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageState {
+    Ready,
+    Delayed,
+    InFlight,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: String,
+    pub seq: u64,
+    pub body: Bytes,
+    pub attributes: Attributes,
+    pub system_attributes: Attributes,
+    pub priority: u8,
+    pub enqueued_ms: u64,
+    pub visible_ms: u64,
+    pub expires_ms: Option<u64>,
+    pub receive_count: u32,
+    pub first_receive_ms: Option<u64>,
+    /// Current lease generation; a receipt is valid only for this generation.
+    pub lease: u64,
+    pub state: MessageState,
+    pub group_id: Option<String>,
+    pub dedup_id: Option<String>,
+    pub sequence_number: Option<u64>,
+    pub sender_id: Option<String>,
+    /// Queue the message was dead-lettered from, for redrive back.
+    pub dead_letter_source: Option<String>,
+}
+
+impl Message {
+    pub fn receipt(&self) -> Receipt {
+        Receipt {
+            seq: self.seq,
+            lease: self.lease,
+        }
+    }
+}
+
+/// A receive request as the store sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeaseRequest {
+    pub max_messages: usize,
+    /// `None` uses the queue's visibility timeout.
+    pub visibility_seconds: Option<u32>,
+    /// SQS `ReceiveRequestAttemptId`: a retry with the same id within the dedup window gets the
+    /// same messages back while their leases are unchanged.
+    pub attempt_id: Option<String>,
+}
+
+/// What a lease attempt found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeaseOutcome {
+    /// Leased messages, each with its new receipt (`message.receipt()`).
+    pub messages: Vec<Message>,
+    /// Earliest time a currently delayed or in-flight message becomes visible, so a long poll
+    /// knows when to look again without being told.
+    pub next_visible_ms: Option<u64>,
+    /// The queue's default long-poll wait.
+    pub queue_wait_seconds: u32,
+}
+
+/// One visibility change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisibilityChange {
+    pub receipt: Receipt,
+    pub visibility_seconds: u32,
+    /// Mint a new lease generation (MNS and Azure hand out a new receipt; SQS keeps it).
+    pub renew_receipt: bool,
+    /// Refuse when the message is no longer leased (SQS); others allow re-hiding.
+    pub require_in_flight: bool,
+}
+
+/// Result of a visibility change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relet {
+    pub receipt: Receipt,
+    pub visible_ms: u64,
+}

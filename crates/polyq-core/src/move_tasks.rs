@@ -1,0 +1,180 @@
+//! Message move tasks: redrive messages out of a dead-letter queue at a bounded rate
+//! (SQS StartMessageMoveTask / ListMessageMoveTasks / CancelMessageMoveTask).
+//!
+//! Tasks live in the memory of the node that runs them; a restart ends them (documented in
+//! docs/compatibility.md). Each step moves a batch through the store atomically, so a task
+//! cancelled or cut short never loses or duplicates a message.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::clock::Clock;
+use crate::error::{CoreError, CoreResult};
+use crate::store::QueueStore;
+use crate::waiters::Waiters;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveTaskStatus {
+    Running,
+    Completed,
+    Cancelling,
+    Cancelled,
+    Failed,
+}
+
+impl MoveTaskStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MoveTaskStatus::Running => "RUNNING",
+            MoveTaskStatus::Completed => "COMPLETED",
+            MoveTaskStatus::Cancelling => "CANCELLING",
+            MoveTaskStatus::Cancelled => "CANCELLED",
+            MoveTaskStatus::Failed => "FAILED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveTaskInfo {
+    pub handle: String,
+    pub source: String,
+    /// `None`: back to each message's original queue.
+    pub destination: Option<String>,
+    pub max_per_second: Option<u32>,
+    pub status: MoveTaskStatus,
+    pub moved: u64,
+    pub to_move: u64,
+    pub started_ms: u64,
+    pub failure_reason: Option<String>,
+}
+
+#[derive(Default)]
+pub struct MoveTasks {
+    tasks: Mutex<Vec<Arc<Mutex<MoveTaskInfo>>>>,
+}
+
+/// Messages moved per step when no rate is asked for.
+const DEFAULT_STEP: usize = 100;
+
+impl MoveTasks {
+    pub fn start(
+        &self,
+        store: Arc<dyn QueueStore>,
+        clock: Arc<dyn Clock>,
+        waiters: Arc<Waiters>,
+        source: &str,
+        destination: Option<&str>,
+        max_per_second: Option<u32>,
+        to_move: u64,
+    ) -> CoreResult<String> {
+        let mut tasks = self.tasks.lock();
+        if tasks.iter().any(|t| {
+            let t = t.lock();
+            t.source == source && matches!(t.status, MoveTaskStatus::Running | MoveTaskStatus::Cancelling)
+        }) {
+            return Err(CoreError::Conflict(format!(
+                "a message move task is already running for queue {source}"
+            )));
+        }
+        let handle = uuid::Uuid::new_v4().to_string();
+        let task = Arc::new(Mutex::new(MoveTaskInfo {
+            handle: handle.clone(),
+            source: source.to_string(),
+            destination: destination.map(str::to_string),
+            max_per_second,
+            status: MoveTaskStatus::Running,
+            moved: 0,
+            to_move,
+            started_ms: clock.now_ms(),
+            failure_reason: None,
+        }));
+        tasks.push(task.clone());
+        tokio::spawn(run(task, store, clock, waiters));
+        Ok(handle)
+    }
+
+    /// Tasks of `source`, newest first.
+    pub fn list(&self, source: &str, max: usize) -> Vec<MoveTaskInfo> {
+        let tasks = self.tasks.lock();
+        tasks
+            .iter()
+            .rev()
+            .map(|t| t.lock().clone())
+            .filter(|t| t.source == source)
+            .take(max)
+            .collect()
+    }
+
+    pub fn cancel(&self, handle: &str) -> CoreResult<MoveTaskInfo> {
+        let tasks = self.tasks.lock();
+        let task = tasks
+            .iter()
+            .find(|t| t.lock().handle == handle)
+            .ok_or_else(|| CoreError::InvalidArgument(format!("no message move task with handle {handle}")))?;
+        let mut t = task.lock();
+        if t.status != MoveTaskStatus::Running {
+            return Err(CoreError::Conflict(format!(
+                "the message move task is {}, not RUNNING",
+                t.status.as_str()
+            )));
+        }
+        t.status = MoveTaskStatus::Cancelling;
+        Ok(t.clone())
+    }
+}
+
+async fn run(task: Arc<Mutex<MoveTaskInfo>>, store: Arc<dyn QueueStore>, clock: Arc<dyn Clock>, waiters: Arc<Waiters>) {
+    let (source, destination, rate, to_move) = {
+        let t = task.lock();
+        (t.source.clone(), t.destination.clone(), t.max_per_second, t.to_move)
+    };
+    // With a rate, move a tenth of it every 100 ms; otherwise batches back to back.
+    let (step, pause) = match rate {
+        Some(r) => ((r as usize).div_ceil(10).max(1), Duration::from_millis(100)),
+        None => (DEFAULT_STEP, Duration::ZERO),
+    };
+    loop {
+        let moved_so_far = {
+            let mut t = task.lock();
+            if t.status == MoveTaskStatus::Cancelling {
+                t.status = MoveTaskStatus::Cancelled;
+                return;
+            }
+            t.moved
+        };
+        let remaining = to_move.saturating_sub(moved_so_far) as usize;
+        if remaining == 0 {
+            task.lock().status = MoveTaskStatus::Completed;
+            return;
+        }
+        match store
+            .move_messages(&source, destination.as_deref(), step.min(remaining), clock.now_ms())
+            .await
+        {
+            Ok(0) => {
+                task.lock().status = MoveTaskStatus::Completed;
+                return;
+            }
+            Ok(n) => {
+                task.lock().moved += n;
+                match &destination {
+                    Some(d) => waiters.wake(d),
+                    None => waiters.wake_all(),
+                }
+            }
+            Err(e) => {
+                let mut t = task.lock();
+                t.status = MoveTaskStatus::Failed;
+                t.failure_reason = Some(e.to_string());
+                return;
+            }
+        }
+        if pause.is_zero() {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(pause).await;
+        }
+    }
+}

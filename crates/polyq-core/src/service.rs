@@ -1,0 +1,200 @@
+//! `QueueService`: what dialects call. It stamps each request with the clock's time, runs long
+//! polls, wakes waiters when messages become visible, and owns message move tasks. Vendor rules
+//! (names, ranges, error codes) stay in the dialects.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::error::CoreResult;
+use crate::ids::Receipt;
+use crate::model::*;
+use crate::move_tasks::{MoveTaskInfo, MoveTasks};
+use crate::store::{QueueStore, QueueUpdate};
+use crate::waiters::Waiters;
+
+/// A receive as a dialect asks for it.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiveOptions {
+    pub max_messages: usize,
+    /// `None`: the queue's visibility timeout.
+    pub visibility_seconds: Option<u32>,
+    /// `None`: the queue's receive wait time.
+    pub wait: Option<Duration>,
+    pub attempt_id: Option<String>,
+}
+
+pub struct QueueService {
+    store: Arc<dyn QueueStore>,
+    clock: Arc<dyn Clock>,
+    waiters: Arc<Waiters>,
+    move_tasks: MoveTasks,
+    shutdown: watch::Receiver<bool>,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+impl QueueService {
+    pub fn new(store: Arc<dyn QueueStore>, clock: Arc<dyn Clock>) -> Self {
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        QueueService {
+            store,
+            clock,
+            waiters: Arc::new(Waiters::new()),
+            move_tasks: MoveTasks::default(),
+            shutdown,
+            shutdown_tx,
+        }
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn store(&self) -> &Arc<dyn QueueStore> {
+        &self.store
+    }
+
+    /// Ends every long poll now (they answer with what they have) so shutdown is not held up.
+    pub fn begin_shutdown(&self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+
+    pub async fn create_queue(&self, name: &str, config: QueueConfig) -> CoreResult<CreateOutcome> {
+        self.store.create_queue(name, config, self.now_ms()).await
+    }
+
+    pub async fn delete_queue(&self, name: &str) -> CoreResult<()> {
+        self.store.delete_queue(name).await?;
+        self.waiters.forget(name);
+        Ok(())
+    }
+
+    pub async fn get_queue(&self, name: &str) -> CoreResult<QueueInfo> {
+        self.store.get_queue(name, self.now_ms()).await
+    }
+
+    pub async fn list_queues(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> CoreResult<Vec<QueueInfo>> {
+        self.store.list_queues(prefix, start_after, limit, self.now_ms()).await
+    }
+
+    pub async fn update_queue(&self, name: &str, update: QueueUpdate) -> CoreResult<QueueInfo> {
+        let info = self.store.update_queue(name, update, self.now_ms()).await?;
+        // A shorter delay can make messages visible sooner; let waiters look again.
+        self.waiters.wake(name);
+        Ok(info)
+    }
+
+    pub async fn purge_queue(&self, name: &str) -> CoreResult<u64> {
+        self.store.purge_queue(name, self.now_ms()).await
+    }
+
+    pub async fn send(&self, queue: &str, messages: Vec<NewMessage>) -> CoreResult<Vec<CoreResult<Sent>>> {
+        let now = self.now_ms();
+        let sent = self.store.send(queue, messages, now).await?;
+        if sent.iter().any(|s| s.as_ref().is_ok_and(|s| s.visible_ms <= now)) {
+            self.waiters.wake(queue);
+        }
+        Ok(sent)
+    }
+
+    /// Leases messages, waiting up to the long-poll time for some to become visible.
+    pub async fn receive(&self, queue: &str, opts: ReceiveOptions) -> CoreResult<Vec<Message>> {
+        let request = LeaseRequest {
+            max_messages: opts.max_messages,
+            visibility_seconds: opts.visibility_seconds,
+            attempt_id: opts.attempt_id.clone(),
+        };
+        let started = tokio::time::Instant::now();
+        let mut deadline: Option<tokio::time::Instant> = opts.wait.map(|w| started + w);
+        let notify = self.waiters.get(queue);
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            // Register interest before looking, so a send between the look and the wait is not missed.
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let now = self.now_ms();
+            let outcome = self.store.lease(queue, request.clone(), now).await?;
+            if !outcome.messages.is_empty() {
+                return Ok(outcome.messages);
+            }
+            let deadline = *deadline.get_or_insert(started + Duration::from_secs(u64::from(outcome.queue_wait_seconds)));
+            let current = tokio::time::Instant::now();
+            if current >= deadline || *shutdown.borrow() {
+                return Ok(Vec::new());
+            }
+            let wake_at = match outcome.next_visible_ms {
+                Some(at) => deadline.min(current + Duration::from_millis(at.saturating_sub(now))),
+                None => deadline,
+            };
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(wake_at) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    pub async fn peek(&self, queue: &str, max: usize) -> CoreResult<Vec<Message>> {
+        self.store.peek(queue, max, self.now_ms()).await
+    }
+
+    pub async fn get_message(&self, queue: &str, id: &str) -> CoreResult<Message> {
+        self.store.get_message(queue, id, self.now_ms()).await
+    }
+
+    pub async fn delete(&self, queue: &str, receipts: &[Receipt]) -> CoreResult<Vec<CoreResult<()>>> {
+        self.store.delete(queue, receipts, self.now_ms()).await
+    }
+
+    pub async fn change_visibility(&self, queue: &str, changes: &[VisibilityChange]) -> CoreResult<Vec<CoreResult<Relet>>> {
+        let out = self.store.change_visibility(queue, changes, self.now_ms()).await?;
+        if changes.iter().any(|c| c.visibility_seconds == 0) {
+            self.waiters.wake(queue);
+        }
+        Ok(out)
+    }
+
+    /// Queues whose redrive policy names `dead_letter_queue`, in name order.
+    pub async fn dead_letter_sources(&self, dead_letter_queue: &str) -> CoreResult<Vec<QueueInfo>> {
+        self.get_queue(dead_letter_queue).await?;
+        let all = self.list_queues("", None, usize::MAX).await?;
+        Ok(all
+            .into_iter()
+            .filter(|q| q.config.redrive.as_ref().is_some_and(|r| r.dead_letter_queue == dead_letter_queue))
+            .collect())
+    }
+
+    /// Starts moving the messages now in `source` to `destination` (or back to their
+    /// original queues) at most `max_per_second` a second.
+    pub async fn start_move_task(&self, source: &str, destination: Option<&str>, max_per_second: Option<u32>) -> CoreResult<String> {
+        let info = self.get_queue(source).await?;
+        if let Some(d) = destination {
+            self.get_queue(d).await?;
+        }
+        let to_move = info.stats.visible + info.stats.in_flight + info.stats.delayed;
+        self.move_tasks.start(
+            self.store.clone(),
+            self.clock.clone(),
+            self.waiters.clone(),
+            source,
+            destination,
+            max_per_second,
+            to_move,
+        )
+    }
+
+    pub fn list_move_tasks(&self, source: &str, max: usize) -> Vec<MoveTaskInfo> {
+        self.move_tasks.list(source, max)
+    }
+
+    pub fn cancel_move_task(&self, handle: &str) -> CoreResult<MoveTaskInfo> {
+        self.move_tasks.cancel(handle)
+    }
+}

@@ -1,0 +1,3 @@
+//! Amazon SQS dialect (placeholder while being built).
+pub mod query;
+pub mod sigv4;
