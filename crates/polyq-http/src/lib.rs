@@ -1,1 +1,75 @@
-pub fn x(){}
+//! polyq-http: the front end every dialect shares.
+//!
+//! It accepts connections, reads bodies under a size limit, stamps each request with an id,
+//! finds the dialect the request speaks ([`Dialect::detect`], in the order the binary gives),
+//! answers the health endpoint, turns a panicking handler into a 500 with a body, and shuts
+//! down gracefully. It knows no vendor: dialect crates implement [`Dialect`].
+//!
+//! Must not depend on any dialect or store crate.
+
+pub mod auth;
+mod server;
+
+use std::net::SocketAddr;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{HeaderMap, Method, Uri};
+
+pub use server::{serve, Router, ServerLimits};
+
+/// A fully read request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub remote: Option<SocketAddr>,
+    /// Unique per request; dialects put it in their request-id header and error documents.
+    pub request_id: String,
+}
+
+impl Request {
+    /// Header value as text, if present and valid.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `Host` header (or the URI authority), as clients addressed us.
+    pub fn host(&self) -> Option<&str> {
+        self.header("host").or_else(|| self.uri.authority().map(|a| a.as_str()))
+    }
+
+    pub fn query(&self) -> &str {
+        self.uri.query().unwrap_or("")
+    }
+}
+
+pub type Response = http::Response<Bytes>;
+
+/// One wire API served on every listener.
+#[async_trait]
+pub trait Dialect: Send + Sync + 'static {
+    /// Short name for logs and startup lines ("SQS", "MNS", "Azure").
+    fn name(&self) -> &'static str;
+
+    /// Whether this request speaks this dialect. Called in detection order; must be cheap.
+    fn detect(&self, req: &Request) -> bool;
+
+    /// Serves one request. Must answer every failure with the dialect's own error document.
+    async fn handle(&self, req: Request) -> Response;
+
+    /// Startup lines for a listener whose base URL is `base` (endpoint and an SDK example).
+    fn describe(&self, base: &str) -> Vec<String>;
+}
+
+/// A response with a body and content type.
+pub fn response(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response {
+    let mut r = http::Response::new(body.into());
+    *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = http::HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(http::header::CONTENT_TYPE, v);
+    }
+    r
+}

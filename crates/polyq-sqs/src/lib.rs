@@ -1,3 +1,89 @@
-//! Amazon SQS dialect (placeholder while being built).
+//! polyq-sqs: the Amazon SQS dialect (API version 2012-11-05).
+//!
+//! Two wire protocols over one operation model: AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.*`,
+//! current SDKs) and the query protocol (`Action=...`, XML answers, older SDKs). Both decode to
+//! the JSON-protocol input shape, run the same action in [`ops`], and encode the same output
+//! shape back, so the two can never drift apart. SigV4 is verified in `enforce` mode.
+//!
+//! Depends on polyq-core and polyq-http only; never on a store or another dialect.
+
+pub mod body;
+pub mod error;
+mod input;
+pub mod msg_attrs;
+pub mod names;
+pub mod ops;
 pub mod query;
+pub mod queue_attrs;
 pub mod sigv4;
+mod wire;
+
+use std::sync::Arc;
+
+use polyq_core::QueueService;
+use polyq_http::auth::AuthConfig;
+use polyq_http::{Dialect, Request, Response};
+
+pub use names::Account;
+
+/// How the SQS dialect is set up.
+#[derive(Debug, Clone)]
+pub struct SqsConfig {
+    pub account: Account,
+    pub auth: AuthConfig,
+}
+
+impl Default for SqsConfig {
+    fn default() -> Self {
+        SqsConfig {
+            account: Account {
+                account_id: "000000000000".into(),
+                region: "us-east-1".into(),
+            },
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+pub struct SqsDialect {
+    service: Arc<QueueService>,
+    config: SqsConfig,
+}
+
+pub fn dialect(service: Arc<QueueService>, config: SqsConfig) -> Arc<dyn Dialect> {
+    Arc::new(SqsDialect { service, config })
+}
+
+#[async_trait::async_trait]
+impl Dialect for SqsDialect {
+    fn name(&self) -> &'static str {
+        "SQS"
+    }
+
+    fn detect(&self, req: &Request) -> bool {
+        if req.header("x-amz-target").is_some_and(|t| t.starts_with("AmazonSQS.")) {
+            return true;
+        }
+        if has_action(req.query()) {
+            return true;
+        }
+        let form = req
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+        form && std::str::from_utf8(&req.body).is_ok_and(has_action)
+    }
+
+    async fn handle(&self, req: Request) -> Response {
+        wire::handle(&self.service, &self.config, req).await
+    }
+
+    fn describe(&self, base: &str) -> Vec<String> {
+        vec![format!(
+            "SQS     {base}   (aws --endpoint-url {base} sqs list-queues; boto3.client(\"sqs\", endpoint_url=\"{base}\"))"
+        )]
+    }
+}
+
+fn has_action(params: &str) -> bool {
+    params.split('&').any(|p| p.starts_with("Action="))
+}

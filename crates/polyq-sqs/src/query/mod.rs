@@ -75,7 +75,10 @@ pub fn parse_params(
     body: Option<&[u8]>,
 ) -> Result<Vec<(String, String)>, QueryInputError> {
     let mut out = Vec::new();
-    decode_form(query.strip_prefix('?').unwrap_or(query).as_bytes(), &mut out)?;
+    decode_form(
+        query.strip_prefix('?').unwrap_or(query).as_bytes(),
+        &mut out,
+    )?;
     if let Some(body) = body {
         decode_form(body, &mut out)?;
     }
@@ -202,7 +205,11 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
-fn struct_in(fields: &[Field], node: &Node<'_>, prefix: &str) -> Result<Map<String, Value>, QueryInputError> {
+fn struct_in(
+    fields: &[Field],
+    node: &Node<'_>,
+    prefix: &str,
+) -> Result<Map<String, Value>, QueryInputError> {
     let mut out = Map::new();
     for field in fields {
         let value = match field.ty {
@@ -230,7 +237,10 @@ fn value_in(ty: &Ty, node: &Node<'_>, name: &str) -> Result<Option<Value>, Query
         Ty::Struct(fields) => Ok(Some(Value::Object(struct_in(fields, node, name)?))),
         // Lists and maps only occur as struct fields, handled by the caller.
         Ty::List(_) | Ty::Map { .. } => Ok(None),
-        scalar => node.value.map(|raw| scalar_in(scalar, raw, name)).transpose(),
+        scalar => node
+            .value
+            .map(|raw| scalar_in(scalar, raw, name))
+            .transpose(),
     }
 }
 
@@ -261,7 +271,12 @@ fn scalar_in(ty: &Ty, raw: &str, name: &str) -> Result<Value, QueryInputError> {
     }
 }
 
-fn list_in(field: &Field, item: &Ty, node: &Node<'_>, prefix: &str) -> Result<Option<Value>, QueryInputError> {
+fn list_in(
+    field: &Field,
+    item: &Ty,
+    node: &Node<'_>,
+    prefix: &str,
+) -> Result<Option<Value>, QueryInputError> {
     let mut present = false;
     let mut items: Vec<(u64, String, &Node<'_>)> = Vec::new();
     let mut bare: Vec<(String, &Node<'_>)> = Vec::new();
@@ -294,7 +309,8 @@ fn list_in(field: &Field, item: &Ty, node: &Node<'_>, prefix: &str) -> Result<Op
     items.sort_by_key(|(n, _, _)| *n);
     let mut out = Vec::with_capacity(bare.len() + items.len());
     let bare_scalars = bare.into_iter().filter(|_| !matches!(item, Ty::Struct(_)));
-    for (name, child) in bare_scalars.chain(items.into_iter().map(|(_, name, child)| (name, child))) {
+    for (name, child) in bare_scalars.chain(items.into_iter().map(|(_, name, child)| (name, child)))
+    {
         if let Some(value) = value_in(item, child, &name)? {
             out.push(value);
         }
@@ -302,7 +318,13 @@ fn list_in(field: &Field, item: &Ty, node: &Node<'_>, prefix: &str) -> Result<Op
     Ok(Some(Value::Array(out)))
 }
 
-fn map_in(node: &Node<'_>, key_name: &str, value_name: &str, ty: &Ty, prefix: &str) -> Result<Value, QueryInputError> {
+fn map_in(
+    node: &Node<'_>,
+    key_name: &str,
+    value_name: &str,
+    ty: &Ty,
+    prefix: &str,
+) -> Result<Value, QueryInputError> {
     let missing = |name: String| QueryInputError {
         code: "MissingParameter",
         message: format!("The request must contain the parameter {name}."),
@@ -321,7 +343,9 @@ fn map_in(node: &Node<'_>, key_name: &str, value_name: &str, ty: &Ty, prefix: &s
             // protocol's `{}`.
             (Ty::Struct(_), None) => Value::Object(Map::new()),
             (_, None) => return Err(missing(value_param)),
-            (ty, Some(child)) => value_in(ty, child, &value_param)?.ok_or_else(|| missing(value_param.clone()))?,
+            (ty, Some(child)) => {
+                value_in(ty, child, &value_param)?.ok_or_else(|| missing(value_param.clone()))?
+            }
         };
         out.insert(key.to_string(), value);
     }
@@ -378,7 +402,11 @@ fn struct_out(xml: &mut String, fields: &[Field], obj: &Map<String, Value>) {
                     element_out(xml, field.xml, item, element);
                 }
             }
-            Ty::Map { key, value: value_name, ty } => {
+            Ty::Map {
+                key,
+                value: value_name,
+                ty,
+            } => {
                 for (k, v) in value.as_object().into_iter().flatten() {
                     if v.is_null() {
                         continue;
@@ -443,7 +471,10 @@ fn escape_into(xml: &mut String, text: &str) {
 /// `<ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>Sender|Receiver</Type><Code>..</Code><Message>..</Message><Detail/></Error><RequestId>..</RequestId></ErrorResponse>`
 pub fn error_to_xml(sender_fault: bool, code: &str, message: &str, request_id: &str) -> String {
     let mut xml = String::with_capacity(256);
-    let _ = write!(xml, "<ErrorResponse xmlns=\"{XML_NAMESPACE}\"><Error><Type>");
+    let _ = write!(
+        xml,
+        "<ErrorResponse xmlns=\"{XML_NAMESPACE}\"><Error><Type>"
+    );
     xml.push_str(if sender_fault { "Sender" } else { "Receiver" });
     xml.push_str("</Type><Code>");
     escape_into(&mut xml, code);

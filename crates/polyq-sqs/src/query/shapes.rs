@@ -62,7 +62,11 @@ static STR_LIST: Ty = Ty::List(&STR);
 static BLOB_LIST: Ty = Ty::List(&BLOB);
 
 const fn f(json: &'static str, ty: &'static Ty) -> Field {
-    Field { json, xml: json, ty }
+    Field {
+        json,
+        xml: json,
+        ty,
+    }
 }
 const fn s(json: &'static str) -> Field {
     f(json, &STR)
@@ -221,11 +225,7 @@ pub(crate) static OPS: &[Op] = &[
     },
     Op {
         name: "CreateQueue",
-        input: &[
-            s("QueueName"),
-            attributes(),
-            named("tags", "Tag", &TAG_MAP),
-        ],
+        input: &[s("QueueName"), attributes(), named("tags", "Tag", &TAG_MAP)],
         output: Some(&[QUEUE_URL]),
     },
     Op {
@@ -240,7 +240,11 @@ pub(crate) static OPS: &[Op] = &[
             named("Entries", "DeleteMessageBatchRequestEntry", &DM_ENTRY_LIST),
         ],
         output: Some(&[
-            named("Successful", "DeleteMessageBatchResultEntry", &DM_RESULT_LIST),
+            named(
+                "Successful",
+                "DeleteMessageBatchResultEntry",
+                &DM_RESULT_LIST,
+            ),
             failed(),
         ]),
     },

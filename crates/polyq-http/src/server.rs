@@ -1,0 +1,154 @@
+//! Listener loop, body reading, dispatch to the detected dialect, graceful shutdown.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::{response, Dialect, Request, Response};
+
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// Largest request body read at all; dialects apply their own, smaller, vendor limits.
+    pub max_body_bytes: usize,
+    /// How long shutdown waits for requests in progress.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            // SQS allows 1 MiB batches, which JSON escaping or form encoding can triple.
+            max_body_bytes: 8 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The dialects in detection order, and the shared limits.
+pub struct Router {
+    dialects: Vec<Arc<dyn Dialect>>,
+    limits: ServerLimits,
+}
+
+const UNDETECTED: &str = "polyq could not tell which queue API this request speaks. Expected one of: \
+Amazon SQS JSON (POST with X-Amz-Target: AmazonSQS.<Action>), Amazon SQS query (Action=<Action> in the query string or form body), \
+Alibaba Cloud MNS (x-mns-version header), Azure Queue Storage (x-ms-version header or a SAS token). \
+GET /health answers when the server is ready.\n";
+
+impl Router {
+    pub fn new(dialects: Vec<Arc<dyn Dialect>>, limits: ServerLimits) -> Self {
+        Router { dialects, limits }
+    }
+
+    pub fn limits(&self) -> ServerLimits {
+        self.limits
+    }
+
+    /// Startup lines of every dialect for a listener at `base`.
+    pub fn describe(&self, base: &str) -> Vec<String> {
+        self.dialects.iter().flat_map(|d| d.describe(base)).collect()
+    }
+
+    /// Serves one read request: a dialect's answer, the health endpoint, or a clear 400.
+    pub async fn dispatch(&self, req: Request) -> Response {
+        let dialect = self.dialects.iter().find(|d| d.detect(&req)).cloned();
+        let Some(dialect) = dialect else {
+            if req.method == http::Method::GET && (req.uri.path() == "/health" || req.uri.path() == "/healthz") {
+                return response(200, "text/plain; charset=utf-8", "ok\n");
+            }
+            return response(400, "text/plain; charset=utf-8", UNDETECTED);
+        };
+        let name = dialect.name();
+        let request_id = req.request_id.clone();
+        match std::panic::AssertUnwindSafe(dialect.handle(req)).catch_unwind().await {
+            Ok(resp) => resp,
+            Err(_) => {
+                tracing::error!(dialect = name, request_id, "handler panicked; answering 500");
+                response(
+                    500,
+                    "text/plain; charset=utf-8",
+                    format!("internal error in the {name} handler (request id {request_id}); see the server log\n"),
+                )
+            }
+        }
+    }
+}
+
+async fn handle(router: Arc<Router>, remote: SocketAddr, req: http::Request<Incoming>) -> Result<http::Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let limit = router.limits.max_body_bytes;
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let resp = if too_large {
+                response(413, "text/plain; charset=utf-8", format!("request body exceeds {limit} bytes\n"))
+            } else {
+                response(400, "text/plain; charset=utf-8", format!("could not read the request body: {e}\n"))
+            };
+            return Ok(resp.map(Full::new));
+        }
+    };
+    let request = Request {
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        body,
+        remote: Some(remote),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    Ok(router.dispatch(request).await.map(Full::new))
+}
+
+/// Accepts connections on `listener` until `shutdown` turns true, then waits up to the grace
+/// period for requests in progress.
+pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+    let builder = Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, remote) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let router = router.clone();
+                let svc = service_fn(move |req| handle(router.clone(), remote, req));
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                let conn = graceful.watch(conn.into_owned());
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(router.limits.shutdown_grace) => {
+            tracing::warn!("shutdown grace period over; closing remaining connections");
+        }
+    }
+    Ok(())
+}

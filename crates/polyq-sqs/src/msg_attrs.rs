@@ -1,0 +1,258 @@
+//! Message attributes: parsing and validating SQS's typed attributes, rendering them back,
+//! and the MD5 digests SDKs check (`MD5OfMessageAttributes`, `MD5OfMessageSystemAttributes`).
+
+use base64::Engine;
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use polyq_core::{AttributeValue, Attributes, MessageAttribute};
+use serde_json::{json, Map, Value};
+
+use crate::error::{SqsError, SqsResult};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+pub const MAX_ATTRIBUTES: usize = 10;
+
+/// Parses a `MessageAttributes` / `MessageSystemAttributes` map.
+pub fn parse(map: Option<&Map<String, Value>>, system: bool) -> SqsResult<Attributes> {
+    let mut out = Attributes::new();
+    let Some(map) = map else { return Ok(out) };
+    if !system && map.len() > MAX_ATTRIBUTES {
+        return Err(SqsError::invalid_value(format!(
+            "Number of message attributes [{}] exceeds the allowed maximum [{MAX_ATTRIBUTES}].",
+            map.len()
+        )));
+    }
+    for (name, v) in map {
+        if system {
+            if name != "AWSTraceHeader" {
+                return Err(SqsError::invalid_value(format!(
+                    "Message system attribute name '{name}' is invalid."
+                )));
+            }
+        } else {
+            validate_name(name)?;
+        }
+        let v = v
+            .as_object()
+            .ok_or_else(|| SqsError::invalid_value(format!("The message attribute '{name}' must be a structure.")))?;
+        let data_type = v.get("DataType").and_then(Value::as_str).unwrap_or("");
+        if data_type.is_empty() {
+            return Err(SqsError::invalid_value(format!(
+                "The message attribute '{name}' must contain non-empty message attribute type."
+            )));
+        }
+        let base = data_type.split('.').next().unwrap_or("");
+        if data_type.len() > 256 || !matches!(base, "String" | "Number" | "Binary") {
+            return Err(SqsError::invalid_value(format!(
+                "The type of message attribute '{name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String."
+            )));
+        }
+        if system && data_type != "String" {
+            return Err(SqsError::invalid_value(format!(
+                "The message system attribute '{name}' must be of type String."
+            )));
+        }
+        let value = if base == "Binary" {
+            let text = v.get("BinaryValue").and_then(Value::as_str).unwrap_or("");
+            let bytes = B64.decode(text).map_err(|_| {
+                SqsError::invalid_value(format!("The message attribute '{name}' has an invalid base64 binary value."))
+            })?;
+            if bytes.is_empty() {
+                return Err(empty_value(name, data_type));
+            }
+            AttributeValue::Binary(Bytes::from(bytes))
+        } else {
+            let text = v.get("StringValue").and_then(Value::as_str).unwrap_or("");
+            if text.is_empty() {
+                return Err(empty_value(name, data_type));
+            }
+            if base == "Number" && !is_number(text) {
+                return Err(SqsError::invalid_value(format!(
+                    "Can't cast the value of message (user) attribute '{name}' to a number."
+                )));
+            }
+            if let Some(bad) = crate::body::first_invalid_char(text) {
+                return Err(SqsError::invalid_value(format!(
+                    "Invalid binary character '#x{:X}' was found in the value of message attribute '{name}'.",
+                    bad as u32
+                )));
+            }
+            AttributeValue::String(text.to_string())
+        };
+        out.insert(
+            name.clone(),
+            MessageAttribute {
+                data_type: data_type.to_string(),
+                value,
+            },
+        );
+    }
+    Ok(out)
+}
+
+fn empty_value(name: &str, data_type: &str) -> SqsError {
+    SqsError::invalid_value(format!(
+        "The message attribute '{name}' with type '{data_type}' must use field '{}'.",
+        if data_type.starts_with("Binary") { "Binary" } else { "String" }
+    ))
+}
+
+/// SQS's attribute-name rule.
+fn validate_name(name: &str) -> SqsResult<()> {
+    let lower = name.to_ascii_lowercase();
+    let ok = !name.is_empty()
+        && name.len() <= 256
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && !name.contains("..")
+        && !lower.starts_with("aws.")
+        && !lower.starts_with("amazon.");
+    if ok {
+        Ok(())
+    } else {
+        Err(SqsError::invalid_value(format!("Message attribute name '{name}' is invalid.")))
+    }
+}
+
+/// Numbers as SQS accepts them: optional sign, digits, optional fraction and exponent.
+fn is_number(s: &str) -> bool {
+    s.trim().parse::<f64>().is_ok_and(f64::is_finite) && !s.trim().is_empty()
+}
+
+/// Bytes an attribute set counts toward the message size (name + type + value).
+pub fn size(attrs: &Attributes) -> usize {
+    attrs
+        .iter()
+        .map(|(k, a)| {
+            k.len()
+                + a.data_type.len()
+                + match &a.value {
+                    AttributeValue::String(s) => s.len(),
+                    AttributeValue::Binary(b) => b.len(),
+                }
+        })
+        .sum()
+}
+
+/// The documented digest: for each attribute in name order, length-prefixed (4-byte big
+/// endian) name, type, a transport byte (1 string, 2 binary) and the length-prefixed value.
+pub fn md5_of(attrs: &Attributes) -> Option<String> {
+    if attrs.is_empty() {
+        return None;
+    }
+    fn put(h: &mut Md5, b: &[u8]) {
+        h.update((b.len() as u32).to_be_bytes());
+        h.update(b);
+    }
+    let mut h = Md5::new();
+    for (name, a) in attrs {
+        put(&mut h, name.as_bytes());
+        put(&mut h, a.data_type.as_bytes());
+        match &a.value {
+            AttributeValue::String(s) => {
+                h.update([1u8]);
+                put(&mut h, s.as_bytes());
+            }
+            AttributeValue::Binary(b) => {
+                h.update([2u8]);
+                put(&mut h, b);
+            }
+        }
+    }
+    Some(hex::encode(h.finalize()))
+}
+
+/// JSON-protocol rendering of an attribute map.
+pub fn render(attrs: &Attributes) -> Value {
+    let mut out = Map::new();
+    for (name, a) in attrs {
+        let v = match &a.value {
+            AttributeValue::String(s) => json!({"StringValue": s, "DataType": a.data_type}),
+            AttributeValue::Binary(b) => json!({"BinaryValue": B64.encode(b), "DataType": a.data_type}),
+        };
+        out.insert(name.clone(), v);
+    }
+    Value::Object(out)
+}
+
+/// The subset named by `MessageAttributeNames`: `All`/`.*`, exact names, or `prefix.*`.
+pub fn select(attrs: &Attributes, wanted: &[&str]) -> Attributes {
+    attrs
+        .iter()
+        .filter(|(name, _)| {
+            wanted.iter().any(|w| {
+                *w == "All"
+                    || *w == ".*"
+                    || *w == name.as_str()
+                    || w.strip_suffix(".*").is_some_and(|p| name.starts_with(p) && name[p.len()..].starts_with('.'))
+            })
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(v: Value) -> Attributes {
+        parse(v.as_object(), false).unwrap()
+    }
+
+    #[test]
+    fn digest_matches_known_sdk_values() {
+        // Value computed by the AWS SDK for Java's MessageMD5ChecksumHandler algorithm.
+        let a = attrs(json!({"attr1": {"DataType": "String", "StringValue": "value1"}}));
+        let mut h = Md5::new();
+        h.update([0, 0, 0, 5]);
+        h.update(b"attr1");
+        h.update([0, 0, 0, 6]);
+        h.update(b"String");
+        h.update([1, 0, 0, 0, 6]);
+        h.update(b"value1");
+        assert_eq!(md5_of(&a).unwrap(), hex::encode(h.finalize()));
+        let b = attrs(json!({"b": {"DataType": "Binary", "BinaryValue": "AAEC"}}));
+        let mut h = Md5::new();
+        h.update([0, 0, 0, 1]);
+        h.update(b"b");
+        h.update([0, 0, 0, 6]);
+        h.update(b"Binary");
+        h.update([2, 0, 0, 0, 3, 0, 1, 2]);
+        assert_eq!(md5_of(&b).unwrap(), hex::encode(h.finalize()));
+        assert_eq!(md5_of(&Attributes::new()), None);
+    }
+
+    #[test]
+    fn validation_rejects_bad_attributes() {
+        let bad = |v: Value| parse(v.as_object(), false).unwrap_err().code;
+        use crate::error::ErrorCode::InvalidParameterValue as I;
+        assert_eq!(bad(json!({"AWS.x": {"DataType": "String", "StringValue": "v"}})), I);
+        assert_eq!(bad(json!({"a..b": {"DataType": "String", "StringValue": "v"}})), I);
+        assert_eq!(bad(json!({"a": {"DataType": "Float", "StringValue": "1"}})), I);
+        assert_eq!(bad(json!({"a": {"DataType": "Number", "StringValue": "one"}})), I);
+        assert_eq!(bad(json!({"a": {"DataType": "String", "StringValue": ""}})), I);
+        assert_eq!(bad(json!({"a": {"DataType": "Binary", "BinaryValue": "!!"}})), I);
+        let many: Map<String, Value> = (0..11)
+            .map(|i| (format!("a{i}"), json!({"DataType": "String", "StringValue": "v"})))
+            .collect();
+        assert_eq!(parse(Some(&many), false).unwrap_err().code, I);
+        let ok = attrs(json!({"n": {"DataType": "Number.int", "StringValue": "-1.5e3"}}));
+        assert_eq!(ok["n"].data_type, "Number.int");
+    }
+
+    #[test]
+    fn selection_by_name_and_prefix() {
+        let a = attrs(json!({
+            "foo.a": {"DataType": "String", "StringValue": "1"},
+            "foo.b": {"DataType": "String", "StringValue": "2"},
+            "foobar": {"DataType": "String", "StringValue": "3"},
+            "other": {"DataType": "String", "StringValue": "4"}
+        }));
+        let names = |w: &[&str]| select(&a, w).into_keys().collect::<Vec<_>>();
+        assert_eq!(names(&["foo.*"]), ["foo.a", "foo.b"]);
+        assert_eq!(names(&["other"]), ["other"]);
+        assert_eq!(names(&["All"]).len(), 4);
+        assert!(names(&[]).is_empty());
+    }
+}

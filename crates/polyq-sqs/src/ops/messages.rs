@@ -1,0 +1,343 @@
+//! Sending, deleting and re-timing messages, one at a time and in batches.
+
+use std::collections::HashSet;
+
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use polyq_core::{CoreError, NewMessage, QueueInfo, Receipt, Sent, VisibilityChange};
+use serde_json::{json, Map, Value};
+use sha2::Sha256;
+
+use super::Ctx;
+use crate::error::{ErrorCode, SqsError, SqsResult};
+use crate::input::Input;
+use crate::{body, msg_attrs};
+
+pub const MAX_BATCH: usize = 10;
+/// Largest batch payload (sum of bodies and attributes), as AWS today.
+pub const MAX_BATCH_BYTES: usize = 1_048_576;
+
+pub fn md5_hex(data: &[u8]) -> String {
+    hex::encode(Md5::digest(data))
+}
+
+/// A validated send: what goes to the core and what the response repeats.
+struct PreparedSend {
+    message: NewMessage,
+    md5_body: String,
+    md5_attrs: Option<String>,
+    md5_system: Option<String>,
+    size: usize,
+}
+
+fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<PreparedSend> {
+    let text = input.opt_str("MessageBody")?.unwrap_or("");
+    if text.is_empty() {
+        return Err(SqsError::missing("MessageBody"));
+    }
+    if let Some(c) = body::first_invalid_char(text) {
+        return Err(SqsError::new(
+            ErrorCode::InvalidMessageContents,
+            format!(
+                "Invalid binary character '#x{:X}' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+                c as u32
+            ),
+        ));
+    }
+    let attributes = msg_attrs::parse(input.object("MessageAttributes")?, false)?;
+    let system_attributes = msg_attrs::parse(input.object("MessageSystemAttributes")?, true)?;
+    let size = text.len() + msg_attrs::size(&attributes);
+    let max = queue.config.max_message_size as usize;
+    if size > max {
+        return Err(SqsError::invalid_value(format!(
+            "One or more parameters are invalid. Reason: Message must be shorter than {max} bytes."
+        )));
+    }
+    let delay = input.opt_i64("DelaySeconds")?;
+    if let Some(d) = delay {
+        if !(0..=900).contains(&d) {
+            return Err(SqsError::bad_param("DelaySeconds", d, "DelaySeconds must be >= 0 and <= 900"));
+        }
+    }
+    let group = input.opt_str("MessageGroupId")?;
+    let dedup = input.opt_str("MessageDeduplicationId")?;
+    for (name, v) in [("MessageGroupId", group), ("MessageDeduplicationId", dedup)] {
+        if let Some(v) = v {
+            let ok = !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic());
+            if !ok {
+                return Err(SqsError::bad_param(name, v, &format!("{name} can only include alphanumeric and punctuation characters. 1 to 128 in length.")));
+            }
+        }
+    }
+    let fifo = queue.config.fifo;
+    let dedup_id = if fifo {
+        if group.is_none() {
+            return Err(SqsError::missing("MessageGroupId"));
+        }
+        if let Some(d) = delay.filter(|d| *d != 0) {
+            return Err(SqsError::bad_param(
+                "DelaySeconds",
+                d,
+                "The request include parameter that is not valid for this queue type",
+            ));
+        }
+        match (dedup, queue.config.content_based_dedup) {
+            (Some(d), _) => Some(d.to_string()),
+            (None, true) => Some(hex::encode(Sha256::digest(text.as_bytes()))),
+            (None, false) => {
+                return Err(SqsError::invalid_value(
+                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
+                ))
+            }
+        }
+    } else {
+        if let Some(d) = dedup {
+            return Err(SqsError::bad_param(
+                "MessageDeduplicationId",
+                d,
+                "The request include parameter that is not valid for this queue type",
+            ));
+        }
+        None
+    };
+    Ok(PreparedSend {
+        md5_body: md5_hex(text.as_bytes()),
+        md5_attrs: msg_attrs::md5_of(&attributes),
+        md5_system: msg_attrs::md5_of(&system_attributes),
+        size,
+        message: NewMessage {
+            body: Bytes::copy_from_slice(text.as_bytes()),
+            attributes,
+            system_attributes,
+            priority: None,
+            delay_seconds: delay.map(|d| d as u32),
+            ttl: Default::default(),
+            group_id: group.map(str::to_string),
+            dedup_id,
+            sender_id: Some(ctx.sender_id.to_string()),
+        },
+    })
+}
+
+fn sent_result(p: &PreparedSend, sent: &Sent, fifo: bool) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("MD5OfMessageBody".into(), p.md5_body.clone().into());
+    if let Some(m) = &p.md5_attrs {
+        out.insert("MD5OfMessageAttributes".into(), m.clone().into());
+    }
+    if let Some(m) = &p.md5_system {
+        out.insert("MD5OfMessageSystemAttributes".into(), m.clone().into());
+    }
+    out.insert("MessageId".into(), sent.id.clone().into());
+    if fifo {
+        if let Some(n) = sent.sequence_number {
+            out.insert("SequenceNumber".into(), format!("{n:020}").into());
+        }
+    }
+    out
+}
+
+pub async fn send_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
+    let name = ctx.queue_name(&input)?;
+    let queue = ctx.service.get_queue(&name).await?;
+    let prepared = prepare(ctx, &queue, &input)?;
+    let mut results = ctx.service.send(&name, vec![prepared.message.clone()]).await?;
+    let sent = results.pop().unwrap_or(Err(CoreError::Storage("the store returned no result".into())))?;
+    Ok(Value::Object(sent_result(&prepared, &sent, queue.config.fifo)))
+}
+
+/// Checks batch-wide rules shared by the three batch actions and returns the entries.
+fn batch_entries<'a>(input: &Input<'a>) -> SqsResult<Vec<Input<'a>>> {
+    let entries = input.list("Entries")?;
+    if entries.is_empty() {
+        return Err(SqsError::new(ErrorCode::EmptyBatchRequest, "There should be at least one SendMessageBatchRequestEntry in the request."));
+    }
+    if entries.len() > MAX_BATCH {
+        return Err(SqsError::new(
+            ErrorCode::TooManyEntriesInBatchRequest,
+            format!("Maximum number of entries per request are {MAX_BATCH}. You have sent {}.", entries.len()),
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for e in entries {
+        let e = Input::of(e)?;
+        let id = e.str("Id")?;
+        if id.is_empty() || id.len() > 80 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(SqsError::new(
+                ErrorCode::InvalidBatchEntryId,
+                "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.",
+            ));
+        }
+        if !seen.insert(id) {
+            return Err(SqsError::new(ErrorCode::BatchEntryIdsNotDistinct, format!("Id {id} repeated.")));
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
+
+fn failure(id: &str, e: &SqsError) -> Value {
+    json!({"Id": id, "SenderFault": e.code.sender_fault(), "Code": e.code.query_code(), "Message": e.message})
+}
+
+fn batch_output(successful: Vec<Value>, failed: Vec<Value>) -> Value {
+    json!({"Successful": successful, "Failed": failed})
+}
+
+pub async fn send_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
+    let name = ctx.queue_name(&input)?;
+    let entries = batch_entries(&input)?;
+    let queue = ctx.service.get_queue(&name).await?;
+    let mut prepared = Vec::new();
+    let mut failed = Vec::new();
+    let mut total = 0usize;
+    for e in &entries {
+        let id = e.str("Id")?;
+        match prepare(ctx, &queue, e) {
+            Ok(p) => {
+                total += p.size;
+                prepared.push((id, p));
+            }
+            Err(err) => failed.push(failure(id, &err)),
+        }
+    }
+    if total > MAX_BATCH_BYTES {
+        return Err(SqsError::new(
+            ErrorCode::BatchRequestTooLong,
+            format!("Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes."),
+        ));
+    }
+    let results = ctx
+        .service
+        .send(&name, prepared.iter().map(|(_, p)| p.message.clone()).collect())
+        .await?;
+    let mut successful = Vec::new();
+    for ((id, p), r) in prepared.iter().zip(results) {
+        match r {
+            Ok(sent) => {
+                let mut m = sent_result(p, &sent, queue.config.fifo);
+                m.insert("Id".into(), (*id).into());
+                successful.push(Value::Object(m));
+            }
+            Err(e) => failed.push(failure(id, &SqsError::from(e))),
+        }
+    }
+    Ok(batch_output(successful, failed))
+}
+
+fn receipt(text: &str) -> SqsResult<Receipt> {
+    Receipt::decode(text).ok_or_else(|| SqsError::invalid_receipt(text))
+}
+
+/// SQS answers a delete by a receipt whose message is gone or was leased again with success:
+/// the delete is idempotent, and an outdated receipt must not remove another consumer's lease.
+fn delete_outcome(r: polyq_core::CoreResult<()>) -> SqsResult<()> {
+    match r {
+        Ok(()) | Err(CoreError::MessageNotFound) | Err(CoreError::ReceiptStale) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn delete_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
+    let name = ctx.queue_name(&input)?;
+    let r = receipt(input.str("ReceiptHandle")?)?;
+    let mut results = ctx.service.delete(&name, &[r]).await?;
+    delete_outcome(results.pop().unwrap_or(Ok(())))?;
+    Ok(json!({}))
+}
+
+pub async fn delete_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
+    let name = ctx.queue_name(&input)?;
+    let entries = batch_entries(&input)?;
+    ctx.service.get_queue(&name).await?;
+    let mut failed = Vec::new();
+    let mut todo = Vec::new();
+    for e in &entries {
+        let id = e.str("Id")?;
+        match e.str("ReceiptHandle").and_then(receipt) {
+            Ok(r) => todo.push((id, r)),
+            Err(err) => failed.push(failure(id, &err)),
+        }
+    }
+    let receipts: Vec<Receipt> = todo.iter().map(|(_, r)| *r).collect();
+    let results = ctx.service.delete(&name, &receipts).await?;
+    let mut successful = Vec::new();
+    for ((id, _), r) in todo.iter().zip(results) {
+        match delete_outcome(r) {
+            Ok(()) => successful.push(json!({"Id": id})),
+            Err(e) => failed.push(failure(id, &e)),
+        }
+    }
+    Ok(batch_output(successful, failed))
+}
+
+fn visibility_of(input: &Input<'_>) -> SqsResult<u32> {
+    let v = input.opt_i64("VisibilityTimeout")?.ok_or_else(|| SqsError::missing("VisibilityTimeout"))?;
+    if !(0..=43_200).contains(&v) {
+        return Err(SqsError::bad_param(
+            "VisibilityTimeout",
+            v,
+            "VisibilityTimeout must be an integer between 0 and 43200",
+        ));
+    }
+    Ok(v as u32)
+}
+
+fn change(r: Receipt, secs: u32) -> VisibilityChange {
+    VisibilityChange {
+        receipt: r,
+        visibility_seconds: secs,
+        renew_receipt: false,
+        require_in_flight: true,
+    }
+}
+
+fn change_error(handle: &str, e: CoreError) -> SqsError {
+    match e {
+        CoreError::ReceiptStale | CoreError::MessageNotFound => SqsError::bad_param(
+            "ReceiptHandle",
+            handle,
+            "Message does not exist or is not available for visibility timeout change.",
+        ),
+        other => other.into(),
+    }
+}
+
+pub async fn change_message_visibility(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
+    let name = ctx.queue_name(&input)?;
+    let handle = input.str("ReceiptHandle")?;
+    let r = receipt(handle)?;
+    let secs = visibility_of(&input)?;
+    let mut results = ctx.service.change_visibility(&name, &[change(r, secs)]).await?;
+    match results.pop() {
+        Some(Err(e)) => Err(change_error(handle, e)),
+        _ => Ok(json!({})),
+    }
+}
+
+pub async fn change_message_visibility_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
+    let name = ctx.queue_name(&input)?;
+    let entries = batch_entries(&input)?;
+    ctx.service.get_queue(&name).await?;
+    let mut failed = Vec::new();
+    let mut todo = Vec::new();
+    for e in &entries {
+        let id = e.str("Id")?;
+        let parsed = e.str("ReceiptHandle").and_then(|h| Ok((h, receipt(h)?, visibility_of(e)?)));
+        match parsed {
+            Ok((h, r, secs)) => todo.push((id, h, change(r, secs))),
+            Err(err) => failed.push(failure(id, &err)),
+        }
+    }
+    let changes: Vec<VisibilityChange> = todo.iter().map(|(_, _, c)| *c).collect();
+    let results = ctx.service.change_visibility(&name, &changes).await?;
+    let mut successful = Vec::new();
+    for ((id, h, _), r) in todo.iter().zip(results) {
+        match r {
+            Ok(_) => successful.push(json!({"Id": id})),
+            Err(e) => failed.push(failure(id, &change_error(h, e))),
+        }
+    }
+    Ok(batch_output(successful, failed))
+}

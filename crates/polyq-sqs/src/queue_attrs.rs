@@ -1,0 +1,259 @@
+//! Queue attributes: validating `Attributes` maps into the core's `QueueConfig`, and rendering
+//! `GetQueueAttributes` answers from a stored queue.
+
+use std::collections::BTreeMap;
+
+use polyq_core::{DedupScope, QueueConfig, QueueInfo, RedrivePolicy};
+use serde_json::Value;
+
+use crate::error::{ErrorCode, SqsError, SqsResult};
+use crate::names::{name_from_arn, Account};
+
+/// Attributes GetQueueAttributes knows, in the order `All` lists them.
+pub const READABLE: &[&str] = &[
+    "Policy",
+    "VisibilityTimeout",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "QueueArn",
+    "ApproximateNumberOfMessagesDelayed",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedrivePolicy",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "RedriveAllowPolicy",
+    "SqsManagedSseEnabled",
+];
+
+const FIFO_ONLY: &[&str] = &["ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
+const EXTRAS: &[&str] = &["Policy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "RedriveAllowPolicy", "SqsManagedSseEnabled", "FifoThroughputLimit"];
+
+fn invalid_value(name: &str) -> SqsError {
+    SqsError::new(ErrorCode::InvalidAttributeValue, format!("Invalid value for the parameter {name}."))
+}
+
+fn int_in(name: &str, v: &str, lo: u64, hi: u64) -> SqsResult<u64> {
+    v.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (lo..=hi).contains(n))
+        .ok_or_else(|| invalid_value(name))
+}
+
+fn bool_attr(name: &str, v: &str) -> SqsResult<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid_value(name)),
+    }
+}
+
+fn parse_redrive(v: &str) -> SqsResult<Option<RedrivePolicy>> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    let bad = || {
+        SqsError::new(
+            ErrorCode::InvalidAttributeValue,
+            format!("Value {v} for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map with deadLetterTargetArn and maxReceiveCount."),
+        )
+    };
+    let json: Value = serde_json::from_str(v).map_err(|_| bad())?;
+    let arn = json.get("deadLetterTargetArn").and_then(Value::as_str).ok_or_else(bad)?;
+    let max = match json.get("maxReceiveCount") {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    }
+    .filter(|n| (1..=1000).contains(n))
+    .ok_or_else(bad)?;
+    let dead_letter_queue = name_from_arn(arn).ok_or_else(bad)?;
+    Ok(Some(RedrivePolicy {
+        dead_letter_queue,
+        max_receive_count: max as u32,
+    }))
+}
+
+/// Applies one settable attribute to `config`. `creating` allows `FifoQueue`.
+pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) -> SqsResult<()> {
+    if FIFO_ONLY.contains(&name) && !config.fifo {
+        return Err(SqsError::new(
+            ErrorCode::InvalidAttributeName,
+            format!("Unknown Attribute {name}."),
+        ));
+    }
+    match name {
+        "DelaySeconds" => config.delay_seconds = int_in(name, value, 0, 900)? as u32,
+        "MaximumMessageSize" => config.max_message_size = int_in(name, value, 1024, 1_048_576)? as u32,
+        "MessageRetentionPeriod" => config.retention_seconds = int_in(name, value, 60, 1_209_600)?,
+        "ReceiveMessageWaitTimeSeconds" => config.receive_wait_seconds = int_in(name, value, 0, 20)? as u32,
+        "VisibilityTimeout" => config.visibility_timeout = int_in(name, value, 0, 43_200)? as u32,
+        "RedrivePolicy" => config.redrive = parse_redrive(value)?,
+        "FifoQueue" if creating => config.fifo = bool_attr(name, value)?,
+        "FifoQueue" => {
+            if bool_attr(name, value)? != config.fifo {
+                return Err(SqsError::new(ErrorCode::InvalidAttributeValue, "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."));
+            }
+        }
+        "ContentBasedDeduplication" => config.content_based_dedup = bool_attr(name, value)?,
+        "DeduplicationScope" => {
+            config.dedup_scope = match value {
+                "queue" => DedupScope::Queue,
+                "messageGroup" => DedupScope::MessageGroup,
+                _ => return Err(invalid_value(name)),
+            }
+        }
+        "FifoThroughputLimit" => {
+            if !matches!(value, "perQueue" | "perMessageGroupId") {
+                return Err(invalid_value(name));
+            }
+            config.extras.insert(name.into(), value.into());
+        }
+        "KmsDataKeyReusePeriodSeconds" => {
+            int_in(name, value, 60, 86_400)?;
+            config.extras.insert(name.into(), value.trim().into());
+        }
+        "SqsManagedSseEnabled" => {
+            let b = bool_attr(name, value)?;
+            config.extras.insert(name.into(), b.to_string());
+        }
+        "Policy" | "RedriveAllowPolicy" if value.is_empty() => {
+            config.extras.remove(name);
+        }
+        "Policy" | "RedriveAllowPolicy" => {
+            let ok = serde_json::from_str::<Value>(value).is_ok_and(|v| v.is_object());
+            if !ok {
+                return Err(SqsError::new(
+                    ErrorCode::InvalidAttributeValue,
+                    format!("Invalid value for the parameter {name}. Reason: it must be a JSON object."),
+                ));
+            }
+            config.extras.insert(name.into(), value.into());
+        }
+        "KmsMasterKeyId" => {
+            config.extras.insert(name.into(), value.into());
+        }
+        _ => {
+            return Err(SqsError::new(ErrorCode::InvalidAttributeName, format!("Unknown Attribute {name}.")));
+        }
+    }
+    Ok(())
+}
+
+/// A new queue's config from CreateQueue's attributes.
+pub fn for_create(name: &str, attrs: &BTreeMap<String, String>) -> SqsResult<QueueConfig> {
+    let mut config = QueueConfig::default();
+    config.extras.insert("SqsManagedSseEnabled".into(), "true".into());
+    let fifo = match attrs.get("FifoQueue") {
+        Some(v) => bool_attr("FifoQueue", v)?,
+        None => false,
+    };
+    config.fifo = fifo;
+    if fifo != name.ends_with(".fifo") {
+        return Err(SqsError::invalid_value(if fifo {
+            "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length."
+        } else {
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+        }));
+    }
+    if fifo {
+        config.extras.insert("FifoThroughputLimit".into(), "perQueue".into());
+    }
+    for (k, v) in attrs {
+        apply(&mut config, k, v, true)?;
+    }
+    Ok(config)
+}
+
+/// Value of one readable attribute, or `None` where the queue does not have it.
+pub fn read(info: &QueueInfo, name: &str, account: &Account) -> Option<String> {
+    let c = &info.config;
+    let secs = |ms: u64| (ms / 1000).to_string();
+    Some(match name {
+        "VisibilityTimeout" => c.visibility_timeout.to_string(),
+        "MaximumMessageSize" => c.max_message_size.to_string(),
+        "MessageRetentionPeriod" => c.retention_seconds.to_string(),
+        "DelaySeconds" => c.delay_seconds.to_string(),
+        "ReceiveMessageWaitTimeSeconds" => c.receive_wait_seconds.to_string(),
+        "ApproximateNumberOfMessages" => info.stats.visible.to_string(),
+        "ApproximateNumberOfMessagesNotVisible" => info.stats.in_flight.to_string(),
+        "ApproximateNumberOfMessagesDelayed" => info.stats.delayed.to_string(),
+        "CreatedTimestamp" => secs(info.created_ms),
+        "LastModifiedTimestamp" => secs(info.modified_ms),
+        "QueueArn" => account.arn(&info.name),
+        "RedrivePolicy" => {
+            let r = c.redrive.as_ref()?;
+            serde_json::json!({"deadLetterTargetArn": account.arn(&r.dead_letter_queue), "maxReceiveCount": r.max_receive_count}).to_string()
+        }
+        "FifoQueue" if c.fifo => "true".into(),
+        "ContentBasedDeduplication" if c.fifo => c.content_based_dedup.to_string(),
+        "DeduplicationScope" if c.fifo => match c.dedup_scope {
+            DedupScope::Queue => "queue".into(),
+            DedupScope::MessageGroup => "messageGroup".into(),
+        },
+        "FifoThroughputLimit" if c.fifo => c.extras.get(name).cloned().unwrap_or_else(|| "perQueue".into()),
+        n if EXTRAS.contains(&n) => c.extras.get(n)?.clone(),
+        _ => return None,
+    })
+}
+
+/// Whether `name` is something GetQueueAttributes may ask for.
+pub fn is_readable(name: &str) -> bool {
+    name == "All" || READABLE.contains(&name)
+}
+
+/// The attributes a CreateQueue repeated on an existing queue would change (it must not).
+pub fn differs(existing: &QueueInfo, asked: &QueueConfig, attrs: &BTreeMap<String, String>, account: &Account) -> bool {
+    let probe = QueueInfo {
+        config: asked.clone(),
+        ..existing.clone()
+    };
+    attrs.keys().any(|k| read(existing, k, account) != read(&probe, k, account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn create_validates_ranges_and_fifo_naming() {
+        let c = for_create("q", &map(&[("VisibilityTimeout", "45"), ("DelaySeconds", "900")])).unwrap();
+        assert_eq!((c.visibility_timeout, c.delay_seconds), (45, 900));
+        let err = |n: &str, a: &[(&str, &str)]| for_create(n, &map(a)).unwrap_err().code;
+        assert_eq!(err("q", &[("DelaySeconds", "901")]), ErrorCode::InvalidAttributeValue);
+        assert_eq!(err("q", &[("VisibilityTimeout", "-1")]), ErrorCode::InvalidAttributeValue);
+        assert_eq!(err("q", &[("MaximumMessageSize", "1023")]), ErrorCode::InvalidAttributeValue);
+        assert_eq!(err("q", &[("MessageRetentionPeriod", "1209601")]), ErrorCode::InvalidAttributeValue);
+        assert_eq!(err("q", &[("Bogus", "1")]), ErrorCode::InvalidAttributeName);
+        assert_eq!(err("q", &[("ContentBasedDeduplication", "true")]), ErrorCode::InvalidAttributeName);
+        assert_eq!(err("q.fifo", &[]), ErrorCode::InvalidParameterValue);
+        assert_eq!(err("q", &[("FifoQueue", "true")]), ErrorCode::InvalidParameterValue);
+        let f = for_create("q.fifo", &map(&[("FifoQueue", "true"), ("DeduplicationScope", "messageGroup")])).unwrap();
+        assert!(f.fifo);
+        assert_eq!(f.dedup_scope, DedupScope::MessageGroup);
+    }
+
+    #[test]
+    fn redrive_policy_round_trip() {
+        let mut c = QueueConfig::default();
+        apply(&mut c, "RedrivePolicy", r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"3"}"#, false).unwrap();
+        assert_eq!(c.redrive.as_ref().unwrap().max_receive_count, 3);
+        assert!(apply(&mut c, "RedrivePolicy", r#"{"maxReceiveCount":3}"#, false).is_err());
+        assert!(apply(&mut c, "RedrivePolicy", "not json", false).is_err());
+        apply(&mut c, "RedrivePolicy", "", false).unwrap();
+        assert!(c.redrive.is_none());
+    }
+}

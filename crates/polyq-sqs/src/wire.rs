@@ -1,0 +1,193 @@
+//! From HTTP to an action and back: protocol choice, authentication, error rendering.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use polyq_core::QueueService;
+use polyq_http::auth::AuthMode;
+use polyq_http::{response, Request, Response};
+use serde_json::{json, Value};
+
+use crate::error::{ErrorCode, SqsError};
+use crate::ops::{self, Ctx};
+use crate::sigv4::{self, SigError, SigRequest};
+use crate::{query, SqsConfig};
+
+const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Json,
+    Query,
+}
+
+pub async fn handle(service: &std::sync::Arc<QueueService>, config: &SqsConfig, req: Request) -> Response {
+    let protocol = if req.header("x-amz-target").is_some() {
+        Protocol::Json
+    } else {
+        Protocol::Query
+    };
+    let (action, input) = match decode(protocol, &req) {
+        Ok(x) => x,
+        Err(e) => return render_error(protocol, &e, &req.request_id),
+    };
+    let sender = match authenticate(config, &req) {
+        Ok(s) => s,
+        Err(e) => return render_error(protocol, &e, &req.request_id),
+    };
+    let host = req.host().unwrap_or("localhost").to_string();
+    let ctx = Ctx {
+        service,
+        account: &config.account,
+        host: &host,
+        path: req.uri.path(),
+        sender_id: &sender,
+    };
+    match ops::dispatch(&action, &ctx, &input).await {
+        Ok(output) => render_ok(protocol, &action, &output, &req.request_id),
+        Err(e) => {
+            if e.code.status() >= 500 {
+                tracing::error!(action, request_id = %req.request_id, error = %e.message, "SQS action failed");
+            }
+            render_error(protocol, &e, &req.request_id)
+        }
+    }
+}
+
+fn decode(protocol: Protocol, req: &Request) -> Result<(String, Value), SqsError> {
+    match protocol {
+        Protocol::Json => {
+            let target = req.header("x-amz-target").unwrap_or("");
+            let action = target.strip_prefix("AmazonSQS.").unwrap_or("").to_string();
+            if !ops::ACTIONS.contains(&action.as_str()) {
+                return Err(SqsError::new(
+                    ErrorCode::InvalidAction,
+                    format!("The action or operation requested is invalid: {target:?}. Expected X-Amz-Target: AmazonSQS.<Action>."),
+                ));
+            }
+            if req.body.iter().all(u8::is_ascii_whitespace) {
+                return Ok((action, json!({})));
+            }
+            let input: Value = serde_json::from_slice(&req.body).map_err(|e| {
+                SqsError::new(ErrorCode::SerializationException, format!("The request body is not valid JSON: {e}"))
+            })?;
+            if !input.is_object() {
+                return Err(SqsError::new(ErrorCode::SerializationException, "The request body must be a JSON object."));
+            }
+            Ok((action, input))
+        }
+        Protocol::Query => {
+            let form = req
+                .header("content-type")
+                .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+            let body = (form && req.method == http::Method::POST).then_some(&req.body[..]);
+            let params = query::parse_params(req.query(), body).map_err(query_error)?;
+            let action = params
+                .iter()
+                .find(|(k, _)| k == "Action")
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| SqsError::missing("Action"))?;
+            if !ops::ACTIONS.contains(&action.as_str()) {
+                return Err(SqsError::new(
+                    ErrorCode::InvalidAction,
+                    format!("The action {action} is not valid for this web service."),
+                ));
+            }
+            let input = query::input_to_json(&action, &params).map_err(query_error)?;
+            Ok((action, input))
+        }
+    }
+}
+
+fn query_error(e: query::QueryInputError) -> SqsError {
+    let code = match e.code {
+        "MissingParameter" => ErrorCode::MissingParameter,
+        "MalformedQueryString" => ErrorCode::MalformedQueryString,
+        _ => ErrorCode::InvalidParameterValue,
+    };
+    SqsError::new(code, e.message)
+}
+
+/// Checks the signature in `enforce` mode; returns the caller's id for `SenderId` either way.
+fn authenticate(config: &SqsConfig, req: &Request) -> Result<String, SqsError> {
+    let claimed = access_key_of(req);
+    if config.auth.mode == AuthMode::Dev {
+        return Ok(claimed.unwrap_or_else(|| config.account.account_id.clone()));
+    }
+    let mut headers = req.headers.clone();
+    if !headers.contains_key(http::header::HOST) {
+        // HTTP/2 carries the host in :authority; SigV4 signs it as `host`.
+        if let Some(v) = req.uri.authority().and_then(|a| http::HeaderValue::from_str(a.as_str()).ok()) {
+            headers.insert(http::header::HOST, v);
+        }
+    }
+    let sig = SigRequest {
+        method: req.method.as_str(),
+        path: req.uri.path(),
+        query: req.query(),
+        headers: &headers,
+        body: &req.body,
+    };
+    let verified = sigv4::verify(&sig, &|k| config.auth.secret_for(k), SystemTime::now(), MAX_SKEW).map_err(|e| {
+        let code = match e {
+            SigError::MissingAuthenticationToken => ErrorCode::MissingAuthenticationToken,
+            SigError::IncompleteSignature(_) => ErrorCode::IncompleteSignature,
+            SigError::InvalidClientTokenId => ErrorCode::InvalidClientTokenId,
+            SigError::SignatureDoesNotMatch(_) => ErrorCode::SignatureDoesNotMatch,
+            SigError::RequestExpired(_) => ErrorCode::RequestExpired,
+        };
+        SqsError::new(code, e.message())
+    })?;
+    Ok(verified.access_key_id)
+}
+
+/// The access key id a request claims (Authorization credential or presigned query).
+fn access_key_of(req: &Request) -> Option<String> {
+    let from_header = req.header("authorization").and_then(|a| {
+        let cred = a.split("Credential=").nth(1)?;
+        Some(cred.split('/').next()?.to_string())
+    });
+    from_header.or_else(|| {
+        req.query().split('&').find_map(|p| {
+            let v = p.strip_prefix("X-Amz-Credential=")?;
+            let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+            Some(v.split('/').next()?.to_string())
+        })
+    })
+}
+
+fn with_headers(mut r: Response, request_id: &str) -> Response {
+    if let Ok(v) = http::HeaderValue::from_str(request_id) {
+        r.headers_mut().insert("x-amzn-requestid", v);
+    }
+    r
+}
+
+fn render_ok(protocol: Protocol, action: &str, output: &Value, request_id: &str) -> Response {
+    let r = match protocol {
+        Protocol::Json => response(200, JSON_CONTENT_TYPE, Bytes::from(output.to_string())),
+        Protocol::Query => response(200, "text/xml", query::output_to_xml(action, output, request_id)),
+    };
+    with_headers(r, request_id)
+}
+
+fn render_error(protocol: Protocol, e: &SqsError, request_id: &str) -> Response {
+    let status = e.code.status();
+    let mut r = match protocol {
+        Protocol::Json => {
+            let body = json!({"__type": format!("com.amazonaws.sqs#{}", e.code.json_name()), "message": e.message});
+            response(status, JSON_CONTENT_TYPE, Bytes::from(body.to_string()))
+        }
+        Protocol::Query => response(
+            status,
+            "text/xml",
+            query::error_to_xml(e.code.sender_fault(), e.code.query_code(), &e.message, request_id),
+        ),
+    };
+    let fault = if e.code.sender_fault() { "Sender" } else { "Receiver" };
+    if let Ok(v) = http::HeaderValue::from_str(&format!("{};{fault}", e.code.query_code())) {
+        r.headers_mut().insert("x-amzn-query-error", v);
+    }
+    with_headers(r, request_id)
+}

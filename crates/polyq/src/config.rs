@@ -1,0 +1,185 @@
+//! Settings from, in order of precedence: command-line flags, `POLYQ_*` environment variables,
+//! the config file (`--config`), built-in defaults. See `polyq.toml` at the repository root for
+//! every key.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use polyq_http::auth::{AuthMode, Credential};
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &[&str] = &["127.0.0.1:9324", "127.0.0.1:10001"];
+
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// TOML config file (keys as in the shipped polyq.toml).
+    #[arg(long, env = "POLYQ_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on; repeat for several. Every listener speaks every dialect.
+    /// [default: 127.0.0.1:9324 and 127.0.0.1:10001]
+    #[arg(long, env = "POLYQ_LISTEN", value_delimiter = ',')]
+    pub listen: Vec<String>,
+    /// Where queues live: `memory` (nothing survives a restart). [default: memory — the durable
+    /// embedded store becomes the default in a later release]
+    #[arg(long, env = "POLYQ_STORE")]
+    pub store: Option<String>,
+    /// `dev` (signatures of SQS/MNS not checked) or `enforce` (every request must be signed by a
+    /// configured credential). [default: dev]
+    #[arg(long, env = "POLYQ_AUTH")]
+    pub auth: Option<String>,
+    /// Account id in SQS queue URLs and ARNs. [default: 000000000000]
+    #[arg(long, env = "POLYQ_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// Region in SQS ARNs. [default: us-east-1]
+    #[arg(long, env = "POLYQ_REGION")]
+    pub region: Option<String>,
+    /// Log filter (tracing syntax), e.g. `info` or `polyq_sqs=debug`. [default: info]
+    #[arg(long, env = "POLYQ_LOG")]
+    pub log: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<Vec<String>>,
+    store: Option<String>,
+    auth: Option<String>,
+    account_id: Option<String>,
+    region: Option<String>,
+    log: Option<String>,
+    #[serde(default)]
+    credentials: Vec<FileCredential>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileCredential {
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    Memory,
+}
+
+/// The resolved settings the server runs with.
+#[derive(Debug)]
+pub struct Settings {
+    pub listen: Vec<String>,
+    pub store: StoreChoice,
+    pub auth: AuthMode,
+    pub credentials: Vec<Credential>,
+    pub account_id: String,
+    pub region: String,
+    pub log: String,
+}
+
+impl Settings {
+    pub fn resolve(args: ServeArgs) -> anyhow::Result<Settings> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).with_context(|| format!("invalid config file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let listen = if !args.listen.is_empty() {
+            args.listen
+        } else {
+            file.listen.unwrap_or_else(|| DEFAULT_LISTEN.iter().map(|s| s.to_string()).collect())
+        };
+        if listen.is_empty() {
+            bail!("no listen address: give --listen ADDR (e.g. 127.0.0.1:9324)");
+        }
+        let store = match args.store.or(file.store).as_deref().unwrap_or("memory") {
+            "memory" => StoreChoice::Memory,
+            other => bail!(
+                "store {other:?} is not available in this build: use --store memory (the durable embedded store and PostgreSQL arrive in later releases)"
+            ),
+        };
+        let auth: AuthMode = args
+            .auth
+            .or(file.auth)
+            .as_deref()
+            .unwrap_or("dev")
+            .parse()
+            .map_err(anyhow::Error::msg)?;
+        let credentials: Vec<Credential> = file
+            .credentials
+            .into_iter()
+            .map(|c| Credential {
+                access_key_id: c.access_key_id,
+                secret: c.secret_access_key,
+            })
+            .collect();
+        if auth == AuthMode::Enforce && credentials.is_empty() {
+            bail!("--auth enforce needs at least one [[credentials]] entry in the config file");
+        }
+        Ok(Settings {
+            listen,
+            store,
+            auth,
+            credentials,
+            account_id: args.account_id.or(file.account_id).unwrap_or_else(|| "000000000000".into()),
+            region: args.region.or(file.region).unwrap_or_else(|| "us-east-1".into()),
+            log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_flags_and_file_layer_in_order() {
+        let s = Settings::resolve(ServeArgs::default()).unwrap();
+        assert_eq!(s.listen, DEFAULT_LISTEN);
+        assert_eq!(s.store, StoreChoice::Memory);
+        assert_eq!(s.auth, AuthMode::Dev);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("polyq.toml");
+        std::fs::write(
+            &path,
+            "listen = [\"127.0.0.1:7000\"]\nregion = \"eu-west-1\"\nauth = \"enforce\"\n[[credentials]]\naccess_key_id = \"AK\"\nsecret_access_key = \"S\"\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(ServeArgs {
+            config: Some(path.clone()),
+            region: Some("ap-south-1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.listen, ["127.0.0.1:7000"]);
+        assert_eq!(s.region, "ap-south-1", "a flag beats the file");
+        assert_eq!(s.auth, AuthMode::Enforce);
+        assert_eq!(s.credentials[0].access_key_id, "AK");
+    }
+
+    #[test]
+    fn bad_settings_are_refused_clearly() {
+        let e = Settings::resolve(ServeArgs {
+            store: Some("cassandra://x".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("not available"), "{e}");
+        let e = Settings::resolve(ServeArgs {
+            auth: Some("enforce".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("credentials"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "listn = []\n").unwrap();
+        let e = Settings::resolve(ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("unknown field"), "{e:#}");
+    }
+}

@@ -1,0 +1,88 @@
+//! Starting the server: store, service, dialects, listeners; then waiting for a signal.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use polyq_core::{MemoryStore, QueueService, QueueStore, SystemClock};
+use polyq_http::auth::AuthConfig;
+use polyq_http::{Router, ServerLimits};
+use tokio::net::TcpListener;
+
+use crate::config::{Settings, StoreChoice};
+
+pub fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let store: Arc<dyn QueueStore> = match settings.store {
+        StoreChoice::Memory => Arc::new(MemoryStore::new()),
+    };
+    let service = Arc::new(QueueService::new(store, Arc::new(SystemClock)));
+    let auth = AuthConfig {
+        mode: settings.auth,
+        credentials: settings.credentials.clone(),
+    };
+    let sqs = polyq_sqs::dialect(
+        service.clone(),
+        polyq_sqs::SqsConfig {
+            account: polyq_sqs::Account {
+                account_id: settings.account_id.clone(),
+                region: settings.region.clone(),
+            },
+            auth,
+        },
+    );
+    let router = Arc::new(Router::new(vec![sqs], ServerLimits::default()));
+
+    let mut listeners = Vec::new();
+    for addr in &settings.listen {
+        let listener = TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr}; is another polyq (or another server) using it? Pick another address with --listen")
+        })?;
+        listeners.push(listener);
+    }
+    let store_name = match settings.store {
+        StoreChoice::Memory => "memory (nothing is kept after exit)",
+    };
+    println!("polyq {} ready; store: {store_name}; auth: {:?}", env!("CARGO_PKG_VERSION"), settings.auth);
+    for l in &listeners {
+        let base = format!("http://{}", l.local_addr()?);
+        println!("listening on {base}");
+        for line in router.describe(&base) {
+            println!("  {line}");
+        }
+    }
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    for l in listeners {
+        tasks.push(tokio::spawn(polyq_http::serve(l, router.clone(), stop_rx.clone())));
+    }
+    wait_for_signal().await;
+    tracing::info!("shutting down: no new connections; finishing requests in progress");
+    service.begin_shutdown();
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        t.await.context("listener task failed")??;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
