@@ -50,6 +50,16 @@ pub struct MoveTaskInfo {
     pub failure_reason: Option<String>,
 }
 
+/// What a new task moves, and with what.
+pub struct MoveTaskSpec<'a> {
+    pub store: Arc<dyn QueueStore>,
+    pub clock: Arc<dyn Clock>,
+    pub waiters: Arc<Waiters>,
+    pub source: &'a str,
+    pub destination: Option<&'a str>,
+    pub max_per_second: Option<u32>,
+}
+
 #[derive(Default)]
 pub struct MoveTasks {
     tasks: Mutex<Vec<Arc<Mutex<MoveTaskInfo>>>>,
@@ -59,20 +69,23 @@ pub struct MoveTasks {
 const DEFAULT_STEP: usize = 100;
 
 impl MoveTasks {
-    pub fn start(
-        &self,
-        store: Arc<dyn QueueStore>,
-        clock: Arc<dyn Clock>,
-        waiters: Arc<Waiters>,
-        source: &str,
-        destination: Option<&str>,
-        max_per_second: Option<u32>,
-        to_move: u64,
-    ) -> CoreResult<String> {
+    pub fn start(&self, spec: MoveTaskSpec<'_>, to_move: u64) -> CoreResult<String> {
+        let MoveTaskSpec {
+            store,
+            clock,
+            waiters,
+            source,
+            destination,
+            max_per_second,
+        } = spec;
         let mut tasks = self.tasks.lock();
         if tasks.iter().any(|t| {
             let t = t.lock();
-            t.source == source && matches!(t.status, MoveTaskStatus::Running | MoveTaskStatus::Cancelling)
+            t.source == source
+                && matches!(
+                    t.status,
+                    MoveTaskStatus::Running | MoveTaskStatus::Cancelling
+                )
         }) {
             return Err(CoreError::Conflict(format!(
                 "a message move task is already running for queue {source}"
@@ -112,7 +125,9 @@ impl MoveTasks {
         let task = tasks
             .iter()
             .find(|t| t.lock().handle == handle)
-            .ok_or_else(|| CoreError::InvalidArgument(format!("no message move task with handle {handle}")))?;
+            .ok_or_else(|| {
+                CoreError::InvalidArgument(format!("no message move task with handle {handle}"))
+            })?;
         let mut t = task.lock();
         if t.status != MoveTaskStatus::Running {
             return Err(CoreError::Conflict(format!(
@@ -125,10 +140,20 @@ impl MoveTasks {
     }
 }
 
-async fn run(task: Arc<Mutex<MoveTaskInfo>>, store: Arc<dyn QueueStore>, clock: Arc<dyn Clock>, waiters: Arc<Waiters>) {
+async fn run(
+    task: Arc<Mutex<MoveTaskInfo>>,
+    store: Arc<dyn QueueStore>,
+    clock: Arc<dyn Clock>,
+    waiters: Arc<Waiters>,
+) {
     let (source, destination, rate, to_move) = {
         let t = task.lock();
-        (t.source.clone(), t.destination.clone(), t.max_per_second, t.to_move)
+        (
+            t.source.clone(),
+            t.destination.clone(),
+            t.max_per_second,
+            t.to_move,
+        )
     };
     // With a rate, move a tenth of it every 100 ms; otherwise batches back to back.
     let (step, pause) = match rate {
@@ -150,7 +175,12 @@ async fn run(task: Arc<Mutex<MoveTaskInfo>>, store: Arc<dyn QueueStore>, clock: 
             return;
         }
         match store
-            .move_messages(&source, destination.as_deref(), step.min(remaining), clock.now_ms())
+            .move_messages(
+                &source,
+                destination.as_deref(),
+                step.min(remaining),
+                clock.now_ms(),
+            )
             .await
         {
             Ok(0) => {

@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::error::CoreResult;
 use crate::ids::Receipt;
 use crate::model::*;
-use crate::move_tasks::{MoveTaskInfo, MoveTasks};
+use crate::move_tasks::{MoveTaskInfo, MoveTaskSpec, MoveTasks};
 use crate::store::{QueueStore, QueueUpdate};
 use crate::waiters::Waiters;
 
@@ -79,8 +79,15 @@ impl QueueService {
         self.store.get_queue(name, self.now_ms()).await
     }
 
-    pub async fn list_queues(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> CoreResult<Vec<QueueInfo>> {
-        self.store.list_queues(prefix, start_after, limit, self.now_ms()).await
+    pub async fn list_queues(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> CoreResult<Vec<QueueInfo>> {
+        self.store
+            .list_queues(prefix, start_after, limit, self.now_ms())
+            .await
     }
 
     pub async fn update_queue(&self, name: &str, update: QueueUpdate) -> CoreResult<QueueInfo> {
@@ -94,10 +101,17 @@ impl QueueService {
         self.store.purge_queue(name, self.now_ms()).await
     }
 
-    pub async fn send(&self, queue: &str, messages: Vec<NewMessage>) -> CoreResult<Vec<CoreResult<Sent>>> {
+    pub async fn send(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+    ) -> CoreResult<Vec<CoreResult<Sent>>> {
         let now = self.now_ms();
         let sent = self.store.send(queue, messages, now).await?;
-        if sent.iter().any(|s| s.as_ref().is_ok_and(|s| s.visible_ms <= now)) {
+        if sent
+            .iter()
+            .any(|s| s.as_ref().is_ok_and(|s| s.visible_ms <= now))
+        {
             self.waiters.wake(queue);
         }
         Ok(sent)
@@ -124,7 +138,9 @@ impl QueueService {
             if !outcome.messages.is_empty() {
                 return Ok(outcome.messages);
             }
-            let deadline = *deadline.get_or_insert(started + Duration::from_secs(u64::from(outcome.queue_wait_seconds)));
+            let deadline = *deadline.get_or_insert(
+                started + Duration::from_secs(u64::from(outcome.queue_wait_seconds)),
+            );
             let current = tokio::time::Instant::now();
             if current >= deadline || *shutdown.borrow() {
                 return Ok(Vec::new());
@@ -149,12 +165,23 @@ impl QueueService {
         self.store.get_message(queue, id, self.now_ms()).await
     }
 
-    pub async fn delete(&self, queue: &str, receipts: &[Receipt]) -> CoreResult<Vec<CoreResult<()>>> {
+    pub async fn delete(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+    ) -> CoreResult<Vec<CoreResult<()>>> {
         self.store.delete(queue, receipts, self.now_ms()).await
     }
 
-    pub async fn change_visibility(&self, queue: &str, changes: &[VisibilityChange]) -> CoreResult<Vec<CoreResult<Relet>>> {
-        let out = self.store.change_visibility(queue, changes, self.now_ms()).await?;
+    pub async fn change_visibility(
+        &self,
+        queue: &str,
+        changes: &[VisibilityChange],
+    ) -> CoreResult<Vec<CoreResult<Relet>>> {
+        let out = self
+            .store
+            .change_visibility(queue, changes, self.now_ms())
+            .await?;
         if changes.iter().any(|c| c.visibility_seconds == 0) {
             self.waiters.wake(queue);
         }
@@ -167,27 +194,37 @@ impl QueueService {
         let all = self.list_queues("", None, usize::MAX).await?;
         Ok(all
             .into_iter()
-            .filter(|q| q.config.redrive.as_ref().is_some_and(|r| r.dead_letter_queue == dead_letter_queue))
+            .filter(|q| {
+                q.config
+                    .redrive
+                    .as_ref()
+                    .is_some_and(|r| r.dead_letter_queue == dead_letter_queue)
+            })
             .collect())
     }
 
     /// Starts moving the messages now in `source` to `destination` (or back to their
     /// original queues) at most `max_per_second` a second.
-    pub async fn start_move_task(&self, source: &str, destination: Option<&str>, max_per_second: Option<u32>) -> CoreResult<String> {
+    pub async fn start_move_task(
+        &self,
+        source: &str,
+        destination: Option<&str>,
+        max_per_second: Option<u32>,
+    ) -> CoreResult<String> {
         let info = self.get_queue(source).await?;
         if let Some(d) = destination {
             self.get_queue(d).await?;
         }
         let to_move = info.stats.visible + info.stats.in_flight + info.stats.delayed;
-        self.move_tasks.start(
-            self.store.clone(),
-            self.clock.clone(),
-            self.waiters.clone(),
+        let spec = MoveTaskSpec {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            waiters: self.waiters.clone(),
             source,
             destination,
             max_per_second,
-            to_move,
-        )
+        };
+        self.move_tasks.start(spec, to_move)
     }
 
     pub fn list_move_tasks(&self, source: &str, max: usize) -> Vec<MoveTaskInfo> {

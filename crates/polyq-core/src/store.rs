@@ -18,7 +18,12 @@ pub type QueueUpdate = Box<dyn FnOnce(&mut QueueConfig) -> CoreResult<()> + Send
 #[async_trait]
 pub trait QueueStore: Send + Sync + 'static {
     /// Creates a queue, or reports the existing one of that name unchanged.
-    async fn create_queue(&self, name: &str, config: QueueConfig, now: u64) -> CoreResult<CreateOutcome>;
+    async fn create_queue(
+        &self,
+        name: &str,
+        config: QueueConfig,
+        now: u64,
+    ) -> CoreResult<CreateOutcome>;
 
     /// Deletes a queue and all its messages.
     async fn delete_queue(&self, name: &str) -> CoreResult<()>;
@@ -36,18 +41,29 @@ pub trait QueueStore: Send + Sync + 'static {
     ) -> CoreResult<Vec<QueueInfo>>;
 
     /// Applies `update` to the queue's config and bumps its modified time.
-    async fn update_queue(&self, name: &str, update: QueueUpdate, now: u64) -> CoreResult<QueueInfo>;
+    async fn update_queue(
+        &self,
+        name: &str,
+        update: QueueUpdate,
+        now: u64,
+    ) -> CoreResult<QueueInfo>;
 
     /// Deletes every message (ready, delayed and in flight); returns how many.
     async fn purge_queue(&self, name: &str, now: u64) -> CoreResult<u64>;
 
     /// Appends messages in order. FIFO deduplication may answer with an earlier message.
-    async fn send(&self, queue: &str, messages: Vec<NewMessage>, now: u64) -> CoreResult<Vec<CoreResult<Sent>>>;
+    async fn send(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<Sent>>>;
 
     /// Leases up to `max_messages` visible messages: priority then send order; FIFO: the oldest
     /// messages of groups with nothing in flight. Messages over the redrive limit move to the
     /// dead-letter queue instead of being returned.
-    async fn lease(&self, queue: &str, request: LeaseRequest, now: u64) -> CoreResult<LeaseOutcome>;
+    async fn lease(&self, queue: &str, request: LeaseRequest, now: u64)
+        -> CoreResult<LeaseOutcome>;
 
     /// Visible messages in receive order, without leasing them.
     async fn peek(&self, queue: &str, max: usize, now: u64) -> CoreResult<Vec<Message>>;
@@ -57,7 +73,12 @@ pub trait QueueStore: Send + Sync + 'static {
 
     /// Deletes messages by receipt. Per entry: `ReceiptStale` when the message was leased again,
     /// `MessageNotFound` when it is gone.
-    async fn delete(&self, queue: &str, receipts: &[Receipt], now: u64) -> CoreResult<Vec<CoreResult<()>>>;
+    async fn delete(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>>;
 
     /// Changes when leased messages become visible again.
     async fn change_visibility(
@@ -69,5 +90,11 @@ pub trait QueueStore: Send + Sync + 'static {
 
     /// Moves up to `max` visible messages from `from` to `to`, or, when `to` is `None`, back to
     /// the queue each was dead-lettered from. Returns how many moved.
-    async fn move_messages(&self, from: &str, to: Option<&str>, max: usize, now: u64) -> CoreResult<u64>;
+    async fn move_messages(
+        &self,
+        from: &str,
+        to: Option<&str>,
+        max: usize,
+        now: u64,
+    ) -> CoreResult<u64>;
 }

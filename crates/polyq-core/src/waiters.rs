@@ -22,7 +22,11 @@ impl Waiters {
 
     /// The notifier receivers of `queue` wait on.
     pub fn get(&self, queue: &str) -> Arc<Notify> {
-        self.by_queue.lock().entry(queue.to_string()).or_default().clone()
+        self.by_queue
+            .lock()
+            .entry(queue.to_string())
+            .or_default()
+            .clone()
     }
 
     /// Wakes every receiver waiting on `queue`.

@@ -19,7 +19,9 @@ impl std::str::FromStr for AuthMode {
         match s {
             "dev" => Ok(AuthMode::Dev),
             "enforce" => Ok(AuthMode::Enforce),
-            other => Err(format!("unknown auth mode {other:?}: expected \"dev\" or \"enforce\"")),
+            other => Err(format!(
+                "unknown auth mode {other:?}: expected \"dev\" or \"enforce\""
+            )),
         }
     }
 }

@@ -38,7 +38,8 @@ impl Request {
 
     /// The `Host` header (or the URI authority), as clients addressed us.
     pub fn host(&self) -> Option<&str> {
-        self.header("host").or_else(|| self.uri.authority().map(|a| a.as_str()))
+        self.header("host")
+            .or_else(|| self.uri.authority().map(|a| a.as_str()))
     }
 
     pub fn query(&self) -> &str {
@@ -67,7 +68,8 @@ pub trait Dialect: Send + Sync + 'static {
 /// A response with a body and content type.
 pub fn response(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response {
     let mut r = http::Response::new(body.into());
-    *r.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *r.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(v) = http::HeaderValue::from_str(content_type) {
         r.headers_mut().insert(http::header::CONTENT_TYPE, v);
     }

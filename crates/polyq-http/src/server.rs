@@ -58,24 +58,36 @@ impl Router {
 
     /// Startup lines of every dialect for a listener at `base`.
     pub fn describe(&self, base: &str) -> Vec<String> {
-        self.dialects.iter().flat_map(|d| d.describe(base)).collect()
+        self.dialects
+            .iter()
+            .flat_map(|d| d.describe(base))
+            .collect()
     }
 
     /// Serves one read request: a dialect's answer, the health endpoint, or a clear 400.
     pub async fn dispatch(&self, req: Request) -> Response {
         let dialect = self.dialects.iter().find(|d| d.detect(&req)).cloned();
         let Some(dialect) = dialect else {
-            if req.method == http::Method::GET && (req.uri.path() == "/health" || req.uri.path() == "/healthz") {
+            if req.method == http::Method::GET
+                && (req.uri.path() == "/health" || req.uri.path() == "/healthz")
+            {
                 return response(200, "text/plain; charset=utf-8", "ok\n");
             }
             return response(400, "text/plain; charset=utf-8", UNDETECTED);
         };
         let name = dialect.name();
         let request_id = req.request_id.clone();
-        match std::panic::AssertUnwindSafe(dialect.handle(req)).catch_unwind().await {
+        match std::panic::AssertUnwindSafe(dialect.handle(req))
+            .catch_unwind()
+            .await
+        {
             Ok(resp) => resp,
             Err(_) => {
-                tracing::error!(dialect = name, request_id, "handler panicked; answering 500");
+                tracing::error!(
+                    dialect = name,
+                    request_id,
+                    "handler panicked; answering 500"
+                );
                 response(
                     500,
                     "text/plain; charset=utf-8",
@@ -86,17 +98,31 @@ impl Router {
     }
 }
 
-async fn handle(router: Arc<Router>, remote: SocketAddr, req: http::Request<Incoming>) -> Result<http::Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    router: Arc<Router>,
+    remote: SocketAddr,
+    req: http::Request<Incoming>,
+) -> Result<http::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let limit = router.limits.max_body_bytes;
     let body = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
-            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
             let resp = if too_large {
-                response(413, "text/plain; charset=utf-8", format!("request body exceeds {limit} bytes\n"))
+                response(
+                    413,
+                    "text/plain; charset=utf-8",
+                    format!("request body exceeds {limit} bytes\n"),
+                )
             } else {
-                response(400, "text/plain; charset=utf-8", format!("could not read the request body: {e}\n"))
+                response(
+                    400,
+                    "text/plain; charset=utf-8",
+                    format!("could not read the request body: {e}\n"),
+                )
             };
             return Ok(resp.map(Full::new));
         }
@@ -114,7 +140,11 @@ async fn handle(router: Arc<Router>, remote: SocketAddr, req: http::Request<Inco
 
 /// Accepts connections on `listener` until `shutdown` turns true, then waits up to the grace
 /// period for requests in progress.
-pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    router: Arc<Router>,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     let builder = Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
     loop {

@@ -102,8 +102,12 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            PurgeQueueInProgress | OverLimit | InvalidClientTokenId | SignatureDoesNotMatch
-            | MissingAuthenticationToken | AccessDenied => 403,
+            PurgeQueueInProgress
+            | OverLimit
+            | InvalidClientTokenId
+            | SignatureDoesNotMatch
+            | MissingAuthenticationToken
+            | AccessDenied => 403,
             ResourceNotFoundException => 404,
             InternalError => 500,
             ServiceUnavailable => 503,
@@ -112,7 +116,10 @@ impl ErrorCode {
     }
 
     pub fn sender_fault(self) -> bool {
-        !matches!(self, ErrorCode::InternalError | ErrorCode::ServiceUnavailable)
+        !matches!(
+            self,
+            ErrorCode::InternalError | ErrorCode::ServiceUnavailable
+        )
     }
 }
 
@@ -139,15 +146,23 @@ impl SqsError {
 
     /// AWS's wording for a parameter outside its range.
     pub fn bad_param(name: &str, value: impl std::fmt::Display, reason: &str) -> Self {
-        Self::invalid_value(format!("Value {value} for parameter {name} is invalid. Reason: {reason}"))
+        Self::invalid_value(format!(
+            "Value {value} for parameter {name} is invalid. Reason: {reason}"
+        ))
     }
 
     pub fn missing(name: &str) -> Self {
-        Self::new(ErrorCode::MissingParameter, format!("The request must contain the parameter {name}."))
+        Self::new(
+            ErrorCode::MissingParameter,
+            format!("The request must contain the parameter {name}."),
+        )
     }
 
     pub fn no_queue() -> Self {
-        Self::new(ErrorCode::QueueDoesNotExist, "The specified queue does not exist.")
+        Self::new(
+            ErrorCode::QueueDoesNotExist,
+            "The specified queue does not exist.",
+        )
     }
 
     pub fn invalid_receipt(handle: &str) -> Self {

@@ -59,7 +59,11 @@ impl<'a> Input<'a> {
         let v = self.opt_i64(name)?;
         if let Some(n) = v {
             if n < lo || n > hi {
-                return Err(SqsError::bad_param(name, n, &format!("Must be between {lo} and {hi}, if provided.")));
+                return Err(SqsError::bad_param(
+                    name,
+                    n,
+                    &format!("Must be between {lo} and {hi}, if provided."),
+                ));
             }
         }
         Ok(v)
@@ -69,7 +73,9 @@ impl<'a> Input<'a> {
         match self.get(name) {
             None => Ok(Vec::new()),
             Some(Value::Array(a)) => Ok(a.iter().collect()),
-            Some(_) => Err(SqsError::invalid_value(format!("Parameter {name} must be a list."))),
+            Some(_) => Err(SqsError::invalid_value(format!(
+                "Parameter {name} must be a list."
+            ))),
         }
     }
 
@@ -77,8 +83,9 @@ impl<'a> Input<'a> {
         self.list(name)?
             .into_iter()
             .map(|v| {
-                v.as_str()
-                    .ok_or_else(|| SqsError::invalid_value(format!("Parameter {name} must be a list of strings.")))
+                v.as_str().ok_or_else(|| {
+                    SqsError::invalid_value(format!("Parameter {name} must be a list of strings."))
+                })
             })
             .collect()
     }
@@ -87,19 +94,25 @@ impl<'a> Input<'a> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Object(m)) => Ok(Some(m)),
-            Some(_) => Err(SqsError::invalid_value(format!("Parameter {name} must be a map."))),
+            Some(_) => Err(SqsError::invalid_value(format!(
+                "Parameter {name} must be a map."
+            ))),
         }
     }
 
     /// A string-to-string map (queue attributes, tags).
     pub fn str_map(&self, name: &str) -> SqsResult<BTreeMap<String, String>> {
-        let Some(m) = self.object(name)? else { return Ok(BTreeMap::new()) };
+        let Some(m) = self.object(name)? else {
+            return Ok(BTreeMap::new());
+        };
         m.iter()
             .map(|(k, v)| match v {
                 Value::String(s) => Ok((k.clone(), s.clone())),
                 Value::Number(n) => Ok((k.clone(), n.to_string())),
                 Value::Bool(b) => Ok((k.clone(), b.to_string())),
-                _ => Err(SqsError::invalid_value(format!("Value of {name}.{k} must be a string."))),
+                _ => Err(SqsError::invalid_value(format!(
+                    "Value of {name}.{k} must be a string."
+                ))),
             })
             .collect()
     }

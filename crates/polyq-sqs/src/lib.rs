@@ -61,7 +61,10 @@ impl Dialect for SqsDialect {
     }
 
     fn detect(&self, req: &Request) -> bool {
-        if req.header("x-amz-target").is_some_and(|t| t.starts_with("AmazonSQS.")) {
+        if req
+            .header("x-amz-target")
+            .is_some_and(|t| t.starts_with("AmazonSQS."))
+        {
             return true;
         }
         if has_action(req.query()) {

@@ -32,9 +32,11 @@ pub fn parse(map: Option<&Map<String, Value>>, system: bool) -> SqsResult<Attrib
         } else {
             validate_name(name)?;
         }
-        let v = v
-            .as_object()
-            .ok_or_else(|| SqsError::invalid_value(format!("The message attribute '{name}' must be a structure.")))?;
+        let v = v.as_object().ok_or_else(|| {
+            SqsError::invalid_value(format!(
+                "The message attribute '{name}' must be a structure."
+            ))
+        })?;
         let data_type = v.get("DataType").and_then(Value::as_str).unwrap_or("");
         if data_type.is_empty() {
             return Err(SqsError::invalid_value(format!(
@@ -55,7 +57,9 @@ pub fn parse(map: Option<&Map<String, Value>>, system: bool) -> SqsResult<Attrib
         let value = if base == "Binary" {
             let text = v.get("BinaryValue").and_then(Value::as_str).unwrap_or("");
             let bytes = B64.decode(text).map_err(|_| {
-                SqsError::invalid_value(format!("The message attribute '{name}' has an invalid base64 binary value."))
+                SqsError::invalid_value(format!(
+                    "The message attribute '{name}' has an invalid base64 binary value."
+                ))
             })?;
             if bytes.is_empty() {
                 return Err(empty_value(name, data_type));
@@ -93,7 +97,11 @@ pub fn parse(map: Option<&Map<String, Value>>, system: bool) -> SqsResult<Attrib
 fn empty_value(name: &str, data_type: &str) -> SqsError {
     SqsError::invalid_value(format!(
         "The message attribute '{name}' with type '{data_type}' must use field '{}'.",
-        if data_type.starts_with("Binary") { "Binary" } else { "String" }
+        if data_type.starts_with("Binary") {
+            "Binary"
+        } else {
+            "String"
+        }
     ))
 }
 
@@ -102,7 +110,9 @@ fn validate_name(name: &str) -> SqsResult<()> {
     let lower = name.to_ascii_lowercase();
     let ok = !name.is_empty()
         && name.len() <= 256
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && !name.starts_with('.')
         && !name.ends_with('.')
         && !name.contains("..")
@@ -111,7 +121,9 @@ fn validate_name(name: &str) -> SqsResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(SqsError::invalid_value(format!("Message attribute name '{name}' is invalid.")))
+        Err(SqsError::invalid_value(format!(
+            "Message attribute name '{name}' is invalid."
+        )))
     }
 }
 
@@ -169,7 +181,9 @@ pub fn render(attrs: &Attributes) -> Value {
     for (name, a) in attrs {
         let v = match &a.value {
             AttributeValue::String(s) => json!({"StringValue": s, "DataType": a.data_type}),
-            AttributeValue::Binary(b) => json!({"BinaryValue": B64.encode(b), "DataType": a.data_type}),
+            AttributeValue::Binary(b) => {
+                json!({"BinaryValue": B64.encode(b), "DataType": a.data_type})
+            }
         };
         out.insert(name.clone(), v);
     }
@@ -185,7 +199,8 @@ pub fn select(attrs: &Attributes, wanted: &[&str]) -> Attributes {
                 *w == "All"
                     || *w == ".*"
                     || *w == name.as_str()
-                    || w.strip_suffix(".*").is_some_and(|p| name.starts_with(p) && name[p.len()..].starts_with('.'))
+                    || w.strip_suffix(".*")
+                        .is_some_and(|p| name.starts_with(p) && name[p.len()..].starts_with('.'))
             })
         })
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -227,14 +242,37 @@ mod tests {
     fn validation_rejects_bad_attributes() {
         let bad = |v: Value| parse(v.as_object(), false).unwrap_err().code;
         use crate::error::ErrorCode::InvalidParameterValue as I;
-        assert_eq!(bad(json!({"AWS.x": {"DataType": "String", "StringValue": "v"}})), I);
-        assert_eq!(bad(json!({"a..b": {"DataType": "String", "StringValue": "v"}})), I);
-        assert_eq!(bad(json!({"a": {"DataType": "Float", "StringValue": "1"}})), I);
-        assert_eq!(bad(json!({"a": {"DataType": "Number", "StringValue": "one"}})), I);
-        assert_eq!(bad(json!({"a": {"DataType": "String", "StringValue": ""}})), I);
-        assert_eq!(bad(json!({"a": {"DataType": "Binary", "BinaryValue": "!!"}})), I);
+        assert_eq!(
+            bad(json!({"AWS.x": {"DataType": "String", "StringValue": "v"}})),
+            I
+        );
+        assert_eq!(
+            bad(json!({"a..b": {"DataType": "String", "StringValue": "v"}})),
+            I
+        );
+        assert_eq!(
+            bad(json!({"a": {"DataType": "Float", "StringValue": "1"}})),
+            I
+        );
+        assert_eq!(
+            bad(json!({"a": {"DataType": "Number", "StringValue": "one"}})),
+            I
+        );
+        assert_eq!(
+            bad(json!({"a": {"DataType": "String", "StringValue": ""}})),
+            I
+        );
+        assert_eq!(
+            bad(json!({"a": {"DataType": "Binary", "BinaryValue": "!!"}})),
+            I
+        );
         let many: Map<String, Value> = (0..11)
-            .map(|i| (format!("a{i}"), json!({"DataType": "String", "StringValue": "v"})))
+            .map(|i| {
+                (
+                    format!("a{i}"),
+                    json!({"DataType": "String", "StringValue": "v"}),
+                )
+            })
             .collect();
         assert_eq!(parse(Some(&many), false).unwrap_err().code, I);
         let ok = attrs(json!({"n": {"DataType": "Number.int", "StringValue": "-1.5e3"}}));

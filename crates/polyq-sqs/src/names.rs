@@ -38,21 +38,30 @@ pub fn name_from_url(url: &str) -> SqsResult<String> {
             "Value {url} for parameter QueueUrl is invalid. Reason: Unable to parse queue URL."
         )));
     }
-    Ok(percent_encoding::percent_decode_str(name).decode_utf8_lossy().into_owned())
+    Ok(percent_encoding::percent_decode_str(name)
+        .decode_utf8_lossy()
+        .into_owned())
 }
 
 /// Queue name from `arn:aws:sqs:region:account:name`.
 pub fn name_from_arn(arn: &str) -> Option<String> {
     let parts: Vec<&str> = arn.split(':').collect();
-    (parts.len() == 6 && parts[0] == "arn" && parts[2] == "sqs" && !parts[5].is_empty()).then(|| parts[5].to_string())
+    (parts.len() == 6 && parts[0] == "arn" && parts[2] == "sqs" && !parts[5].is_empty())
+        .then(|| parts[5].to_string())
 }
 
 /// SQS's queue-name rule: 1..80 of `[A-Za-z0-9_-]`, plus the `.fifo` suffix for FIFO queues.
 pub fn validate_queue_name(name: &str, fifo: bool) -> SqsResult<()> {
-    let stem = if fifo { name.strip_suffix(".fifo").unwrap_or(name) } else { name };
+    let stem = if fifo {
+        name.strip_suffix(".fifo").unwrap_or(name)
+    } else {
+        name
+    };
     let ok = !stem.is_empty()
         && name.len() <= 80
-        && stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !ok {
         return Err(SqsError::invalid_value(
             "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
@@ -67,12 +76,21 @@ mod tests {
 
     #[test]
     fn urls_and_arns_resolve_to_names() {
-        assert_eq!(name_from_url("http://localhost:9324/000000000000/q1").unwrap(), "q1");
-        assert_eq!(name_from_url("https://sqs.us-east-1.amazonaws.com/123/q.fifo/").unwrap(), "q.fifo");
+        assert_eq!(
+            name_from_url("http://localhost:9324/000000000000/q1").unwrap(),
+            "q1"
+        );
+        assert_eq!(
+            name_from_url("https://sqs.us-east-1.amazonaws.com/123/q.fifo/").unwrap(),
+            "q.fifo"
+        );
         assert_eq!(name_from_url("/000000000000/abc").unwrap(), "abc");
         assert!(name_from_url("http://localhost:9324/").is_err());
         assert!(name_from_url("q1").is_err());
-        assert_eq!(name_from_arn("arn:aws:sqs:us-east-1:000000000000:dlq").as_deref(), Some("dlq"));
+        assert_eq!(
+            name_from_arn("arn:aws:sqs:us-east-1:000000000000:dlq").as_deref(),
+            Some("dlq")
+        );
         assert_eq!(name_from_arn("arn:aws:sns:us-east-1:0:x"), None);
         let a = Account {
             account_id: "000000000000".into(),

@@ -34,11 +34,25 @@ pub const READABLE: &[&str] = &[
     "SqsManagedSseEnabled",
 ];
 
-const FIFO_ONLY: &[&str] = &["ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
-const EXTRAS: &[&str] = &["Policy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "RedriveAllowPolicy", "SqsManagedSseEnabled", "FifoThroughputLimit"];
+const FIFO_ONLY: &[&str] = &[
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+];
+const EXTRAS: &[&str] = &[
+    "Policy",
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "RedriveAllowPolicy",
+    "SqsManagedSseEnabled",
+    "FifoThroughputLimit",
+];
 
 fn invalid_value(name: &str) -> SqsError {
-    SqsError::new(ErrorCode::InvalidAttributeValue, format!("Invalid value for the parameter {name}."))
+    SqsError::new(
+        ErrorCode::InvalidAttributeValue,
+        format!("Invalid value for the parameter {name}."),
+    )
 }
 
 fn int_in(name: &str, v: &str, lo: u64, hi: u64) -> SqsResult<u64> {
@@ -68,7 +82,10 @@ fn parse_redrive(v: &str) -> SqsResult<Option<RedrivePolicy>> {
         )
     };
     let json: Value = serde_json::from_str(v).map_err(|_| bad())?;
-    let arn = json.get("deadLetterTargetArn").and_then(Value::as_str).ok_or_else(bad)?;
+    let arn = json
+        .get("deadLetterTargetArn")
+        .and_then(Value::as_str)
+        .ok_or_else(bad)?;
     let max = match json.get("maxReceiveCount") {
         Some(Value::Number(n)) => n.as_u64(),
         Some(Value::String(s)) => s.parse().ok(),
@@ -93,9 +110,13 @@ pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) 
     }
     match name {
         "DelaySeconds" => config.delay_seconds = int_in(name, value, 0, 900)? as u32,
-        "MaximumMessageSize" => config.max_message_size = int_in(name, value, 1024, 1_048_576)? as u32,
+        "MaximumMessageSize" => {
+            config.max_message_size = int_in(name, value, 1024, 1_048_576)? as u32
+        }
         "MessageRetentionPeriod" => config.retention_seconds = int_in(name, value, 60, 1_209_600)?,
-        "ReceiveMessageWaitTimeSeconds" => config.receive_wait_seconds = int_in(name, value, 0, 20)? as u32,
+        "ReceiveMessageWaitTimeSeconds" => {
+            config.receive_wait_seconds = int_in(name, value, 0, 20)? as u32
+        }
         "VisibilityTimeout" => config.visibility_timeout = int_in(name, value, 0, 43_200)? as u32,
         "RedrivePolicy" => config.redrive = parse_redrive(value)?,
         "FifoQueue" if creating => config.fifo = bool_attr(name, value)?,
@@ -134,7 +155,9 @@ pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) 
             if !ok {
                 return Err(SqsError::new(
                     ErrorCode::InvalidAttributeValue,
-                    format!("Invalid value for the parameter {name}. Reason: it must be a JSON object."),
+                    format!(
+                        "Invalid value for the parameter {name}. Reason: it must be a JSON object."
+                    ),
                 ));
             }
             config.extras.insert(name.into(), value.into());
@@ -143,7 +166,10 @@ pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) 
             config.extras.insert(name.into(), value.into());
         }
         _ => {
-            return Err(SqsError::new(ErrorCode::InvalidAttributeName, format!("Unknown Attribute {name}.")));
+            return Err(SqsError::new(
+                ErrorCode::InvalidAttributeName,
+                format!("Unknown Attribute {name}."),
+            ));
         }
     }
     Ok(())
@@ -152,7 +178,9 @@ pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) 
 /// A new queue's config from CreateQueue's attributes.
 pub fn for_create(name: &str, attrs: &BTreeMap<String, String>) -> SqsResult<QueueConfig> {
     let mut config = QueueConfig::default();
-    config.extras.insert("SqsManagedSseEnabled".into(), "true".into());
+    config
+        .extras
+        .insert("SqsManagedSseEnabled".into(), "true".into());
     let fifo = match attrs.get("FifoQueue") {
         Some(v) => bool_attr("FifoQueue", v)?,
         None => false,
@@ -166,7 +194,9 @@ pub fn for_create(name: &str, attrs: &BTreeMap<String, String>) -> SqsResult<Que
         }));
     }
     if fifo {
-        config.extras.insert("FifoThroughputLimit".into(), "perQueue".into());
+        config
+            .extras
+            .insert("FifoThroughputLimit".into(), "perQueue".into());
     }
     for (k, v) in attrs {
         apply(&mut config, k, v, true)?;
@@ -200,7 +230,11 @@ pub fn read(info: &QueueInfo, name: &str, account: &Account) -> Option<String> {
             DedupScope::Queue => "queue".into(),
             DedupScope::MessageGroup => "messageGroup".into(),
         },
-        "FifoThroughputLimit" if c.fifo => c.extras.get(name).cloned().unwrap_or_else(|| "perQueue".into()),
+        "FifoThroughputLimit" if c.fifo => c
+            .extras
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| "perQueue".into()),
         n if EXTRAS.contains(&n) => c.extras.get(n)?.clone(),
         _ => return None,
     })
@@ -212,12 +246,19 @@ pub fn is_readable(name: &str) -> bool {
 }
 
 /// The attributes a CreateQueue repeated on an existing queue would change (it must not).
-pub fn differs(existing: &QueueInfo, asked: &QueueConfig, attrs: &BTreeMap<String, String>, account: &Account) -> bool {
+pub fn differs(
+    existing: &QueueInfo,
+    asked: &QueueConfig,
+    attrs: &BTreeMap<String, String>,
+    account: &Account,
+) -> bool {
     let probe = QueueInfo {
         config: asked.clone(),
         ..existing.clone()
     };
-    attrs.keys().any(|k| read(existing, k, account) != read(&probe, k, account))
+    attrs
+        .keys()
+        .any(|k| read(existing, k, account) != read(&probe, k, account))
 }
 
 #[cfg(test)]
@@ -225,23 +266,55 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn create_validates_ranges_and_fifo_naming() {
-        let c = for_create("q", &map(&[("VisibilityTimeout", "45"), ("DelaySeconds", "900")])).unwrap();
+        let c = for_create(
+            "q",
+            &map(&[("VisibilityTimeout", "45"), ("DelaySeconds", "900")]),
+        )
+        .unwrap();
         assert_eq!((c.visibility_timeout, c.delay_seconds), (45, 900));
         let err = |n: &str, a: &[(&str, &str)]| for_create(n, &map(a)).unwrap_err().code;
-        assert_eq!(err("q", &[("DelaySeconds", "901")]), ErrorCode::InvalidAttributeValue);
-        assert_eq!(err("q", &[("VisibilityTimeout", "-1")]), ErrorCode::InvalidAttributeValue);
-        assert_eq!(err("q", &[("MaximumMessageSize", "1023")]), ErrorCode::InvalidAttributeValue);
-        assert_eq!(err("q", &[("MessageRetentionPeriod", "1209601")]), ErrorCode::InvalidAttributeValue);
+        assert_eq!(
+            err("q", &[("DelaySeconds", "901")]),
+            ErrorCode::InvalidAttributeValue
+        );
+        assert_eq!(
+            err("q", &[("VisibilityTimeout", "-1")]),
+            ErrorCode::InvalidAttributeValue
+        );
+        assert_eq!(
+            err("q", &[("MaximumMessageSize", "1023")]),
+            ErrorCode::InvalidAttributeValue
+        );
+        assert_eq!(
+            err("q", &[("MessageRetentionPeriod", "1209601")]),
+            ErrorCode::InvalidAttributeValue
+        );
         assert_eq!(err("q", &[("Bogus", "1")]), ErrorCode::InvalidAttributeName);
-        assert_eq!(err("q", &[("ContentBasedDeduplication", "true")]), ErrorCode::InvalidAttributeName);
+        assert_eq!(
+            err("q", &[("ContentBasedDeduplication", "true")]),
+            ErrorCode::InvalidAttributeName
+        );
         assert_eq!(err("q.fifo", &[]), ErrorCode::InvalidParameterValue);
-        assert_eq!(err("q", &[("FifoQueue", "true")]), ErrorCode::InvalidParameterValue);
-        let f = for_create("q.fifo", &map(&[("FifoQueue", "true"), ("DeduplicationScope", "messageGroup")])).unwrap();
+        assert_eq!(
+            err("q", &[("FifoQueue", "true")]),
+            ErrorCode::InvalidParameterValue
+        );
+        let f = for_create(
+            "q.fifo",
+            &map(&[
+                ("FifoQueue", "true"),
+                ("DeduplicationScope", "messageGroup"),
+            ]),
+        )
+        .unwrap();
         assert!(f.fifo);
         assert_eq!(f.dedup_scope, DedupScope::MessageGroup);
     }

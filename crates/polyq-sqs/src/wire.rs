@@ -22,7 +22,11 @@ enum Protocol {
     Query,
 }
 
-pub async fn handle(service: &std::sync::Arc<QueueService>, config: &SqsConfig, req: Request) -> Response {
+pub async fn handle(
+    service: &std::sync::Arc<QueueService>,
+    config: &SqsConfig,
+    req: Request,
+) -> Response {
     let protocol = if req.header("x-amz-target").is_some() {
         Protocol::Json
     } else {
@@ -70,10 +74,16 @@ fn decode(protocol: Protocol, req: &Request) -> Result<(String, Value), SqsError
                 return Ok((action, json!({})));
             }
             let input: Value = serde_json::from_slice(&req.body).map_err(|e| {
-                SqsError::new(ErrorCode::SerializationException, format!("The request body is not valid JSON: {e}"))
+                SqsError::new(
+                    ErrorCode::SerializationException,
+                    format!("The request body is not valid JSON: {e}"),
+                )
             })?;
             if !input.is_object() {
-                return Err(SqsError::new(ErrorCode::SerializationException, "The request body must be a JSON object."));
+                return Err(SqsError::new(
+                    ErrorCode::SerializationException,
+                    "The request body must be a JSON object.",
+                ));
             }
             Ok((action, input))
         }
@@ -118,7 +128,11 @@ fn authenticate(config: &SqsConfig, req: &Request) -> Result<String, SqsError> {
     let mut headers = req.headers.clone();
     if !headers.contains_key(http::header::HOST) {
         // HTTP/2 carries the host in :authority; SigV4 signs it as `host`.
-        if let Some(v) = req.uri.authority().and_then(|a| http::HeaderValue::from_str(a.as_str()).ok()) {
+        if let Some(v) = req
+            .uri
+            .authority()
+            .and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
+        {
             headers.insert(http::header::HOST, v);
         }
     }
@@ -129,7 +143,13 @@ fn authenticate(config: &SqsConfig, req: &Request) -> Result<String, SqsError> {
         headers: &headers,
         body: &req.body,
     };
-    let verified = sigv4::verify(&sig, &|k| config.auth.secret_for(k), SystemTime::now(), MAX_SKEW).map_err(|e| {
+    let verified = sigv4::verify(
+        &sig,
+        &|k| config.auth.secret_for(k),
+        SystemTime::now(),
+        MAX_SKEW,
+    )
+    .map_err(|e| {
         let code = match e {
             SigError::MissingAuthenticationToken => ErrorCode::MissingAuthenticationToken,
             SigError::IncompleteSignature(_) => ErrorCode::IncompleteSignature,
@@ -167,7 +187,11 @@ fn with_headers(mut r: Response, request_id: &str) -> Response {
 fn render_ok(protocol: Protocol, action: &str, output: &Value, request_id: &str) -> Response {
     let r = match protocol {
         Protocol::Json => response(200, JSON_CONTENT_TYPE, Bytes::from(output.to_string())),
-        Protocol::Query => response(200, "text/xml", query::output_to_xml(action, output, request_id)),
+        Protocol::Query => response(
+            200,
+            "text/xml",
+            query::output_to_xml(action, output, request_id),
+        ),
     };
     with_headers(r, request_id)
 }
@@ -182,10 +206,19 @@ fn render_error(protocol: Protocol, e: &SqsError, request_id: &str) -> Response 
         Protocol::Query => response(
             status,
             "text/xml",
-            query::error_to_xml(e.code.sender_fault(), e.code.query_code(), &e.message, request_id),
+            query::error_to_xml(
+                e.code.sender_fault(),
+                e.code.query_code(),
+                &e.message,
+                request_id,
+            ),
         ),
     };
-    let fault = if e.code.sender_fault() { "Sender" } else { "Receiver" };
+    let fault = if e.code.sender_fault() {
+        "Sender"
+    } else {
+        "Receiver"
+    };
     if let Ok(v) = http::HeaderValue::from_str(&format!("{};{fault}", e.code.query_code())) {
         r.headers_mut().insert("x-amzn-query-error", v);
     }

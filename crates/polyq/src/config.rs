@@ -80,15 +80,18 @@ impl Settings {
     pub fn resolve(args: ServeArgs) -> anyhow::Result<Settings> {
         let file = match &args.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-                toml::from_str::<FileConfig>(&text).with_context(|| format!("invalid config file {}", path.display()))?
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("invalid config file {}", path.display()))?
             }
             None => FileConfig::default(),
         };
         let listen = if !args.listen.is_empty() {
             args.listen
         } else {
-            file.listen.unwrap_or_else(|| DEFAULT_LISTEN.iter().map(|s| s.to_string()).collect())
+            file.listen
+                .unwrap_or_else(|| DEFAULT_LISTEN.iter().map(|s| s.to_string()).collect())
         };
         if listen.is_empty() {
             bail!("no listen address: give --listen ADDR (e.g. 127.0.0.1:9324)");
@@ -122,8 +125,14 @@ impl Settings {
             store,
             auth,
             credentials,
-            account_id: args.account_id.or(file.account_id).unwrap_or_else(|| "000000000000".into()),
-            region: args.region.or(file.region).unwrap_or_else(|| "us-east-1".into()),
+            account_id: args
+                .account_id
+                .or(file.account_id)
+                .unwrap_or_else(|| "000000000000".into()),
+            region: args
+                .region
+                .or(file.region)
+                .unwrap_or_else(|| "us-east-1".into()),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
         })
     }

@@ -7,7 +7,11 @@ mod serve;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "polyq", version, about = "One queue server speaking Amazon SQS, Alibaba Cloud MNS and Azure Queue Storage")]
+#[command(
+    name = "polyq",
+    version,
+    about = "One queue server speaking Amazon SQS, Alibaba Cloud MNS and Azure Queue Storage"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,7 +35,10 @@ fn main() -> std::process::ExitCode {
                 }
             };
             serve::init_logging(&settings.log);
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("polyq: cannot start the async runtime: {e}");

@@ -11,8 +11,12 @@ use tokio::net::TcpListener;
 use crate::config::{Settings, StoreChoice};
 
 pub fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
@@ -46,7 +50,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let store_name = match settings.store {
         StoreChoice::Memory => "memory (nothing is kept after exit)",
     };
-    println!("polyq {} ready; store: {store_name}; auth: {:?}", env!("CARGO_PKG_VERSION"), settings.auth);
+    println!(
+        "polyq {} ready; store: {store_name}; auth: {:?}",
+        env!("CARGO_PKG_VERSION"),
+        settings.auth
+    );
     for l in &listeners {
         let base = format!("http://{}", l.local_addr()?);
         println!("listening on {base}");
@@ -58,7 +66,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
     for l in listeners {
-        tasks.push(tokio::spawn(polyq_http::serve(l, router.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(polyq_http::serve(
+            l,
+            router.clone(),
+            stop_rx.clone(),
+        )));
     }
     wait_for_signal().await;
     tracing::info!("shutting down: no new connections; finishing requests in progress");

@@ -49,7 +49,13 @@ impl MemoryStore {
     }
 
     /// Puts dead-lettered or moved messages into `target`, visible now.
-    fn deliver_moved(&self, target: &str, from: &str, msgs: Vec<Message>, now: u64) -> CoreResult<()> {
+    fn deliver_moved(
+        &self,
+        target: &str,
+        from: &str,
+        msgs: Vec<Message>,
+        now: u64,
+    ) -> CoreResult<()> {
         let q = self.queue(target)?;
         let mut q = q.lock();
         for mut m in msgs {
@@ -66,13 +72,19 @@ impl MemoryStore {
     fn build_message(&self, q: &QueueState, new: NewMessage, now: u64) -> CoreResult<Message> {
         let priority = new.priority.unwrap_or(PRIORITY_DEFAULT);
         if !(PRIORITY_HIGHEST..=PRIORITY_LOWEST).contains(&priority) {
-            return Err(CoreError::InvalidArgument(format!("priority {priority} is outside 1..16")));
+            return Err(CoreError::InvalidArgument(format!(
+                "priority {priority} is outside 1..16"
+            )));
         }
         if q.config.fifo && new.group_id.is_none() {
-            return Err(CoreError::InvalidArgument("a FIFO queue needs a message group id".into()));
+            return Err(CoreError::InvalidArgument(
+                "a FIFO queue needs a message group id".into(),
+            ));
         }
         if q.config.fifo && new.dedup_id.is_none() {
-            return Err(CoreError::InvalidArgument("a FIFO queue needs a deduplication id".into()));
+            return Err(CoreError::InvalidArgument(
+                "a FIFO queue needs a deduplication id".into(),
+            ));
         }
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         let delay = u64::from(new.delay_seconds.unwrap_or(q.config.delay_seconds));
@@ -107,7 +119,9 @@ impl MemoryStore {
         let dedup_key = if q.config.fifo {
             new.dedup_id.as_ref().map(|d| match q.config.dedup_scope {
                 DedupScope::Queue => d.clone(),
-                DedupScope::MessageGroup => format!("{}\n{d}", new.group_id.as_deref().unwrap_or("")),
+                DedupScope::MessageGroup => {
+                    format!("{}\n{d}", new.group_id.as_deref().unwrap_or(""))
+                }
             })
         } else {
             None
@@ -145,7 +159,12 @@ impl MemoryStore {
 
 #[async_trait]
 impl QueueStore for MemoryStore {
-    async fn create_queue(&self, name: &str, config: QueueConfig, now: u64) -> CoreResult<CreateOutcome> {
+    async fn create_queue(
+        &self,
+        name: &str,
+        config: QueueConfig,
+        now: u64,
+    ) -> CoreResult<CreateOutcome> {
         // Lock order: never take a queue's lock while holding the map's.
         let existing = {
             let mut queues = self.queues.write();
@@ -209,13 +228,20 @@ impl QueueStore for MemoryStore {
             .collect())
     }
 
-    async fn update_queue(&self, name: &str, update: QueueUpdate, now: u64) -> CoreResult<QueueInfo> {
+    async fn update_queue(
+        &self,
+        name: &str,
+        update: QueueUpdate,
+        now: u64,
+    ) -> CoreResult<QueueInfo> {
         let q = self.queue(name)?;
         let mut q = q.lock();
         let mut config = q.config.clone();
         update(&mut config)?;
         if config.fifo != q.config.fifo {
-            return Err(CoreError::InvalidArgument("the FIFO flag of a queue cannot change".into()));
+            return Err(CoreError::InvalidArgument(
+                "the FIFO flag of a queue cannot change".into(),
+            ));
         }
         q.config = config;
         q.modified_ms = now;
@@ -227,20 +253,38 @@ impl QueueStore for MemoryStore {
         Ok(self.queue(name)?.lock().purge())
     }
 
-    async fn send(&self, queue: &str, messages: Vec<NewMessage>, now: u64) -> CoreResult<Vec<CoreResult<Sent>>> {
+    async fn send(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<Sent>>> {
         let q = self.queue(queue)?;
         let mut q = q.lock();
         q.advance(now);
-        Ok(messages.into_iter().map(|m| self.send_one(&mut q, m, now)).collect())
+        Ok(messages
+            .into_iter()
+            .map(|m| self.send_one(&mut q, m, now))
+            .collect())
     }
 
-    async fn lease(&self, queue: &str, request: LeaseRequest, now: u64) -> CoreResult<LeaseOutcome> {
+    async fn lease(
+        &self,
+        queue: &str,
+        request: LeaseRequest,
+        now: u64,
+    ) -> CoreResult<LeaseOutcome> {
         let q = self.queue(queue)?;
         let (outcome, dead, dlq) = {
             let mut q = q.lock();
             // Dead-letter only into a queue that exists; otherwise keep delivering.
-            let redrive = q.config.redrive.clone().filter(|r| self.queues.read().contains_key(&r.dead_letter_queue));
-            let (messages, dead) = q.lease(&request, redrive.as_ref().map(|r| r.max_receive_count), now);
+            let redrive = q
+                .config
+                .redrive
+                .clone()
+                .filter(|r| self.queues.read().contains_key(&r.dead_letter_queue));
+            let (messages, dead) =
+                q.lease(&request, redrive.as_ref().map(|r| r.max_receive_count), now);
             let outcome = LeaseOutcome {
                 messages,
                 next_visible_ms: q.next_visible_ms(),
@@ -268,7 +312,12 @@ impl QueueStore for MemoryStore {
         Ok(m)
     }
 
-    async fn delete(&self, queue: &str, receipts: &[Receipt], now: u64) -> CoreResult<Vec<CoreResult<()>>> {
+    async fn delete(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>> {
         let q = self.queue(queue)?;
         let mut q = q.lock();
         Ok(receipts.iter().map(|r| q.delete(r, now)).collect())
@@ -282,10 +331,19 @@ impl QueueStore for MemoryStore {
     ) -> CoreResult<Vec<CoreResult<Relet>>> {
         let q = self.queue(queue)?;
         let mut q = q.lock();
-        Ok(changes.iter().map(|c| q.change_visibility(c, now)).collect())
+        Ok(changes
+            .iter()
+            .map(|c| q.change_visibility(c, now))
+            .collect())
     }
 
-    async fn move_messages(&self, from: &str, to: Option<&str>, max: usize, now: u64) -> CoreResult<u64> {
+    async fn move_messages(
+        &self,
+        from: &str,
+        to: Option<&str>,
+        max: usize,
+        now: u64,
+    ) -> CoreResult<u64> {
         let source = self.queue(from)?;
         if let Some(to) = to {
             self.queue(to)?;
@@ -295,8 +353,13 @@ impl QueueStore for MemoryStore {
         let mut by_target: BTreeMap<String, Vec<Message>> = BTreeMap::new();
         let mut unmovable = Vec::new();
         for m in taken {
-            match to.map(str::to_string).or_else(|| m.dead_letter_source.clone()) {
-                Some(t) if self.queues.read().contains_key(&t) => by_target.entry(t).or_default().push(m),
+            match to
+                .map(str::to_string)
+                .or_else(|| m.dead_letter_source.clone())
+            {
+                Some(t) if self.queues.read().contains_key(&t) => {
+                    by_target.entry(t).or_default().push(m)
+                }
                 _ => unmovable.push(m),
             }
         }

@@ -181,7 +181,9 @@ impl QueueState {
     /// Lists a FIFO group as deliverable exactly when nothing of it is in flight and its
     /// oldest message is visible.
     fn refresh_group(&mut self, key: &str) {
-        let Some(g) = self.groups.get_mut(key) else { return };
+        let Some(g) = self.groups.get_mut(key) else {
+            return;
+        };
         if let Some(old) = g.listed.take() {
             self.ready_groups.remove(&(old, key.to_string()));
         }
@@ -192,7 +194,11 @@ impl QueueState {
             self.groups.remove(key);
             return;
         };
-        if self.msgs.get(&head).is_some_and(|m| m.state == MessageState::Ready) {
+        if self
+            .msgs
+            .get(&head)
+            .is_some_and(|m| m.state == MessageState::Ready)
+        {
             g.listed = Some(head);
             self.ready_groups.insert((head, key.to_string()));
         }
@@ -240,12 +246,22 @@ impl QueueState {
     pub fn remember_dedup(&mut self, key: String, id: String, seq: u64, now: u64) {
         let expires_ms = now + DEDUP_WINDOW_MS;
         self.dedup_order.push_back((expires_ms, key.clone()));
-        self.dedup.insert(key, DedupEntry { id, seq, expires_ms });
+        self.dedup.insert(
+            key,
+            DedupEntry {
+                id,
+                seq,
+                expires_ms,
+            },
+        );
     }
 
     /// Messages leased by an earlier attempt with this id, if all of them still hold that lease.
     fn replay_attempt(&self, attempt_id: &str, now: u64) -> Option<Vec<Message>> {
-        let a = self.attempts.get(attempt_id).filter(|a| a.expires_ms > now)?;
+        let a = self
+            .attempts
+            .get(attempt_id)
+            .filter(|a| a.expires_ms > now)?;
         a.receipts
             .iter()
             .map(|r| {
@@ -271,18 +287,27 @@ impl QueueState {
                 return (msgs, Vec::new());
             }
         }
-        let vis_ms = u64::from(req.visibility_seconds.unwrap_or(self.config.visibility_timeout)) * 1000;
+        let vis_ms = u64::from(
+            req.visibility_seconds
+                .unwrap_or(self.config.visibility_timeout),
+        ) * 1000;
         let mut out = Vec::new();
         let mut dead = Vec::new();
         while out.len() < req.max_messages {
             let batch: Vec<u64> = if self.config.fifo {
-                let Some((_, key)) = self.ready_groups.first().cloned() else { break };
+                let Some((_, key)) = self.ready_groups.first().cloned() else {
+                    break;
+                };
                 let g = &self.groups[&key];
                 let want = req.max_messages - out.len();
                 let seqs: Vec<u64> = g
                     .members
                     .iter()
-                    .take_while(|s| self.msgs.get(s).is_some_and(|m| m.state == MessageState::Ready))
+                    .take_while(|s| {
+                        self.msgs
+                            .get(s)
+                            .is_some_and(|m| m.state == MessageState::Ready)
+                    })
                     .take(want)
                     .copied()
                     .collect();
@@ -296,11 +321,14 @@ impl QueueState {
                 }
                 seqs
             } else {
-                let Some(&(_, seq)) = self.ready.first() else { break };
+                let Some(&(_, seq)) = self.ready.first() else {
+                    break;
+                };
                 vec![seq]
             };
             for seq in batch {
-                let over = dead_letter_after.is_some_and(|max| self.msgs[&seq].receive_count >= max);
+                let over =
+                    dead_letter_after.is_some_and(|max| self.msgs[&seq].receive_count >= max);
                 if over {
                     if let Some(m) = self.remove(seq) {
                         dead.push(m);
@@ -339,7 +367,12 @@ impl QueueState {
     pub fn peek(&mut self, max: usize, now: u64) -> Vec<Message> {
         self.advance(now);
         if !self.config.fifo {
-            return self.ready.iter().take(max).map(|(_, s)| self.msgs[s].clone()).collect();
+            return self
+                .ready
+                .iter()
+                .take(max)
+                .map(|(_, s)| self.msgs[s].clone())
+                .collect();
         }
         let mut out = Vec::new();
         for (_, key) in &self.ready_groups {
@@ -406,7 +439,11 @@ impl QueueState {
     pub fn purge(&mut self) -> u64 {
         let n = self.msgs.len() as u64;
         let fresh = QueueState::new(&self.name, self.config.clone(), self.created_ms);
-        let keep = (self.modified_ms, std::mem::take(&mut self.dedup), std::mem::take(&mut self.dedup_order));
+        let keep = (
+            self.modified_ms,
+            std::mem::take(&mut self.dedup),
+            std::mem::take(&mut self.dedup_order),
+        );
         *self = fresh;
         self.modified_ms = keep.0;
         // SQS keeps deduplication records across a purge: a retry of a purged send is still a duplicate.

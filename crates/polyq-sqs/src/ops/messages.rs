@@ -56,7 +56,11 @@ fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<Pre
     let delay = input.opt_i64("DelaySeconds")?;
     if let Some(d) = delay {
         if !(0..=900).contains(&d) {
-            return Err(SqsError::bad_param("DelaySeconds", d, "DelaySeconds must be >= 0 and <= 900"));
+            return Err(SqsError::bad_param(
+                "DelaySeconds",
+                d,
+                "DelaySeconds must be >= 0 and <= 900",
+            ));
         }
     }
     let group = input.opt_str("MessageGroupId")?;
@@ -141,21 +145,36 @@ pub async fn send_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
     let queue = ctx.service.get_queue(&name).await?;
     let prepared = prepare(ctx, &queue, &input)?;
-    let mut results = ctx.service.send(&name, vec![prepared.message.clone()]).await?;
-    let sent = results.pop().unwrap_or(Err(CoreError::Storage("the store returned no result".into())))?;
-    Ok(Value::Object(sent_result(&prepared, &sent, queue.config.fifo)))
+    let mut results = ctx
+        .service
+        .send(&name, vec![prepared.message.clone()])
+        .await?;
+    let sent = results.pop().unwrap_or(Err(CoreError::Storage(
+        "the store returned no result".into(),
+    )))?;
+    Ok(Value::Object(sent_result(
+        &prepared,
+        &sent,
+        queue.config.fifo,
+    )))
 }
 
 /// Checks batch-wide rules shared by the three batch actions and returns the entries.
 fn batch_entries<'a>(input: &Input<'a>) -> SqsResult<Vec<Input<'a>>> {
     let entries = input.list("Entries")?;
     if entries.is_empty() {
-        return Err(SqsError::new(ErrorCode::EmptyBatchRequest, "There should be at least one SendMessageBatchRequestEntry in the request."));
+        return Err(SqsError::new(
+            ErrorCode::EmptyBatchRequest,
+            "There should be at least one SendMessageBatchRequestEntry in the request.",
+        ));
     }
     if entries.len() > MAX_BATCH {
         return Err(SqsError::new(
             ErrorCode::TooManyEntriesInBatchRequest,
-            format!("Maximum number of entries per request are {MAX_BATCH}. You have sent {}.", entries.len()),
+            format!(
+                "Maximum number of entries per request are {MAX_BATCH}. You have sent {}.",
+                entries.len()
+            ),
         ));
     }
     let mut seen = HashSet::new();
@@ -163,14 +182,22 @@ fn batch_entries<'a>(input: &Input<'a>) -> SqsResult<Vec<Input<'a>>> {
     for e in entries {
         let e = Input::of(e)?;
         let id = e.str("Id")?;
-        if id.is_empty() || id.len() > 80 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if id.is_empty()
+            || id.len() > 80
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(SqsError::new(
                 ErrorCode::InvalidBatchEntryId,
                 "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.",
             ));
         }
         if !seen.insert(id) {
-            return Err(SqsError::new(ErrorCode::BatchEntryIdsNotDistinct, format!("Id {id} repeated.")));
+            return Err(SqsError::new(
+                ErrorCode::BatchEntryIdsNotDistinct,
+                format!("Id {id} repeated."),
+            ));
         }
         out.push(e);
     }
@@ -210,7 +237,10 @@ pub async fn send_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Va
     }
     let results = ctx
         .service
-        .send(&name, prepared.iter().map(|(_, p)| p.message.clone()).collect())
+        .send(
+            &name,
+            prepared.iter().map(|(_, p)| p.message.clone()).collect(),
+        )
         .await?;
     let mut successful = Vec::new();
     for ((id, p), r) in prepared.iter().zip(results) {
@@ -273,7 +303,9 @@ pub async fn delete_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
 }
 
 fn visibility_of(input: &Input<'_>) -> SqsResult<u32> {
-    let v = input.opt_i64("VisibilityTimeout")?.ok_or_else(|| SqsError::missing("VisibilityTimeout"))?;
+    let v = input
+        .opt_i64("VisibilityTimeout")?
+        .ok_or_else(|| SqsError::missing("VisibilityTimeout"))?;
     if !(0..=43_200).contains(&v) {
         return Err(SqsError::bad_param(
             "VisibilityTimeout",
@@ -309,7 +341,10 @@ pub async fn change_message_visibility(ctx: &Ctx<'_>, input: Input<'_>) -> SqsRe
     let handle = input.str("ReceiptHandle")?;
     let r = receipt(handle)?;
     let secs = visibility_of(&input)?;
-    let mut results = ctx.service.change_visibility(&name, &[change(r, secs)]).await?;
+    let mut results = ctx
+        .service
+        .change_visibility(&name, &[change(r, secs)])
+        .await?;
     match results.pop() {
         Some(Err(e)) => Err(change_error(handle, e)),
         _ => Ok(json!({})),
@@ -324,7 +359,9 @@ pub async fn change_message_visibility_batch(ctx: &Ctx<'_>, input: Input<'_>) ->
     let mut todo = Vec::new();
     for e in &entries {
         let id = e.str("Id")?;
-        let parsed = e.str("ReceiptHandle").and_then(|h| Ok((h, receipt(h)?, visibility_of(e)?)));
+        let parsed = e
+            .str("ReceiptHandle")
+            .and_then(|h| Ok((h, receipt(h)?, visibility_of(e)?)));
         match parsed {
             Ok((h, r, secs)) => todo.push((id, h, change(r, secs))),
             Err(err) => failed.push(failure(id, &err)),

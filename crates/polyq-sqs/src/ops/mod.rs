@@ -91,7 +91,9 @@ pub async fn dispatch(action: &str, ctx: &Ctx<'_>, input: &Value) -> SqsResult<V
         "DeleteMessage" => messages::delete_message(ctx, input).await,
         "DeleteMessageBatch" => messages::delete_message_batch(ctx, input).await,
         "ChangeMessageVisibility" => messages::change_message_visibility(ctx, input).await,
-        "ChangeMessageVisibilityBatch" => messages::change_message_visibility_batch(ctx, input).await,
+        "ChangeMessageVisibilityBatch" => {
+            messages::change_message_visibility_batch(ctx, input).await
+        }
         "StartMessageMoveTask" => tasks::start_message_move_task(ctx, input).await,
         "ListMessageMoveTasks" => tasks::list_message_move_tasks(ctx, input).await,
         "CancelMessageMoveTask" => tasks::cancel_message_move_task(ctx, input).await,

@@ -44,12 +44,18 @@ pub async fn list_queues(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let after = input.opt_str("NextToken")?.map(decode_token).transpose()?;
     let limit = max.unwrap_or(1000) as usize;
     // One extra tells whether another page exists.
-    let mut queues = ctx.service.list_queues(prefix, after.as_deref(), limit + 1).await?;
+    let mut queues = ctx
+        .service
+        .list_queues(prefix, after.as_deref(), limit + 1)
+        .await?;
     let more = queues.len() > limit;
     queues.truncate(limit);
     let mut out = Map::new();
     if !queues.is_empty() {
-        let urls: Vec<Value> = queues.iter().map(|q| Value::String(ctx.queue_url(&q.name))).collect();
+        let urls: Vec<Value> = queues
+            .iter()
+            .map(|q| Value::String(ctx.queue_url(&q.name)))
+            .collect();
         out.insert("QueueUrls".into(), Value::Array(urls));
     }
     if more && max.is_some() {
@@ -70,7 +76,10 @@ pub async fn get_queue_attributes(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
     let name = ctx.queue_name(&input)?;
     let wanted = input.str_list("AttributeNames")?;
     if let Some(bad) = wanted.iter().find(|n| !queue_attrs::is_readable(n)) {
-        return Err(SqsError::new(ErrorCode::InvalidAttributeName, format!("Unknown Attribute {bad}.")));
+        return Err(SqsError::new(
+            ErrorCode::InvalidAttributeName,
+            format!("Unknown Attribute {bad}."),
+        ));
     }
     let info = ctx.service.get_queue(&name).await?;
     let all = wanted.contains(&"All");
@@ -105,7 +114,8 @@ pub async fn set_queue_attributes(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
             &name,
             Box::new(move |c| {
                 for (k, v) in &attrs {
-                    queue_attrs::apply(c, k, v, false).map_err(|e| polyq_core::CoreError::InvalidArgument(e.message))?;
+                    queue_attrs::apply(c, k, v, false)
+                        .map_err(|e| polyq_core::CoreError::InvalidArgument(e.message))?;
                 }
                 Ok(())
             }),
@@ -140,7 +150,11 @@ pub async fn tag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
 
 pub async fn untag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
-    let keys: Vec<String> = input.str_list("TagKeys")?.into_iter().map(str::to_string).collect();
+    let keys: Vec<String> = input
+        .str_list("TagKeys")?
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     if keys.is_empty() {
         return Err(SqsError::missing("TagKeys"));
     }
@@ -257,7 +271,11 @@ pub async fn list_dead_letter_source_queues(ctx: &Ctx<'_>, input: Input<'_>) -> 
     let mut out = Map::new();
     out.insert(
         "queueUrls".into(),
-        Value::Array(page.iter().map(|q| Value::String(ctx.queue_url(&q.name))).collect()),
+        Value::Array(
+            page.iter()
+                .map(|q| Value::String(ctx.queue_url(&q.name)))
+                .collect(),
+        ),
     );
     if rest.len() > limit && max.is_some() {
         if let Some(last) = page.last() {

@@ -37,13 +37,21 @@ pub async fn receive_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value
     let visibility = input.opt_i64("VisibilityTimeout")?;
     if let Some(v) = visibility {
         if !(0..=43_200).contains(&v) {
-            return Err(SqsError::bad_param("VisibilityTimeout", v, "Must be >= 0 and <= 43200, if provided."));
+            return Err(SqsError::bad_param(
+                "VisibilityTimeout",
+                v,
+                "Must be >= 0 and <= 43200, if provided.",
+            ));
         }
     }
     let wait = input.opt_i64("WaitTimeSeconds")?;
     if let Some(w) = wait {
         if !(0..=20).contains(&w) {
-            return Err(SqsError::bad_param("WaitTimeSeconds", w, "Must be >= 0 and <= 20, if provided."));
+            return Err(SqsError::bad_param(
+                "WaitTimeSeconds",
+                w,
+                "Must be >= 0 and <= 20, if provided.",
+            ));
         }
     }
     let attempt_id = input.opt_str("ReceiveRequestAttemptId")?;
@@ -89,7 +97,7 @@ fn render(ctx: &Ctx<'_>, m: &Message, system_names: &[&str], attr_names: &[&str]
     out.insert("ReceiptHandle".into(), m.receipt().encode().into());
     out.insert("MD5OfBody".into(), md5_hex(body.as_bytes()).into());
     out.insert("Body".into(), body.into_owned().into());
-    let all = system_names.iter().any(|n| *n == "All");
+    let all = system_names.contains(&"All");
     let mut attrs = Map::new();
     for n in SYSTEM_ATTRIBUTES {
         if !(all || system_names.contains(n)) {
@@ -100,13 +108,20 @@ fn render(ctx: &Ctx<'_>, m: &Message, system_names: &[&str], attr_names: &[&str]
             "SentTimestamp" => Some(m.enqueued_ms.to_string()),
             "ApproximateReceiveCount" => Some(m.receive_count.to_string()),
             "ApproximateFirstReceiveTimestamp" => m.first_receive_ms.map(|t| t.to_string()),
-            "SequenceNumber" => m.sequence_number.filter(|_| m.dedup_id.is_some()).map(|n| format!("{n:020}")),
+            "SequenceNumber" => m
+                .sequence_number
+                .filter(|_| m.dedup_id.is_some())
+                .map(|n| format!("{n:020}")),
             "MessageDeduplicationId" => m.dedup_id.clone(),
             "MessageGroupId" => m.group_id.clone(),
-            "AWSTraceHeader" => m.system_attributes.get("AWSTraceHeader").and_then(|a| match &a.value {
-                polyq_core::AttributeValue::String(s) => Some(s.clone()),
-                polyq_core::AttributeValue::Binary(_) => None,
-            }),
+            "AWSTraceHeader" => {
+                m.system_attributes
+                    .get("AWSTraceHeader")
+                    .and_then(|a| match &a.value {
+                        polyq_core::AttributeValue::String(s) => Some(s.clone()),
+                        polyq_core::AttributeValue::Binary(_) => None,
+                    })
+            }
             "DeadLetterQueueSourceArn" => m.dead_letter_source.as_ref().map(|s| ctx.account.arn(s)),
             _ => None,
         };

@@ -12,11 +12,16 @@ use crate::names::name_from_arn;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 fn not_found(what: &str) -> SqsError {
-    SqsError::new(ErrorCode::ResourceNotFoundException, format!("The resource that you specified for the {what} parameter doesn't exist."))
+    SqsError::new(
+        ErrorCode::ResourceNotFoundException,
+        format!("The resource that you specified for the {what} parameter doesn't exist."),
+    )
 }
 
 fn queue_of_arn(arn: &str, param: &str) -> SqsResult<String> {
-    name_from_arn(arn).ok_or_else(|| SqsError::bad_param(param, arn, "The ARN is not a valid Amazon SQS queue ARN."))
+    name_from_arn(arn).ok_or_else(|| {
+        SqsError::bad_param(param, arn, "The ARN is not a valid Amazon SQS queue ARN.")
+    })
 }
 
 /// AWS task handles are base64 JSON naming the task and its source; ours too.
@@ -33,17 +38,31 @@ fn decode_handle(handle: &str) -> Option<String> {
 pub async fn start_message_move_task(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let source_arn = input.str("SourceArn")?;
     let source = queue_of_arn(source_arn, "SourceArn")?;
-    let destination = input.opt_str("DestinationArn")?.map(|a| queue_of_arn(a, "DestinationArn")).transpose()?;
+    let destination = input
+        .opt_str("DestinationArn")?
+        .map(|a| queue_of_arn(a, "DestinationArn"))
+        .transpose()?;
     let rate = input.opt_range("MaxNumberOfMessagesPerSecond", 1, 500)?;
-    ctx.service.get_queue(&source).await.map_err(|_| not_found("SourceArn"))?;
+    ctx.service
+        .get_queue(&source)
+        .await
+        .map_err(|_| not_found("SourceArn"))?;
     if let Some(d) = &destination {
-        ctx.service.get_queue(d).await.map_err(|_| not_found("DestinationArn"))?;
+        ctx.service
+            .get_queue(d)
+            .await
+            .map_err(|_| not_found("DestinationArn"))?;
     }
     // AWS only redrives out of a queue that is some queue's dead-letter queue.
     if ctx.service.dead_letter_sources(&source).await?.is_empty() {
-        return Err(SqsError::invalid_value("Source queue must be configured as a Dead Letter Queue."));
+        return Err(SqsError::invalid_value(
+            "Source queue must be configured as a Dead Letter Queue.",
+        ));
     }
-    let id = ctx.service.start_move_task(&source, destination.as_deref(), rate.map(|r| r as u32)).await?;
+    let id = ctx
+        .service
+        .start_move_task(&source, destination.as_deref(), rate.map(|r| r as u32))
+        .await?;
     let task = ctx
         .service
         .list_move_tasks(&source, 10)
@@ -57,7 +76,10 @@ pub async fn list_message_move_tasks(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResu
     let source_arn = input.str("SourceArn")?;
     let source = queue_of_arn(source_arn, "SourceArn")?;
     let max = input.opt_range("MaxResults", 1, 10)?.unwrap_or(1) as usize;
-    ctx.service.get_queue(&source).await.map_err(|_| not_found("SourceArn"))?;
+    ctx.service
+        .get_queue(&source)
+        .await
+        .map_err(|_| not_found("SourceArn"))?;
     let results: Vec<Value> = ctx
         .service
         .list_move_tasks(&source, max)

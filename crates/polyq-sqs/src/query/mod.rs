@@ -56,6 +56,15 @@ pub fn has_result_element(action: &str) -> bool {
     shapes::op(action).is_some_and(|op| op.output.is_some())
 }
 
+/// Whether the input of `action` has a `QueueUrl` member. Query-protocol
+/// clients may address the queue by the request URL instead of a `QueueUrl`
+/// parameter (`POST /123456789012/MyQueue` with `Action=SendMessage`, as in
+/// the SQS API reference examples); the caller can then fill `QueueUrl` in
+/// from the request URL when [`input_to_json`] did not find one.
+pub fn has_queue_url_member(action: &str) -> bool {
+    shapes::op(action).is_some_and(|op| op.input.iter().any(|f| f.json == "QueueUrl"))
+}
+
 // ---------------------------------------------------------------------------
 // Parameter decoding
 // ---------------------------------------------------------------------------
@@ -369,9 +378,12 @@ fn map_in(
 /// ...). Members that are absent or null in the JSON are omitted, as are
 /// members the model does not know. All text is XML-escaped (`\r` as
 /// `&#xD;`, so that it survives XML parsing). An unknown action is rendered
-/// without a Result element.
+/// without a Result element (and with any non-alphanumeric characters of its
+/// name dropped).
 pub fn output_to_xml(action: &str, output: &Value, request_id: &str) -> String {
     let op = shapes::op(action);
+    // Known actions are plain names; keep anything else from breaking the XML.
+    let action: String = action.chars().filter(char::is_ascii_alphanumeric).collect();
     let mut xml = String::with_capacity(256);
     let _ = write!(xml, "<{action}Response xmlns=\"{XML_NAMESPACE}\">");
     if let Some(fields) = op.and_then(|op| op.output) {

@@ -83,6 +83,23 @@ fn query_table_has_all_23_operations_sorted() {
     for name in &names {
         assert!(is_known_action(name), "{name}");
     }
+    let without_queue_url: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !has_queue_url_member(n))
+        .collect();
+    assert_eq!(
+        without_queue_url,
+        [
+            "CancelMessageMoveTask",
+            "CreateQueue",
+            "GetQueueUrl",
+            "ListMessageMoveTasks",
+            "ListQueues",
+            "StartMessageMoveTask",
+        ]
+    );
+    assert!(!has_queue_url_member("Bogus"));
     assert!(!is_known_action("sendmessage"));
     assert!(!is_known_action("CreateTopic"));
     let without_result: Vec<&str> = names
@@ -1145,6 +1162,10 @@ fn query_output_omits_null_and_unknown_members() {
     assert_eq!(
         output_to_xml("Frobnicate", &json!({"a": 1}), "r"),
         doc("Frobnicate", None, "r")
+    );
+    assert_eq!(
+        output_to_xml("Bad<Name> x=\"", &json!({}), "r"),
+        doc("BadNamex", None, "r")
     );
 }
 

@@ -1,0 +1,204 @@
+//! The built binary, end to end: start-up lines, health, dialect detection, an SQS round
+//! trip over real HTTP, clear refusals of bad settings, and graceful shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+    banner: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polyq"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store", "memory"])
+        .args(extra)
+        .env_remove("POLYQ_LISTEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn polyq");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut banner = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let base = loop {
+        assert!(Instant::now() < deadline, "no listening line: {banner:?}");
+        let line = lines
+            .next()
+            .expect("polyq exited before listening")
+            .unwrap();
+        banner.push(line.clone());
+        if let Some(url) = line.strip_prefix("listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    // The dialect lines follow the listening line.
+    for _ in 0..1 {
+        if let Some(Ok(l)) = lines.next() {
+            banner.push(l);
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Server {
+        child,
+        base,
+        banner,
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn serves_health_detection_and_sqs() {
+    let s = start(&[]);
+    assert!(
+        s.banner.iter().any(|l| l.contains("aws --endpoint-url")),
+        "{:?}",
+        s.banner
+    );
+    let c = client();
+    let health = c.get(format!("{}/health", s.base)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    let unknown = c
+        .post(format!("{}/", s.base))
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
+    assert!(unknown.text().await.unwrap().contains("X-Amz-Target"));
+
+    let call = |action: &str, body: String| {
+        c.post(format!("{}/", s.base))
+            .header("x-amz-target", format!("AmazonSQS.{action}"))
+            .header("content-type", "application/x-amz-json-1.0")
+            .body(body)
+            .send()
+    };
+    let created = call("CreateQueue", r#"{"QueueName":"it"}"#.into())
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let v: serde_json::Value = serde_json::from_str(&created.text().await.unwrap()).unwrap();
+    let url = v["QueueUrl"].as_str().unwrap().to_string();
+    assert!(
+        url.starts_with(&s.base),
+        "queue URL follows the Host header: {url}"
+    );
+    let sent = call(
+        "SendMessage",
+        format!(r#"{{"QueueUrl":"{url}","MessageBody":"ping"}}"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent.status(), 200);
+    let got = call(
+        "ReceiveMessage",
+        format!(r#"{{"QueueUrl":"{url}","WaitTimeSeconds":1}}"#),
+    )
+    .await
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&got.text().await.unwrap()).unwrap();
+    assert_eq!(v["Messages"][0]["Body"], "ping");
+}
+
+#[tokio::test]
+async fn long_poll_is_woken_by_a_send() {
+    let s = start(&[]);
+    let c = client();
+    let base = s.base.clone();
+    let call = move |c: reqwest::Client, action: &'static str, body: String| {
+        let base = base.clone();
+        async move {
+            let r = c
+                .post(format!("{base}/"))
+                .header("x-amz-target", format!("AmazonSQS.{action}"))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            serde_json::from_str::<serde_json::Value>(&r.text().await.unwrap()).unwrap()
+        }
+    };
+    let url = call(c.clone(), "CreateQueue", r#"{"QueueName":"lp"}"#.into()).await["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let waiter = tokio::spawn(call(
+        c.clone(),
+        "ReceiveMessage",
+        format!(r#"{{"QueueUrl":"{url}","WaitTimeSeconds":20}}"#),
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    call(
+        c.clone(),
+        "SendMessage",
+        format!(r#"{{"QueueUrl":"{url}","MessageBody":"wake"}}"#),
+    )
+    .await;
+    // Bounded: the waiter must answer with the message, long before its 20 s wait ends.
+    let got = tokio::time::timeout(Duration::from_secs(15), waiter)
+        .await
+        .expect("long poll not woken")
+        .unwrap();
+    assert_eq!(got["Messages"][0]["Body"], "wake");
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut s = start(&[]);
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "polyq did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn bad_settings_exit_with_a_message() {
+    let out = Command::new(env!("CARGO_BIN_EXE_polyq"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store", "nosuch"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not available"));
+
+    // A port already taken is named in the error.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_polyq"))
+        .args(["serve", "--listen", &addr])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&addr));
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this).
+# Needs: a Rust toolchain, python3 (venvs are created under compat/), network access to
+# crates.io and PyPI on the first run. Takes ~15 minutes on a 2-core machine from clean.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "build"
+cargo build --workspace --all-targets --quiet
+
+step "unit, conformance, golden and integration tests"
+cargo test --workspace --quiet 2>&1 | tee target/cargo-test.log
+grep -q "test result:" target/cargo-test.log
+
+bin="$PWD/target/debug/polyq"
+
+step "SQS compatibility with the real AWS SDKs (boto3 JSON + query, AWS CLI)"
+bash compat/run.sh "$bin"
+
+for dialect in mns azure; do
+  if [ -f "compat/$dialect/run.sh" ]; then
+    step "$dialect compatibility with the vendor SDK"
+    bash "compat/$dialect/run.sh" "$bin"
+  fi
+done
+
+step "all suites passed"
