@@ -1,0 +1,274 @@
+//! QueueService behaviour above the store: long polling, waking, shutdown, move tasks.
+//! Waits use short real durations with generous margins; nothing asserts on elapsed time
+//! beyond "it did not return early" and "it returned before a bound".
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use polyq_core::move_tasks::MoveTaskStatus;
+use polyq_core::*;
+
+fn service() -> Arc<QueueService> {
+    Arc::new(QueueService::new(
+        Arc::new(MemoryStore::new()),
+        Arc::new(SystemClock),
+    ))
+}
+
+fn msg(text: &str) -> NewMessage {
+    NewMessage {
+        body: Bytes::copy_from_slice(text.as_bytes()),
+        ..Default::default()
+    }
+}
+
+fn wait(secs: u64) -> ReceiveOptions {
+    ReceiveOptions {
+        max_messages: 10,
+        visibility_seconds: Some(30),
+        wait: Some(Duration::from_secs(secs)),
+        attempt_id: None,
+    }
+}
+
+#[tokio::test]
+async fn long_poll_wakes_on_send() {
+    let s = service();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    let s2 = s.clone();
+    let waiter = tokio::spawn(async move { s2.receive("q", wait(20)).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.send("q", vec![msg("hello")]).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("woken")
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}
+
+#[tokio::test]
+async fn long_poll_returns_empty_at_deadline_and_not_before() {
+    let s = service();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    let start = std::time::Instant::now();
+    let got = s.receive("q", wait(1)).await.unwrap();
+    assert!(got.is_empty());
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "returned early"
+    );
+}
+
+#[tokio::test]
+async fn long_poll_sees_a_delayed_message_become_visible() {
+    let s = service();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    let delayed = NewMessage {
+        delay_seconds: Some(1),
+        ..msg("later")
+    };
+    s.send("q", vec![delayed]).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(15), s.receive("q", wait(10)))
+        .await
+        .expect("the timer must wake the waiter")
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}
+
+#[tokio::test]
+async fn queue_default_wait_applies_when_none_is_given() {
+    let s = service();
+    let config = QueueConfig {
+        receive_wait_seconds: 20,
+        ..Default::default()
+    };
+    s.create_queue("q", config).await.unwrap();
+    let s2 = s.clone();
+    let waiter = tokio::spawn(async move {
+        s2.receive(
+            "q",
+            ReceiveOptions {
+                max_messages: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !waiter.is_finished(),
+        "the queue's receive wait time makes it a long poll"
+    );
+    s.send("q", vec![msg("x")]).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}
+
+#[tokio::test]
+async fn shutdown_ends_long_polls() {
+    let s = service();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    let s2 = s.clone();
+    let waiter = tokio::spawn(async move { s2.receive("q", wait(20)).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.begin_shutdown();
+    let got = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("ended by shutdown")
+        .unwrap();
+    assert!(got.is_empty());
+}
+
+#[tokio::test]
+async fn move_task_redrives_and_completes() {
+    let s = service();
+    s.create_queue("dlq", QueueConfig::default()).await.unwrap();
+    let redrive = RedrivePolicy {
+        dead_letter_queue: "dlq".into(),
+        max_receive_count: 1,
+    };
+    s.create_queue(
+        "src",
+        QueueConfig {
+            redrive: Some(redrive),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.send("src", (0..25).map(|i| msg(&format!("m{i}"))).collect())
+        .await
+        .unwrap();
+    let once = ReceiveOptions {
+        max_messages: 10,
+        visibility_seconds: Some(0),
+        ..Default::default()
+    };
+    for _ in 0..3 {
+        s.receive("src", once.clone()).await.unwrap();
+    }
+    // Every further attempt moves what is over the limit.
+    for _ in 0..5 {
+        s.receive("src", once.clone()).await.unwrap();
+    }
+    assert_eq!(s.get_queue("dlq").await.unwrap().stats.visible, 25);
+    assert_eq!(s.dead_letter_sources("dlq").await.unwrap()[0].name, "src");
+    let handle = s.start_move_task("dlq", None, Some(100)).await.unwrap();
+    assert!(
+        matches!(
+            s.start_move_task("dlq", None, None).await,
+            Err(CoreError::Conflict(_))
+        ) || {
+            // The first task may already have finished on a fast machine.
+            s.list_move_tasks("dlq", 1)[0].status == MoveTaskStatus::Completed
+        }
+    );
+    for _ in 0..200 {
+        if s.list_move_tasks("dlq", 1)[0].status == MoveTaskStatus::Completed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let task = s
+        .list_move_tasks("dlq", 10)
+        .into_iter()
+        .find(|t| t.handle == handle)
+        .unwrap();
+    assert_eq!(task.status, MoveTaskStatus::Completed);
+    assert_eq!((task.moved, task.to_move), (25, 25));
+    assert_eq!(s.get_queue("src").await.unwrap().stats.visible, 25);
+    assert!(matches!(
+        s.cancel_move_task(&handle),
+        Err(CoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.cancel_move_task("nope"),
+        Err(CoreError::InvalidArgument(_))
+    ));
+}
+
+#[tokio::test]
+async fn manual_clock_drives_delay_visibility_dedup_and_expiry() {
+    let clock = ManualClock::new(1_700_000_000_000);
+    let s = QueueService::new(Arc::new(MemoryStore::new()), Arc::new(clock.clone()));
+    let now_only = ReceiveOptions {
+        max_messages: 10,
+        visibility_seconds: Some(10),
+        wait: Some(Duration::ZERO),
+        attempt_id: None,
+    };
+    s.create_queue(
+        "q",
+        QueueConfig {
+            retention_seconds: 120,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.send(
+        "q",
+        vec![NewMessage {
+            delay_seconds: Some(5),
+            ..msg("d")
+        }],
+    )
+    .await
+    .unwrap();
+    assert!(s.receive("q", now_only.clone()).await.unwrap().is_empty());
+    clock.advance_secs(5);
+    let got = s.receive("q", now_only.clone()).await.unwrap();
+    assert_eq!(got.len(), 1);
+    clock.advance_secs(9);
+    assert!(
+        s.receive("q", now_only.clone()).await.unwrap().is_empty(),
+        "still invisible"
+    );
+    clock.advance_secs(1);
+    let again = s.receive("q", now_only.clone()).await.unwrap();
+    assert_eq!(
+        again[0].receive_count, 2,
+        "redelivered after the visibility timeout"
+    );
+    clock.advance_secs(200);
+    assert_eq!(
+        s.get_queue("q").await.unwrap().stats,
+        QueueStats::default(),
+        "expired after retention"
+    );
+
+    s.create_queue(
+        "f.fifo",
+        QueueConfig {
+            fifo: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dup = || NewMessage {
+        group_id: Some("g".into()),
+        dedup_id: Some("d1".into()),
+        ..msg("x")
+    };
+    s.send("f.fifo", vec![dup()]).await.unwrap();
+    clock.advance_secs(299);
+    assert!(
+        s.send("f.fifo", vec![dup()]).await.unwrap()[0]
+            .as_ref()
+            .unwrap()
+            .deduplicated
+    );
+    clock.advance_secs(2);
+    assert!(
+        !s.send("f.fifo", vec![dup()]).await.unwrap()[0]
+            .as_ref()
+            .unwrap()
+            .deduplicated
+    );
+}
