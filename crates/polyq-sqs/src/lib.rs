@@ -15,6 +15,7 @@ pub mod names;
 pub mod ops;
 pub mod query;
 pub mod queue_attrs;
+pub mod rest2007;
 pub mod sigv4;
 mod wire;
 
@@ -77,6 +78,9 @@ impl Dialect for SqsDialect {
     }
 
     async fn handle(&self, req: Request) -> Response {
+        if rest2007::detect(&req) {
+            return rest2007::handle(&self.service, &self.config, req).await;
+        }
         wire::handle(&self.service, &self.config, req).await
     }
 
