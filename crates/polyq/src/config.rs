@@ -50,6 +50,15 @@ struct FileConfig {
     log: Option<String>,
     #[serde(default)]
     credentials: Vec<FileCredential>,
+    #[serde(default)]
+    azure_accounts: Vec<FileAzureAccount>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileAzureAccount {
+    name: String,
+    key: String,
 }
 
 #[derive(Deserialize, Debug)]
@@ -71,6 +80,8 @@ pub struct Settings {
     pub store: StoreChoice,
     pub auth: AuthMode,
     pub credentials: Vec<Credential>,
+    /// Azure storage accounts (name, base64 key); the development account when none is configured.
+    pub azure_accounts: Vec<(String, String)>,
     pub account_id: String,
     pub region: String,
     pub log: String,
@@ -120,8 +131,17 @@ impl Settings {
         if auth == AuthMode::Enforce && credentials.is_empty() {
             bail!("--auth enforce needs at least one [[credentials]] entry in the config file");
         }
+        let mut azure_accounts = Vec::new();
+        for a in file.azure_accounts {
+            use base64::Engine;
+            if base64::engine::general_purpose::STANDARD.decode(&a.key).is_err() {
+                bail!("azure account {:?}: key is not valid base64", a.name);
+            }
+            azure_accounts.push((a.name, a.key));
+        }
         Ok(Settings {
             listen,
+            azure_accounts,
             store,
             auth,
             credentials,

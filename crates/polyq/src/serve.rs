@@ -35,10 +35,34 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 account_id: settings.account_id.clone(),
                 region: settings.region.clone(),
             },
-            auth,
+            auth: auth.clone(),
         },
     );
-    let router = Arc::new(Router::new(vec![sqs], ServerLimits::default()));
+    let mut azure_config = polyq_azure::AzureConfig {
+        enforce: settings.auth == polyq_http::auth::AuthMode::Enforce,
+        ..Default::default()
+    };
+    if !settings.azure_accounts.is_empty() {
+        azure_config.accounts = settings
+            .azure_accounts
+            .iter()
+            .map(|(name, key)| polyq_azure::AzureAccount {
+                name: name.clone(),
+                key: key.clone(),
+            })
+            .collect();
+    }
+    let azure = polyq_azure::dialect(service.clone(), azure_config);
+    let mns = polyq_mns::dialect(
+        service.clone(),
+        polyq_mns::MnsConfig {
+            auth: auth.clone(),
+            account_id: settings.account_id.clone(),
+            region: settings.region.clone(),
+        },
+    );
+    // Detection order: the most specific markers first; SQS query (Action=) is the broadest.
+    let router = Arc::new(Router::new(vec![azure, mns, sqs], ServerLimits::default()));
 
     let mut listeners = Vec::new();
     for addr in &settings.listen {

@@ -1,0 +1,137 @@
+//! Queue ACLs: up to five stored access policies (`SignedIdentifiers`), kept in the queue's
+//! `extras` (JSON) so they live and persist with the queue, and used by service SAS `si=`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AzError, AzResult};
+use crate::time::parse_iso8601;
+use crate::xml::{self, elem, DECL};
+
+/// Key of the serialized ACL in `QueueConfig::extras`.
+pub const EXTRAS_KEY: &str = "azure.acl";
+
+const MAX_IDENTIFIERS: usize = 5;
+
+/// One stored access policy; times are kept as the client sent them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPolicy {
+    pub start: Option<String>,
+    pub expiry: Option<String>,
+    pub permission: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIdentifier {
+    pub id: String,
+    pub policy: AccessPolicy,
+}
+
+/// Parses a Set Queue ACL body; an empty body clears the ACL.
+pub fn parse(body: &[u8]) -> AzResult<Vec<SignedIdentifier>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    let root = xml::parse(body).ok_or_else(AzError::invalid_xml)?;
+    if root.name != "SignedIdentifiers" {
+        return Err(AzError::invalid_xml());
+    }
+    let mut out = Vec::new();
+    for node in root.children_named("SignedIdentifier") {
+        let id = node
+            .child_text("Id")
+            .ok_or_else(AzError::invalid_xml)?
+            .trim()
+            .to_string();
+        if id.is_empty() || id.len() > 64 {
+            return Err(AzError::invalid_xml());
+        }
+        let mut policy = AccessPolicy::default();
+        if let Some(p) = node.child("AccessPolicy") {
+            let text = |n: &str| {
+                p.child_text(n)
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+            };
+            policy.start = text("Start");
+            policy.expiry = text("Expiry");
+            policy.permission = text("Permission");
+        }
+        for t in [&policy.start, &policy.expiry].into_iter().flatten() {
+            if parse_iso8601(t).is_none() {
+                return Err(AzError::invalid_xml());
+            }
+        }
+        if let Some(p) = &policy.permission {
+            if !p.chars().all(|c| "raup".contains(c)) {
+                return Err(AzError::invalid_xml());
+            }
+        }
+        out.push(SignedIdentifier { id, policy });
+    }
+    if out.len() > MAX_IDENTIFIERS {
+        return Err(AzError::invalid_xml());
+    }
+    Ok(out)
+}
+
+pub fn render(ids: &[SignedIdentifier]) -> String {
+    let mut out = String::from(DECL);
+    out.push_str("<SignedIdentifiers>");
+    for s in ids {
+        out.push_str("<SignedIdentifier>");
+        elem(&mut out, "Id", &s.id);
+        out.push_str("<AccessPolicy>");
+        for (name, v) in [
+            ("Start", &s.policy.start),
+            ("Expiry", &s.policy.expiry),
+            ("Permission", &s.policy.permission),
+        ] {
+            if let Some(v) = v {
+                elem(&mut out, name, v);
+            }
+        }
+        out.push_str("</AccessPolicy></SignedIdentifier>");
+    }
+    out.push_str("</SignedIdentifiers>");
+    out
+}
+
+pub fn to_extra(ids: &[SignedIdentifier]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn from_extra(text: Option<&String>) -> Vec<SignedIdentifier> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?><SignedIdentifiers><SignedIdentifier><Id>MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=</Id><AccessPolicy><Start>2009-09-28T08:49:37.0000000Z</Start><Expiry>2009-09-29T08:49:37.0000000Z</Expiry><Permission>raup</Permission></AccessPolicy></SignedIdentifier></SignedIdentifiers>";
+
+    #[test]
+    fn documented_example_round_trips() {
+        let ids = parse(DOC.as_bytes()).unwrap();
+        assert_eq!(ids.len(), 1);
+        assert_eq!(ids[0].policy.permission.as_deref(), Some("raup"));
+        assert_eq!(render(&ids), DOC);
+        assert_eq!(from_extra(Some(&to_extra(&ids))), ids);
+    }
+
+    #[test]
+    fn limits() {
+        let one = "<SignedIdentifier><Id>x</Id><AccessPolicy><Permission>r</Permission></AccessPolicy></SignedIdentifier>";
+        let six = format!("<SignedIdentifiers>{}</SignedIdentifiers>", one.repeat(6));
+        assert_eq!(
+            parse(six.as_bytes()).unwrap_err().code,
+            "InvalidXmlDocument"
+        );
+        let bad = one.replace(">r<", ">rwx<");
+        assert!(parse(format!("<SignedIdentifiers>{bad}</SignedIdentifiers>").as_bytes()).is_err());
+        // Start may be missing (Azurite #2065).
+        assert!(parse(format!("<SignedIdentifiers>{one}</SignedIdentifiers>").as_bytes()).is_ok());
+        assert_eq!(parse(b"").unwrap(), vec![]);
+    }
+}

@@ -1,0 +1,335 @@
+//! One request from start to finish: find the account, answer CORS preflights, authenticate,
+//! route, authorize, run the operation, and dress the answer with Azure's common headers
+//! (`x-ms-request-id`, `x-ms-version`, `Date`, echoed `x-ms-client-request-id`, CORS).
+
+use std::net::IpAddr;
+
+use http::{HeaderName, HeaderValue, Method};
+use percent_encoding::percent_decode_str;
+use polyq_http::{Request, Response};
+
+use crate::acl;
+use crate::auth::{self, AuthInput, Grant};
+use crate::error::{AzError, AzResult};
+use crate::props;
+use crate::route::{self, check_queue_name, Op};
+use crate::sign::parse_query;
+use crate::time::{iso8601, rfc1123};
+use crate::AzureDialect;
+
+/// Version reported when the client sent none (any version a client sends is echoed back).
+pub const DEFAULT_VERSION: &str = "2026-02-06";
+
+/// What an operation needs to know about its request.
+pub(crate) struct Ctx {
+    pub account: String,
+    pub queue: String,
+    pub message_id: String,
+    pub query: Vec<(String, String)>,
+    pub now_ms: u64,
+    /// `ServiceEndpoint` of List Queues: `http://host/account/`.
+    pub endpoint: String,
+}
+
+impl Ctx {
+    /// A query parameter by case-insensitive name.
+    pub fn q(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A successful answer before the common headers.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+impl Reply {
+    pub fn empty(status: u16) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn xml(status: u16, body: String) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+struct Located {
+    account: String,
+    path_style: bool,
+    segments: Vec<String>,
+}
+
+impl AzureDialect {
+    fn locate(&self, req: &Request) -> AzResult<Located> {
+        let raw: Vec<&str> = req.uri.path().trim_start_matches('/').split('/').collect();
+        let decode = |s: &&str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let mut segments: Vec<String> = raw.iter().map(decode).collect();
+        if segments.last().is_some_and(String::is_empty) {
+            segments.pop();
+        }
+        let first = segments.first().cloned().unwrap_or_default();
+        let base = first
+            .strip_suffix("-secondary")
+            .unwrap_or(&first)
+            .to_string();
+        let (account, path_style) = if self.account(&base).is_some() {
+            segments.remove(0);
+            (base, true)
+        } else {
+            // Host style: `{account}.queue.example` (not an IP address, has a dot).
+            let host = req.host().unwrap_or("");
+            let host = host.rsplit_once(':').map_or(host, |(h, p)| {
+                if p.bytes().all(|b| b.is_ascii_digit()) {
+                    h
+                } else {
+                    host
+                }
+            });
+            let label = host.split('.').next().unwrap_or("");
+            let label = label.strip_suffix("-secondary").unwrap_or(label);
+            if host.contains('.')
+                && host.parse::<IpAddr>().is_err()
+                && self.account(label).is_some()
+            {
+                (label.to_string(), false)
+            } else {
+                return Err(AzError::new(
+                    404,
+                    "ResourceNotFound",
+                    "The specified resource does not exist.",
+                ));
+            }
+        };
+        if segments.iter().any(String::is_empty) {
+            return Err(AzError::new(
+                400,
+                "InvalidUri",
+                "The requested URI does not represent any resource on the server.",
+            ));
+        }
+        Ok(Located {
+            account,
+            path_style,
+            segments,
+        })
+    }
+
+    pub(crate) async fn serve(&self, req: Request) -> Response {
+        let now = self.service.now_ms();
+        let (result, account) = match self.locate(&req) {
+            Ok(loc) => {
+                let account = loc.account.clone();
+                (self.process(&req, loc, now).await, Some(account))
+            }
+            Err(e) => (Err(e), None),
+        };
+        self.finish(&req, result, account.as_deref(), now)
+    }
+
+    async fn process(&self, req: &Request, loc: Located, now: u64) -> AzResult<Reply> {
+        let account = self
+            .account(&loc.account)
+            .ok_or_else(|| AzError::internal("account vanished"))?;
+        let query = parse_query(req.query());
+        if req.method == Method::OPTIONS {
+            return self.preflight(req, &loc.account);
+        }
+        let q = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let routed = route::route(&req.method, &loc.segments, &q);
+        let input = AuthInput {
+            method: req.method.as_str(),
+            raw_path: req.uri.path(),
+            raw_query: req.query(),
+            headers: &req.headers,
+            query: &query,
+            account,
+            path_style: loc.path_style,
+            queue: loc.segments.first().map(String::as_str),
+            now_ms: now,
+            remote: req.remote.map(|r| r.ip()),
+            enforce: self.enforce,
+        };
+        let grant = auth::authenticate(&input)?;
+        let (op, target) = routed?;
+        let ctx = Ctx {
+            account: loc.account.clone(),
+            queue: target.queue.unwrap_or_default(),
+            message_id: target.message_id.unwrap_or_default(),
+            query: query.clone(),
+            now_ms: now,
+            endpoint: match (loc.path_style, req.host()) {
+                (true, Some(h)) => format!("http://{h}/{}/", loc.account),
+                (_, Some(h)) => format!("http://{h}/"),
+                (_, None) => format!("http://127.0.0.1:10001/{}/", loc.account),
+            },
+        };
+        if !ctx.queue.is_empty() {
+            check_queue_name(&ctx.queue)?;
+        }
+        match &grant {
+            Grant::Owner | Grant::Anonymous => {}
+            Grant::AccountSas(f) => auth::check_account_sas(f, op)?,
+            Grant::ServiceSas(f) => {
+                let policy = if f.si.is_empty() {
+                    None
+                } else {
+                    let info = self.service.get_queue(&ctx.queue).await?;
+                    acl::from_extra(info.config.extras.get(acl::EXTRAS_KEY))
+                        .into_iter()
+                        .find(|s| s.id == f.si)
+                        .map(|s| s.policy)
+                };
+                auth::check_service_sas(f, policy.as_ref(), op, now)?;
+            }
+        }
+        self.run(op, &ctx, req).await
+    }
+
+    async fn run(&self, op: Op, ctx: &Ctx, req: &Request) -> AzResult<Reply> {
+        match op {
+            Op::ListQueues => self.list_queues(ctx).await,
+            Op::GetQueueServiceProperties => {
+                let body = self.props.lock().entry(ctx.account.clone()).or_default().render();
+                Ok(Reply::xml(200, body))
+            }
+            Op::SetQueueServiceProperties => {
+                self.props.lock().entry(ctx.account.clone()).or_default().apply(&req.body)?;
+                Ok(Reply::empty(202))
+            }
+            Op::GetQueueServiceStats => Ok(Reply::xml(
+                200,
+                format!(
+                    "{}<StorageServiceStats><GeoReplication><Status>live</Status><LastSyncTime>{}</LastSyncTime></GeoReplication></StorageServiceStats>",
+                    crate::xml::DECL,
+                    rfc1123(ctx.now_ms)
+                ),
+            )),
+            Op::PreflightQueueRequest => self.preflight(req, &ctx.account),
+            Op::CreateQueue => self.create_queue(ctx, req).await,
+            Op::DeleteQueue => self.delete_queue(ctx).await,
+            Op::GetQueueMetadata => self.get_metadata(ctx).await,
+            Op::SetQueueMetadata => self.set_metadata(ctx, req).await,
+            Op::GetQueueAcl => self.get_acl(ctx).await,
+            Op::SetQueueAcl => self.set_acl(ctx, req).await,
+            Op::PutMessage => self.put_message(ctx, req).await,
+            Op::GetMessages => self.get_messages(ctx).await,
+            Op::PeekMessages => self.peek_messages(ctx).await,
+            Op::DeleteMessage => self.delete_message(ctx).await,
+            Op::ClearMessages => self.clear_messages(ctx).await,
+            Op::UpdateMessage => self.update_message(ctx, req).await,
+        }
+    }
+
+    fn preflight(&self, req: &Request, account: &str) -> AzResult<Reply> {
+        let origin = req
+            .header("origin")
+            .ok_or_else(|| AzError::invalid_header("Origin", ""))?;
+        let method = req
+            .header("access-control-request-method")
+            .ok_or_else(|| AzError::invalid_header("Access-Control-Request-Method", ""))?;
+        let wanted = req.header("access-control-request-headers").unwrap_or("");
+        let headers = self
+            .props
+            .lock()
+            .entry(account.to_string())
+            .or_default()
+            .preflight(origin, method, wanted)?;
+        let mut reply = Reply::empty(200);
+        reply.headers = headers;
+        Ok(reply)
+    }
+
+    fn finish(
+        &self,
+        req: &Request,
+        result: AzResult<Reply>,
+        account: Option<&str>,
+        now: u64,
+    ) -> Response {
+        let head = req.method == Method::HEAD;
+        let (status, mut headers, body) = match result {
+            Ok(r) => (r.status, r.headers, r.body),
+            Err(e) => {
+                let mut headers = vec![("x-ms-error-code".to_string(), e.code.to_string())];
+                if e.status == 401 {
+                    headers.push((
+                        "WWW-Authenticate".into(),
+                        "Bearer authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize resource_id=https://storage.azure.com".into(),
+                    ));
+                }
+                (
+                    e.status,
+                    headers,
+                    Some(e.to_xml(&req.request_id, &iso8601(now))),
+                )
+            }
+        };
+        let version = req
+            .header("x-ms-version")
+            .unwrap_or(DEFAULT_VERSION)
+            .to_string();
+        headers.push(("x-ms-request-id".into(), req.request_id.clone()));
+        headers.push(("x-ms-version".into(), version));
+        headers.push(("Date".into(), rfc1123(now)));
+        headers.push((
+            "Server".into(),
+            "Windows-Azure-Queue/1.0 Microsoft-HTTPAPI/2.0 (polyq)".into(),
+        ));
+        if let Some(id) = req.header("x-ms-client-request-id") {
+            if id.len() <= 1024 {
+                headers.push(("x-ms-client-request-id".into(), id.to_string()));
+            }
+        }
+        if let (Some(origin), Some(account)) = (req.header("origin"), account) {
+            if req.method != Method::OPTIONS {
+                let props = self.props.lock();
+                if let Some(rule) = props
+                    .get(account)
+                    .and_then(|p| p.matching_rule(origin, req.method.as_str()))
+                {
+                    headers.extend(props::response_headers(rule, origin));
+                }
+            }
+        }
+        let (content_type, body) = match body {
+            Some(b) if !head => ("application/xml", b),
+            _ => ("", String::new()),
+        };
+        let mut resp = polyq_http::response(status, content_type, body);
+        if content_type.is_empty() {
+            resp.headers_mut().remove(http::header::CONTENT_TYPE);
+        }
+        for (k, v) in headers {
+            if let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(&v),
+            ) {
+                resp.headers_mut().append(k, v);
+            }
+        }
+        resp
+    }
+}

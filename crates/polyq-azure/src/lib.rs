@@ -1,0 +1,169 @@
+//! polyq-azure: the Azure Queue Storage dialect.
+//!
+//! It serves Azure's REST API for queues (all 17 operations, path-style
+//! `/{account}/{queue}/messages/{id}` as the emulator convention has it, or host-style
+//! `{account}.queue.…`), verifies SharedKey, SharedKeyLite, account SAS and service SAS
+//! signatures, and answers with Azure's XML documents, headers and error codes, over
+//! [`polyq_core::QueueService`]. The official Azure SDKs work against it unchanged
+//! (`UseDevelopmentStorage=true` with the listener on 127.0.0.1:10001).
+//!
+//! Must not depend on any store crate or on another dialect: only polyq-core and polyq-http.
+
+mod acl;
+mod auth;
+mod error;
+mod handler;
+mod messages;
+mod props;
+mod queues;
+mod route;
+pub mod sign;
+mod time;
+mod xml;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use parking_lot::Mutex;
+use polyq_core::QueueService;
+use polyq_http::{Dialect, Request, Response};
+
+pub use error::AzError;
+
+/// The well-known development account every Azure SDK and tool knows.
+pub const DEV_ACCOUNT: &str = "devstoreaccount1";
+/// Its key (public: printed in Microsoft's documentation).
+pub const DEV_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// A storage account: its name and base64 key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AzureAccount {
+    pub name: String,
+    pub key: String,
+}
+
+impl std::fmt::Debug for AzureAccount {
+    // Never print keys, not even in debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureAccount")
+            .field("name", &self.name)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Accounts served, and whether anonymous requests and skewed clocks are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzureConfig {
+    pub accounts: Vec<AzureAccount>,
+    /// `enforce` mode: refuse requests without credentials (401 `NoAuthenticationInformation`)
+    /// and requests whose `x-ms-date` is more than 15 minutes off. Signatures are verified in
+    /// every mode.
+    pub enforce: bool,
+}
+
+impl Default for AzureConfig {
+    fn default() -> Self {
+        AzureConfig {
+            accounts: vec![AzureAccount {
+                name: DEV_ACCOUNT.into(),
+                key: DEV_KEY.into(),
+            }],
+            enforce: false,
+        }
+    }
+}
+
+/// The Azure dialect over `service`. Accounts whose key is not base64 are skipped with a
+/// warning.
+pub fn dialect(service: Arc<QueueService>, config: AzureConfig) -> Arc<dyn Dialect> {
+    let accounts = config
+        .accounts
+        .iter()
+        .filter_map(|a| match sign::decode_key(&a.key) {
+            Some(key) => Some(auth::Account {
+                name: a.name.clone(),
+                key,
+            }),
+            None => {
+                tracing::warn!(account = %a.name, "Azure account key is not base64; account skipped");
+                None
+            }
+        })
+        .collect();
+    Arc::new(AzureDialect {
+        service,
+        accounts,
+        enforce: config.enforce,
+        props: Mutex::new(HashMap::new()),
+        bodies: Mutex::new(HashMap::new()),
+    })
+}
+
+pub(crate) struct AzureDialect {
+    pub(crate) service: Arc<QueueService>,
+    pub(crate) accounts: Vec<auth::Account>,
+    pub(crate) enforce: bool,
+    /// Service properties per account (not queue data, so not in the store).
+    pub(crate) props: Mutex<HashMap<String, props::ServiceProps>>,
+    /// Bodies replaced by Update Message, by (queue, message id): the core has no operation to
+    /// change a stored body yet, so the new content lives here until the message is deleted.
+    pub(crate) bodies: Mutex<HashMap<(String, String), Bytes>>,
+}
+
+impl AzureDialect {
+    pub(crate) fn account(&self, name: &str) -> Option<&auth::Account> {
+        self.accounts.iter().find(|a| a.name == name)
+    }
+
+    fn first_segment_is_account(&self, path: &str) -> bool {
+        let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        let first = first.strip_suffix("-secondary").unwrap_or(first);
+        self.account(first).is_some()
+    }
+}
+
+#[async_trait]
+impl Dialect for AzureDialect {
+    fn name(&self) -> &'static str {
+        "Azure"
+    }
+
+    fn detect(&self, req: &Request) -> bool {
+        if req.headers.contains_key("x-ms-version") {
+            return true;
+        }
+        let auth = req.header("authorization").unwrap_or("");
+        if auth.starts_with("SharedKey ") || auth.starts_with("SharedKeyLite ") {
+            return true;
+        }
+        let q = req.query();
+        let has = |name: &str| q.split('&').any(|p| p.starts_with(name));
+        if has("sv=") && has("sig=") {
+            return true;
+        }
+        req.method == http::Method::OPTIONS
+            && req.headers.contains_key("origin")
+            && req.headers.contains_key("access-control-request-method")
+            && self.first_segment_is_account(req.uri.path())
+    }
+
+    async fn handle(&self, req: Request) -> Response {
+        self.serve(req).await
+    }
+
+    fn describe(&self, base: &str) -> Vec<String> {
+        self.accounts
+            .iter()
+            .map(|a| {
+                format!(
+                    "Azure   {base}/{name}   (UseDevelopmentStorage=true on 127.0.0.1:10001, or QueueEndpoint={base}/{name})",
+                    name = a.name
+                )
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,282 @@
+//! Message operations: Put, Get, Peek, Delete, Clear, Update, with Azure's ranges
+//! (`numofmessages` 1..=32, visibility 0/1..=7 days, `messagettl` positive or -1) and its
+//! 64 KiB message limit.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use polyq_core::ids::seq_from_message_id;
+use polyq_core::{Message, MessageTtl, NewMessage, Receipt, ReceiveOptions, VisibilityChange};
+use polyq_http::Request;
+
+use crate::error::{AzError, AzResult};
+use crate::handler::{Ctx, Reply};
+use crate::queues::SEVEN_DAYS;
+use crate::time::{rfc1123, NEVER_EXPIRES_MS};
+use crate::xml::{self, elem, DECL};
+use crate::AzureDialect;
+
+/// Largest MessageText, in UTF-8 bytes (64 KiB, API 2011-08-18 and later).
+pub const MAX_MESSAGE_BYTES: usize = 65_536;
+const MAX_VISIBILITY: i64 = 7 * 24 * 3600;
+/// Update Message bodies kept for the core beyond which stale entries are pruned.
+const BODY_PRUNE_AT: usize = 10_000;
+
+/// An integer query parameter within `min..=max`, or `default` when absent.
+fn int_param(
+    ctx: &Ctx,
+    name: &str,
+    default: Option<i64>,
+    min: i64,
+    max: i64,
+) -> AzResult<Option<i64>> {
+    let Some(v) = ctx.q(name) else {
+        return Ok(default);
+    };
+    let n: i64 = v
+        .trim()
+        .parse()
+        .map_err(|_| AzError::invalid_query(name, v, "Not a valid integer"))?;
+    if n < min || n > max {
+        return Err(AzError::out_of_range(name, v, min, max));
+    }
+    Ok(Some(n))
+}
+
+fn too_large() -> AzError {
+    AzError::new(
+        413,
+        "RequestBodyTooLarge",
+        "The request body is too large and exceeds the maximum permissible limit.",
+    )
+    .detail("MaxLimit", MAX_MESSAGE_BYTES.to_string())
+}
+
+/// The MessageText of a `QueueMessage` body.
+fn message_text(body: &[u8]) -> AzResult<String> {
+    // Escaping can at most sextuple the text; anything larger cannot hold a valid message.
+    if body.len() > MAX_MESSAGE_BYTES * 6 + 1024 {
+        return Err(too_large());
+    }
+    let root = xml::parse(body).ok_or_else(AzError::invalid_xml)?;
+    let text = match (root.name.as_str(), root.child("MessageText")) {
+        ("QueueMessage", Some(t)) => t.text.clone(),
+        _ => return Err(AzError::invalid_xml()),
+    };
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(too_large());
+    }
+    Ok(text)
+}
+
+fn expiry(m_expires: Option<u64>) -> u64 {
+    m_expires.unwrap_or(NEVER_EXPIRES_MS).min(NEVER_EXPIRES_MS)
+}
+
+impl AzureDialect {
+    fn body_of(&self, queue: &str, m: &Message) -> String {
+        let replaced = self
+            .bodies
+            .lock()
+            .get(&(queue.to_string(), m.id.clone()))
+            .cloned();
+        String::from_utf8_lossy(replaced.as_ref().unwrap_or(&m.body)).into_owned()
+    }
+
+    /// Decodes `popreceipt` and checks it belongs to the message in the path.
+    fn receipt_for(&self, ctx: &Ctx) -> AzResult<Receipt> {
+        let text = ctx
+            .q("popreceipt")
+            .ok_or_else(|| AzError::missing_query("popreceipt"))?;
+        let receipt = Receipt::decode(text).ok_or_else(|| {
+            AzError::invalid_query("popreceipt", text, "Invalid pop receipt format")
+        })?;
+        match seq_from_message_id(&ctx.message_id) {
+            Some(seq) if seq == receipt.seq => Ok(receipt),
+            Some(_) => Err(AzError::pop_receipt_mismatch()),
+            None => Err(AzError::message_not_found()),
+        }
+    }
+
+    pub(crate) async fn put_message(&self, ctx: &Ctx, req: &Request) -> AzResult<Reply> {
+        let visibility =
+            int_param(ctx, "visibilitytimeout", Some(0), 0, MAX_VISIBILITY)?.unwrap_or(0);
+        let ttl = match ctx.q("messagettl") {
+            None => MessageTtl::Seconds(SEVEN_DAYS),
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(-1) => MessageTtl::Never,
+                Ok(n) if n >= 1 => {
+                    // Azure clamps a huge TTL to its "never" date.
+                    let far = (NEVER_EXPIRES_MS.saturating_sub(ctx.now_ms) / 1000) as i64;
+                    if n >= far {
+                        MessageTtl::Never
+                    } else {
+                        MessageTtl::Seconds(n as u64)
+                    }
+                }
+                _ => {
+                    return Err(AzError::invalid_query(
+                        "messagettl",
+                        v,
+                        "messagettl must be -1 or a positive number of seconds",
+                    ))
+                }
+            },
+        };
+        if let MessageTtl::Seconds(s) = ttl {
+            if visibility as u64 >= s {
+                return Err(AzError::invalid_query(
+                    "visibilitytimeout",
+                    ctx.q("visibilitytimeout").unwrap_or(""),
+                    "messagettl must be greater than visibilitytimeout",
+                ));
+            }
+        }
+        let text = message_text(&req.body)?;
+        let msg = NewMessage {
+            body: Bytes::from(text),
+            delay_seconds: Some(visibility as u32),
+            ttl,
+            ..NewMessage::default()
+        };
+        let sent = self
+            .service
+            .send(&ctx.queue, vec![msg])
+            .await?
+            .pop()
+            .ok_or_else(|| AzError::internal("the store answered no result"))??;
+        let mut out = String::from(DECL);
+        out.push_str("<QueueMessagesList><QueueMessage>");
+        elem(&mut out, "MessageId", &sent.id);
+        elem(&mut out, "InsertionTime", &rfc1123(sent.enqueued_ms));
+        elem(
+            &mut out,
+            "ExpirationTime",
+            &rfc1123(expiry(sent.expires_ms)),
+        );
+        elem(&mut out, "PopReceipt", &sent.receipt.encode());
+        elem(&mut out, "TimeNextVisible", &rfc1123(sent.visible_ms));
+        out.push_str("</QueueMessage></QueueMessagesList>");
+        Ok(Reply::xml(201, out))
+    }
+
+    pub(crate) async fn get_messages(&self, ctx: &Ctx) -> AzResult<Reply> {
+        let n = int_param(ctx, "numofmessages", Some(1), 1, 32)?.unwrap_or(1);
+        let vis = int_param(ctx, "visibilitytimeout", Some(30), 1, MAX_VISIBILITY)?.unwrap_or(30);
+        let messages = self
+            .service
+            .receive(
+                &ctx.queue,
+                ReceiveOptions {
+                    max_messages: n as usize,
+                    visibility_seconds: Some(vis as u32),
+                    // Azure has no long polling.
+                    wait: Some(Duration::ZERO),
+                    attempt_id: None,
+                },
+            )
+            .await?;
+        Ok(Reply::xml(
+            200,
+            self.render_list(&ctx.queue, &messages, true),
+        ))
+    }
+
+    pub(crate) async fn peek_messages(&self, ctx: &Ctx) -> AzResult<Reply> {
+        let n = int_param(ctx, "numofmessages", Some(1), 1, 32)?.unwrap_or(1);
+        let messages = self.service.peek(&ctx.queue, n as usize).await?;
+        Ok(Reply::xml(
+            200,
+            self.render_list(&ctx.queue, &messages, false),
+        ))
+    }
+
+    fn render_list(&self, queue: &str, messages: &[Message], leased: bool) -> String {
+        let mut out = String::from(DECL);
+        out.push_str("<QueueMessagesList>");
+        for m in messages {
+            out.push_str("<QueueMessage>");
+            elem(&mut out, "MessageId", &m.id);
+            elem(&mut out, "InsertionTime", &rfc1123(m.enqueued_ms));
+            elem(&mut out, "ExpirationTime", &rfc1123(expiry(m.expires_ms)));
+            if leased {
+                elem(&mut out, "PopReceipt", &m.receipt().encode());
+                elem(&mut out, "TimeNextVisible", &rfc1123(m.visible_ms));
+            }
+            elem(&mut out, "DequeueCount", &m.receive_count.to_string());
+            elem(&mut out, "MessageText", &self.body_of(queue, m));
+            out.push_str("</QueueMessage>");
+        }
+        out.push_str("</QueueMessagesList>");
+        out
+    }
+
+    pub(crate) async fn delete_message(&self, ctx: &Ctx) -> AzResult<Reply> {
+        let receipt = self.receipt_for(ctx)?;
+        self.service
+            .delete(&ctx.queue, &[receipt])
+            .await?
+            .pop()
+            .ok_or_else(|| AzError::internal("the store answered no result"))??;
+        self.bodies
+            .lock()
+            .remove(&(ctx.queue.clone(), ctx.message_id.clone()));
+        Ok(Reply::empty(204))
+    }
+
+    pub(crate) async fn clear_messages(&self, ctx: &Ctx) -> AzResult<Reply> {
+        self.service.purge_queue(&ctx.queue).await?;
+        self.bodies.lock().retain(|(q, _), _| q != &ctx.queue);
+        Ok(Reply::empty(204))
+    }
+
+    pub(crate) async fn update_message(&self, ctx: &Ctx, req: &Request) -> AzResult<Reply> {
+        let receipt = self.receipt_for(ctx)?;
+        let vis = int_param(ctx, "visibilitytimeout", None, 0, MAX_VISIBILITY)?
+            .ok_or_else(|| AzError::missing_query("visibilitytimeout"))?;
+        let text = if req.body.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            Some(message_text(&req.body)?)
+        };
+        let change = VisibilityChange {
+            receipt,
+            visibility_seconds: vis as u32,
+            renew_receipt: true,
+            require_in_flight: false,
+        };
+        let relet = self
+            .service
+            .change_visibility(&ctx.queue, &[change])
+            .await?
+            .pop()
+            .ok_or_else(|| AzError::internal("the store answered no result"))??;
+        if let Some(text) = text {
+            self.bodies.lock().insert(
+                (ctx.queue.clone(), ctx.message_id.clone()),
+                Bytes::from(text),
+            );
+            self.prune_bodies().await;
+        }
+        Ok(Reply::empty(204)
+            .header("x-ms-popreceipt", relet.receipt.encode())
+            .header("x-ms-time-next-visible", rfc1123(relet.visible_ms)))
+    }
+
+    /// Forgets replaced bodies of messages that are gone (expired, or deleted through another
+    /// dialect), once there are many.
+    async fn prune_bodies(&self) {
+        let keys: Vec<(String, String)> = {
+            let bodies = self.bodies.lock();
+            if bodies.len() < BODY_PRUNE_AT {
+                return;
+            }
+            bodies.keys().cloned().collect()
+        };
+        for (queue, id) in keys {
+            if self.service.get_message(&queue, &id).await.is_err() {
+                self.bodies.lock().remove(&(queue, id));
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Queue service properties (logging, hour/minute metrics, CORS) per account, kept in the
+//! dialect's memory, and the CORS rules applied to responses and preflight requests.
+
+use crate::error::{AzError, AzResult};
+use crate::xml::{self, elem, Node, DECL};
+
+const DEFAULT_LOGGING: &str = "<Logging><Version>1.0</Version><Read>false</Read><Write>false</Write><Delete>false</Delete><RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></Logging>";
+const DEFAULT_HOUR: &str = "<HourMetrics><Version>1.0</Version><Enabled>false</Enabled><RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></HourMetrics>";
+const DEFAULT_MINUTE: &str = "<MinuteMetrics><Version>1.0</Version><Enabled>false</Enabled><RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></MinuteMetrics>";
+const MAX_CORS_RULES: usize = 5;
+const CORS_METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "MERGE", "POST", "OPTIONS", "PUT"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsRule {
+    pub origins: Vec<String>,
+    pub methods: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub exposed_headers: Vec<String>,
+    pub max_age: u64,
+}
+
+/// One account's settings. Logging and metrics are kept verbatim (polyq does not log or meter
+/// per Azure's schema, but clients read back what they set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceProps {
+    logging: Node,
+    hour_metrics: Node,
+    minute_metrics: Node,
+    pub cors: Vec<CorsRule>,
+}
+
+impl Default for ServiceProps {
+    fn default() -> Self {
+        let node = |s: &str| xml::parse(s.as_bytes()).expect("default XML is well-formed");
+        ServiceProps {
+            logging: node(DEFAULT_LOGGING),
+            hour_metrics: node(DEFAULT_HOUR),
+            minute_metrics: node(DEFAULT_MINUTE),
+            cors: Vec::new(),
+        }
+    }
+}
+
+fn list(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or("")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn parse_rule(node: &Node) -> AzResult<CorsRule> {
+    let rule = CorsRule {
+        origins: list(node.child_text("AllowedOrigins")),
+        methods: list(node.child_text("AllowedMethods")),
+        allowed_headers: list(node.child_text("AllowedHeaders")),
+        exposed_headers: list(node.child_text("ExposedHeaders")),
+        max_age: node
+            .child_text("MaxAgeInSeconds")
+            .unwrap_or("0")
+            .trim()
+            .parse()
+            .map_err(|_| AzError::invalid_xml())?,
+    };
+    let bad_method = rule
+        .methods
+        .iter()
+        .any(|m| !CORS_METHODS.contains(&m.as_str()));
+    if rule.origins.is_empty() || rule.methods.is_empty() || bad_method {
+        return Err(AzError::invalid_xml());
+    }
+    Ok(rule)
+}
+
+impl ServiceProps {
+    /// Applies a Set Queue Service Properties body: elements left out keep their values.
+    pub fn apply(&mut self, body: &[u8]) -> AzResult<()> {
+        let root = xml::parse(body).ok_or_else(AzError::invalid_xml)?;
+        if root.name != "StorageServiceProperties" {
+            return Err(AzError::invalid_xml());
+        }
+        let mut next = self.clone();
+        if let Some(n) = root.child("Logging") {
+            next.logging = n.clone();
+        }
+        if let Some(n) = root.child("HourMetrics") {
+            next.hour_metrics = n.clone();
+        }
+        if let Some(n) = root.child("MinuteMetrics") {
+            next.minute_metrics = n.clone();
+        }
+        if let Some(n) = root.child("Cors") {
+            let rules = n
+                .children_named("CorsRule")
+                .map(parse_rule)
+                .collect::<AzResult<Vec<_>>>()?;
+            if rules.len() > MAX_CORS_RULES {
+                return Err(AzError::invalid_xml());
+            }
+            next.cors = rules;
+        }
+        *self = next;
+        Ok(())
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::from(DECL);
+        out.push_str("<StorageServiceProperties>");
+        self.logging.render(&mut out);
+        self.hour_metrics.render(&mut out);
+        self.minute_metrics.render(&mut out);
+        out.push_str("<Cors>");
+        for r in &self.cors {
+            out.push_str("<CorsRule>");
+            elem(&mut out, "AllowedOrigins", &r.origins.join(","));
+            elem(&mut out, "AllowedMethods", &r.methods.join(","));
+            elem(&mut out, "AllowedHeaders", &r.allowed_headers.join(","));
+            elem(&mut out, "ExposedHeaders", &r.exposed_headers.join(","));
+            elem(&mut out, "MaxAgeInSeconds", &r.max_age.to_string());
+            out.push_str("</CorsRule>");
+        }
+        out.push_str("</Cors></StorageServiceProperties>");
+        out
+    }
+
+    /// The first rule allowing `origin` and `method` (Azure evaluates rules in order).
+    pub fn matching_rule(&self, origin: &str, method: &str) -> Option<&CorsRule> {
+        self.cors.iter().find(|r| {
+            r.origins
+                .iter()
+                .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+                && r.methods.iter().any(|m| m.eq_ignore_ascii_case(method))
+        })
+    }
+
+    /// Answers a preflight: the headers to send, or 403 `CorsPreflightFailure`.
+    pub fn preflight(
+        &self,
+        origin: &str,
+        method: &str,
+        request_headers: &str,
+    ) -> AzResult<Vec<(String, String)>> {
+        let wanted = list(Some(request_headers));
+        let rule = self
+            .cors
+            .iter()
+            .filter(|r| {
+                r.origins
+                    .iter()
+                    .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+            })
+            .filter(|r| r.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
+            .find(|r| wanted.iter().all(|h| header_allowed(&r.allowed_headers, h)));
+        let Some(rule) = rule else {
+            return Err(AzError::new(
+                403,
+                "CorsPreflightFailure",
+                "CORS not enabled or no matching rule found for this request.",
+            ));
+        };
+        let mut out = allow_origin(rule, origin);
+        out.push(("Access-Control-Allow-Methods".into(), method.to_string()));
+        if !wanted.is_empty() {
+            out.push((
+                "Access-Control-Allow-Headers".into(),
+                request_headers.to_string(),
+            ));
+        }
+        out.push(("Access-Control-Max-Age".into(), rule.max_age.to_string()));
+        Ok(out)
+    }
+}
+
+fn allow_origin(rule: &CorsRule, origin: &str) -> Vec<(String, String)> {
+    if rule.origins.iter().any(|o| o == "*") {
+        vec![("Access-Control-Allow-Origin".into(), "*".into())]
+    } else {
+        vec![
+            ("Access-Control-Allow-Origin".into(), origin.to_string()),
+            ("Access-Control-Allow-Credentials".into(), "true".into()),
+        ]
+    }
+}
+
+/// Headers added to an actual (non-preflight) response from `origin`.
+pub fn response_headers(rule: &CorsRule, origin: &str) -> Vec<(String, String)> {
+    let mut out = allow_origin(rule, origin);
+    if !rule.exposed_headers.is_empty() {
+        out.push((
+            "Access-Control-Expose-Headers".into(),
+            rule.exposed_headers.join(","),
+        ));
+    }
+    out.push(("Vary".into(), "Origin".into()));
+    out
+}
+
+/// `*`, an exact name, or a prefix ending in `*` (`x-ms-meta*`), case-insensitive.
+fn header_allowed(allowed: &[String], header: &str) -> bool {
+    let header = header.to_ascii_lowercase();
+    allowed.iter().any(|a| {
+        let a = a.to_ascii_lowercase();
+        match a.strip_suffix('*') {
+            Some(prefix) => header.starts_with(prefix),
+            None => a == header,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SET: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><Cors><CorsRule><AllowedOrigins>http://a.example,http://b.example</AllowedOrigins><AllowedMethods>GET,PUT</AllowedMethods><MaxAgeInSeconds>500</MaxAgeInSeconds><ExposedHeaders>x-ms-meta-data*</ExposedHeaders><AllowedHeaders>x-ms-meta-target*,x-ms-version</AllowedHeaders></CorsRule></Cors></StorageServiceProperties>";
+
+    #[test]
+    fn partial_set_keeps_other_elements() {
+        let mut p = ServiceProps::default();
+        p.apply(SET.as_bytes()).unwrap();
+        let xml = p.render();
+        assert!(xml.contains("<Logging><Version>1.0</Version><Read>false</Read>"));
+        assert!(xml.contains("<AllowedOrigins>http://a.example,http://b.example</AllowedOrigins>"));
+        let logging = "<StorageServiceProperties><Logging><Version>1.0</Version><Read>true</Read><Write>false</Write><Delete>false</Delete><RetentionPolicy><Enabled>true</Enabled><Days>7</Days></RetentionPolicy></Logging></StorageServiceProperties>";
+        p.apply(logging.as_bytes()).unwrap();
+        let xml = p.render();
+        assert!(xml.contains("<Read>true</Read>") && xml.contains("<Days>7</Days>"));
+        assert_eq!(p.cors.len(), 1, "CORS kept when the body leaves it out");
+    }
+
+    #[test]
+    fn preflight_matches_origin_method_and_headers() {
+        let mut p = ServiceProps::default();
+        p.apply(SET.as_bytes()).unwrap();
+        let h = p
+            .preflight(
+                "http://a.example",
+                "PUT",
+                "x-ms-meta-target-1, x-ms-version",
+            )
+            .unwrap();
+        assert!(h.contains(&(
+            "Access-Control-Allow-Origin".into(),
+            "http://a.example".into()
+        )));
+        assert!(h.contains(&("Access-Control-Max-Age".into(), "500".into())));
+        assert_eq!(
+            p.preflight("http://c.example", "PUT", "").unwrap_err().code,
+            "CorsPreflightFailure"
+        );
+        assert!(p.preflight("http://a.example", "DELETE", "").is_err());
+        assert!(p.preflight("http://a.example", "GET", "x-other").is_err());
+    }
+
+    #[test]
+    fn rejects_bad_rules() {
+        let mut p = ServiceProps::default();
+        let bad = SET.replace("GET,PUT", "GET,FETCH");
+        assert_eq!(
+            p.apply(bad.as_bytes()).unwrap_err().code,
+            "InvalidXmlDocument"
+        );
+        let rule = "<CorsRule><AllowedOrigins>*</AllowedOrigins><AllowedMethods>GET</AllowedMethods><MaxAgeInSeconds>1</MaxAgeInSeconds></CorsRule>";
+        let six = format!(
+            "<StorageServiceProperties><Cors>{}</Cors></StorageServiceProperties>",
+            rule.repeat(6)
+        );
+        assert!(p.apply(six.as_bytes()).is_err());
+        assert!(p.cors.is_empty());
+    }
+}

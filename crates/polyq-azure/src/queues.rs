@@ -1,0 +1,217 @@
+//! Queue-level operations: List Queues, Create / Delete Queue, Get / Set Queue Metadata,
+//! Get / Set Queue ACL.
+
+use std::collections::BTreeMap;
+
+use polyq_core::{CreateOutcome, QueueConfig, QueueInfo};
+use polyq_http::Request;
+
+use crate::acl;
+use crate::error::{AzError, AzResult};
+use crate::handler::{Ctx, Reply};
+use crate::xml::{elem, DECL};
+use crate::AzureDialect;
+
+const MAX_RESULTS: usize = 5000;
+/// Azure's limit on the total size of a queue's metadata.
+const MAX_METADATA_BYTES: usize = 8 * 1024;
+/// Azure's default message time-to-live, used as the queue retention of queues it creates.
+pub const SEVEN_DAYS: u64 = 7 * 24 * 3600;
+
+/// `x-ms-meta-*` headers as metadata. HTTP/1 header names reach us lower-cased, so names are
+/// stored and returned in lower case (Azure keeps the client's case; see the compatibility doc).
+pub fn metadata_from_headers(req: &Request) -> AzResult<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let mut size = 0;
+    for name in req.headers.keys() {
+        let Some(meta) = name.as_str().strip_prefix("x-ms-meta-") else {
+            continue;
+        };
+        let values: Vec<_> = req.headers.get_all(name).iter().collect();
+        let valid_name = meta
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && meta.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid_name || values.len() > 1 {
+            return Err(AzError::new(
+                400,
+                "InvalidMetadata",
+                "The metadata specified is invalid. It has characters that are not permitted.",
+            ));
+        }
+        let value = values[0]
+            .to_str()
+            .map_err(|_| AzError::invalid_header(name.as_str(), ""))?
+            .trim()
+            .to_string();
+        size += meta.len() + value.len();
+        out.insert(meta.to_string(), value);
+    }
+    if size > MAX_METADATA_BYTES {
+        return Err(AzError::new(
+            400,
+            "MetadataTooLarge",
+            "The size of the specified metadata exceeds the maximum size permitted.",
+        ));
+    }
+    Ok(out)
+}
+
+fn message_count(info: &QueueInfo) -> u64 {
+    info.stats.visible + info.stats.in_flight + info.stats.delayed
+}
+
+impl AzureDialect {
+    pub(crate) async fn list_queues(&self, ctx: &Ctx) -> AzResult<Reply> {
+        let prefix = ctx.q("prefix").unwrap_or("");
+        let max = match ctx.q("maxresults") {
+            None => MAX_RESULTS,
+            Some(v) => {
+                let n: i64 = v
+                    .parse()
+                    .map_err(|_| AzError::invalid_query("maxresults", v, "Not a number"))?;
+                if n < 1 {
+                    return Err(AzError::out_of_range(
+                        "maxresults",
+                        v,
+                        1,
+                        MAX_RESULTS as i64,
+                    ));
+                }
+                (n as usize).min(MAX_RESULTS)
+            }
+        };
+        let account_prefix = format!("/{}/", ctx.account);
+        let start_after = ctx
+            .q("marker")
+            .filter(|m| !m.is_empty())
+            .map(|m| m.strip_prefix(&account_prefix).unwrap_or(m));
+        let mut queues = self
+            .service
+            .list_queues(prefix, start_after, max + 1)
+            .await?;
+        let next = if queues.len() > max {
+            queues.truncate(max);
+            queues.last().map(|q| format!("{account_prefix}{}", q.name))
+        } else {
+            None
+        };
+        let with_meta = ctx
+            .q("include")
+            .is_some_and(|i| i.split(',').any(|p| p.trim() == "metadata"));
+        let mut out = String::from(DECL);
+        out.push_str(&format!(
+            "<EnumerationResults ServiceEndpoint=\"{}\">",
+            crate::xml::escape(&ctx.endpoint)
+        ));
+        if let Some(p) = ctx.q("prefix") {
+            elem(&mut out, "Prefix", p);
+        }
+        if let Some(m) = ctx.q("marker") {
+            elem(&mut out, "Marker", m);
+        }
+        if let Some(m) = ctx.q("maxresults") {
+            elem(&mut out, "MaxResults", m);
+        }
+        out.push_str("<Queues>");
+        for q in &queues {
+            out.push_str("<Queue>");
+            elem(&mut out, "Name", &q.name);
+            if with_meta {
+                out.push_str("<Metadata>");
+                for (k, v) in &q.config.metadata {
+                    elem(&mut out, k, v);
+                }
+                out.push_str("</Metadata>");
+            }
+            out.push_str("</Queue>");
+        }
+        out.push_str("</Queues>");
+        match next {
+            Some(n) => elem(&mut out, "NextMarker", &n),
+            None => out.push_str("<NextMarker />"),
+        }
+        out.push_str("</EnumerationResults>");
+        Ok(Reply::xml(200, out))
+    }
+
+    pub(crate) async fn create_queue(&self, ctx: &Ctx, req: &Request) -> AzResult<Reply> {
+        let metadata = metadata_from_headers(req)?;
+        let config = QueueConfig {
+            visibility_timeout: 30,
+            max_message_size: 65_536,
+            retention_seconds: SEVEN_DAYS,
+            metadata: metadata.clone(),
+            ..QueueConfig::default()
+        };
+        match self.service.create_queue(&ctx.queue, config).await? {
+            CreateOutcome::Created(_) => Ok(Reply::empty(201)),
+            CreateOutcome::Exists(info) if info.config.metadata == metadata => {
+                Ok(Reply::empty(204))
+            }
+            CreateOutcome::Exists(_) => Err(AzError::new(
+                409,
+                "QueueAlreadyExists",
+                "The specified queue already exists.",
+            )),
+        }
+    }
+
+    pub(crate) async fn delete_queue(&self, ctx: &Ctx) -> AzResult<Reply> {
+        self.service.delete_queue(&ctx.queue).await?;
+        self.bodies.lock().retain(|(q, _), _| q != &ctx.queue);
+        Ok(Reply::empty(204))
+    }
+
+    pub(crate) async fn get_metadata(&self, ctx: &Ctx) -> AzResult<Reply> {
+        let info = self.service.get_queue(&ctx.queue).await?;
+        let mut reply = Reply::empty(200).header(
+            "x-ms-approximate-messages-count",
+            message_count(&info).to_string(),
+        );
+        for (k, v) in &info.config.metadata {
+            reply = reply.header(format!("x-ms-meta-{k}"), v.clone());
+        }
+        Ok(reply.header("Cache-Control", "no-cache"))
+    }
+
+    pub(crate) async fn set_metadata(&self, ctx: &Ctx, req: &Request) -> AzResult<Reply> {
+        let metadata = metadata_from_headers(req)?;
+        self.service
+            .update_queue(
+                &ctx.queue,
+                Box::new(move |c| {
+                    c.metadata = metadata;
+                    Ok(())
+                }),
+            )
+            .await?;
+        Ok(Reply::empty(204))
+    }
+
+    pub(crate) async fn get_acl(&self, ctx: &Ctx) -> AzResult<Reply> {
+        let info = self.service.get_queue(&ctx.queue).await?;
+        let ids = acl::from_extra(info.config.extras.get(acl::EXTRAS_KEY));
+        Ok(Reply::xml(200, acl::render(&ids)))
+    }
+
+    pub(crate) async fn set_acl(&self, ctx: &Ctx, req: &Request) -> AzResult<Reply> {
+        let ids = acl::parse(&req.body)?;
+        let text = acl::to_extra(&ids);
+        self.service
+            .update_queue(
+                &ctx.queue,
+                Box::new(move |c| {
+                    if ids.is_empty() {
+                        c.extras.remove(acl::EXTRAS_KEY);
+                    } else {
+                        c.extras.insert(acl::EXTRAS_KEY.into(), text);
+                    }
+                    Ok(())
+                }),
+            )
+            .await?;
+        Ok(Reply::empty(204))
+    }
+}

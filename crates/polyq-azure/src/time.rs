@@ -1,0 +1,181 @@
+//! Azure's two time formats: RFC 1123 in headers and message bodies, ISO 8601 in SAS tokens,
+//! stored access policies and the `Time:` line of error documents. Written by hand because
+//! Azure's "never expires" date (9999-12-31) is outside what general HTTP-date crates accept.
+
+/// Milliseconds of 9999-12-31T23:59:59Z: the expiry Azure reports for `messagettl=-1`.
+pub const NEVER_EXPIRES_MS: u64 = 253_402_300_799_000;
+
+const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+struct Parts {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u64,
+    min: u64,
+    sec: u64,
+    weekday: usize,
+    millis: u64,
+}
+
+fn parts(ms: u64) -> Parts {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let (year, month, day) = civil_from_days(days);
+    let rem = secs % 86_400;
+    Parts {
+        year,
+        month,
+        day,
+        hour: rem / 3600,
+        min: rem % 3600 / 60,
+        sec: rem % 60,
+        weekday: (days % 7) as usize,
+        millis: ms % 1000,
+    }
+}
+
+/// `Fri, 09 Oct 2016 21:04:30 GMT`.
+pub fn rfc1123(ms: u64) -> String {
+    let p = parts(ms);
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[p.weekday],
+        p.day,
+        MONTHS[(p.month - 1) as usize],
+        p.year,
+        p.hour,
+        p.min,
+        p.sec
+    )
+}
+
+/// `2016-10-09T21:04:30.1230000Z`, the seven-digit form Azure writes in error documents.
+pub fn iso8601(ms: u64) -> String {
+    let p = parts(ms);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}0000Z",
+        p.year, p.month, p.day, p.hour, p.min, p.sec, p.millis
+    )
+}
+
+/// Parses an RFC 1123 date (`Date` / `x-ms-date`), to epoch milliseconds.
+pub fn parse_rfc1123(text: &str) -> Option<u64> {
+    let rest = text.trim().split_once(", ")?.1;
+    let mut it = rest.split_whitespace();
+    let day: u32 = it.next()?.parse().ok()?;
+    let mon = it.next()?;
+    let month = MONTHS.iter().position(|m| *m == mon)? as u32 + 1;
+    let year: i64 = it.next()?.parse().ok()?;
+    let mut hms = it.next()?.split(':');
+    let h: u64 = hms.next()?.parse().ok()?;
+    let m: u64 = hms.next()?.parse().ok()?;
+    let s: u64 = hms.next()?.parse().ok()?;
+    if it.next()? != "GMT" || day == 0 || day > 31 || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    u64::try_from(days * 86_400_000)
+        .ok()
+        .map(|d| d + (h * 3600 + m * 60 + s) * 1000)
+}
+
+/// Parses the ISO 8601 forms SAS and access policies use: `2024-01-02`, `2024-01-02T03:04Z`,
+/// `2024-01-02T03:04:05Z`, `2024-01-02T03:04:05.1234567Z` (UTC only, as Azure requires).
+pub fn parse_iso8601(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (date, time) = match text.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let mut ymd = date.split('-');
+    let year: i64 = ymd.next()?.parse().ok()?;
+    let month: u32 = ymd.next()?.parse().ok()?;
+    let day: u32 = ymd.next()?.parse().ok()?;
+    if ymd.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut ms: u64 = 0;
+    if let Some(t) = time {
+        let t = t.strip_suffix('Z')?;
+        let (hms, frac) = match t.split_once('.') {
+            Some((a, f)) => (a, Some(f)),
+            None => (t, None),
+        };
+        let mut it = hms.split(':');
+        let h: u64 = it.next()?.parse().ok()?;
+        let m: u64 = it.next()?.parse().ok()?;
+        let s: u64 = match it.next() {
+            Some(s) => s.parse().ok()?,
+            None => 0,
+        };
+        if it.next().is_some() || h > 23 || m > 59 || s > 60 {
+            return None;
+        }
+        ms = (h * 3600 + m * 60 + s) * 1000;
+        if let Some(f) = frac {
+            if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let digits: String = f.chars().chain("000".chars()).take(3).collect();
+            ms += digits.parse::<u64>().ok()?;
+        }
+    }
+    let days = days_from_civil(year, month, day);
+    u64::try_from(days * 86_400_000).ok().map(|d| d + ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_dates() {
+        // The sample response of the Put Message page: Fri, 09 Oct 2016 21:04:30 GMT.
+        let ms = 1_476_047_070_000;
+        assert_eq!(rfc1123(ms), "Sun, 09 Oct 2016 21:04:30 GMT");
+        assert_eq!(rfc1123(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(rfc1123(NEVER_EXPIRES_MS), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(iso8601(1_476_047_070_123), "2016-10-09T21:04:30.1230000Z");
+    }
+
+    #[test]
+    fn parses_round_trip() {
+        for ms in [0u64, 1_476_047_070_000, 1_700_000_000_000, NEVER_EXPIRES_MS] {
+            assert_eq!(parse_rfc1123(&rfc1123(ms)), Some(ms));
+            assert_eq!(parse_iso8601(&iso8601(ms)), Some(ms));
+        }
+        assert_eq!(parse_iso8601("1970-01-02"), Some(86_400_000));
+        assert_eq!(parse_iso8601("1970-01-01T00:01Z"), Some(60_000));
+        assert_eq!(parse_iso8601("1970-01-01T00:00:01.5Z"), Some(1500));
+        assert_eq!(parse_iso8601("2024-13-01"), None);
+        assert_eq!(parse_iso8601("2024-01-01T00:00:00+01:00"), None);
+        assert_eq!(parse_rfc1123("yesterday"), None);
+    }
+}

@@ -1,0 +1,171 @@
+//! A small XML tree for the request bodies Azure accepts (`QueueMessage`, `SignedIdentifiers`,
+//! `StorageServiceProperties`) and escaping for the documents it returns. Bodies are tiny, so a
+//! tree is simpler than streaming and keeps unknown elements for verbatim round trips.
+
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+/// One element: name, its own text, child elements in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    pub text: String,
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    pub fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// Text of a direct child, if present.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+
+    /// Renders the element back (children first; mixed content is not used by Azure bodies).
+    pub fn render(&self, out: &mut String) {
+        if self.children.is_empty() && self.text.is_empty() {
+            out.push_str(&format!("<{} />", self.name));
+            return;
+        }
+        out.push_str(&format!("<{}>", self.name));
+        if self.children.is_empty() {
+            out.push_str(&escape(&self.text));
+        }
+        for c in &self.children {
+            c.render(out);
+        }
+        out.push_str(&format!("</{}>", self.name));
+    }
+}
+
+/// Parses a whole document into its root element; `None` when it is not well-formed XML or not
+/// UTF-8 (Azure answers both with `InvalidXmlDocument`).
+pub fn parse(body: &[u8]) -> Option<Node> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut reader = Reader::from_str(text);
+    let mut stack: Vec<Node> = Vec::new();
+    let mut root: Option<Node> = None;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => {
+                let name = e.local_name().as_ref().to_string();
+                stack.push(Node {
+                    name,
+                    ..Node::default()
+                });
+            }
+            Event::Empty(e) => {
+                let name = e.local_name().as_ref().to_string();
+                let node = Node {
+                    name,
+                    ..Node::default()
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(node),
+                    None if root.is_none() => root = Some(node),
+                    None => return None,
+                }
+            }
+            Event::End(_) => {
+                let node = stack.pop()?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(node),
+                    None if root.is_none() => root = Some(node),
+                    None => return None,
+                }
+            }
+            Event::Text(t) => {
+                let s = t.xml10_content();
+                match stack.last_mut() {
+                    Some(n) => n.text.push_str(&s),
+                    None if s.trim().is_empty() => {}
+                    None => return None,
+                }
+            }
+            Event::CData(c) => stack.last_mut()?.text.push_str(&c.xml10_content()),
+            Event::GeneralRef(r) => {
+                let name = r.xml10_content();
+                let resolved = match r.resolve_char_ref().ok()? {
+                    Some(ch) => ch.to_string(),
+                    None => resolve_predefined_entity(&name)?.to_string(),
+                };
+                stack.last_mut()?.text.push_str(&resolved);
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+    if !stack.is_empty() {
+        return None;
+    }
+    root
+}
+
+/// Escapes text for element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Carriage returns would be normalised away by the client's parser.
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `<name>escaped text</name>`.
+pub fn elem(out: &mut String, name: &str, text: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    out.push_str(&escape(text));
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+pub const DECL: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_message_with_entities_and_cdata() {
+        let doc = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<QueueMessage>\n  <MessageText>a &lt;b&gt; &amp; &#x41;&#66; <![CDATA[<raw>]]></MessageText>\n</QueueMessage>";
+        let root = parse(doc).unwrap();
+        assert_eq!(root.name, "QueueMessage");
+        assert_eq!(root.child_text("MessageText"), Some("a <b> & AB <raw>"));
+    }
+
+    #[test]
+    fn rejects_broken_documents() {
+        assert!(parse(b"<QueueMessage><MessageText>x</QueueMessage>").is_none());
+        assert!(parse(b"<a></a><b></b>").is_none());
+        assert!(parse(b"\xff\xfe").is_none());
+        assert!(parse(b"").is_none());
+        assert!(parse(b"<a>&bogus;</a>").is_none());
+    }
+
+    #[test]
+    fn renders_round_trip() {
+        let root = parse(b"<Cors><CorsRule><AllowedOrigins>*</AllowedOrigins><MaxAgeInSeconds/></CorsRule></Cors>").unwrap();
+        let mut out = String::new();
+        root.render(&mut out);
+        assert_eq!(out, "<Cors><CorsRule><AllowedOrigins>*</AllowedOrigins><MaxAgeInSeconds /></CorsRule></Cors>");
+        assert_eq!(escape("<a&'\">"), "&lt;a&amp;&apos;&quot;&gt;");
+    }
+}

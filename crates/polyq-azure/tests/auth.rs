@@ -1,0 +1,310 @@
+//! Authentication over the wire: SharedKey, SharedKeyLite, account and service SAS, anonymous
+//! requests in dev and enforce modes.
+
+mod common;
+
+use common::{account_sas, dev, message_body, service_sas, start, Auth};
+use polyq_azure::AzureConfig;
+
+const A: &str = "/devstoreaccount1";
+
+#[tokio::test]
+async fn shared_key_variants() {
+    let s = dev().await;
+    assert_eq!(
+        s.send("PUT", &format!("{A}/skq"), &[], "", Auth::SharedKey)
+            .await
+            .status,
+        201
+    );
+    let r = s
+        .send(
+            "GET",
+            &format!("{A}/skq?comp=metadata"),
+            &[],
+            "",
+            Auth::SharedKeyLite,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = s
+        .send(
+            "GET",
+            &format!("{A}/skq?comp=metadata"),
+            &[],
+            "",
+            Auth::WrongKey,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "AuthenticationFailed"));
+    assert!(r
+        .elem("AuthenticationErrorDetail")
+        .contains("/devstoreaccount1/devstoreaccount1/skq\ncomp:metadata"));
+    let r = s
+        .send(
+            "GET",
+            &format!("{A}/skq?comp=metadata"),
+            &[],
+            "",
+            Auth::Raw("Basic abc"),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "InvalidAuthenticationInfo"));
+    let r = s
+        .send(
+            "GET",
+            &format!("{A}/skq?comp=metadata"),
+            &[],
+            "",
+            Auth::Raw("SharedKey other:abc"),
+        )
+        .await;
+    assert_eq!(r.code(), "AuthenticationFailed");
+    // Unknown account in the path.
+    let r = s
+        .send(
+            "GET",
+            "/someoneelse/skq?comp=metadata",
+            &[],
+            "",
+            Auth::SharedKey,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (404, "ResourceNotFound"));
+}
+
+#[tokio::test]
+async fn anonymous_allowed_in_dev_refused_in_enforce() {
+    let s = dev().await;
+    assert_eq!(
+        s.send("PUT", &format!("{A}/anonq"), &[], "", Auth::None)
+            .await
+            .status,
+        201
+    );
+    let s = start(AzureConfig {
+        enforce: true,
+        ..AzureConfig::default()
+    })
+    .await;
+    let r = s
+        .send("PUT", &format!("{A}/anonq"), &[], "", Auth::None)
+        .await;
+    assert_eq!((r.status, r.code()), (401, "NoAuthenticationInformation"));
+    assert!(r.header("www-authenticate").starts_with("Bearer"));
+    assert_eq!(
+        s.send("PUT", &format!("{A}/anonq"), &[], "", Auth::SharedKey)
+            .await
+            .status,
+        201
+    );
+    let stale = [("x-ms-date", "Mon, 01 Jan 2024 00:00:00 GMT")];
+    let r = s
+        .send(
+            "GET",
+            &format!("{A}/anonq?comp=metadata"),
+            &stale,
+            "",
+            Auth::SharedKey,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "AuthenticationFailed"));
+}
+
+#[tokio::test]
+async fn account_sas_checks() {
+    let s = dev().await;
+    s.ok("PUT", &format!("{A}/sasq"), "").await;
+    let good = account_sas(
+        "rlap",
+        "sco",
+        "2024-01-01T00:00:00Z",
+        "2099-01-01T00:00:00Z",
+    );
+    let r = s
+        .send(
+            "GET",
+            &format!("{A}/?comp=list&{good}"),
+            &[],
+            "",
+            Auth::None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = s
+        .send(
+            "POST",
+            &format!("{A}/sasq/messages?{good}"),
+            &[],
+            &message_body("x"),
+            Auth::None,
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = s
+        .send("DELETE", &format!("{A}/sasq?{good}"), &[], "", Auth::None)
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (403, "AuthorizationPermissionMismatch")
+    );
+    let r = s
+        .send(
+            "GET",
+            &format!("{A}/sasq?comp=acl&{good}"),
+            &[],
+            "",
+            Auth::None,
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let objects_only = account_sas("rl", "o", "", "2099-01-01T00:00:00Z");
+    let r = s
+        .send(
+            "GET",
+            &format!("{A}/?comp=list&{objects_only}"),
+            &[],
+            "",
+            Auth::None,
+        )
+        .await;
+    assert_eq!(r.code(), "AuthorizationResourceTypeMismatch");
+    let expired = account_sas("rl", "s", "", "2020-01-01T00:00:00Z");
+    let r = s
+        .send(
+            "GET",
+            &format!("{A}/?comp=list&{expired}"),
+            &[],
+            "",
+            Auth::None,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "AuthenticationFailed"));
+    assert!(r
+        .elem("AuthenticationErrorDetail")
+        .starts_with("Signature not valid in the specified time frame"));
+    let future = account_sas("rl", "s", "2098-01-01T00:00:00Z", "2099-01-01T00:00:00Z");
+    assert_eq!(
+        s.send(
+            "GET",
+            &format!("{A}/?comp=list&{future}"),
+            &[],
+            "",
+            Auth::None
+        )
+        .await
+        .status,
+        403
+    );
+    let tampered = good.replace("sp=rlap", "sp=rwdlacup");
+    let r = s
+        .send(
+            "DELETE",
+            &format!("{A}/sasq?{tampered}"),
+            &[],
+            "",
+            Auth::None,
+        )
+        .await;
+    assert_eq!(r.code(), "AuthenticationFailed");
+    let r = s
+        .send(
+            "GET",
+            &format!("{A}/?comp=list&{good}&spr=https"),
+            &[],
+            "",
+            Auth::None,
+        )
+        .await;
+    assert_eq!(
+        r.code(),
+        "AuthenticationFailed",
+        "spr is signed, so adding it breaks the signature"
+    );
+    let twice = format!("{good}&sig=abc");
+    assert_eq!(
+        s.send(
+            "GET",
+            &format!("{A}/?comp=list&{twice}"),
+            &[],
+            "",
+            Auth::None
+        )
+        .await
+        .code(),
+        "AuthenticationFailed"
+    );
+}
+
+#[tokio::test]
+async fn service_sas_inline_and_stored_policy() {
+    let s = dev().await;
+    let q = format!("{A}/svcq");
+    s.ok("PUT", &q, "").await;
+    let add = service_sas("svcq", "a", "2099-01-01T00:00:00Z", "");
+    let r = s
+        .send(
+            "POST",
+            &format!("{q}/messages?{add}"),
+            &[],
+            &message_body("x"),
+            Auth::None,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = s
+        .send("GET", &format!("{q}/messages?{add}"), &[], "", Auth::None)
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (403, "AuthorizationPermissionMismatch")
+    );
+    // The same token on another queue fails the signature (the queue is signed).
+    s.ok("PUT", &format!("{A}/otherq"), "").await;
+    let r = s
+        .send(
+            "POST",
+            &format!("{A}/otherq/messages?{add}"),
+            &[],
+            &message_body("x"),
+            Auth::None,
+        )
+        .await;
+    assert_eq!(r.code(), "AuthenticationFailed");
+
+    let acl = "<SignedIdentifiers><SignedIdentifier><Id>readers</Id><AccessPolicy><Expiry>2099-01-01T00:00:00Z</Expiry><Permission>rp</Permission></AccessPolicy></SignedIdentifier></SignedIdentifiers>";
+    s.ok("PUT", &format!("{q}?comp=acl"), acl).await;
+    let readers = service_sas("svcq", "", "", "readers");
+    let r = s
+        .send(
+            "GET",
+            &format!("{q}/messages?{readers}"),
+            &[],
+            "",
+            Auth::None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.elem("MessageText"), "x");
+    let r = s
+        .send(
+            "POST",
+            &format!("{q}/messages?{readers}"),
+            &[],
+            &message_body("x"),
+            Auth::None,
+        )
+        .await;
+    assert_eq!(r.code(), "AuthorizationPermissionMismatch");
+    let unknown = service_sas("svcq", "", "", "nobody");
+    let r = s
+        .send(
+            "GET",
+            &format!("{q}/messages?{unknown}"),
+            &[],
+            "",
+            Auth::None,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "AuthenticationFailed"));
+}

@@ -1,0 +1,249 @@
+//! An in-process polyq with only the Azure dialect over a memory store on 127.0.0.1:0, and a
+//! raw HTTP client that signs like the SDKs do (SharedKey over the emulator path).
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use polyq_azure::{sign, AzureConfig, DEV_ACCOUNT, DEV_KEY};
+use polyq_core::{MemoryStore, QueueService, SystemClock};
+
+pub struct Server {
+    pub base: String,
+    pub client: reqwest::Client,
+    _shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn code(&self) -> &str {
+        self.header("x-ms-error-code")
+    }
+
+    /// Text of the first `<name>` element of the body.
+    pub fn elem(&self, name: &str) -> String {
+        let open = format!("<{name}>");
+        let start = self
+            .body
+            .find(&open)
+            .map(|i| i + open.len())
+            .unwrap_or_else(|| panic!("no {name} in {}", self.body));
+        let end = self.body[start..].find(&format!("</{name}>")).unwrap() + start;
+        self.body[start..end].to_string()
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        let open = format!("<{name}>");
+        self.body
+            .split(&open)
+            .skip(1)
+            .map(|s| s.split(&format!("</{name}>")).next().unwrap().to_string())
+            .collect()
+    }
+}
+
+pub async fn start(config: AzureConfig) -> Server {
+    let service = Arc::new(QueueService::new(
+        Arc::new(MemoryStore::new()),
+        Arc::new(SystemClock),
+    ));
+    let dialect = polyq_azure::dialect(service, config);
+    let router = Arc::new(polyq_http::Router::new(vec![dialect], Default::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(polyq_http::serve(listener, router, rx));
+    Server {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        _shutdown: tx,
+    }
+}
+
+pub async fn dev() -> Server {
+    start(AzureConfig::default()).await
+}
+
+pub fn now_rfc1123() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Reuse the dialect's formatter through a signature-free path: build it by hand.
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = (secs / 86_400) as i64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let rem = secs % 86_400;
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        d,
+        MONTHS[(m - 1) as usize],
+        y,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+pub enum Auth<'a> {
+    SharedKey,
+    SharedKeyLite,
+    /// No Authorization header (a SAS may be in the query).
+    None,
+    WrongKey,
+    Raw(&'a str),
+}
+
+impl Server {
+    /// Sends `method path?query` signed as the SDKs sign (path-style, account in the path).
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        extra: &[(&str, &str)],
+        body: &str,
+        auth: Auth<'_>,
+    ) -> Reply {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ms-version", HeaderValue::from_static("2026-02-06"));
+        headers.insert("x-ms-date", HeaderValue::from_str(&now_rfc1123()).unwrap());
+        for (k, v) in extra {
+            headers.insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        if !body.is_empty() {
+            headers.insert(
+                "content-length",
+                HeaderValue::from_str(&body.len().to_string()).unwrap(),
+            );
+            headers
+                .entry("content-type")
+                .or_insert(HeaderValue::from_static("application/xml"));
+        }
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let key = sign::decode_key(DEV_KEY).unwrap();
+        let value = match auth {
+            Auth::SharedKey | Auth::WrongKey => {
+                let sts = sign::shared_key_string(method, DEV_ACCOUNT, path, query, &headers);
+                let key = if matches!(auth, Auth::WrongKey) {
+                    vec![7u8; 64]
+                } else {
+                    key
+                };
+                Some(format!(
+                    "SharedKey {DEV_ACCOUNT}:{}",
+                    sign::hmac_b64(&key, &sts)
+                ))
+            }
+            Auth::SharedKeyLite => {
+                let sts = sign::shared_key_lite_string(method, DEV_ACCOUNT, path, query, &headers);
+                Some(format!(
+                    "SharedKeyLite {DEV_ACCOUNT}:{}",
+                    sign::hmac_b64(&key, &sts)
+                ))
+            }
+            Auth::Raw(v) => Some(v.to_string()),
+            Auth::None => None,
+        };
+        if let Some(v) = value {
+            headers.insert("authorization", HeaderValue::from_str(&v).unwrap());
+        }
+        headers.remove("content-length");
+        let req = self
+            .client
+            .request(
+                method.parse().unwrap(),
+                format!("{}{}", self.base, path_and_query),
+            )
+            .headers(headers)
+            .body(body.to_string());
+        let resp = req.send().await.unwrap();
+        Reply {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.unwrap(),
+        }
+    }
+
+    pub async fn ok(&self, method: &str, path_and_query: &str, body: &str) -> Reply {
+        self.send(method, path_and_query, &[], body, Auth::SharedKey)
+            .await
+    }
+}
+
+pub fn message_body(text: &str) -> String {
+    format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessage><MessageText>{text}</MessageText></QueueMessage>")
+}
+
+/// A SAS token signed with the development key.
+pub fn account_sas(sp: &str, srt: &str, st: &str, se: &str) -> String {
+    let f = sign::SasFields {
+        sv: "2026-02-06".into(),
+        ss: "q".into(),
+        srt: srt.into(),
+        sp: sp.into(),
+        st: st.into(),
+        se: se.into(),
+        ..Default::default()
+    };
+    let sig = sign::hmac_b64(
+        &sign::decode_key(DEV_KEY).unwrap(),
+        &f.account_string(DEV_ACCOUNT),
+    );
+    format!(
+        "sv={}&ss=q&srt={srt}&sp={sp}&st={st}&se={se}&sig={}",
+        f.sv,
+        enc(&sig)
+    )
+}
+
+pub fn service_sas(queue: &str, sp: &str, se: &str, si: &str) -> String {
+    let f = sign::SasFields {
+        sv: "2026-02-06".into(),
+        sp: sp.into(),
+        se: se.into(),
+        si: si.into(),
+        ..Default::default()
+    };
+    let sig = sign::hmac_b64(
+        &sign::decode_key(DEV_KEY).unwrap(),
+        &f.service_string(DEV_ACCOUNT, queue),
+    );
+    format!("sv={}&sp={sp}&se={se}&si={si}&sig={}", f.sv, enc(&sig))
+}
+
+pub fn enc(s: &str) -> String {
+    s.replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D")
+}

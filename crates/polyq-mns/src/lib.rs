@@ -1,0 +1,205 @@
+//! polyq-mns: the Alibaba Cloud MNS front end. It serves the queue operations of the MNS XML
+//! REST API 2015-06-06 (`/queues/{q}[/messages]`, `x-mns-*` headers, `Authorization: MNS …`)
+//! and of its predecessor MQS 2014-07-08 (`/{q}[/messages]`, `x-mqs-*`, `Authorization: MQS …`)
+//! over [`polyq_core::QueueService`], so the official MNS SDKs work unchanged against polyq.
+//!
+//! It owns MNS's wire shapes, limits, error documents and HMAC-SHA1 signatures; the queue
+//! semantics live in the core. It must not depend on any store crate or on another dialect.
+
+mod error;
+mod form;
+mod messages;
+mod queues;
+mod route;
+mod send;
+mod signature;
+mod xml;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use polyq_core::QueueService;
+use polyq_http::auth::AuthConfig;
+use polyq_http::{Dialect, Request, Response};
+
+pub use error::MnsError;
+pub use form::{Form, MNS_NAMESPACE, MQS_NAMESPACE};
+pub use signature::{sign, string_to_sign};
+
+use error::MnsResult;
+use route::Route;
+
+/// How the binary configures the MNS dialect.
+#[derive(Debug, Clone)]
+pub struct MnsConfig {
+    pub auth: AuthConfig,
+    /// Account id shown in host ids when the request names no Host.
+    pub account_id: String,
+    pub region: String,
+}
+
+/// The MNS dialect over `service`.
+pub fn dialect(service: Arc<QueueService>, config: MnsConfig) -> Arc<dyn Dialect> {
+    Arc::new(MnsDialect { service, config })
+}
+
+struct MnsDialect {
+    service: Arc<QueueService>,
+    config: MnsConfig,
+}
+
+/// A successful answer before the common headers are added.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Option<String>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    pub fn empty(status: u16) -> Self {
+        Reply {
+            status,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn xml(status: u16, body: String) -> Self {
+        Reply {
+            status,
+            body: Some(body),
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// What every operation handler gets.
+pub(crate) struct Ctx<'a> {
+    pub service: &'a QueueService,
+    pub form: Form,
+    pub req: &'a Request,
+}
+
+impl Ctx<'_> {
+    /// `http://{Host}` as the client addressed us; queue URLs are built on it.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.req.host().unwrap_or("127.0.0.1"))
+    }
+
+    pub fn queue_url(&self, name: &str) -> String {
+        format!("{}{}/{}", self.base_url(), self.form.queues_path(), name)
+    }
+
+    /// A vendor header of this form (`x-mns-{suffix}` or `x-mqs-{suffix}`).
+    pub fn vendor_header(&self, suffix: &str) -> Option<&str> {
+        self.req.header(&self.form.header(suffix))
+    }
+}
+
+impl MnsDialect {
+    async fn serve(&self, ctx: &Ctx<'_>) -> MnsResult<Reply> {
+        signature::verify(ctx.req, &self.config.auth, SystemTime::now())?;
+        let req = ctx.req;
+        match route::route(ctx.form, &req.method, req.uri.path(), req.query())? {
+            Route::ListQueue => queues::list(ctx).await,
+            Route::PutQueue {
+                queue,
+                set_attributes: false,
+            } => queues::create(ctx, &queue).await,
+            Route::PutQueue {
+                queue,
+                set_attributes: true,
+            } => queues::set_attributes(ctx, &queue).await,
+            Route::GetQueueAttributes { queue } => queues::get_attributes(ctx, &queue).await,
+            Route::DeleteQueue { queue } => queues::delete(ctx, &queue).await,
+            Route::Send { queue } => send::send(ctx, &queue).await,
+            Route::Receive { queue, query } => messages::receive(ctx, &queue, &query).await,
+            Route::Delete { queue, query } => messages::delete(ctx, &queue, &query).await,
+            Route::ChangeMessageVisibility { queue, query } => {
+                messages::change_visibility(ctx, &queue, &query).await
+            }
+            Route::GetAccountAttributes => queues::account_attributes(ctx),
+            Route::SetAccountAttributes => Ok(Reply::empty(204)),
+        }
+    }
+
+    fn host_id(&self, req: &Request) -> String {
+        match req.host() {
+            Some(h) => format!("http://{h}"),
+            None => format!(
+                "http://{}.mns.{}.aliyuncs.com",
+                self.config.account_id, self.config.region
+            ),
+        }
+    }
+}
+
+fn header_value(s: &str) -> http::HeaderValue {
+    http::HeaderValue::from_str(s).unwrap_or_else(|_| http::HeaderValue::from_static("-"))
+}
+
+#[async_trait]
+impl Dialect for MnsDialect {
+    fn name(&self) -> &'static str {
+        "MNS"
+    }
+
+    fn detect(&self, req: &Request) -> bool {
+        req.headers.contains_key("x-mns-version")
+            || req.headers.contains_key("x-mqs-version")
+            || req
+                .header("authorization")
+                .is_some_and(|a| a.starts_with("MNS ") || a.starts_with("MQS "))
+    }
+
+    async fn handle(&self, req: Request) -> Response {
+        let form = Form::of(&req);
+        let ctx = Ctx {
+            service: &self.service,
+            form,
+            req: &req,
+        };
+        let reply = match self.serve(&ctx).await {
+            Ok(reply) => reply,
+            Err(e) => Reply::xml(
+                e.status,
+                e.document(form, &req.request_id, &self.host_id(&req)),
+            ),
+        };
+        let mut resp = match reply.body {
+            Some(body) => polyq_http::response(reply.status, "text/xml;charset=utf-8", body),
+            None => polyq_http::response(reply.status, "text/xml;charset=utf-8", ""),
+        };
+        let headers = resp.headers_mut();
+        // Python reads x-mns-request-id whatever the form, so MQS answers carry both names.
+        headers.insert("x-mns-request-id", header_value(&req.request_id));
+        headers.insert(
+            http::HeaderName::from_static("x-mns-version"),
+            header_value(form.version()),
+        );
+        if form == Form::Mqs2014 {
+            headers.insert("x-mqs-request-id", header_value(&req.request_id));
+            headers.insert("x-mqs-version", header_value(form.version()));
+        }
+        headers.insert(http::header::SERVER, header_value(form.server()));
+        headers.insert(
+            http::header::DATE,
+            header_value(&httpdate::fmt_http_date(SystemTime::now())),
+        );
+        for (name, value) in reply.headers {
+            headers.insert(name, header_value(&value));
+        }
+        resp
+    }
+
+    fn describe(&self, base: &str) -> Vec<String> {
+        let creds = match self.config.auth.mode {
+            polyq_http::auth::AuthMode::Dev => "any AccessKeyId/Secret in dev mode",
+            polyq_http::auth::AuthMode::Enforce => "a configured AccessKeyId/Secret",
+        };
+        vec![format!(
+            "MNS     {base}   (Alibaba Cloud MNS SDK: endpoint {base}, {creds})"
+        )]
+    }
+}

@@ -1,0 +1,218 @@
+//! From method, path and query to an operation. MNS names the operation by path shape, method,
+//! query flags and (for the batch forms) the body's root element.
+
+use http::Method;
+use percent_encoding::percent_decode_str;
+
+use crate::error::{MnsError, MnsResult};
+use crate::form::Form;
+
+/// What a request asks for, before its body is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    ListQueue,
+    /// `PUT {q}`: CreateQueue, or SetQueueAttributes with `metaoverride=true`.
+    PutQueue {
+        queue: String,
+        set_attributes: bool,
+    },
+    GetQueueAttributes {
+        queue: String,
+    },
+    DeleteQueue {
+        queue: String,
+    },
+    /// `POST {q}/messages`: SendMessage or BatchSendMessage by root element.
+    Send {
+        queue: String,
+    },
+    /// `GET {q}/messages`: (Batch)ReceiveMessage or (Batch)PeekMessage.
+    Receive {
+        queue: String,
+        query: Query,
+    },
+    /// `DELETE {q}/messages`: DeleteMessage with a handle in the query, else BatchDeleteMessage.
+    Delete {
+        queue: String,
+        query: Query,
+    },
+    ChangeMessageVisibility {
+        queue: String,
+        query: Query,
+    },
+    GetAccountAttributes,
+    SetAccountAttributes,
+}
+
+/// Query parameters, decoded. Keys match case-insensitively (the docs write `receiptHandle`,
+/// every SDK sends `ReceiptHandle`), and `+` stays literal: Python puts receipt handles into the
+/// query unescaped and handles in the docs contain `+`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn parse(raw: &str) -> Query {
+        let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+        Query(
+            raw.split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| match p.split_once('=') {
+                    Some((k, v)) => (decode(k), decode(v)),
+                    None => (decode(p), String::new()),
+                })
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn flag(&self, key: &str) -> bool {
+        self.get(key)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+}
+
+fn segment(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// Routes one request of `form`.
+pub fn route(form: Form, method: &Method, path: &str, raw_query: &str) -> MnsResult<Route> {
+    let query = Query::parse(raw_query);
+    let unknown = || MnsError::invalid_request_url(method.as_str(), path);
+    if path == "/" || path.is_empty() {
+        if query.flag("accountmeta") {
+            return match *method {
+                Method::GET => Ok(Route::GetAccountAttributes),
+                Method::PUT => Ok(Route::SetAccountAttributes),
+                _ => Err(unknown()),
+            };
+        }
+        // MQS lists queues at the root.
+        return match (form, method) {
+            (Form::Mqs2014, &Method::GET) => Ok(Route::ListQueue),
+            _ => Err(unknown()),
+        };
+    }
+    let rest = match form {
+        Form::Mns2015 => {
+            if path == "/queues" || path == "/queues/" {
+                return if *method == Method::GET {
+                    Ok(Route::ListQueue)
+                } else {
+                    Err(unknown())
+                };
+            }
+            path.strip_prefix("/queues/").ok_or_else(unknown)?
+        }
+        Form::Mqs2014 => &path[1..],
+    };
+    let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [q] if !q.is_empty() => {
+            let queue = segment(q);
+            match *method {
+                Method::PUT => Ok(Route::PutQueue {
+                    queue,
+                    set_attributes: query.flag("metaoverride"),
+                }),
+                Method::GET => Ok(Route::GetQueueAttributes { queue }),
+                Method::DELETE => Ok(Route::DeleteQueue { queue }),
+                _ => Err(unknown()),
+            }
+        }
+        [q, "messages"] if !q.is_empty() => {
+            let queue = segment(q);
+            match *method {
+                Method::POST => Ok(Route::Send { queue }),
+                Method::GET => Ok(Route::Receive { queue, query }),
+                Method::DELETE => Ok(Route::Delete { queue, query }),
+                Method::PUT => Ok(Route::ChangeMessageVisibility { queue, query }),
+                _ => Err(unknown()),
+            }
+        }
+        _ => Err(unknown()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(form: Form, m: Method, target: &str) -> MnsResult<Route> {
+        let (path, q) = target.split_once('?').unwrap_or((target, ""));
+        route(form, &m, path, q)
+    }
+
+    #[test]
+    fn both_forms_route_alike() {
+        use Form::*;
+        assert_eq!(r(Mns2015, Method::GET, "/queues"), Ok(Route::ListQueue));
+        assert_eq!(r(Mqs2014, Method::GET, "/"), Ok(Route::ListQueue));
+        for (form, base) in [(Mns2015, "/queues/q1"), (Mqs2014, "/q1")] {
+            let q = || "q1".to_string();
+            assert_eq!(
+                r(form, Method::PUT, base),
+                Ok(Route::PutQueue {
+                    queue: q(),
+                    set_attributes: false
+                })
+            );
+            let set = format!("{base}?metaoverride=true");
+            assert_eq!(
+                r(form, Method::PUT, &set),
+                Ok(Route::PutQueue {
+                    queue: q(),
+                    set_attributes: true
+                })
+            );
+            assert_eq!(
+                r(form, Method::GET, base),
+                Ok(Route::GetQueueAttributes { queue: q() })
+            );
+            assert_eq!(
+                r(form, Method::DELETE, base),
+                Ok(Route::DeleteQueue { queue: q() })
+            );
+            assert_eq!(
+                r(form, Method::POST, &format!("{base}/messages")),
+                Ok(Route::Send { queue: q() })
+            );
+            let Ok(Route::ChangeMessageVisibility { query, .. }) = r(
+                form,
+                Method::PUT,
+                &format!("{base}/messages?receiptHandle=1-ab+c/d==&VisibilityTimeout=10"),
+            ) else {
+                panic!("not a visibility change");
+            };
+            assert_eq!(query.get("ReceiptHandle"), Some("1-ab+c/d=="));
+            assert_eq!(query.get("visibilitytimeout"), Some("10"));
+        }
+        assert_eq!(
+            r(Mns2015, Method::POST, "/queues/q1").unwrap_err().code,
+            "InvalidRequestURL"
+        );
+        assert_eq!(
+            r(Mns2015, Method::GET, "/topics/t1").unwrap_err().code,
+            "InvalidRequestURL"
+        );
+        assert_eq!(
+            r(Mns2015, Method::GET, "/?accountmeta=true"),
+            Ok(Route::GetAccountAttributes)
+        );
+    }
+
+    #[test]
+    fn query_decodes_percent_but_keeps_plus() {
+        let q = Query::parse("ReceiptHandle=a%2Bb+c%3D&peekonly=TRUE&flag");
+        assert_eq!(q.get("receipthandle"), Some("a+b+c="));
+        assert!(q.flag("peekOnly"));
+        assert_eq!(q.get("flag"), Some(""));
+        assert_eq!(q.get("missing"), None);
+    }
+}
