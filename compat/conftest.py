@@ -11,14 +11,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import botocore
 import pytest
 
+# helpers.py / sqs_md5.py live beside this file.  They import boto3, so they
+# are imported lazily: this conftest must stay importable without the SDK
+# (other suites may live in subdirectories of compat/).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import helpers  # noqa: E402
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The enforce-mode server's credential (same values as helpers.AUTH_*).
 AUTH_KEY_ID = "AKIDPOLYQTEST"
 AUTH_SECRET = "polyq-test-secret"
 
@@ -69,8 +70,12 @@ class Server:
             )
         self.cmd = [str(binary), "serve", "--listen", f"127.0.0.1:{port}", *args]
         self._log = open(log_path, "wb")
+        # Only the command line configures the server: drop POLYQ_* settings
+        # (POLYQ_LISTEN, POLYQ_AUTH, ...) inherited from the caller.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POLYQ_")}
+        env.setdefault("RUST_BACKTRACE", "1")
         self.proc = subprocess.Popen(
-            self.cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+            self.cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env
         )
         _server_logs.append((label, log_path))
 
@@ -91,7 +96,6 @@ class Server:
             f"command: {' '.join(self.cmd)}\n"
             f"--- last lines of {self.log_path} ---\n{_tail(self.log_path)}"
         )
-        print(msg, file=sys.stderr)
         pytest.fail(msg, pytrace=False)
 
     def stop(self):
@@ -148,6 +152,8 @@ def auth_endpoint(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def sqs(endpoint):
+    import helpers
+
     return helpers.make_client(endpoint)
 
 
@@ -157,6 +163,8 @@ class QueueFactory:
         self.urls = []
 
     def __call__(self, prefix="q", fifo=False, attributes=None, tags=None, name=None):
+        import helpers
+
         name = name or helpers.unique(prefix)
         attrs = dict(attributes or {})
         if fifo:
@@ -182,6 +190,8 @@ class QueueFactory:
 
 class Queue:
     def __init__(self, name, url):
+        import helpers
+
         self.name = name
         self.url = url
         self.arn = helpers.queue_arn(name)
@@ -208,10 +218,15 @@ def fifo_queue(make_queue):
 
 
 def pytest_report_header(config):
-    return [
-        f"polyq binary: {_polyq_bin()}",
-        f"botocore {botocore.__version__}: SQS protocol '{helpers.PROTOCOL}'",
-    ]
+    lines = [f"polyq binary: {_polyq_bin()}"]
+    try:
+        import botocore
+        import helpers
+
+        lines.append(f"botocore {botocore.__version__}: SQS protocol '{helpers.PROTOCOL}'")
+    except ImportError:
+        pass
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

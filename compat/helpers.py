@@ -13,6 +13,10 @@ from botocore.exceptions import ClientError
 ACCOUNT_ID = "000000000000"
 REGION = "us-east-1"
 
+# Credentials configured in the enforce-mode server's TOML config.
+AUTH_KEY_ID = "AKIDPOLYQTEST"
+AUTH_SECRET = "polyq-test-secret"
+
 BOTOCORE_VERSION = tuple(int(p) for p in botocore.__version__.split(".")[:3])
 
 # botocore switched SQS from the query protocol to JSON 1.0 after 1.31.50;

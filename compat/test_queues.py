@@ -3,6 +3,8 @@
 import json
 import uuid
 
+import pytest
+
 from helpers import (
     ACCOUNT_ID,
     expect_error,
@@ -189,3 +191,20 @@ def test_add_and_remove_permission(sqs, queue):
     assert "compatLabel2" in sids
     sqs.remove_permission(QueueUrl=queue.url, Label="compatLabel2")
     assert "compatLabel2" not in _policy_sids(sqs, queue.url)
+
+
+@pytest.mark.parametrize("n", [0, 1001])
+def test_list_queues_max_results_out_of_range(sqs, n):
+    expect_error(sqs, "InvalidParameterValue", sqs.list_queues, MaxResults=n, status=400)
+
+
+def test_add_permission_duplicate_label(sqs, queue):
+    kwargs = dict(QueueUrl=queue.url, Label="dup", AWSAccountIds=[ACCOUNT_ID],
+                  Actions=["SendMessage"])
+    sqs.add_permission(**kwargs)
+    expect_error(sqs, "InvalidParameterValue", sqs.add_permission, **kwargs)
+
+
+def test_remove_unknown_permission(sqs, queue):
+    expect_error(sqs, "InvalidParameterValue", sqs.remove_permission,
+                 QueueUrl=queue.url, Label="never-added")
