@@ -68,7 +68,7 @@ impl Dialect for SqsDialect {
         {
             return true;
         }
-        if has_action(req.query()) {
+        if has_action(req.query()) || rest2007::detect(req) {
             return true;
         }
         let form = req
