@@ -220,10 +220,7 @@ pub fn read(info: &QueueInfo, name: &str, account: &Account) -> Option<String> {
         "CreatedTimestamp" => secs(info.created_ms),
         "LastModifiedTimestamp" => secs(info.modified_ms),
         "QueueArn" => account.arn(&info.name),
-        "RedrivePolicy" => {
-            let r = c.redrive.as_ref()?;
-            serde_json::json!({"deadLetterTargetArn": account.arn(&r.dead_letter_queue), "maxReceiveCount": r.max_receive_count}).to_string()
-        }
+        "RedrivePolicy" => read_redrive(c.redrive.as_ref()?, account),
         "FifoQueue" if c.fifo => "true".into(),
         "ContentBasedDeduplication" if c.fifo => c.content_based_dedup.to_string(),
         "DeduplicationScope" if c.fifo => match c.dedup_scope {
@@ -238,6 +235,12 @@ pub fn read(info: &QueueInfo, name: &str, account: &Account) -> Option<String> {
         n if EXTRAS.contains(&n) => c.extras.get(n)?.clone(),
         _ => return None,
     })
+}
+
+/// The `RedrivePolicy` attribute text of a policy.
+pub fn read_redrive(r: &RedrivePolicy, account: &Account) -> String {
+    serde_json::json!({"deadLetterTargetArn": account.arn(&r.dead_letter_queue), "maxReceiveCount": r.max_receive_count})
+        .to_string()
 }
 
 /// Whether `name` is something GetQueueAttributes may ask for.

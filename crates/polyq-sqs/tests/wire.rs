@@ -260,3 +260,82 @@ async fn receipt_handles_are_checked() {
     .await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn redrive_policy_needs_an_existing_dead_letter_queue_of_the_same_type() {
+    let d = dialect();
+    let policy = |dlq: &str| {
+        json!({"deadLetterTargetArn": format!("arn:aws:sqs:us-east-1:000000000000:{dlq}"), "maxReceiveCount": 3}).to_string()
+    };
+    let (status, _, body) = json_call(
+        &d,
+        "CreateQueue",
+        json!({"QueueName": "src", "Attributes": {"RedrivePolicy": policy("missing")}}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "com.amazonaws.sqs#InvalidParameterValue");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("Dead letter target does not exist"));
+    json_call(
+        &d,
+        "CreateQueue",
+        json!({"QueueName": "dlq.fifo", "Attributes": {"FifoQueue": "true"}}),
+    )
+    .await;
+    json_call(&d, "CreateQueue", json!({"QueueName": "src"})).await;
+    let (status, _, body) = json_call(
+        &d,
+        "SetQueueAttributes",
+        json!({"QueueUrl": "http://localhost:9324/000000000000/src", "Attributes": {"RedrivePolicy": policy("dlq.fifo")}}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("same type"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn permissions_tags_and_owners_are_validated() {
+    let d = dialect();
+    json_call(&d, "CreateQueue", json!({"QueueName": "p"})).await;
+    let url = "http://localhost:9324/000000000000/p";
+    let (status, _, body) = json_call(
+        &d,
+        "AddPermission",
+        json!({"QueueUrl": url, "Label": "l", "AWSAccountIds": ["111111111111"], "Actions": ["Frobnicate"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("com.amazonaws.sqs#InvalidParameterValue"))
+    );
+    let (status, _, _) =
+        json_call(&d, "TagQueue", json!({"QueueUrl": url, "Tags": {"": "v"}})).await;
+    assert_eq!(status, 400);
+    let (status, _, body) = json_call(
+        &d,
+        "GetQueueUrl",
+        json!({"QueueName": "p", "QueueOwnerAWSAccountId": "111111111111"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("com.amazonaws.sqs#QueueDoesNotExist"))
+    );
+    let (status, _, body) = json_call(
+        &d,
+        "DeleteMessageBatch",
+        json!({"QueueUrl": url, "Entries": []}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("DeleteMessageBatchRequestEntry"));
+}

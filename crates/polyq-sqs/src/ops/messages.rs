@@ -160,12 +160,13 @@ pub async fn send_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
 }
 
 /// Checks batch-wide rules shared by the three batch actions and returns the entries.
-fn batch_entries<'a>(input: &Input<'a>) -> SqsResult<Vec<Input<'a>>> {
+/// `entry_name` is the action's entry shape, e.g. `SendMessageBatchRequestEntry`, for messages.
+fn batch_entries<'a>(input: &Input<'a>, entry_name: &str) -> SqsResult<Vec<Input<'a>>> {
     let entries = input.list("Entries")?;
     if entries.is_empty() {
         return Err(SqsError::new(
             ErrorCode::EmptyBatchRequest,
-            "There should be at least one SendMessageBatchRequestEntry in the request.",
+            format!("There should be at least one {entry_name} in the request."),
         ));
     }
     if entries.len() > MAX_BATCH {
@@ -214,7 +215,7 @@ fn batch_output(successful: Vec<Value>, failed: Vec<Value>) -> Value {
 
 pub async fn send_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
-    let entries = batch_entries(&input)?;
+    let entries = batch_entries(&input, "SendMessageBatchRequestEntry")?;
     let queue = ctx.service.get_queue(&name).await?;
     let mut prepared = Vec::new();
     let mut failed = Vec::new();
@@ -279,7 +280,7 @@ pub async fn delete_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value>
 
 pub async fn delete_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
-    let entries = batch_entries(&input)?;
+    let entries = batch_entries(&input, "DeleteMessageBatchRequestEntry")?;
     ctx.service.get_queue(&name).await?;
     let mut failed = Vec::new();
     let mut todo = Vec::new();
@@ -353,7 +354,7 @@ pub async fn change_message_visibility(ctx: &Ctx<'_>, input: Input<'_>) -> SqsRe
 
 pub async fn change_message_visibility_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
-    let entries = batch_entries(&input)?;
+    let entries = batch_entries(&input, "ChangeMessageVisibilityBatchRequestEntry")?;
     ctx.service.get_queue(&name).await?;
     let mut failed = Vec::new();
     let mut todo = Vec::new();

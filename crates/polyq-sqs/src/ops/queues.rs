@@ -9,6 +9,33 @@ use crate::input::Input;
 use crate::names::validate_queue_name;
 use crate::queue_attrs;
 
+/// AWS refuses a redrive policy whose dead-letter queue is missing or of the other type.
+async fn check_redrive(ctx: &Ctx<'_>, config: &polyq_core::QueueConfig) -> SqsResult<()> {
+    let Some(r) = &config.redrive else {
+        return Ok(());
+    };
+    let policy = queue_attrs::read_redrive(r, ctx.account);
+    let dlq = ctx
+        .service
+        .get_queue(&r.dead_letter_queue)
+        .await
+        .map_err(|_| {
+            SqsError::bad_param(
+                "RedrivePolicy",
+                &policy,
+                "Dead letter target does not exist.",
+            )
+        })?;
+    if dlq.config.fifo != config.fifo {
+        return Err(SqsError::bad_param(
+            "RedrivePolicy",
+            &policy,
+            "Dead-letter queue must be same type of queue as the source.",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = input.str("QueueName")?;
     let attrs = input.str_map("Attributes")?;
@@ -18,6 +45,7 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     validate_queue_name(name, config.fifo)?;
     let mut config = config;
     config.tags = tags;
+    check_redrive(ctx, &config).await?;
     match ctx.service.create_queue(name, config.clone()).await? {
         CreateOutcome::Created(_) => {}
         CreateOutcome::Exists(existing) => {
@@ -34,6 +62,13 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
 
 pub async fn get_queue_url(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = input.str("QueueName")?;
+    // This server holds one account's queues: another owner's queue does not exist here.
+    if input
+        .opt_str("QueueOwnerAWSAccountId")?
+        .is_some_and(|owner| owner != ctx.account.account_id)
+    {
+        return Err(SqsError::no_queue());
+    }
     ctx.service.get_queue(name).await?;
     Ok(json!({ "QueueUrl": ctx.queue_url(name) }))
 }
@@ -109,6 +144,7 @@ pub async fn set_queue_attributes(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
     for (k, v) in &attrs {
         queue_attrs::apply(&mut probe, k, v, false)?;
     }
+    check_redrive(ctx, &probe).await?;
     ctx.service
         .update_queue(
             &name,
@@ -135,6 +171,13 @@ pub async fn tag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let tags = input.str_map("Tags")?;
     if tags.is_empty() {
         return Err(SqsError::missing("Tags"));
+    }
+    if let Some(bad) = tags.keys().find(|k| k.is_empty() || k.len() > 128) {
+        return Err(SqsError::bad_param(
+            "Tags",
+            bad,
+            "Tag keys must be between 1 and 128 characters in length.",
+        ));
     }
     ctx.service
         .update_queue(
@@ -181,6 +224,19 @@ pub async fn list_queue_tags(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value
     Ok(json!({ "Tags": info.config.tags }))
 }
 
+/// Actions a permission may grant (batch actions are covered by their single forms).
+const PERMISSION_ACTIONS: &[&str] = &[
+    "*",
+    "SendMessage",
+    "ReceiveMessage",
+    "DeleteMessage",
+    "ChangeMessageVisibility",
+    "GetQueueAttributes",
+    "GetQueueUrl",
+    "ListDeadLetterSourceQueues",
+    "PurgeQueue",
+];
+
 pub async fn add_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
     let label = input.str("Label")?.to_string();
@@ -191,6 +247,13 @@ pub async fn add_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value>
     }
     if actions.is_empty() {
         return Err(SqsError::missing("Actions"));
+    }
+    if let Some(bad) = actions.iter().find(|a| !PERMISSION_ACTIONS.contains(a)) {
+        return Err(SqsError::bad_param(
+            "ActionName",
+            bad,
+            "Please refer to the appropriate WSDL for a list of valid actions.",
+        ));
     }
     let arn = ctx.account.arn(&name);
     let statement = json!({
