@@ -38,10 +38,12 @@ pub struct QueueService {
 impl QueueService {
     pub fn new(store: Arc<dyn QueueStore>, clock: Arc<dyn Clock>) -> Self {
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let waiters = Arc::new(Waiters::new());
+        store.attach_waiters(waiters.clone());
         QueueService {
             store,
             clock,
-            waiters: Arc::new(Waiters::new()),
+            waiters,
             move_tasks: MoveTasks::default(),
             shutdown,
             shutdown_tx,

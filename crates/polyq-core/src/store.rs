@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use crate::error::CoreResult;
 use crate::ids::Receipt;
 use crate::model::*;
+use crate::waiters::Waiters;
 
 /// A change to a queue's configuration, applied atomically to the stored config. It may
 /// refuse (e.g. an invalid combination) by returning an error, and then nothing changes.
@@ -97,4 +98,10 @@ pub trait QueueStore: Send + Sync + 'static {
         max: usize,
         now: u64,
     ) -> CoreResult<u64>;
+
+    /// Gives the store the long-poll waiters of its service, for stores shared by several
+    /// nodes: a store that learns of a message made visible elsewhere (e.g. PostgreSQL
+    /// LISTEN/NOTIFY) calls `waiters.wake(queue)`. Single-node stores need nothing: the service
+    /// wakes its own waiters.
+    fn attach_waiters(&self, _waiters: std::sync::Arc<Waiters>) {}
 }
