@@ -134,7 +134,10 @@ impl Settings {
         let mut azure_accounts = Vec::new();
         for a in file.azure_accounts {
             use base64::Engine;
-            if base64::engine::general_purpose::STANDARD.decode(&a.key).is_err() {
+            if base64::engine::general_purpose::STANDARD
+                .decode(&a.key)
+                .is_err()
+            {
                 bail!("azure account {:?}: key is not valid base64", a.name);
             }
             azure_accounts.push((a.name, a.key));

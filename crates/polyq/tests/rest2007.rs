@@ -2,53 +2,12 @@
 //! receive through `/front`, queue and message visibility, deletes, and messages crossing
 //! between this API, the SQS JSON protocol and MNS on the same queue.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-struct Server {
-    child: Child,
-    base: String,
-}
+use common::client;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `polyq serve` on a free port (as in tests/server.rs) and reads its base URL.
-fn start() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_polyq"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", "memory"])
-        .env_remove("POLYQ_LISTEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn polyq");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let base = loop {
-        assert!(Instant::now() < deadline, "no listening line");
-        let line = lines
-            .next()
-            .expect("polyq exited before listening")
-            .unwrap();
-        if let Some(url) = line.strip_prefix("listening on ") {
-            break url.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+fn start() -> common::Server {
+    common::start(&[])
 }
 
 /// Text of every `<name>` element, in order.

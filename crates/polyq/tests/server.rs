@@ -1,67 +1,12 @@
 //! The built binary, end to end: start-up lines, health, dialect detection, an SQS round
 //! trip over real HTTP, clear refusals of bad settings, and graceful shutdown on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    base: String,
-    banner: Vec<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_polyq"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", "memory"])
-        .args(extra)
-        .env_remove("POLYQ_LISTEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn polyq");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let mut banner = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let base = loop {
-        assert!(Instant::now() < deadline, "no listening line: {banner:?}");
-        let line = lines
-            .next()
-            .expect("polyq exited before listening")
-            .unwrap();
-        banner.push(line.clone());
-        if let Some(url) = line.strip_prefix("listening on ") {
-            break url.trim().to_string();
-        }
-    };
-    // The dialect lines follow the listening line.
-    for _ in 0..1 {
-        if let Some(Ok(l)) = lines.next() {
-            banner.push(l);
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Server {
-        child,
-        base,
-        banner,
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
+use common::{client, start};
 
 #[tokio::test]
 async fn serves_health_detection_and_sqs() {

@@ -1,0 +1,73 @@
+//! Starting the built `polyq` binary for integration tests.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    /// Start-up lines up to and shortly after the first "listening on" line.
+    pub banner: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `polyq serve --listen 127.0.0.1:0 --store memory EXTRA...` and reads its base URL
+/// from the "listening on" line.
+pub fn start(extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polyq"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store", "memory"])
+        .args(extra)
+        .env_remove("POLYQ_LISTEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn polyq");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                // Keep draining so the server never blocks on a full pipe.
+                continue;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut banner = Vec::new();
+    let base = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .expect("polyq printed no listening line in time");
+        banner.push(line.clone());
+        if let Some(url) = line.strip_prefix("listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    // The dialect lines are printed right after the listening line.
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+        banner.push(line);
+    }
+    Server {
+        child,
+        base,
+        banner,
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
