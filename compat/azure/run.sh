@@ -29,6 +29,7 @@ sys.exit("polyq did not become healthy")
 PY
 key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 export POLYQ_AZURE_PORT="$port"
+export POLYQ_BIN="$bin"
 export POLYQ_AZURE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;QueueEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
 status=0
 "$venv/bin/pytest" -c "$here/pytest.ini" --rootdir "$here" "$here" "$@" || status=$?
