@@ -20,8 +20,8 @@ pub struct ServeArgs {
     /// [default: 127.0.0.1:9324 and 127.0.0.1:10001]
     #[arg(long, env = "POLYQ_LISTEN", value_delimiter = ',')]
     pub listen: Vec<String>,
-    /// Where queues live: `memory` (nothing survives a restart). [default: memory — the durable
-    /// embedded store becomes the default in a later release]
+    /// Where queues live: a directory for the durable embedded store, or `memory` (nothing
+    /// survives a restart). [default: ./polyq-data]
     #[arg(long, env = "POLYQ_STORE")]
     pub store: Option<String>,
     /// `dev` (signatures of SQS/MNS not checked) or `enforce` (every request must be signed by a
@@ -68,9 +68,13 @@ struct FileCredential {
     secret_access_key: String,
 }
 
+pub const DEFAULT_DATA_DIR: &str = "./polyq-data";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreChoice {
     Memory,
+    /// The durable embedded store in this directory.
+    Embedded(PathBuf),
 }
 
 /// The resolved settings the server runs with.
@@ -107,11 +111,13 @@ impl Settings {
         if listen.is_empty() {
             bail!("no listen address: give --listen ADDR (e.g. 127.0.0.1:9324)");
         }
-        let store = match args.store.or(file.store).as_deref().unwrap_or("memory") {
+        let store = match args.store.or(file.store).as_deref().unwrap_or(DEFAULT_DATA_DIR) {
             "memory" => StoreChoice::Memory,
-            other => bail!(
-                "store {other:?} is not available in this build: use --store memory (the durable embedded store and PostgreSQL arrive in later releases)"
+            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => bail!(
+                "store {url:?}: the PostgreSQL store is not available in this build; use a directory (durable) or `memory`"
             ),
+            "" => bail!("--store needs a value: a directory, or `memory`"),
+            dir => StoreChoice::Embedded(PathBuf::from(dir)),
         };
         let auth: AuthMode = args
             .auth
@@ -169,8 +175,14 @@ mod tests {
     fn defaults_flags_and_file_layer_in_order() {
         let s = Settings::resolve(ServeArgs::default()).unwrap();
         assert_eq!(s.listen, DEFAULT_LISTEN);
-        assert_eq!(s.store, StoreChoice::Memory);
+        assert_eq!(s.store, StoreChoice::Embedded(DEFAULT_DATA_DIR.into()));
         assert_eq!(s.auth, AuthMode::Dev);
+        let s = Settings::resolve(ServeArgs {
+            store: Some("memory".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.store, StoreChoice::Memory);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("polyq.toml");
         std::fs::write(
@@ -193,7 +205,7 @@ mod tests {
     #[test]
     fn bad_settings_are_refused_clearly() {
         let e = Settings::resolve(ServeArgs {
-            store: Some("cassandra://x".into()),
+            store: Some("postgres://db/x".into()),
             ..Default::default()
         })
         .unwrap_err();

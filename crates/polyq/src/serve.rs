@@ -20,8 +20,18 @@ pub fn init_logging(filter: &str) {
 }
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let store: Arc<dyn QueueStore> = match settings.store {
+    let store: Arc<dyn QueueStore> = match &settings.store {
         StoreChoice::Memory => Arc::new(MemoryStore::new()),
+        StoreChoice::Embedded(dir) => {
+            let dir = dir.clone();
+            // Opening reads the whole store into memory: keep it off the async workers.
+            let store =
+                tokio::task::spawn_blocking(move || polyq_store_embedded::EmbeddedStore::open(dir))
+                    .await
+                    .context("opening the data directory panicked")?
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Arc::new(store)
+        }
     };
     let service = Arc::new(QueueService::new(store, Arc::new(SystemClock)));
     let auth = AuthConfig {
@@ -71,8 +81,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         })?;
         listeners.push(listener);
     }
-    let store_name = match settings.store {
-        StoreChoice::Memory => "memory (nothing is kept after exit)",
+    let store_name = match &settings.store {
+        StoreChoice::Memory => "memory (nothing is kept after exit)".to_string(),
+        StoreChoice::Embedded(dir) => format!("embedded, durable, in {}", dir.display()),
     };
     println!(
         "polyq {} ready; store: {store_name}; auth: {:?}",
@@ -103,6 +114,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     for t in tasks {
         t.await.context("listener task failed")??;
     }
+    // Dropping the last handles to the store flushes and closes it (and frees the directory lock).
+    drop(router);
+    drop(service);
     tracing::info!("stopped");
     Ok(())
 }

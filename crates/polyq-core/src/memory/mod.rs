@@ -1,19 +1,23 @@
 //! The in-memory engine (`--store memory`): authoritative state in per-queue indexes behind
-//! one lock per queue. The embedded store builds on it.
+//! one lock per queue. The embedded store builds on it: see [`Journal`] for how it observes
+//! every change and [`Restorer`] for how it rebuilds the engine from disk.
 
+mod journal;
 mod queue;
 
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{message_id, seq_from_message_id, Receipt};
 use crate::model::*;
 use crate::store::{QueueStore, QueueUpdate};
+pub use journal::{Change, DedupRecord, Journal, QueueDump, RestoredQueue, Restorer};
 use queue::QueueState;
 
 type SharedQueue = Arc<Mutex<QueueState>>;
@@ -22,6 +26,37 @@ pub struct MemoryStore {
     queues: RwLock<BTreeMap<String, SharedQueue>>,
     next_seq: AtomicU64,
     id_prefix: u64,
+    journal: Option<Arc<dyn Journal>>,
+}
+
+/// A locked queue that hands the changes made through it to the journal when unlocked, while
+/// the lock is still held (so the journal sees one queue's changes in apply order).
+struct Locked<'a> {
+    guard: MutexGuard<'a, QueueState>,
+    journal: Option<&'a dyn Journal>,
+}
+
+impl Deref for Locked<'_> {
+    type Target = QueueState;
+    fn deref(&self) -> &QueueState {
+        &self.guard
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut QueueState {
+        &mut self.guard
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        if let (Some(journal), Some(log)) = (self.journal, self.guard.log.as_mut()) {
+            if !log.is_empty() {
+                journal.record(std::mem::take(log));
+            }
+        }
+    }
 }
 
 impl Default for MemoryStore {
@@ -37,6 +72,68 @@ impl MemoryStore {
             queues: RwLock::new(BTreeMap::new()),
             next_seq: AtomicU64::new(1),
             id_prefix: hi ^ lo,
+            journal: None,
+        }
+    }
+
+    /// An empty store that reports every change to `journal`.
+    pub fn with_journal(journal: Arc<dyn Journal>) -> Self {
+        MemoryStore {
+            journal: Some(journal),
+            ..Self::new()
+        }
+    }
+
+    pub(crate) fn from_parts(
+        queues: BTreeMap<String, QueueState>,
+        next_seq: u64,
+        id_prefix: u64,
+        journal: Option<Arc<dyn Journal>>,
+    ) -> Self {
+        let logging = journal.is_some();
+        let queues = queues
+            .into_iter()
+            .map(|(name, mut q)| {
+                q.log = logging.then(Vec::new);
+                (name, Arc::new(Mutex::new(q)))
+            })
+            .collect();
+        MemoryStore {
+            queues: RwLock::new(queues),
+            next_seq: AtomicU64::new(next_seq.max(1)),
+            id_prefix,
+            journal,
+        }
+    }
+
+    /// The sequence number the next message will get (a durable store keeps it so that ids
+    /// and receipts are never reused).
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq.load(Ordering::Relaxed)
+    }
+
+    /// The salt of this store's message ids.
+    pub fn id_prefix(&self) -> u64 {
+        self.id_prefix
+    }
+
+    /// Every queue's durable state in name order, as it is (time not applied): lets a durable
+    /// store's tests compare a restored engine with the one it replaced.
+    pub fn dump(&self) -> Vec<QueueDump> {
+        let queues: Vec<SharedQueue> = self.queues.read().values().cloned().collect();
+        queues.iter().map(|q| q.lock().dump()).collect()
+    }
+
+    fn lock<'a>(&'a self, q: &'a SharedQueue) -> Locked<'a> {
+        Locked {
+            guard: q.lock(),
+            journal: self.journal.as_deref(),
+        }
+    }
+
+    fn record(&self, change: Change) {
+        if let Some(journal) = &self.journal {
+            journal.record(vec![change]);
         }
     }
 
@@ -57,7 +154,7 @@ impl MemoryStore {
         now: u64,
     ) -> CoreResult<()> {
         let q = self.queue(target)?;
-        let mut q = q.lock();
+        let mut q = self.lock(&q);
         for mut m in msgs {
             m.visible_ms = now;
             m.receive_count = 0;
@@ -171,29 +268,40 @@ impl QueueStore for MemoryStore {
             match queues.get(name) {
                 Some(q) => q.clone(),
                 None => {
-                    let q = QueueState::new(name, config, now);
+                    let mut q = QueueState::new(name, config, now);
+                    q.log = self.journal.is_some().then(Vec::new);
                     let info = q.info();
+                    // Recorded under the map's lock: before anyone can send to the queue.
+                    self.record(Change::QueuePut {
+                        name: name.to_string(),
+                        created_ms: now,
+                        modified_ms: now,
+                        config: info.config.clone(),
+                    });
                     queues.insert(name.to_string(), Arc::new(Mutex::new(q)));
                     return Ok(CreateOutcome::Created(info));
                 }
             }
         };
-        let mut q = existing.lock();
+        let mut q = self.lock(&existing);
         q.advance(now);
         Ok(CreateOutcome::Exists(q.info()))
     }
 
     async fn delete_queue(&self, name: &str) -> CoreResult<()> {
-        self.queues
-            .write()
+        let mut queues = self.queues.write();
+        queues
             .remove(name)
-            .map(|_| ())
-            .ok_or_else(|| CoreError::QueueNotFound(name.to_string()))
+            .ok_or_else(|| CoreError::QueueNotFound(name.to_string()))?;
+        self.record(Change::QueueDelete {
+            name: name.to_string(),
+        });
+        Ok(())
     }
 
     async fn get_queue(&self, name: &str, now: u64) -> CoreResult<QueueInfo> {
         let q = self.queue(name)?;
-        let mut q = q.lock();
+        let mut q = self.lock(&q);
         q.advance(now);
         Ok(q.info())
     }
@@ -220,8 +328,8 @@ impl QueueStore for MemoryStore {
         };
         Ok(picked
             .into_iter()
-            .map(|q| {
-                let mut q = q.lock();
+            .map(|shared| {
+                let mut q = self.lock(&shared);
                 q.advance(now);
                 q.info()
             })
@@ -235,7 +343,7 @@ impl QueueStore for MemoryStore {
         now: u64,
     ) -> CoreResult<QueueInfo> {
         let q = self.queue(name)?;
-        let mut q = q.lock();
+        let mut q = self.lock(&q);
         let mut config = q.config.clone();
         update(&mut config)?;
         if config.fifo != q.config.fifo {
@@ -245,12 +353,13 @@ impl QueueStore for MemoryStore {
         }
         q.config = config;
         q.modified_ms = now;
+        q.note_config();
         q.advance(now);
         Ok(q.info())
     }
 
     async fn purge_queue(&self, name: &str, _now: u64) -> CoreResult<u64> {
-        Ok(self.queue(name)?.lock().purge())
+        Ok(self.lock(&self.queue(name)?).purge())
     }
 
     async fn send(
@@ -260,7 +369,7 @@ impl QueueStore for MemoryStore {
         now: u64,
     ) -> CoreResult<Vec<CoreResult<Sent>>> {
         let q = self.queue(queue)?;
-        let mut q = q.lock();
+        let mut q = self.lock(&q);
         q.advance(now);
         Ok(messages
             .into_iter()
@@ -276,7 +385,7 @@ impl QueueStore for MemoryStore {
     ) -> CoreResult<LeaseOutcome> {
         let q = self.queue(queue)?;
         let (outcome, dead, dlq) = {
-            let mut q = q.lock();
+            let mut q = self.lock(&q);
             // Dead-letter only into a queue that exists; otherwise keep delivering.
             let redrive = q
                 .config
@@ -299,13 +408,16 @@ impl QueueStore for MemoryStore {
     }
 
     async fn peek(&self, queue: &str, max: usize, now: u64) -> CoreResult<Vec<Message>> {
-        Ok(self.queue(queue)?.lock().peek(max, now))
+        Ok(self.lock(&self.queue(queue)?).peek(max, now))
     }
 
     async fn get_message(&self, queue: &str, id: &str, now: u64) -> CoreResult<Message> {
         let q = self.queue(queue)?;
         let seq = seq_from_message_id(id).ok_or(CoreError::MessageNotFound)?;
-        let m = q.lock().get(seq, now).ok_or(CoreError::MessageNotFound)?;
+        let m = self
+            .lock(&q)
+            .get(seq, now)
+            .ok_or(CoreError::MessageNotFound)?;
         if m.id != id {
             return Err(CoreError::MessageNotFound);
         }
@@ -319,7 +431,7 @@ impl QueueStore for MemoryStore {
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
         let q = self.queue(queue)?;
-        let mut q = q.lock();
+        let mut q = self.lock(&q);
         Ok(receipts.iter().map(|r| q.delete(r, now)).collect())
     }
 
@@ -330,7 +442,7 @@ impl QueueStore for MemoryStore {
         now: u64,
     ) -> CoreResult<Vec<CoreResult<Relet>>> {
         let q = self.queue(queue)?;
-        let mut q = q.lock();
+        let mut q = self.lock(&q);
         Ok(changes
             .iter()
             .map(|c| q.change_visibility(c, now))
@@ -348,7 +460,8 @@ impl QueueStore for MemoryStore {
         if let Some(to) = to {
             self.queue(to)?;
         }
-        let taken = source.lock().take_visible(max, now);
+        // Taking out is not recorded: each message's put into its target replaces it on disk.
+        let taken = self.lock(&source).take_visible(max, now);
         let mut moved = 0;
         let mut by_target: BTreeMap<String, Vec<Message>> = BTreeMap::new();
         let mut unmovable = Vec::new();
@@ -366,7 +479,7 @@ impl QueueStore for MemoryStore {
         for (target, msgs) in by_target {
             moved += msgs.len() as u64;
             let q = self.queue(&target)?;
-            let mut q = q.lock();
+            let mut q = self.lock(&q);
             for mut m in msgs {
                 m.visible_ms = now;
                 m.lease += 1;
@@ -375,7 +488,7 @@ impl QueueStore for MemoryStore {
             }
         }
         // Messages with nowhere to go stay where they were.
-        let mut source = source.lock();
+        let mut source = self.lock(&source);
         for m in unmovable {
             source.insert(m, now);
         }

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
+use super::journal::{Change, DedupRecord, QueueDump};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::Receipt;
 use crate::model::*;
@@ -49,6 +50,9 @@ pub(crate) struct QueueState {
     attempts: HashMap<String, Attempt>,
     attempt_order: VecDeque<(u64, String)>,
     stats: QueueStats,
+    /// Changes made since the store last handed them to its journal; `None` when the store
+    /// has no journal, so the memory-only engine collects nothing.
+    pub log: Option<Vec<Change>>,
 }
 
 impl QueueState {
@@ -69,7 +73,87 @@ impl QueueState {
             attempts: HashMap::new(),
             attempt_order: VecDeque::new(),
             stats: QueueStats::default(),
+            log: None,
         }
+    }
+
+    fn note(&mut self, change: impl FnOnce(&Self) -> Change) {
+        if self.log.is_some() {
+            let c = change(self);
+            if let Some(log) = &mut self.log {
+                log.push(c);
+            }
+        }
+    }
+
+    fn note_lease(&mut self, seq: u64) {
+        self.note(|q| {
+            let m = &q.msgs[&seq];
+            Change::MessageLease {
+                seq,
+                lease: m.lease,
+                receive_count: m.receive_count,
+                first_receive_ms: m.first_receive_ms,
+                visible_ms: m.visible_ms,
+                state: m.state,
+            }
+        });
+    }
+
+    /// Adds a message read back from durable storage, keeping its state as stored (a message
+    /// in flight stays in flight until its `visible_ms`).
+    pub fn restore(&mut self, m: Message) {
+        let seq = m.seq;
+        if let Some(at) = m.expires_ms {
+            self.expiry.insert((at, seq));
+        }
+        self.msgs.insert(seq, m);
+        self.attach(seq);
+    }
+
+    /// Adds a deduplication record read back from durable storage (call in expiry order).
+    pub fn restore_dedup(&mut self, r: DedupRecord) {
+        self.dedup_order.push_back((r.expires_ms, r.key.clone()));
+        self.dedup.insert(
+            r.key,
+            DedupEntry {
+                id: r.id,
+                seq: r.seq,
+                expires_ms: r.expires_ms,
+            },
+        );
+    }
+
+    /// The queue's durable state, without applying time.
+    pub fn dump(&self) -> QueueDump {
+        let mut messages: Vec<Message> = self.msgs.values().cloned().collect();
+        messages.sort_by_key(|m| m.seq);
+        let mut dedup: Vec<DedupRecord> = self
+            .dedup
+            .iter()
+            .map(|(key, e)| DedupRecord {
+                key: key.clone(),
+                id: e.id.clone(),
+                seq: e.seq,
+                expires_ms: e.expires_ms,
+            })
+            .collect();
+        dedup.sort_by(|a, b| a.key.cmp(&b.key));
+        QueueDump {
+            info: self.info(),
+            messages,
+            dedup,
+        }
+    }
+
+    /// Records the queue's current configuration (after an update).
+    pub fn note_config(&mut self) {
+        self.note(|q| Change::QueuePut {
+            name: q.name.clone(),
+            created_ms: q.created_ms,
+            modified_ms: q.modified_ms,
+            config: q.config.clone(),
+        });
     }
 
     pub fn info(&self) -> QueueInfo {
@@ -99,6 +183,7 @@ impl QueueState {
                 break;
             }
             self.remove(seq);
+            self.note(|_| Change::MessageRemove { seq });
         }
         while let Some((at, key)) = self.dedup_order.front() {
             if *at > now {
@@ -217,6 +302,10 @@ impl QueueState {
         }
         self.msgs.insert(seq, m);
         self.attach(seq);
+        self.note(|q| Change::MessagePut {
+            queue: q.name.clone(),
+            message: q.msgs[&seq].clone(),
+        });
     }
 
     pub fn remove(&mut self, seq: u64) -> Option<Message> {
@@ -246,6 +335,15 @@ impl QueueState {
     pub fn remember_dedup(&mut self, key: String, id: String, seq: u64, now: u64) {
         let expires_ms = now + DEDUP_WINDOW_MS;
         self.dedup_order.push_back((expires_ms, key.clone()));
+        self.note(|q| Change::Dedup {
+            queue: q.name.clone(),
+            record: DedupRecord {
+                key: key.clone(),
+                id: id.clone(),
+                seq,
+                expires_ms,
+            },
+        });
         self.dedup.insert(
             key,
             DedupEntry {
@@ -348,6 +446,7 @@ impl QueueState {
                 m.visible_ms = now + vis_ms;
                 out.push(m.clone());
                 self.attach(seq);
+                self.note_lease(seq);
             }
         }
         if let Some(id) = &req.attempt_id {
@@ -407,6 +506,8 @@ impl QueueState {
         self.advance(now);
         self.check_receipt(r)?;
         self.remove(r.seq);
+        let seq = r.seq;
+        self.note(|_| Change::MessageRemove { seq });
         Ok(())
     }
 
@@ -433,6 +534,7 @@ impl QueueState {
             visible_ms: m.visible_ms,
         };
         self.attach(seq);
+        self.note_lease(seq);
         Ok(relet)
     }
 
@@ -443,12 +545,17 @@ impl QueueState {
             self.modified_ms,
             std::mem::take(&mut self.dedup),
             std::mem::take(&mut self.dedup_order),
+            self.log.take(),
         );
         *self = fresh;
         self.modified_ms = keep.0;
         // SQS keeps deduplication records across a purge: a retry of a purged send is still a duplicate.
         self.dedup = keep.1;
         self.dedup_order = keep.2;
+        self.log = keep.3;
+        self.note(|q| Change::QueuePurge {
+            name: q.name.clone(),
+        });
         n
     }
 

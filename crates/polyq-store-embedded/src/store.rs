@@ -1,0 +1,253 @@
+//! [`EmbeddedStore`]: the memory engine plus a durable copy of everything it does.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use polyq_core::memory::Journal;
+use polyq_core::*;
+
+use crate::dir::{display_dir, DirLock};
+use crate::error::OpenError;
+use crate::writer::{tracked, Writer};
+use crate::{load, schema};
+
+/// A durable single-node store: a [`MemoryStore`] that is authoritative at run time, with
+/// every change written to `DIR/polyq.db` before the request that made it is answered.
+///
+/// # Failure model
+///
+/// A request applies its change to memory (under the queue's lock, where the change is also
+/// appended to the writer's queue, so disk order = memory order), then waits until the
+/// writer has committed it. So memory runs ahead of disk by at most the batch being written,
+/// and only for changes nobody has been told about yet.
+///
+/// If a commit fails (disk full, I/O error), SQLite rolls the batch back: disk keeps exactly
+/// what was acknowledged. Memory, however, now holds changes that are not on disk (this batch
+/// and any applied after it), and other requests may already have acted on them (a receive
+/// that leased a message whose send failed). Undoing them one by one would need an inverse
+/// for every engine operation and would cascade through everything that observed them; so the
+/// store instead turns **read-only** for the rest of the process: every request waiting on
+/// the failed batch, and every later state-changing request, fails with
+/// [`CoreError::Storage`] (the dialects answer 5xx), reads keep being served from memory, the
+/// failure is logged once, and a restart rebuilds memory from disk, which is consistent.
+/// Applying only after a commit (holding the queue lock across the fsync) was rejected: it
+/// serialises each queue to one fsync per request and defeats group commit.
+///
+/// Reads are not held back by the writer, so a peek can show a message whose send is still
+/// being committed (and is lost if that commit fails). Receives are state changes and do
+/// wait: a receipt is never handed out for a message that is not on disk.
+///
+/// Not persisted: SQS receive-attempt ids (`ReceiveRequestAttemptId`, a 5-minute retry aid);
+/// after a restart a retried attempt leases anew.
+pub struct EmbeddedStore {
+    memory: MemoryStore,
+    writer: Writer,
+    dir: PathBuf,
+    // After the writer: released only once it has stopped and closed the database.
+    _lock: DirLock,
+    // Last: removes a disposable directory once everything in it is closed.
+    _cleanup: Option<RemoveDir>,
+}
+
+struct RemoveDir(PathBuf);
+
+impl Drop for RemoveDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl EmbeddedStore {
+    /// Opens the data directory `dir` (created when missing), taking exclusive ownership of it,
+    /// checking the database's format and integrity, and rebuilding the queues from it.
+    /// Blocking: call it before serving (or from `spawn_blocking`).
+    pub fn open(dir: impl AsRef<Path>) -> Result<EmbeddedStore, OpenError> {
+        let started = Instant::now();
+        let dir = dir.as_ref();
+        let lock = DirLock::acquire(dir)?;
+        let shown = display_dir(dir);
+        let path = schema::db_path(&shown);
+        let (conn, meta) = schema::open(&path)?;
+        let loaded = load::load(&conn).map_err(|source| OpenError::Database {
+            path: path.clone(),
+            source,
+        })?;
+        let next_seq = meta.next_seq.max(loaded.seq_high).max(1);
+        let writer = Writer::start(conn, loaded.queues.clone(), meta.next_seq);
+        let journal: Arc<dyn Journal> = writer.shared.clone();
+        let memory = loaded
+            .restorer
+            .finish(next_seq, meta.id_prefix, Some(journal));
+        tracing::info!(
+            dir = %shown.display(),
+            queues = loaded.queues.len(),
+            messages = loaded.messages,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "store opened"
+        );
+        Ok(EmbeddedStore {
+            memory,
+            writer,
+            dir: shown,
+            _lock: lock,
+            _cleanup: None,
+        })
+    }
+
+    /// Like [`open`](Self::open), and removes `dir` with everything in it when the store is
+    /// dropped: for tests and benchmarks.
+    pub fn open_disposable(dir: impl AsRef<Path>) -> Result<EmbeddedStore, OpenError> {
+        let mut store = Self::open(dir.as_ref())?;
+        store._cleanup = Some(RemoveDir(store.dir.clone()));
+        Ok(store)
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Why the store is read-only, once a write has failed.
+    pub fn failure(&self) -> Option<String> {
+        self.writer.shared.failure().map(|f| f.to_string())
+    }
+
+    /// The engine serving requests (for inspection; changing state through it directly
+    /// would bypass the disk).
+    pub fn memory(&self) -> &MemoryStore {
+        &self.memory
+    }
+
+    /// Test hook: the next commit fails (and is rolled back) as if the disk were full.
+    #[doc(hidden)]
+    pub fn inject_write_failure(&self) {
+        self.writer.shared.inject_failure();
+    }
+
+    fn writable(&self) -> CoreResult<()> {
+        match self.writer.shared.failure() {
+            None => Ok(()),
+            Some(why) => Err(CoreError::Storage(format!(
+                "the store is read-only since a write to {} failed ({why}); restart polyq \
+                 once the disk is fixed",
+                self.dir.display()
+            ))),
+        }
+    }
+
+    /// Runs a state-changing memory operation and answers once its changes are on disk.
+    async fn durably<T>(
+        &self,
+        op: impl std::future::Future<Output = CoreResult<T>>,
+    ) -> CoreResult<T> {
+        self.writable()?;
+        let (out, pos) = tracked(op).await;
+        self.writer.shared.wait_durable(pos).await?;
+        out
+    }
+}
+
+#[async_trait]
+impl QueueStore for EmbeddedStore {
+    async fn create_queue(
+        &self,
+        name: &str,
+        config: QueueConfig,
+        now: u64,
+    ) -> CoreResult<CreateOutcome> {
+        self.durably(self.memory.create_queue(name, config, now))
+            .await
+    }
+
+    async fn delete_queue(&self, name: &str) -> CoreResult<()> {
+        self.durably(self.memory.delete_queue(name)).await
+    }
+
+    async fn get_queue(&self, name: &str, now: u64) -> CoreResult<QueueInfo> {
+        self.memory.get_queue(name, now).await
+    }
+
+    async fn list_queues(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> CoreResult<Vec<QueueInfo>> {
+        self.memory
+            .list_queues(prefix, start_after, limit, now)
+            .await
+    }
+
+    async fn update_queue(
+        &self,
+        name: &str,
+        update: QueueUpdate,
+        now: u64,
+    ) -> CoreResult<QueueInfo> {
+        self.durably(self.memory.update_queue(name, update, now))
+            .await
+    }
+
+    async fn purge_queue(&self, name: &str, now: u64) -> CoreResult<u64> {
+        self.durably(self.memory.purge_queue(name, now)).await
+    }
+
+    async fn send(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<Sent>>> {
+        self.durably(self.memory.send(queue, messages, now)).await
+    }
+
+    async fn lease(
+        &self,
+        queue: &str,
+        request: LeaseRequest,
+        now: u64,
+    ) -> CoreResult<LeaseOutcome> {
+        self.durably(self.memory.lease(queue, request, now)).await
+    }
+
+    async fn peek(&self, queue: &str, max: usize, now: u64) -> CoreResult<Vec<Message>> {
+        self.memory.peek(queue, max, now).await
+    }
+
+    async fn get_message(&self, queue: &str, id: &str, now: u64) -> CoreResult<Message> {
+        self.memory.get_message(queue, id, now).await
+    }
+
+    async fn delete(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        self.durably(self.memory.delete(queue, receipts, now)).await
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: &str,
+        changes: &[VisibilityChange],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<Relet>>> {
+        self.durably(self.memory.change_visibility(queue, changes, now))
+            .await
+    }
+
+    async fn move_messages(
+        &self,
+        from: &str,
+        to: Option<&str>,
+        max: usize,
+        now: u64,
+    ) -> CoreResult<u64> {
+        self.durably(self.memory.move_messages(from, to, max, now))
+            .await
+    }
+}
