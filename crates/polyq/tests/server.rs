@@ -131,19 +131,92 @@ fn sigterm_stops_the_server_cleanly() {
 #[test]
 fn bad_settings_exit_with_a_message() {
     let out = Command::new(env!("CARGO_BIN_EXE_polyq"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", "nosuch"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--store",
+            "memory",
+            "--auth",
+            "strict",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not available"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown auth mode"));
 
     // A port already taken is named in the error.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_polyq"))
-        .args(["serve", "--listen", &addr])
+        .args(["serve", "--listen", &addr, "--store", "memory"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains(&addr));
+}
+
+#[tokio::test]
+async fn the_default_store_keeps_messages_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let send = |base: String| async move {
+        let c = client();
+        let call = |action: &str, body: String| {
+            c.post(format!("{base}/"))
+                .header("x-amz-target", format!("AmazonSQS.{action}"))
+                .body(body)
+                .send()
+        };
+        let v: serde_json::Value = serde_json::from_str(
+            &call("CreateQueue", r#"{"QueueName":"durable"}"#.into())
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let url = v["QueueUrl"].as_str().unwrap().to_string();
+        let r = call(
+            "SendMessage",
+            format!(r#"{{"QueueUrl":"{url}","MessageBody":"kept"}}"#),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    {
+        let s = common::start_with_store(data, &[]);
+        assert!(
+            s.banner.iter().any(|l| l.contains("embedded, durable")),
+            "{:?}",
+            s.banner
+        );
+        send(s.base.clone()).await;
+        // A second server on the same directory is refused, naming it.
+        let out = Command::new(env!("CARGO_BIN_EXE_polyq"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--store", data])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(data) && err.contains("in use"), "{err}");
+        // Drop kills the server with SIGKILL: the acknowledged send must survive that.
+    }
+    let s = common::start_with_store(data, &[]);
+    let c = client();
+    let got = c
+        .post(format!("{}/", s.base))
+        .header("x-amz-target", "AmazonSQS.ReceiveMessage")
+        .body(format!(
+            r#"{{"QueueUrl":"{}/000000000000/durable","WaitTimeSeconds":1}}"#,
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&got.text().await.unwrap()).unwrap();
+    assert_eq!(v["Messages"][0]["Body"], "kept");
 }

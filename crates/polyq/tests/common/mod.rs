@@ -24,8 +24,13 @@ impl Drop for Server {
 /// Starts `polyq serve --listen 127.0.0.1:0 --store memory EXTRA...` and reads its base URL
 /// from the "listening on" line.
 pub fn start(extra: &[&str]) -> Server {
+    start_with_store("memory", extra)
+}
+
+/// Like [`start`], with `--store STORE` (a directory for the durable store).
+pub fn start_with_store(store: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_polyq"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", "memory"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--store", store])
         .args(extra)
         .env_remove("POLYQ_LISTEN")
         .stdout(Stdio::piped())
