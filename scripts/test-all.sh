@@ -7,6 +7,19 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+step "services"
+# The PostgreSQL store's tests need the server on 127.0.0.1:5432. Start the local cluster if it
+# is installed but down; in CI its tests must run, never skip.
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+  fi
+fi
+if [ -n "${CI:-}" ]; then
+  export POLYQ_REQUIRE_POSTGRES=1
+fi
+pg_isready -h 127.0.0.1 -p 5432 2>/dev/null || echo "PostgreSQL is not reachable: its tests will say they are skipped"
+
 step "format"
 cargo fmt --all -- --check
 

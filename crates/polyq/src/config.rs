@@ -20,8 +20,9 @@ pub struct ServeArgs {
     /// [default: 127.0.0.1:9324 and 127.0.0.1:10001]
     #[arg(long, env = "POLYQ_LISTEN", value_delimiter = ',')]
     pub listen: Vec<String>,
-    /// Where queues live: a directory for the durable embedded store, or `memory` (nothing
-    /// survives a restart). [default: ./polyq-data]
+    /// Where queues live: a directory for the durable embedded store, `memory` (nothing
+    /// survives a restart), or `postgres://user@host/db[?schema=NAME]` (several polyq nodes
+    /// share one database). [default: ./polyq-data]
     #[arg(long, env = "POLYQ_STORE")]
     pub store: Option<String>,
     /// `dev` (signatures of SQS/MNS not checked) or `enforce` (every request must be signed by a
@@ -75,6 +76,8 @@ pub enum StoreChoice {
     Memory,
     /// The durable embedded store in this directory.
     Embedded(PathBuf),
+    /// PostgreSQL, shared by several polyq nodes.
+    Postgres(String),
 }
 
 /// The resolved settings the server runs with.
@@ -111,11 +114,16 @@ impl Settings {
         if listen.is_empty() {
             bail!("no listen address: give --listen ADDR (e.g. 127.0.0.1:9324)");
         }
-        let store = match args.store.or(file.store).as_deref().unwrap_or(DEFAULT_DATA_DIR) {
+        let store = match args
+            .store
+            .or(file.store)
+            .as_deref()
+            .unwrap_or(DEFAULT_DATA_DIR)
+        {
             "memory" => StoreChoice::Memory,
-            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => bail!(
-                "store {url:?}: the PostgreSQL store is not available in this build; use a directory (durable) or `memory`"
-            ),
+            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                StoreChoice::Postgres(url.to_string())
+            }
             "" => bail!("--store needs a value: a directory, or `memory`"),
             dir => StoreChoice::Embedded(PathBuf::from(dir)),
         };
@@ -205,11 +213,20 @@ mod tests {
     #[test]
     fn bad_settings_are_refused_clearly() {
         let e = Settings::resolve(ServeArgs {
-            store: Some("postgres://db/x".into()),
+            store: Some(String::new()),
             ..Default::default()
         })
         .unwrap_err();
-        assert!(e.to_string().contains("not available"), "{e}");
+        assert!(e.to_string().contains("--store needs a value"), "{e}");
+        let s = Settings::resolve(ServeArgs {
+            store: Some("postgres://postgres@127.0.0.1/test".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            s.store,
+            StoreChoice::Postgres("postgres://postgres@127.0.0.1/test".into())
+        );
         let e = Settings::resolve(ServeArgs {
             auth: Some("enforce".into()),
             ..Default::default()

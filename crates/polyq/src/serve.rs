@@ -32,6 +32,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             Arc::new(store)
         }
+        StoreChoice::Postgres(url) => Arc::new(
+            polyq_store_postgres::PostgresStore::connect(url)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot use PostgreSQL store: {e}"))?,
+        ),
     };
     let service = Arc::new(QueueService::new(store, Arc::new(SystemClock)));
     let auth = AuthConfig {
@@ -84,6 +89,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let store_name = match &settings.store {
         StoreChoice::Memory => "memory (nothing is kept after exit)".to_string(),
         StoreChoice::Embedded(dir) => format!("embedded, durable, in {}", dir.display()),
+        StoreChoice::Postgres(url) => format!("postgres, shared, at {}", redact(url)),
     };
     println!(
         "polyq {} ready; store: {store_name}; auth: {:?}",
@@ -134,5 +140,30 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The URL without a password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u@h/db"
+        );
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact("postgres://h/db"), "postgres://h/db");
     }
 }

@@ -1,0 +1,131 @@
+//! Connection settings: the libpq-style URL plus the two parameters polyq adds to it.
+//!
+//! `postgres://user@host:port/db?schema=NAME&pool_size=N`: `schema` (default: the server's
+//! `search_path`, usually `public`) is created if missing and becomes the `search_path` of
+//! every connection, so each deployment or test can live in its own schema of one database;
+//! `pool_size` (default 16) bounds the connections this node holds besides its listener.
+//! Every other parameter is tokio-postgres's own (`connect_timeout`, `options`, ...).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use polyq_core::CoreError;
+
+/// Connections a node keeps at most (besides its listener) unless the url says `pool_size=N`.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
+pub(crate) struct Settings {
+    pub pg: tokio_postgres::Config,
+    pub schema: Option<String>,
+    pub pool_size: usize,
+}
+
+/// Splits polyq's own query parameters off `url` and parses the rest with tokio-postgres.
+pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
+    let bad = |why: String| CoreError::InvalidArgument(format!("postgres url: {why}"));
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, q),
+        None => (url, ""),
+    };
+    let mut schema = None;
+    let mut pool_size = DEFAULT_POOL_SIZE;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "schema" => {
+                if v.is_empty() || v.len() > 50 || !v.bytes().all(is_ident_byte) {
+                    return Err(bad(format!(
+                        "schema {v:?} must be 1..50 characters of [A-Za-z0-9_]"
+                    )));
+                }
+                schema = Some(v.to_string());
+            }
+            "pool_size" => {
+                pool_size = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| bad(format!("pool_size {v:?} must be 1..1000")))?;
+            }
+            _ => rest.push(pair),
+        }
+    }
+    let base = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    let mut pg = tokio_postgres::Config::from_str(&base).map_err(|e| bad(e.to_string()))?;
+    if pg.get_connect_timeout().is_none() {
+        pg.connect_timeout(Duration::from_secs(5));
+    }
+    if pg.get_application_name().is_none() {
+        pg.application_name("polyq");
+    }
+    if let Some(s) = &schema {
+        // Quoted: the name was checked above, so it cannot break out of the quotes.
+        let opt = format!("-c search_path=\"{s}\"");
+        let options = match pg.get_options() {
+            Some(o) if !o.is_empty() => format!("{o} {opt}"),
+            _ => opt,
+        };
+        pg.options(&options);
+    }
+    Ok(Settings {
+        pg,
+        schema,
+        pool_size,
+    })
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The NOTIFY channel of one schema: channels are per database, schemas share them, so the
+/// schema is part of the name (hashed: channel names are at most 63 bytes).
+pub(crate) fn channel_for(schema: &str) -> String {
+    // FNV-1a: stable across builds and nodes, unlike std's randomly seeded hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in schema.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("polyq_{h:016x}")
+}
+
+/// A lock key for migrations, the same on every node for one schema.
+pub(crate) fn migration_lock_key(schema: &str) -> i64 {
+    let hex = &channel_for(schema)[6..];
+    u64::from_str_radix(hex, 16).unwrap_or(0) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polyq_parameters_are_split_off() {
+        let s = parse("postgres://postgres@127.0.0.1:5432/test?schema=abc_1&pool_size=4").unwrap();
+        assert_eq!(s.schema.as_deref(), Some("abc_1"));
+        assert_eq!(s.pool_size, 4);
+        assert_eq!(s.pg.get_dbname(), Some("test"));
+        assert!(s
+            .pg
+            .get_options()
+            .unwrap()
+            .contains("search_path=\"abc_1\""));
+        let s = parse("postgres://postgres@localhost/test?connect_timeout=2").unwrap();
+        assert_eq!(s.schema, None);
+        assert_eq!(s.pool_size, DEFAULT_POOL_SIZE);
+        assert!(parse("postgres://x@h/d?schema=a;drop").is_err());
+        assert!(parse("postgres://x@h/d?pool_size=0").is_err());
+    }
+
+    #[test]
+    fn channels_differ_per_schema() {
+        assert_ne!(channel_for("a"), channel_for("b"));
+        assert!(channel_for(&"x".repeat(50)).len() < 64);
+    }
+}

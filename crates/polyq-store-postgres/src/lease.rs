@@ -1,0 +1,417 @@
+//! Receiving: leases, dead-letter moves on receive, FIFO group selection, receive-attempt
+//! replay, and peeking (which selects exactly like a lease without taking anything).
+//!
+//! Standard queues lease in one statement: a `FOR UPDATE SKIP LOCKED` pick in receive order
+//! (priority, seq) feeding an `UPDATE … RETURNING` that bumps the lease generation, so two
+//! nodes never pick the same row and a row changed since the pick is re-checked by the
+//! database before it is taken. A picked message over the redrive limit is moved to the
+//! dead-letter queue by the same UPDATE instead of being leased.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use deadpool_postgres::GenericClient;
+use polyq_core::*;
+use tokio_postgres::Row;
+
+use crate::error::db;
+use crate::queues::{lookup, QueueRow};
+use crate::rows::{self, i, LIVE, MSG_COLS};
+use crate::Inner;
+
+/// The shared UPDATE: `picked(seq, dead)` rows are leased, or (dead) moved to `$5` visible
+/// now. Parameters: $1 queue, $2 now, $3 visibility ms, $4 receive limit, $5 dead-letter
+/// queue, $6 source name, $7.. the pick's own.
+fn update_picked(picked_cte: &str) -> String {
+    format!(
+        "WITH picked AS ({picked_cte}) UPDATE polyq_messages m SET \
+         queue_id = CASE WHEN p.dead THEN $5 ELSE m.queue_id END, \
+         lease = m.lease + 1, \
+         receive_count = CASE WHEN p.dead THEN 0 ELSE m.receive_count + 1 END, \
+         first_receive_ms = CASE WHEN p.dead THEN NULL ELSE COALESCE(m.first_receive_ms, $2) END, \
+         visible_ms = CASE WHEN p.dead THEN $2 ELSE $2 + $3 END, \
+         in_flight = NOT p.dead, \
+         dead_letter_source = CASE WHEN p.dead THEN $6 ELSE m.dead_letter_source END \
+         FROM picked p WHERE m.seq = p.seq AND m.queue_id = $1 RETURNING {MSG_COLS}, p.dead"
+    )
+}
+
+static LEASE_STANDARD: LazyLock<String> = LazyLock::new(|| {
+    update_picked(&format!(
+        "SELECT m.seq, m.receive_count >= $4 AS dead FROM polyq_messages m \
+         WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND {LIVE} \
+         ORDER BY m.priority, m.seq LIMIT $7 FOR UPDATE SKIP LOCKED"
+    ))
+});
+
+static LEASE_CHOSEN: LazyLock<String> = LazyLock::new(|| {
+    update_picked(
+        "SELECT s AS seq, d AS dead FROM unnest($7::BIGINT[], $8::BOOL[]) AS t(s, d) \
+         WHERE $4::INT IS NOT NULL",
+    )
+});
+
+/// FIFO candidates: for each group with nothing in flight, its first `$3` live messages in
+/// order, groups ordered by their head. The caller keeps each group's visible prefix.
+static FIFO_CANDIDATES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT seq, group_id, visible_ms, receive_count FROM ( \
+           SELECT m.seq, m.group_id, m.visible_ms, m.receive_count, \
+             row_number() OVER (PARTITION BY m.group_id ORDER BY m.seq) AS rn, \
+             min(m.seq) OVER (PARTITION BY m.group_id) AS head, \
+             bool_or(m.in_flight AND m.visible_ms > $2) OVER (PARTITION BY m.group_id) AS busy \
+           FROM polyq_messages m WHERE m.queue_id = $1 AND {LIVE}) x \
+         WHERE NOT busy AND rn <= $3 ORDER BY head, seq"
+    )
+});
+
+/// Earliest time a hidden message of the queue becomes visible, looking at the first 1000
+/// messages in receive order (the leased and delayed messages that surface soonest are
+/// almost always there); `$3` reports whether the look was cut short.
+static NEXT_VISIBLE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT min(visible_ms) FILTER (WHERE visible_ms > $2), count(*) FROM ( \
+         SELECT m.visible_ms FROM polyq_messages m WHERE m.queue_id = $1 AND {LIVE} \
+         ORDER BY m.priority, m.seq LIMIT 1000) x"
+    )
+});
+
+/// FIFO selection as `(leased, dead)` seqs from candidate rows.
+fn choose_fifo(
+    rows: &[Row],
+    max: usize,
+    dead_after: Option<i32>,
+    now: i64,
+) -> (Vec<i64>, Vec<i64>) {
+    let mut chosen = Vec::new();
+    let mut dead = Vec::new();
+    // Per group: still taking its visible prefix?
+    let mut open: HashMap<Option<String>, bool> = HashMap::new();
+    for r in rows {
+        if chosen.len() >= max {
+            break;
+        }
+        let group: Option<String> = r.get(1);
+        let taking = open.entry(group).or_insert(true);
+        if !*taking {
+            continue;
+        }
+        if r.get::<_, i64>(2) > now {
+            *taking = false;
+            continue;
+        }
+        if dead_after.is_some_and(|max| r.get::<_, i32>(3) >= max) {
+            dead.push(r.get(0));
+            // Never deliver past a message that just left its group in this lease.
+            *taking = false;
+            continue;
+        }
+        chosen.push(r.get(0));
+    }
+    (chosen, dead)
+}
+
+impl Inner {
+    pub(crate) async fn lease(
+        &self,
+        queue: &str,
+        req: LeaseRequest,
+        now: u64,
+    ) -> CoreResult<LeaseOutcome> {
+        let mut client = self.client().await?;
+        let probe = lookup(&client, queue, false).await?;
+        if let Some(id) = &req.attempt_id {
+            if let Some(messages) = self.replay_attempt(&client, &probe, id, now).await? {
+                return Ok(LeaseOutcome {
+                    messages,
+                    next_visible_ms: None,
+                    queue_wait_seconds: probe.config.receive_wait_seconds,
+                });
+            }
+        }
+        let vis = i64::from(
+            req.visibility_seconds
+                .unwrap_or(probe.config.visibility_timeout),
+        ) * 1000;
+        let mut messages = Vec::new();
+        let mut moved = false;
+        // Dead letters picked instead of messages leave room: pick again (bounded).
+        for _ in 0..8 {
+            let want = req.max_messages.saturating_sub(messages.len());
+            if want == 0 {
+                break;
+            }
+            let (got, dead) = if probe.fifo() {
+                let tx = client.transaction().await.map_err(db)?;
+                let q = lookup(&tx, queue, true).await?;
+                let out = self.lease_fifo(&tx, &q, want, vis, now).await?;
+                tx.commit().await.map_err(db)?;
+                out
+            } else {
+                self.lease_standard(&client, &probe, want, vis, now).await?
+            };
+            moved |= dead > 0;
+            let done = dead == 0 || got.len() == want;
+            messages.extend(got);
+            if done {
+                break;
+            }
+        }
+        if moved {
+            if let Some((dlq, _)) = probe.dead_letter {
+                self.notify_queue_id(&client, dlq).await?;
+            }
+        }
+        if let Some(id) = &req.attempt_id {
+            self.record_attempt(&client, &probe, id, &messages, now)
+                .await?;
+        }
+        // Only a lease that came back short needs to know when to look again.
+        let next_visible_ms = if messages.len() < req.max_messages {
+            self.next_visible(&client, &probe, now).await?
+        } else {
+            None
+        };
+        Ok(LeaseOutcome {
+            messages,
+            next_visible_ms,
+            queue_wait_seconds: probe.config.receive_wait_seconds,
+        })
+    }
+
+    fn dead_params(&self, q: &QueueRow) -> (Option<i32>, Option<i64>) {
+        match q.dead_letter {
+            Some((dlq, max)) => (Some(max), Some(dlq)),
+            None => (None, None),
+        }
+    }
+
+    /// Returns leased messages in receive order and the number moved to the dead-letter queue.
+    async fn lease_standard<C: GenericClient>(
+        &self,
+        client: &C,
+        q: &QueueRow,
+        want: usize,
+        vis: i64,
+        now: u64,
+    ) -> CoreResult<(Vec<Message>, usize)> {
+        let (max, dlq) = self.dead_params(q);
+        // Without a dead-letter queue nothing is ever "dead": compare with the largest INT.
+        let limit = max.unwrap_or(i32::MAX);
+        let stmt = client.prepare_cached(&LEASE_STANDARD).await.map_err(db)?;
+        let rows = client
+            .query(
+                &stmt,
+                &[&q.id, &i(now), &vis, &limit, &dlq, &q.name, &(want as i64)],
+            )
+            .await
+            .map_err(db)?;
+        self.split_leased(rows, now)
+    }
+
+    async fn lease_fifo<C: GenericClient>(
+        &self,
+        tx: &C,
+        q: &QueueRow,
+        want: usize,
+        vis: i64,
+        now: u64,
+    ) -> CoreResult<(Vec<Message>, usize)> {
+        let stmt = tx.prepare_cached(&FIFO_CANDIDATES).await.map_err(db)?;
+        let rows = tx
+            .query(&stmt, &[&q.id, &i(now), &(want as i64)])
+            .await
+            .map_err(db)?;
+        let (max, dlq) = self.dead_params(q);
+        let (chosen, dead) = choose_fifo(&rows, want, max, i(now));
+        if chosen.is_empty() && dead.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let flags: Vec<bool> = chosen
+            .iter()
+            .map(|_| false)
+            .chain(dead.iter().map(|_| true))
+            .collect();
+        let seqs: Vec<i64> = chosen.into_iter().chain(dead).collect();
+        let stmt = tx.prepare_cached(&LEASE_CHOSEN).await.map_err(db)?;
+        let rows = tx
+            .query(
+                &stmt,
+                &[
+                    &q.id,
+                    &i(now),
+                    &vis,
+                    &max.unwrap_or(0),
+                    &dlq,
+                    &q.name,
+                    &seqs,
+                    &flags,
+                ],
+            )
+            .await
+            .map_err(db)?;
+        let (mut msgs, dead) = self.split_leased(rows, now)?;
+        // FIFO receive order: as chosen (group by group), not by priority.
+        let pos: HashMap<i64, usize> = seqs.iter().enumerate().map(|(p, s)| (*s, p)).collect();
+        msgs.sort_by_key(|m| pos.get(&i(m.seq)).copied().unwrap_or(usize::MAX));
+        Ok((msgs, dead))
+    }
+
+    fn split_leased(&self, rows: Vec<Row>, now: u64) -> CoreResult<(Vec<Message>, usize)> {
+        let mut msgs = Vec::with_capacity(rows.len());
+        let mut dead = 0;
+        for r in &rows {
+            if r.get::<_, bool>(16) {
+                dead += 1;
+            } else {
+                msgs.push(rows::message(r, self.prefix, now)?);
+            }
+        }
+        msgs.sort_by_key(|m| (m.priority, m.seq));
+        Ok((msgs, dead))
+    }
+
+    async fn next_visible<C: GenericClient>(
+        &self,
+        client: &C,
+        q: &QueueRow,
+        now: u64,
+    ) -> CoreResult<Option<u64>> {
+        let stmt = client.prepare_cached(&NEXT_VISIBLE).await.map_err(db)?;
+        let row = client
+            .query_one(&stmt, &[&q.id, &i(now)])
+            .await
+            .map_err(db)?;
+        let next = row.get::<_, Option<i64>>(0).map(rows::u);
+        let truncated = row.get::<_, i64>(1) >= 1000;
+        // A cut-short look may have missed an earlier timer: look again within a second.
+        Ok(match (next, truncated) {
+            (n, true) => Some(n.unwrap_or(u64::MAX).min(now + 1000)),
+            (n, false) => n,
+        })
+    }
+
+    pub(crate) async fn notify_queue_id<C: GenericClient>(&self, c: &C, id: i64) -> CoreResult<()> {
+        if let Some(channel) = &self.channel {
+            c.execute(
+                "SELECT pg_notify($1, name) FROM polyq_queues WHERE id = $2",
+                &[channel, &id],
+            )
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// The messages of an earlier lease with this attempt id, if every one still holds that lease.
+    async fn replay_attempt<C: GenericClient>(
+        &self,
+        client: &C,
+        q: &QueueRow,
+        attempt: &str,
+        now: u64,
+    ) -> CoreResult<Option<Vec<Message>>> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {MSG_COLS}, a.ord FROM polyq_attempts t \
+                 CROSS JOIN LATERAL unnest(t.seqs, t.leases) WITH ORDINALITY AS a(seq, lease, ord) \
+                 JOIN polyq_messages m ON m.seq = a.seq AND m.lease = a.lease AND m.queue_id = t.queue_id \
+                 WHERE t.queue_id = $1 AND t.attempt_id = $3 AND t.expires_ms > $2 AND {LIVE} \
+                 AND m.in_flight AND m.visible_ms > $2 ORDER BY a.ord"
+            )
+        });
+        let row = client
+            .query_opt(
+                "SELECT cardinality(seqs) FROM polyq_attempts \
+                 WHERE queue_id = $1 AND attempt_id = $2 AND expires_ms > $3",
+                &[&q.id, &attempt, &i(now)],
+            )
+            .await
+            .map_err(db)?;
+        // An attempt that leased nothing is not replayed: the retry may find messages now.
+        let Some(n) = row.map(|r| r.get::<_, Option<i32>>(0).unwrap_or(0)) else {
+            return Ok(None);
+        };
+        if n == 0 {
+            return Ok(None);
+        }
+        let stmt = client.prepare_cached(&SQL).await.map_err(db)?;
+        let rows = client
+            .query(&stmt, &[&q.id, &i(now), &attempt])
+            .await
+            .map_err(db)?;
+        if rows.len() != n as usize {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(|r| rows::message(r, self.prefix, now))
+            .collect::<CoreResult<Vec<_>>>()
+            .map(Some)
+    }
+
+    async fn record_attempt<C: GenericClient>(
+        &self,
+        client: &C,
+        q: &QueueRow,
+        attempt: &str,
+        msgs: &[Message],
+        now: u64,
+    ) -> CoreResult<()> {
+        let seqs: Vec<i64> = msgs.iter().map(|m| i(m.seq)).collect();
+        let leases: Vec<i64> = msgs.iter().map(|m| i(m.lease)).collect();
+        client
+            .execute(
+                "INSERT INTO polyq_attempts (queue_id, attempt_id, seqs, leases, expires_ms) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (queue_id, attempt_id) DO UPDATE \
+                 SET seqs = EXCLUDED.seqs, leases = EXCLUDED.leases, expires_ms = EXCLUDED.expires_ms",
+                &[&q.id, &attempt, &seqs, &leases, &i(now + DEDUP_WINDOW_MS)],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    pub(crate) async fn peek(&self, queue: &str, max: usize, now: u64) -> CoreResult<Vec<Message>> {
+        static STANDARD: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {MSG_COLS} FROM polyq_messages m WHERE m.queue_id = $1 \
+                 AND m.visible_ms <= $2 AND {LIVE} ORDER BY m.priority, m.seq LIMIT $3"
+            )
+        });
+        static BY_SEQ: LazyLock<String> = LazyLock::new(|| {
+            format!("SELECT {MSG_COLS} FROM polyq_messages m WHERE m.queue_id = $1 AND m.seq = ANY($3) AND {LIVE}")
+        });
+        let client = self.client().await?;
+        let q = lookup(&client, queue, false).await?;
+        let max64 = i64::try_from(max).unwrap_or(i64::MAX);
+        if !q.fifo() {
+            let stmt = client.prepare_cached(&STANDARD).await.map_err(db)?;
+            let rows = client
+                .query(&stmt, &[&q.id, &i(now), &max64])
+                .await
+                .map_err(db)?;
+            return rows
+                .iter()
+                .map(|r| rows::message(r, self.prefix, now))
+                .collect();
+        }
+        let stmt = client.prepare_cached(&FIFO_CANDIDATES).await.map_err(db)?;
+        let rows = client
+            .query(&stmt, &[&q.id, &i(now), &max64])
+            .await
+            .map_err(db)?;
+        let (chosen, _) = choose_fifo(&rows, max, None, i(now));
+        let stmt = client.prepare_cached(&BY_SEQ).await.map_err(db)?;
+        let rows = client
+            .query(&stmt, &[&q.id, &i(now), &chosen])
+            .await
+            .map_err(db)?;
+        let mut msgs = rows
+            .iter()
+            .map(|r| rows::message(r, self.prefix, now))
+            .collect::<CoreResult<Vec<_>>>()?;
+        let pos: HashMap<i64, usize> = chosen.iter().enumerate().map(|(p, s)| (*s, p)).collect();
+        msgs.sort_by_key(|m| pos.get(&i(m.seq)).copied().unwrap_or(usize::MAX));
+        Ok(msgs)
+    }
+}

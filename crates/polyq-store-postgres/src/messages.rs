@@ -1,0 +1,186 @@
+//! Operations on messages already in a queue: look-up by id, delete and visibility change by
+//! receipt, and moves between queues (redrive).
+//!
+//! A receipt is (seq, lease generation): the statements match both in their WHERE clause, so
+//! a receipt of an earlier lease changes nothing even when it races with a new lease on
+//! another node (the database re-checks the row once the other transaction commits).
+
+use std::sync::LazyLock;
+
+use polyq_core::ids::{message_id, seq_from_message_id};
+use polyq_core::*;
+
+use crate::error::db;
+use crate::queues::lookup;
+use crate::rows::{self, i, LIVE, MSG_COLS};
+use crate::Inner;
+
+/// One statement for a whole batch: the DELETE and the classification of the entries it did
+/// not delete read the same snapshot (data-modifying CTE).
+static DELETE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH r AS (SELECT s, l, o FROM unnest($3::BIGINT[], $4::BIGINT[]) WITH ORDINALITY \
+         AS t(s, l, o)), \
+         del AS (DELETE FROM polyq_messages m USING r WHERE m.queue_id = $1 AND m.seq = r.s \
+         AND m.lease = r.l AND {LIVE} RETURNING m.seq) \
+         SELECT EXISTS (SELECT 1 FROM del WHERE del.seq = r.s), \
+         EXISTS (SELECT 1 FROM polyq_messages m WHERE m.seq = r.s AND m.queue_id = $1 AND {LIVE}) \
+         FROM r ORDER BY r.o"
+    )
+});
+
+static RELET: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE polyq_messages m SET visible_ms = $2 + $5, in_flight = $5 > 0, \
+         lease = m.lease + $6 WHERE m.queue_id = $1 AND m.seq = $3 AND m.lease = $4 AND {LIVE} \
+         AND (NOT $7 OR (m.in_flight AND m.visible_ms > $2)) RETURNING m.lease, m.visible_ms"
+    )
+});
+
+static RELET_WHY: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT m.lease FROM polyq_messages m WHERE m.queue_id = $1 AND m.seq = $3 AND {LIVE}")
+});
+
+static MOVE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH picked AS (SELECT m.seq, COALESCE($3::TEXT, m.dead_letter_source) AS target \
+         FROM polyq_messages m WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND {LIVE} \
+         ORDER BY m.priority, m.seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
+         UPDATE polyq_messages m SET queue_id = t.id, visible_ms = $2, in_flight = FALSE, \
+         lease = m.lease + 1, dead_letter_source = NULL \
+         FROM picked p JOIN polyq_queues t ON t.name = p.target \
+         WHERE m.seq = p.seq AND m.queue_id = $1 RETURNING t.id"
+    )
+});
+
+impl Inner {
+    pub(crate) async fn get_message(&self, queue: &str, id: &str, now: u64) -> CoreResult<Message> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {MSG_COLS} FROM polyq_messages m \
+                 WHERE m.queue_id = $1 AND m.seq = $3 AND {LIVE}"
+            )
+        });
+        let client = self.client().await?;
+        let q = lookup(&client, queue, false).await?;
+        let seq = seq_from_message_id(id).ok_or(CoreError::MessageNotFound)?;
+        if message_id(self.prefix, seq) != id {
+            return Err(CoreError::MessageNotFound);
+        }
+        let stmt = client.prepare_cached(&SQL).await.map_err(db)?;
+        let row = client
+            .query_opt(&stmt, &[&q.id, &i(now), &i(seq)])
+            .await
+            .map_err(db)?
+            .ok_or(CoreError::MessageNotFound)?;
+        rows::message(&row, self.prefix, now)
+    }
+
+    pub(crate) async fn delete(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        let client = self.client().await?;
+        let q = lookup(&client, queue, false).await?;
+        if receipts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let seqs: Vec<i64> = receipts.iter().map(|r| i(r.seq)).collect();
+        let leases: Vec<i64> = receipts.iter().map(|r| i(r.lease)).collect();
+        let stmt = client.prepare_cached(&DELETE).await.map_err(db)?;
+        let rows = client
+            .query(&stmt, &[&q.id, &i(now), &seqs, &leases])
+            .await
+            .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| match (r.get::<_, bool>(0), r.get::<_, bool>(1)) {
+                (true, _) => Ok(()),
+                (false, true) => Err(CoreError::ReceiptStale),
+                (false, false) => Err(CoreError::MessageNotFound),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn change_visibility(
+        &self,
+        queue: &str,
+        changes: &[VisibilityChange],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<Relet>>> {
+        let client = self.client().await?;
+        let q = lookup(&client, queue, false).await?;
+        let relet = client.prepare_cached(&RELET).await.map_err(db)?;
+        let why = client.prepare_cached(&RELET_WHY).await.map_err(db)?;
+        let mut out = Vec::with_capacity(changes.len());
+        let mut released = false;
+        for c in changes {
+            let vis = i64::from(c.visibility_seconds) * 1000;
+            let renew = i64::from(c.renew_receipt);
+            let (seq, lease) = (i(c.receipt.seq), i(c.receipt.lease));
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+                &q.id,
+                &i(now),
+                &seq,
+                &lease,
+                &vis,
+                &renew,
+                &c.require_in_flight,
+            ];
+            if let Some(row) = client.query_opt(&relet, &params).await.map_err(db)? {
+                released |= vis == 0;
+                out.push(Ok(Relet {
+                    receipt: Receipt {
+                        seq: c.receipt.seq,
+                        lease: rows::u(row.get(0)),
+                    },
+                    visible_ms: rows::u(row.get(1)),
+                }));
+                continue;
+            }
+            let current = client
+                .query_opt(&why, &[&q.id, &i(now), &seq])
+                .await
+                .map_err(db)?;
+            out.push(Err(match current {
+                None => CoreError::MessageNotFound,
+                Some(r) if r.get::<_, i64>(0) != lease => CoreError::ReceiptStale,
+                Some(_) => CoreError::MessageNotInFlight,
+            }));
+        }
+        if released {
+            self.notify(&client, &q.name).await?;
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn move_messages(
+        &self,
+        from: &str,
+        to: Option<&str>,
+        max: usize,
+        now: u64,
+    ) -> CoreResult<u64> {
+        let client = self.client().await?;
+        let source = lookup(&client, from, false).await?;
+        if let Some(to) = to {
+            lookup(&client, to, false).await?;
+        }
+        let stmt = client.prepare_cached(&MOVE).await.map_err(db)?;
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        let rows = client
+            .query(&stmt, &[&source.id, &i(now), &to, &max])
+            .await
+            .map_err(db)?;
+        let mut targets: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let moved = targets.len() as u64;
+        targets.sort_unstable();
+        targets.dedup();
+        for t in targets {
+            self.notify_queue_id(&client, t).await?;
+        }
+        Ok(moved)
+    }
+}

@@ -1,0 +1,129 @@
+//! The `QueueStore` implementation: each method records the caller's `now` (the cleanup
+//! task's clock) and runs the operation implemented in the module named beside it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use polyq_core::waiters::Waiters;
+use polyq_core::*;
+
+use crate::PostgresStore;
+
+#[async_trait]
+impl QueueStore for PostgresStore {
+    async fn create_queue(
+        &self,
+        name: &str,
+        config: QueueConfig,
+        now: u64,
+    ) -> CoreResult<CreateOutcome> {
+        self.inner.touch(now);
+        self.inner.create_queue(name, config, now).await // queues.rs
+    }
+
+    async fn delete_queue(&self, name: &str) -> CoreResult<()> {
+        self.inner.delete_queue(name).await // queues.rs
+    }
+
+    async fn get_queue(&self, name: &str, now: u64) -> CoreResult<QueueInfo> {
+        self.inner.touch(now);
+        self.inner.get_queue(name, now).await // queues.rs
+    }
+
+    async fn list_queues(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> CoreResult<Vec<QueueInfo>> {
+        self.inner.touch(now);
+        self.inner
+            .list_queues(prefix, start_after, limit, now)
+            .await // queues.rs
+    }
+
+    async fn update_queue(
+        &self,
+        name: &str,
+        update: QueueUpdate,
+        now: u64,
+    ) -> CoreResult<QueueInfo> {
+        self.inner.touch(now);
+        self.inner.update_queue(name, update, now).await // queues.rs
+    }
+
+    async fn purge_queue(&self, name: &str, now: u64) -> CoreResult<u64> {
+        self.inner.touch(now);
+        self.inner.purge_queue(name).await // queues.rs
+    }
+
+    async fn send(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<Sent>>> {
+        self.inner.touch(now);
+        self.inner.send(queue, messages, now).await // send.rs
+    }
+
+    async fn lease(
+        &self,
+        queue: &str,
+        request: LeaseRequest,
+        now: u64,
+    ) -> CoreResult<LeaseOutcome> {
+        self.inner.touch(now);
+        self.inner.lease(queue, request, now).await // lease.rs
+    }
+
+    async fn peek(&self, queue: &str, max: usize, now: u64) -> CoreResult<Vec<Message>> {
+        self.inner.touch(now);
+        self.inner.peek(queue, max, now).await // lease.rs
+    }
+
+    async fn get_message(&self, queue: &str, id: &str, now: u64) -> CoreResult<Message> {
+        self.inner.touch(now);
+        self.inner.get_message(queue, id, now).await // messages.rs
+    }
+
+    async fn delete(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        self.inner.touch(now);
+        self.inner.delete(queue, receipts, now).await // messages.rs
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: &str,
+        changes: &[VisibilityChange],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<Relet>>> {
+        self.inner.touch(now);
+        self.inner.change_visibility(queue, changes, now).await // messages.rs
+    }
+
+    async fn move_messages(
+        &self,
+        from: &str,
+        to: Option<&str>,
+        max: usize,
+        now: u64,
+    ) -> CoreResult<u64> {
+        self.inner.touch(now);
+        self.inner.move_messages(from, to, max, now).await // messages.rs
+    }
+
+    fn attach_waiters(&self, waiters: Arc<Waiters>) {
+        self.inner
+            .waiters
+            .lock()
+            .expect("waiters lock")
+            .push(waiters);
+    }
+}
