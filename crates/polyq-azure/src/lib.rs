@@ -25,7 +25,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use parking_lot::Mutex;
 use polyq_core::QueueService;
 use polyq_http::{Dialect, Request, Response};
@@ -99,7 +98,6 @@ pub fn dialect(service: Arc<QueueService>, config: AzureConfig) -> Arc<dyn Diale
         accounts,
         enforce: config.enforce,
         props: Mutex::new(HashMap::new()),
-        bodies: Mutex::new(HashMap::new()),
     })
 }
 
@@ -109,9 +107,6 @@ pub(crate) struct AzureDialect {
     pub(crate) enforce: bool,
     /// Service properties per account (not queue data, so not in the store).
     pub(crate) props: Mutex<HashMap<String, props::ServiceProps>>,
-    /// Bodies replaced by Update Message, by (queue, message id): the core has no operation to
-    /// change a stored body yet, so the new content lives here until the message is deleted.
-    pub(crate) bodies: Mutex<HashMap<(String, String), Bytes>>,
 }
 
 impl AzureDialect {

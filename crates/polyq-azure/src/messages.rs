@@ -19,8 +19,6 @@ use crate::AzureDialect;
 /// Largest MessageText, in UTF-8 bytes (64 KiB, API 2011-08-18 and later).
 pub const MAX_MESSAGE_BYTES: usize = 65_536;
 const MAX_VISIBILITY: i64 = 7 * 24 * 3600;
-/// Update Message bodies kept for the core beyond which stale entries are pruned.
-const BODY_PRUNE_AT: usize = 10_000;
 
 /// An integer query parameter within `min..=max`, or `default` when absent.
 fn int_param(
@@ -74,15 +72,6 @@ fn expiry(m_expires: Option<u64>) -> u64 {
 }
 
 impl AzureDialect {
-    fn body_of(&self, queue: &str, m: &Message) -> String {
-        let replaced = self
-            .bodies
-            .lock()
-            .get(&(queue.to_string(), m.id.clone()))
-            .cloned();
-        String::from_utf8_lossy(replaced.as_ref().unwrap_or(&m.body)).into_owned()
-    }
-
     /// Decodes `popreceipt` and checks it belongs to the message in the path.
     fn receipt_for(&self, ctx: &Ctx) -> AzResult<Receipt> {
         let text = ctx
@@ -176,39 +165,13 @@ impl AzureDialect {
                 },
             )
             .await?;
-        Ok(Reply::xml(
-            200,
-            self.render_list(&ctx.queue, &messages, true),
-        ))
+        Ok(Reply::xml(200, render_list(&messages, true)))
     }
 
     pub(crate) async fn peek_messages(&self, ctx: &Ctx) -> AzResult<Reply> {
         let n = int_param(ctx, "numofmessages", Some(1), 1, 32)?.unwrap_or(1);
         let messages = self.service.peek(&ctx.queue, n as usize).await?;
-        Ok(Reply::xml(
-            200,
-            self.render_list(&ctx.queue, &messages, false),
-        ))
-    }
-
-    fn render_list(&self, queue: &str, messages: &[Message], leased: bool) -> String {
-        let mut out = String::from(DECL);
-        out.push_str("<QueueMessagesList>");
-        for m in messages {
-            out.push_str("<QueueMessage>");
-            elem(&mut out, "MessageId", &m.id);
-            elem(&mut out, "InsertionTime", &rfc1123(m.enqueued_ms));
-            elem(&mut out, "ExpirationTime", &rfc1123(expiry(m.expires_ms)));
-            if leased {
-                elem(&mut out, "PopReceipt", &m.receipt().encode());
-                elem(&mut out, "TimeNextVisible", &rfc1123(m.visible_ms));
-            }
-            elem(&mut out, "DequeueCount", &m.receive_count.to_string());
-            elem(&mut out, "MessageText", &self.body_of(queue, m));
-            out.push_str("</QueueMessage>");
-        }
-        out.push_str("</QueueMessagesList>");
-        out
+        Ok(Reply::xml(200, render_list(&messages, false)))
     }
 
     pub(crate) async fn delete_message(&self, ctx: &Ctx) -> AzResult<Reply> {
@@ -218,15 +181,11 @@ impl AzureDialect {
             .await?
             .pop()
             .ok_or_else(|| AzError::internal("the store answered no result"))??;
-        self.bodies
-            .lock()
-            .remove(&(ctx.queue.clone(), ctx.message_id.clone()));
         Ok(Reply::empty(204))
     }
 
     pub(crate) async fn clear_messages(&self, ctx: &Ctx) -> AzResult<Reply> {
         self.service.purge_queue(&ctx.queue).await?;
-        self.bodies.lock().retain(|(q, _), _| q != &ctx.queue);
         Ok(Reply::empty(204))
     }
 
@@ -247,36 +206,31 @@ impl AzureDialect {
         };
         let relet = self
             .service
-            .change_visibility(&ctx.queue, &[change])
-            .await?
-            .pop()
-            .ok_or_else(|| AzError::internal("the store answered no result"))??;
-        if let Some(text) = text {
-            self.bodies.lock().insert(
-                (ctx.queue.clone(), ctx.message_id.clone()),
-                Bytes::from(text),
-            );
-            self.prune_bodies().await;
-        }
+            .update_message(&ctx.queue, change, text.map(Bytes::from))
+            .await?;
         Ok(Reply::empty(204)
             .header("x-ms-popreceipt", relet.receipt.encode())
             .header("x-ms-time-next-visible", rfc1123(relet.visible_ms)))
     }
+}
 
-    /// Forgets replaced bodies of messages that are gone (expired, or deleted through another
-    /// dialect), once there are many.
-    async fn prune_bodies(&self) {
-        let keys: Vec<(String, String)> = {
-            let bodies = self.bodies.lock();
-            if bodies.len() < BODY_PRUNE_AT {
-                return;
-            }
-            bodies.keys().cloned().collect()
-        };
-        for (queue, id) in keys {
-            if self.service.get_message(&queue, &id).await.is_err() {
-                self.bodies.lock().remove(&(queue, id));
-            }
+/// A `QueueMessagesList` document; pop receipts and next-visible times only for leased messages.
+fn render_list(messages: &[Message], leased: bool) -> String {
+    let mut out = String::from(DECL);
+    out.push_str("<QueueMessagesList>");
+    for m in messages {
+        out.push_str("<QueueMessage>");
+        elem(&mut out, "MessageId", &m.id);
+        elem(&mut out, "InsertionTime", &rfc1123(m.enqueued_ms));
+        elem(&mut out, "ExpirationTime", &rfc1123(expiry(m.expires_ms)));
+        if leased {
+            elem(&mut out, "PopReceipt", &m.receipt().encode());
+            elem(&mut out, "TimeNextVisible", &rfc1123(m.visible_ms));
         }
+        elem(&mut out, "DequeueCount", &m.receive_count.to_string());
+        elem(&mut out, "MessageText", &String::from_utf8_lossy(&m.body));
+        out.push_str("</QueueMessage>");
     }
+    out.push_str("</QueueMessagesList>");
+    out
 }

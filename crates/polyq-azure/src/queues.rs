@@ -160,7 +160,6 @@ impl AzureDialect {
 
     pub(crate) async fn delete_queue(&self, ctx: &Ctx) -> AzResult<Reply> {
         self.service.delete_queue(&ctx.queue).await?;
-        self.bodies.lock().retain(|(q, _), _| q != &ctx.queue);
         Ok(Reply::empty(204))
     }
 

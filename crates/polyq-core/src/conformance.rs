@@ -27,7 +27,7 @@ macro_rules! store_conformance_tests {
             change_visibility_semantics, dead_letter_after_max_receives, fifo_group_blocking,
             fifo_dedup_window, expiry_and_ttl, purge_removes_everything, peek_and_get_message,
             move_messages_back_to_source, attempt_id_replays_lease, stats_track_states,
-            missing_queue_errors
+            missing_queue_errors, update_message_replaces_body
         );
     };
 }
@@ -902,4 +902,44 @@ pub async fn missing_queue_errors(store: &dyn QueueStore) {
         store.move_messages("ghost", None, 1, T0).await.unwrap_err(),
         nf()
     );
+}
+
+pub async fn update_message_replaces_body(store: &dyn QueueStore) {
+    make(store, "q", QueueConfig::default()).await;
+    let sent = send_all(store, "q", vec![body("old")], T0).await;
+    let change = VisibilityChange {
+        receipt: sent[0].receipt,
+        visibility_seconds: 0,
+        renew_receipt: true,
+        require_in_flight: false,
+    };
+    let relet = store
+        .update_message("q", change, Some(Bytes::from_static(b"new")), T0 + 1)
+        .await
+        .unwrap();
+    assert_ne!(relet.receipt, sent[0].receipt);
+    let got = store
+        .lease("q", lease(1, 30), T0 + 2)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&got), ["new"]);
+    // Without a body only the visibility changes; a stale receipt changes nothing.
+    let keep = VisibilityChange {
+        receipt: got[0].receipt(),
+        visibility_seconds: 0,
+        renew_receipt: true,
+        require_in_flight: false,
+    };
+    store.update_message("q", keep, None, T0 + 3).await.unwrap();
+    let stale = store
+        .update_message("q", keep, Some(Bytes::from_static(b"lost")), T0 + 4)
+        .await;
+    assert_eq!(stale, Err(CoreError::ReceiptStale));
+    let again = store
+        .lease("q", lease(1, 30), T0 + 5)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&again), ["new"]);
 }

@@ -190,6 +190,23 @@ impl QueueService {
         Ok(out)
     }
 
+    /// A visibility change that may also replace the body (Azure Update Message).
+    pub async fn update_message(
+        &self,
+        queue: &str,
+        change: VisibilityChange,
+        body: Option<bytes::Bytes>,
+    ) -> CoreResult<Relet> {
+        let relet = self
+            .store
+            .update_message(queue, change, body, self.now_ms())
+            .await?;
+        if change.visibility_seconds == 0 {
+            self.waiters.wake(queue);
+        }
+        Ok(relet)
+    }
+
     /// Queues whose redrive policy names `dead_letter_queue`, in name order.
     pub async fn dead_letter_sources(&self, dead_letter_queue: &str) -> CoreResult<Vec<QueueInfo>> {
         self.get_queue(dead_letter_queue).await?;

@@ -89,6 +89,16 @@ pub trait QueueStore: Send + Sync + 'static {
         now: u64,
     ) -> CoreResult<Vec<CoreResult<Relet>>>;
 
+    /// A visibility change that may also replace the message's body, as one atomic step
+    /// (Azure Update Message). Same receipt rules as [`QueueStore::change_visibility`].
+    async fn update_message(
+        &self,
+        queue: &str,
+        change: VisibilityChange,
+        body: Option<bytes::Bytes>,
+        now: u64,
+    ) -> CoreResult<Relet>;
+
     /// Moves up to `max` visible messages from `from` to `to`, or, when `to` is `None`, back to
     /// the queue each was dead-lettered from. Returns how many moved.
     async fn move_messages(

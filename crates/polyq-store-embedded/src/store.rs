@@ -240,6 +240,17 @@ impl QueueStore for EmbeddedStore {
             .await
     }
 
+    async fn update_message(
+        &self,
+        queue: &str,
+        change: VisibilityChange,
+        body: Option<bytes::Bytes>,
+        now: u64,
+    ) -> CoreResult<Relet> {
+        self.durably(self.memory.update_message(queue, change, body, now))
+            .await
+    }
+
     async fn move_messages(
         &self,
         from: &str,

@@ -86,6 +86,15 @@ impl QueueStore for Timed {
     ) -> CoreResult<Vec<CoreResult<Relet>>> {
         self.store.change_visibility(q, c, self.saw(now)).await
     }
+    async fn update_message(
+        &self,
+        q: &str,
+        c: VisibilityChange,
+        body: Option<bytes::Bytes>,
+        now: u64,
+    ) -> CoreResult<Relet> {
+        self.store.update_message(q, c, body, self.saw(now)).await
+    }
     async fn move_messages(
         &self,
         from: &str,
@@ -183,4 +192,5 @@ replay_cases!(
     attempt_id_replays_lease,
     stats_track_states,
     missing_queue_errors,
+    update_message_replaces_body,
 );

@@ -32,7 +32,7 @@ static DELETE: LazyLock<String> = LazyLock::new(|| {
 static RELET: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE polyq_messages m SET visible_ms = $2 + $5, in_flight = $5 > 0, \
-         lease = m.lease + $6 WHERE m.queue_id = $1 AND m.seq = $3 AND m.lease = $4 AND {LIVE} \
+         lease = m.lease + $6, body = COALESCE($8, m.body) WHERE m.queue_id = $1 AND m.seq = $3 AND m.lease = $4 AND {LIVE} \
          AND (NOT $7 OR (m.in_flight AND m.visible_ms > $2)) RETURNING m.lease, m.visible_ms"
     )
 });
@@ -110,6 +110,18 @@ impl Inner {
         changes: &[VisibilityChange],
         now: u64,
     ) -> CoreResult<Vec<CoreResult<Relet>>> {
+        self.relet(queue, changes, None, now).await
+    }
+
+    /// Visibility changes; with `body`, each changed message also gets that body, in the same
+    /// statement.
+    pub(crate) async fn relet(
+        &self,
+        queue: &str,
+        changes: &[VisibilityChange],
+        body: Option<&[u8]>,
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<Relet>>> {
         let client = self.client().await?;
         let q = lookup(&client, queue, false).await?;
         let relet = client.prepare_cached(&RELET).await.map_err(db)?;
@@ -120,7 +132,7 @@ impl Inner {
             let vis = i64::from(c.visibility_seconds) * 1000;
             let renew = i64::from(c.renew_receipt);
             let (seq, lease) = (i(c.receipt.seq), i(c.receipt.lease));
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
                 &q.id,
                 &i(now),
                 &seq,
@@ -128,6 +140,7 @@ impl Inner {
                 &vis,
                 &renew,
                 &c.require_in_flight,
+                &body,
             ];
             if let Some(row) = client.query_opt(&relet, &params).await.map_err(db)? {
                 released |= vis == 0;

@@ -108,6 +108,21 @@ impl QueueStore for PostgresStore {
         self.inner.change_visibility(queue, changes, now).await // messages.rs
     }
 
+    async fn update_message(
+        &self,
+        queue: &str,
+        change: VisibilityChange,
+        body: Option<bytes::Bytes>,
+        now: u64,
+    ) -> CoreResult<Relet> {
+        self.inner.touch(now);
+        let mut out = self
+            .inner
+            .relet(queue, &[change], body.as_deref(), now)
+            .await?; // messages.rs
+        out.pop().unwrap_or(Err(CoreError::MessageNotFound))
+    }
+
     async fn move_messages(
         &self,
         from: &str,

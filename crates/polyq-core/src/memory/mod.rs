@@ -449,6 +449,18 @@ impl QueueStore for MemoryStore {
             .collect())
     }
 
+    async fn update_message(
+        &self,
+        queue: &str,
+        change: VisibilityChange,
+        body: Option<bytes::Bytes>,
+        now: u64,
+    ) -> CoreResult<Relet> {
+        let q = self.queue(queue)?;
+        let mut q = self.lock(&q);
+        q.update_message(&change, body, now)
+    }
+
     async fn move_messages(
         &self,
         from: &str,

@@ -538,6 +538,27 @@ impl QueueState {
         Ok(relet)
     }
 
+    /// A visibility change that also replaces the body when one is given.
+    pub fn update_message(
+        &mut self,
+        c: &VisibilityChange,
+        body: Option<bytes::Bytes>,
+        now: u64,
+    ) -> CoreResult<Relet> {
+        let relet = self.change_visibility(c, now)?;
+        if let Some(body) = body {
+            let seq = c.receipt.seq;
+            if let Some(m) = self.msgs.get_mut(&seq) {
+                m.body = body;
+            }
+            self.note(|q| Change::MessagePut {
+                queue: q.name.clone(),
+                message: q.msgs[&seq].clone(),
+            });
+        }
+        Ok(relet)
+    }
+
     pub fn purge(&mut self) -> u64 {
         let n = self.msgs.len() as u64;
         let fresh = QueueState::new(&self.name, self.config.clone(), self.created_ms);

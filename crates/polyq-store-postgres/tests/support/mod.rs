@@ -177,6 +177,15 @@ impl QueueStore for TestStore {
     ) -> CoreResult<Vec<CoreResult<Relet>>> {
         self.store.change_visibility(q, c, now).await
     }
+    async fn update_message(
+        &self,
+        q: &str,
+        c: VisibilityChange,
+        body: Option<bytes::Bytes>,
+        now: u64,
+    ) -> CoreResult<Relet> {
+        self.store.update_message(q, c, body, now).await
+    }
     async fn move_messages(
         &self,
         from: &str,
