@@ -9,6 +9,7 @@
 
 pub mod auth;
 mod server;
+pub mod xml;
 
 use std::net::SocketAddr;
 

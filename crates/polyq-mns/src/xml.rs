@@ -121,22 +121,7 @@ fn append_text(stack: &mut [Element], text: &str) -> MnsResult<()> {
     }
 }
 
-/// Escapes text for element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#13;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use polyq_http::xml::escape;
 
 /// Builds a response document: `<?xml …?>` then the root in the form's namespace.
 pub struct Writer {

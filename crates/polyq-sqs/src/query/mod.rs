@@ -458,25 +458,7 @@ fn text_element(xml: &mut String, name: &str, text: &str) {
     let _ = write!(xml, "</{name}>");
 }
 
-/// Escapes text content. Besides `& < > "`, carriage return is written as
-/// `&#xD;` (a literal one would be normalized to `\n` by XML parsers), and
-/// the other characters XML 1.0 cannot carry literally (C0 controls other
-/// than tab and line feed, U+FFFE, U+FFFF) as character references.
-fn escape_into(xml: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => xml.push_str("&amp;"),
-            '<' => xml.push_str("&lt;"),
-            '>' => xml.push_str("&gt;"),
-            '"' => xml.push_str("&quot;"),
-            '\t' | '\n' => xml.push(c),
-            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => {
-                let _ = write!(xml, "&#x{:X};", u32::from(c));
-            }
-            c => xml.push(c),
-        }
-    }
-}
+use polyq_http::xml::escape_into;
 
 /// Renders an SQS query-protocol error document:
 ///

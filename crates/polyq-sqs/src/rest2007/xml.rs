@@ -13,24 +13,7 @@ use super::error::RestError;
 /// typica) bind the response elements by it.
 pub const NAMESPACE: &str = "http://queue.amazonaws.com/doc/2007-05-01/";
 
-/// Escapes text for element content. Besides the five markup characters, CR is written as a
-/// character reference because XML parsers normalise a literal CR away, and message bodies
-/// must come back byte for byte.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use polyq_http::xml::escape;
 
 /// A success document builder: `inner` elements in order, then the status block.
 pub struct Doc {
