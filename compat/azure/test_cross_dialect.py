@@ -73,3 +73,30 @@ def test_sqs_json_to_azure_and_back(shared_queue):
     encoded.send_message("from Azure")
     out = _sqs_json("ReceiveMessage", {"QueueUrl": url, "WaitTimeSeconds": 1})
     assert [m["Body"] for m in out["Messages"]] == ["ZnJvbSBBenVyZQ=="]
+
+
+def _mns(method, path, body=b""):
+    import email.utils
+
+    headers = {
+        "x-mns-version": "2015-06-06",
+        "Date": email.utils.formatdate(usegmt=True),
+        "Content-Type": "text/xml;charset=UTF-8",
+    }
+    return _http(method, _base() + path, body, headers)
+
+
+def test_mns_to_azure_and_back(shared_queue):
+    name, q = shared_queue
+    doc = (
+        '<?xml version="1.0" encoding="UTF-8"?><Message xmlns="http://mns.aliyuncs.com/doc/v1/">'
+        "<MessageBody>from MNS</MessageBody></Message>"
+    )
+    _mns("POST", f"/queues/{name}/messages", doc.encode())
+    got = list(q.receive_messages(max_messages=1))
+    assert [m.content for m in got] == ["from MNS"]
+    q.delete_message(got[0])
+
+    q.send_message("from Azure to MNS")
+    xml = _mns("GET", f"/queues/{name}/messages?waitseconds=1")
+    assert re.findall(r"<MessageBody>(.*?)</MessageBody>", xml) == ["from Azure to MNS"]
