@@ -21,11 +21,14 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(config::ServeArgs),
+    /// Load-test a queue server (polyq or any compatible one) through any dialect.
+    Bench(polyq_bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Bench(args) => polyq_bench::main(args),
         Command::Serve(args) => {
             let settings = match config::Settings::resolve(args) {
                 Ok(s) => s,
