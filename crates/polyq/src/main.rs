@@ -6,6 +6,11 @@ mod serve;
 
 use clap::{Parser, Subcommand};
 
+// The request path allocates many small, short-lived buffers; glibc malloc was ~15% of the
+// server's profile under load (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "polyq",
