@@ -1,0 +1,414 @@
+//! Conformance cases: sending, leasing, deleting, visibility, priority, delay, expiry, peeking.
+
+use super::*;
+
+pub async fn send_lease_delete_roundtrip(store: &dyn QueueStore) {
+    make(store, "q", QueueConfig::default()).await;
+    let mut m = body("hello");
+    m.attributes.insert(
+        "k".into(),
+        MessageAttribute {
+            data_type: "Binary".into(),
+            value: AttributeValue::Binary(Bytes::from_static(&[0, 1, 2])),
+        },
+    );
+    let sent = send_all(store, "q", vec![m], T0).await;
+    assert_eq!(sent.len(), 1);
+    assert!(!sent[0].deduplicated);
+    let got = store.lease("q", lease(10, 30), T0).await.unwrap().messages;
+    assert_eq!(texts(&got), ["hello"]);
+    let m = &got[0];
+    assert_eq!(m.id, sent[0].id);
+    assert_eq!(m.receive_count, 1);
+    assert_eq!(m.first_receive_ms, Some(T0));
+    assert_eq!(m.visible_ms, T0 + 30 * SEC);
+    assert_eq!(
+        m.attributes["k"].value,
+        AttributeValue::Binary(Bytes::from_static(&[0, 1, 2]))
+    );
+    assert!(
+        store
+            .lease("q", lease(10, 30), T0)
+            .await
+            .unwrap()
+            .messages
+            .is_empty(),
+        "leased message is hidden"
+    );
+    let res = store.delete("q", &[m.receipt()], T0 + SEC).await.unwrap();
+    assert_eq!(res, vec![Ok(())]);
+    let res = store.delete("q", &[m.receipt()], T0 + SEC).await.unwrap();
+    assert_eq!(res, vec![Err(CoreError::MessageNotFound)]);
+    assert!(store
+        .lease("q", lease(10, 30), T0 + 100 * SEC)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+}
+
+pub async fn priority_then_send_order(store: &dyn QueueStore) {
+    make(store, "q", QueueConfig::default()).await;
+    let with_priority = |t: &str, p: u8| NewMessage {
+        priority: Some(p),
+        ..body(t)
+    };
+    send_all(
+        store,
+        "q",
+        vec![
+            with_priority("low-1", 16),
+            body("mid-1"),
+            with_priority("high-1", 1),
+            body("mid-2"),
+            with_priority("high-2", 1),
+        ],
+        T0,
+    )
+    .await;
+    let got = store.lease("q", lease(3, 30), T0).await.unwrap().messages;
+    assert_eq!(texts(&got), ["high-1", "high-2", "mid-1"]);
+    let got = store.lease("q", lease(10, 30), T0).await.unwrap().messages;
+    assert_eq!(texts(&got), ["mid-2", "low-1"]);
+    let bad = store
+        .send("q", vec![with_priority("x", 17)], T0)
+        .await
+        .unwrap();
+    assert!(matches!(bad[0], Err(CoreError::InvalidArgument(_))));
+}
+
+pub async fn delay_hides_until_due(store: &dyn QueueStore) {
+    make(
+        store,
+        "q",
+        QueueConfig {
+            delay_seconds: 10,
+            ..Default::default()
+        },
+    )
+    .await;
+    let own_delay = NewMessage {
+        delay_seconds: Some(2),
+        ..body("two")
+    };
+    let zero = NewMessage {
+        delay_seconds: Some(0),
+        ..body("zero")
+    };
+    send_all(store, "q", vec![body("queue-default"), own_delay, zero], T0).await;
+    let out = store.lease("q", lease(10, 30), T0).await.unwrap();
+    assert_eq!(texts(&out.messages), ["zero"]);
+    assert_eq!(
+        out.next_visible_ms,
+        Some(T0 + 2 * SEC),
+        "the long poll learns when to look again"
+    );
+    assert_eq!(store.get_queue("q", T0).await.unwrap().stats.delayed, 2);
+    assert!(store
+        .lease("q", lease(10, 30), T0 + 1999)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+    assert_eq!(
+        texts(
+            &store
+                .lease("q", lease(10, 30), T0 + 2 * SEC)
+                .await
+                .unwrap()
+                .messages
+        ),
+        ["two"]
+    );
+    assert_eq!(
+        texts(
+            &store
+                .lease("q", lease(10, 30), T0 + 10 * SEC)
+                .await
+                .unwrap()
+                .messages
+        ),
+        ["queue-default"]
+    );
+}
+
+pub async fn visibility_expiry_redelivers(store: &dyn QueueStore) {
+    make(
+        store,
+        "q",
+        QueueConfig {
+            visibility_timeout: 20,
+            ..Default::default()
+        },
+    )
+    .await;
+    send_all(store, "q", vec![body("a")], T0).await;
+    let first = store
+        .lease(
+            "q",
+            LeaseRequest {
+                max_messages: 1,
+                ..Default::default()
+            },
+            T0,
+        )
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(
+        first[0].visible_ms,
+        T0 + 20 * SEC,
+        "queue default visibility applies"
+    );
+    assert!(store
+        .lease("q", lease(1, 5), T0 + 19 * SEC)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+    let second = store
+        .lease("q", lease(1, 5), T0 + 20 * SEC)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].id, first[0].id);
+    assert_eq!(second[0].receive_count, 2);
+    assert_eq!(
+        second[0].first_receive_ms,
+        Some(T0),
+        "first receive time is kept"
+    );
+    assert_ne!(
+        second[0].receipt(),
+        first[0].receipt(),
+        "each lease gets its own receipt"
+    );
+}
+
+pub async fn stale_and_unknown_receipts(store: &dyn QueueStore) {
+    make(store, "q", QueueConfig::default()).await;
+    send_all(store, "q", vec![body("a")], T0).await;
+    let first = store.lease("q", lease(1, 0), T0).await.unwrap().messages;
+    let second = store
+        .lease("q", lease(1, 30), T0 + 1)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(
+        second.len(),
+        1,
+        "visibility 0 makes the message visible again at once"
+    );
+    let res = store
+        .delete("q", &[first[0].receipt()], T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(res, vec![Err(CoreError::ReceiptStale)]);
+    let unknown = Receipt {
+        seq: u64::MAX / 2,
+        lease: 1,
+    };
+    assert_eq!(
+        store.delete("q", &[unknown], T0 + 2).await.unwrap(),
+        vec![Err(CoreError::MessageNotFound)]
+    );
+    assert_eq!(
+        store
+            .delete("q", &[second[0].receipt()], T0 + 3)
+            .await
+            .unwrap(),
+        vec![Ok(())]
+    );
+}
+
+pub async fn change_visibility_semantics(store: &dyn QueueStore) {
+    make(store, "q", QueueConfig::default()).await;
+    send_all(store, "q", vec![body("a"), body("b")], T0).await;
+    let got = store.lease("q", lease(2, 30), T0).await.unwrap().messages;
+    let keep = VisibilityChange {
+        receipt: got[0].receipt(),
+        visibility_seconds: 100,
+        renew_receipt: false,
+        require_in_flight: true,
+    };
+    let res = store
+        .change_visibility("q", &[keep], T0 + SEC)
+        .await
+        .unwrap();
+    let relet = res[0].clone().unwrap();
+    assert_eq!(
+        relet.receipt,
+        got[0].receipt(),
+        "SQS-style change keeps the receipt"
+    );
+    assert_eq!(relet.visible_ms, T0 + 101 * SEC);
+    let s = store.get_queue("q", T0 + 50 * SEC).await.unwrap().stats;
+    assert_eq!(
+        (s.visible, s.in_flight),
+        (1, 1),
+        "b's lease ran out, a's was extended"
+    );
+    // Visibility 0 releases the message at once.
+    let release = VisibilityChange {
+        receipt: got[1].receipt(),
+        visibility_seconds: 0,
+        renew_receipt: true,
+        require_in_flight: false,
+    };
+    let relet = store
+        .change_visibility("q", &[release], T0 + 2 * SEC)
+        .await
+        .unwrap()[0]
+        .clone()
+        .unwrap();
+    assert_ne!(
+        relet.receipt,
+        got[1].receipt(),
+        "renewal mints a new receipt"
+    );
+    let stale = store
+        .change_visibility("q", &[release], T0 + 2 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(stale, vec![Err(CoreError::ReceiptStale)]);
+    let not_in_flight = VisibilityChange {
+        receipt: relet.receipt,
+        visibility_seconds: 5,
+        renew_receipt: false,
+        require_in_flight: true,
+    };
+    let res = store
+        .change_visibility("q", &[not_in_flight], T0 + 3 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(res, vec![Err(CoreError::MessageNotInFlight)]);
+    // Without the in-flight requirement a visible message can be hidden again by its holder.
+    let rehide = VisibilityChange {
+        require_in_flight: false,
+        ..not_in_flight
+    };
+    assert!(store
+        .change_visibility("q", &[rehide], T0 + 3 * SEC)
+        .await
+        .unwrap()[0]
+        .is_ok());
+    assert_eq!(
+        store
+            .get_queue("q", T0 + 3 * SEC)
+            .await
+            .unwrap()
+            .stats
+            .in_flight,
+        2
+    );
+}
+
+pub async fn expiry_and_ttl(store: &dyn QueueStore) {
+    make(
+        store,
+        "q",
+        QueueConfig {
+            retention_seconds: 60,
+            ..Default::default()
+        },
+    )
+    .await;
+    let ttl = |t: &str, ttl| NewMessage { ttl, ..body(t) };
+    send_all(
+        store,
+        "q",
+        vec![
+            body("retained"),
+            ttl("short", MessageTtl::Seconds(10)),
+            ttl("forever", MessageTtl::Never),
+        ],
+        T0,
+    )
+    .await;
+    let peeked = store.peek("q", 10, T0 + 10 * SEC).await.unwrap();
+    assert_eq!(
+        texts(&peeked),
+        ["retained", "forever"],
+        "a message is gone at its expiry time"
+    );
+    assert_eq!(peeked[1].expires_ms, None);
+    let got = store
+        .lease("q", lease(10, 5), T0 + 59 * SEC)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(got.len(), 2);
+    // In-flight messages expire too.
+    let left = store.peek("q", 10, T0 + 200 * SEC).await.unwrap();
+    assert_eq!(texts(&left), ["forever"]);
+    assert_eq!(
+        store
+            .get_queue("q", T0 + 200 * SEC)
+            .await
+            .unwrap()
+            .stats
+            .in_flight,
+        0
+    );
+}
+
+pub async fn peek_and_get_message(store: &dyn QueueStore) {
+    make(store, "q", QueueConfig::default()).await;
+    let sent = send_all(store, "q", vec![body("a"), body("b")], T0).await;
+    let peeked = store.peek("q", 1, T0).await.unwrap();
+    assert_eq!(texts(&peeked), ["a"]);
+    assert_eq!(
+        peeked[0].receive_count, 0,
+        "peeking does not count as a receive"
+    );
+    let leased = store.lease("q", lease(1, 30), T0).await.unwrap().messages;
+    assert_eq!(texts(&store.peek("q", 10, T0).await.unwrap()), ["b"]);
+    let got = store.get_message("q", &sent[0].id, T0).await.unwrap();
+    assert_eq!(got.state, MessageState::InFlight);
+    assert_eq!(got.lease, leased[0].lease);
+    assert_eq!(
+        store.get_message("q", "nope", T0).await,
+        Err(CoreError::MessageNotFound)
+    );
+}
+
+pub async fn update_message_replaces_body(store: &dyn QueueStore) {
+    make(store, "q", QueueConfig::default()).await;
+    let sent = send_all(store, "q", vec![body("old")], T0).await;
+    let change = VisibilityChange {
+        receipt: sent[0].receipt,
+        visibility_seconds: 0,
+        renew_receipt: true,
+        require_in_flight: false,
+    };
+    let relet = store
+        .update_message("q", change, Some(Bytes::from_static(b"new")), T0 + 1)
+        .await
+        .unwrap();
+    assert_ne!(relet.receipt, sent[0].receipt);
+    let got = store
+        .lease("q", lease(1, 30), T0 + 2)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&got), ["new"]);
+    // Without a body only the visibility changes; a stale receipt changes nothing.
+    let keep = VisibilityChange {
+        receipt: got[0].receipt(),
+        visibility_seconds: 0,
+        renew_receipt: true,
+        require_in_flight: false,
+    };
+    store.update_message("q", keep, None, T0 + 3).await.unwrap();
+    let stale = store
+        .update_message("q", keep, Some(Bytes::from_static(b"lost")), T0 + 4)
+        .await;
+    assert_eq!(stale, Err(CoreError::ReceiptStale));
+    let again = store
+        .lease("q", lease(1, 30), T0 + 5)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&again), ["new"]);
+}

@@ -1,0 +1,270 @@
+//! Conformance cases: dead-letter redrive, message moves, FIFO groups, deduplication, attempt ids.
+
+use super::*;
+
+pub async fn dead_letter_after_max_receives(store: &dyn QueueStore) {
+    make(store, "dlq", QueueConfig::default()).await;
+    let redrive = RedrivePolicy {
+        dead_letter_queue: "dlq".into(),
+        max_receive_count: 2,
+    };
+    make(
+        store,
+        "src",
+        QueueConfig {
+            redrive: Some(redrive),
+            ..Default::default()
+        },
+    )
+    .await;
+    let sent = send_all(store, "src", vec![body("poison"), body("fine")], T0).await;
+    for round in 0..2u64 {
+        let got = store
+            .lease("src", lease(1, 0), T0 + round)
+            .await
+            .unwrap()
+            .messages;
+        assert_eq!(texts(&got), ["poison"]);
+    }
+    let got = store
+        .lease("src", lease(10, 30), T0 + 5)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(
+        texts(&got),
+        ["fine"],
+        "third attempt moves poison instead of delivering it"
+    );
+    let dead = store
+        .lease("dlq", lease(10, 30), T0 + 6)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&dead), ["poison"]);
+    assert_eq!(dead[0].id, sent[0].id, "the message keeps its id");
+    assert_eq!(dead[0].dead_letter_source.as_deref(), Some("src"));
+}
+
+pub async fn fifo_group_blocking(store: &dyn QueueStore) {
+    make(store, "f.fifo", fifo()).await;
+    let sent = send_all(
+        store,
+        "f.fifo",
+        vec![
+            grouped("a1", "A", "1"),
+            grouped("b1", "B", "2"),
+            grouped("a2", "A", "3"),
+            grouped("b2", "B", "4"),
+        ],
+        T0,
+    )
+    .await;
+    let seqs: Vec<u64> = sent.iter().map(|s| s.sequence_number.unwrap()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "sequence numbers increase: {seqs:?}"
+    );
+    let first = store
+        .lease("f.fifo", lease(1, 30), T0)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&first), ["a1"]);
+    // Group A is blocked while a1 is in flight; B still delivers, in order.
+    let next = store
+        .lease("f.fifo", lease(10, 30), T0)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&next), ["b1", "b2"]);
+    assert!(store
+        .lease("f.fifo", lease(10, 30), T0)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+    store
+        .delete("f.fifo", &[first[0].receipt()], T0 + 1)
+        .await
+        .unwrap()[0]
+        .clone()
+        .unwrap();
+    let after = store
+        .lease("f.fifo", lease(10, 30), T0 + 1)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&after), ["a2"]);
+    // When b1's lease runs out, b1 comes back first, before b2.
+    let redo = store
+        .lease("f.fifo", lease(1, 30), T0 + 31 * SEC)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&redo), ["b1"]);
+    let missing_group = store.send("f.fifo", vec![body("x")], T0).await.unwrap();
+    assert!(matches!(
+        missing_group[0],
+        Err(CoreError::InvalidArgument(_))
+    ));
+}
+
+pub async fn fifo_dedup_window(store: &dyn QueueStore) {
+    make(store, "d.fifo", fifo()).await;
+    let first = send_all(store, "d.fifo", vec![grouped("x", "g", "same")], T0).await;
+    let again = send_all(
+        store,
+        "d.fifo",
+        vec![grouped("x", "g", "same")],
+        T0 + 60 * SEC,
+    )
+    .await;
+    assert!(again[0].deduplicated);
+    assert_eq!(again[0].id, first[0].id);
+    assert_eq!(again[0].sequence_number, first[0].sequence_number);
+    assert_eq!(
+        store
+            .get_queue("d.fifo", T0 + 60 * SEC)
+            .await
+            .unwrap()
+            .stats
+            .visible,
+        1
+    );
+    let later = send_all(
+        store,
+        "d.fifo",
+        vec![grouped("x", "g", "same")],
+        T0 + DEDUP_WINDOW_MS + SEC,
+    )
+    .await;
+    assert!(!later[0].deduplicated, "the window is five minutes");
+    // Scope per message group: the same id in another group is a new message.
+    make(
+        store,
+        "s.fifo",
+        QueueConfig {
+            dedup_scope: DedupScope::MessageGroup,
+            ..fifo()
+        },
+    )
+    .await;
+    let a = send_all(
+        store,
+        "s.fifo",
+        vec![grouped("x", "g1", "id"), grouped("x", "g2", "id")],
+        T0,
+    )
+    .await;
+    assert!(!a[0].deduplicated && !a[1].deduplicated);
+}
+
+pub async fn move_messages_back_to_source(store: &dyn QueueStore) {
+    make(store, "dlq", QueueConfig::default()).await;
+    let redrive = RedrivePolicy {
+        dead_letter_queue: "dlq".into(),
+        max_receive_count: 1,
+    };
+    make(
+        store,
+        "src",
+        QueueConfig {
+            redrive: Some(redrive),
+            ..Default::default()
+        },
+    )
+    .await;
+    make(store, "other", QueueConfig::default()).await;
+    send_all(store, "src", vec![body("m1"), body("m2"), body("m3")], T0).await;
+    store.lease("src", lease(10, 0), T0).await.unwrap();
+    assert!(store
+        .lease("src", lease(10, 0), T0 + 1)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+    assert_eq!(
+        store.get_queue("dlq", T0 + 1).await.unwrap().stats.visible,
+        3
+    );
+    assert_eq!(
+        store.move_messages("dlq", None, 2, T0 + 2).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .move_messages("dlq", Some("other"), 10, T0 + 2)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store.move_messages("dlq", None, 10, T0 + 2).await.unwrap(),
+        0
+    );
+    let back = store
+        .lease("src", lease(10, 30), T0 + 3)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&back), ["m1", "m2"]);
+    assert!(
+        back.iter().all(|m| m.receive_count == 1),
+        "receive count restarts after a move"
+    );
+    assert_eq!(
+        texts(
+            &store
+                .lease("other", lease(10, 30), T0 + 3)
+                .await
+                .unwrap()
+                .messages
+        ),
+        ["m3"]
+    );
+}
+
+pub async fn attempt_id_replays_lease(store: &dyn QueueStore) {
+    make(store, "f.fifo", fifo()).await;
+    send_all(
+        store,
+        "f.fifo",
+        vec![grouped("a", "g", "1"), grouped("b", "h", "2")],
+        T0,
+    )
+    .await;
+    let req = LeaseRequest {
+        max_messages: 1,
+        visibility_seconds: Some(30),
+        attempt_id: Some("try-1".into()),
+    };
+    let first = store
+        .lease("f.fifo", req.clone(), T0)
+        .await
+        .unwrap()
+        .messages;
+    let retry = store
+        .lease("f.fifo", req.clone(), T0 + SEC)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(
+        first, retry,
+        "a retried attempt gets the same messages and receipts"
+    );
+    store
+        .delete("f.fifo", &[first[0].receipt()], T0 + 2 * SEC)
+        .await
+        .unwrap();
+    let after_delete = store
+        .lease("f.fifo", req, T0 + 3 * SEC)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(
+        texts(&after_delete),
+        ["b"],
+        "once the lease changed, the attempt id leases anew"
+    );
+}
