@@ -94,6 +94,6 @@ mod tests {
             error(&e, "r2"),
             "<Response><Errors><Error><Code>InvalidURI</Code><Message>bad &lt;uri&gt;</Message></Error></Errors><RequestID>r2</RequestID></Response>"
         );
-        assert_eq!(escape("a\r\n'\""), "a&#xD;\n&apos;&quot;");
+        assert_eq!(escape("a\r\n'\""), "a&#xD;\n'&quot;");
     }
 }
