@@ -8,6 +8,14 @@ use std::fmt::Write;
 /// XML 1.0 cannot carry literally (C0 controls other than tab and line feed, U+FFFE, U+FFFF) as
 /// character references.
 pub fn escape_into(out: &mut String, text: &str) {
+    // Most text (ids, receipts, timestamps, plain bodies) needs nothing escaped: copy it whole.
+    let needs_work = text
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | 0..=0x1f | 0xef));
+    if !needs_work {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -40,5 +48,7 @@ mod tests {
         assert_eq!(escape("line\r\nnext\ttab"), "line&#xD;\nnext\ttab");
         assert_eq!(escape("\u{1}\u{fffe}"), "&#x1;&#xFFFE;");
         assert_eq!(escape("plain €😀"), "plain €😀");
+        // U+FFFE/U+FFFF start with byte 0xEF, like other characters that need nothing.
+        assert_eq!(escape("\u{fffd}\u{ffff}"), "\u{fffd}&#xFFFF;");
     }
 }
