@@ -38,9 +38,9 @@ bin="$PWD/target/debug/polyq"
 step "SQS compatibility with the real AWS SDKs (boto3 JSON + query, AWS CLI)"
 bash compat/run.sh "$bin"
 
-for dialect in mns azure; do
+for dialect in mns azure js; do
   if [ -f "compat/$dialect/run.sh" ]; then
-    step "$dialect compatibility with the vendor SDK"
+    step "$dialect compatibility with the vendor SDKs"
     bash "compat/$dialect/run.sh" "$bin"
   fi
 done
