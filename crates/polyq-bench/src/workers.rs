@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::client::{Client, QueueRef};
+use crate::client::{Batch, Client, OpError, QueueRef};
 use crate::stats::{end_to_end, make_body, Counters, Latencies, MEASURED, PREFILL};
 
 /// What every worker shares.
@@ -87,18 +87,29 @@ pub async fn producer(
         let bodies: Vec<String> = (0..n)
             .map(|_| make_body(MEASURED, shared.message_size, now))
             .collect();
-        match shared.client.send(q, &bodies).await {
-            Ok(batch) => {
-                Counters::add(&shared.counters.sent, batch.ok);
-                for code in &batch.failed {
-                    shared.counters.error(code);
-                }
-            }
-            Err(e) => shared.counters.error(&e.code),
-        }
+        let outcome = shared.client.send(q, &bodies).await;
+        count_batch(&shared.counters, &shared.counters.sent, outcome);
         Latencies::record(&mut lat.send, origin.elapsed());
     }
     lat
+}
+
+/// Counts a batch call: its successes into `done`, each failed entry or the whole call's error
+/// by code.
+fn count_batch(
+    counters: &Counters,
+    done: &std::sync::atomic::AtomicU64,
+    outcome: Result<Batch, OpError>,
+) {
+    match outcome {
+        Ok(batch) => {
+            Counters::add(done, batch.ok);
+            for code in &batch.failed {
+                counters.error(code);
+            }
+        }
+        Err(e) => counters.error(&e.code),
+    }
 }
 
 /// Receives (and in cycle mode deletes) until stopped.
@@ -150,15 +161,8 @@ pub async fn consumer(
         }
         if shared.delete {
             let started = Instant::now();
-            match shared.client.delete(q, &msgs).await {
-                Ok(batch) => {
-                    Counters::add(&shared.counters.deleted, batch.ok);
-                    for code in &batch.failed {
-                        shared.counters.error(code);
-                    }
-                }
-                Err(e) => shared.counters.error(&e.code),
-            }
+            let outcome = shared.client.delete(q, &msgs).await;
+            count_batch(&shared.counters, &shared.counters.deleted, outcome);
             Latencies::record(&mut lat.delete, started.elapsed());
         }
     }
