@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use polyq_core::*;
-use polyq_store_embedded::{EmbeddedStore, DB_FILE};
+use polyq_store_embedded::EmbeddedStore;
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -27,7 +27,7 @@ fn main() {
         .build()
         .unwrap();
     let started = Instant::now();
-    rt.block_on(async {
+    let (files, size) = rt.block_on(async {
         let store = EmbeddedStore::open(&dir).unwrap();
         store
             .create_queue("bench", QueueConfig::default(), T0)
@@ -53,14 +53,12 @@ fn main() {
         for _ in 0..total / 2000 {
             store.lease("bench", req.clone(), T0).await.unwrap();
         }
+        store.disk_usage()
     });
-    let size = std::fs::metadata(dir.join(DB_FILE))
-        .map(|m| m.len())
-        .unwrap_or(0);
     println!(
-        "built {total} messages in {:.1?}; {} is {:.1} MiB",
+        "built {total} messages in {:.1?}; {} holds {files} log segments, {:.1} MiB",
         started.elapsed(),
-        dir.join(DB_FILE).display(),
+        dir.display(),
         size as f64 / 1048576.0
     );
     for attempt in 1..=3 {

@@ -5,32 +5,21 @@
 //! ```
 //! Phase 1 (steady state): 8 clients each loop send 10 / receive 10 / delete 10 until
 //! MESSAGES (default 1,000,000) went through. Phase 2 (backlog): MESSAGES are sent, then all
-//! received and deleted. Prints the size of the database and its WAL before, during and after
-//! each phase. DIR defaults to a fresh directory under the system temp dir, removed afterwards.
+//! received and deleted. Prints the number and total size of the log segments before, during
+//! and after each phase. DIR defaults to a fresh directory under the system temp dir, removed afterwards.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use polyq_core::*;
-use polyq_store_embedded::{EmbeddedStore, DB_FILE};
+use polyq_store_embedded::EmbeddedStore;
 
 const T0: u64 = 1_700_000_000_000;
 const CLIENTS: usize = 8;
 
-fn size(dir: &Path) -> String {
-    let len = |name: String| {
-        std::fs::metadata(dir.join(name))
-            .map(|m| m.len())
-            .unwrap_or(0)
-    };
-    let db = len(DB_FILE.to_string());
-    let wal = len(format!("{DB_FILE}-wal"));
-    format!(
-        "db {:.1} MiB + wal {:.1} MiB",
-        db as f64 / 1048576.0,
-        wal as f64 / 1048576.0
-    )
+fn size(store: &EmbeddedStore) -> String {
+    let (files, bytes) = store.disk_usage();
+    format!("{files} log segments, {:.1} MiB", bytes as f64 / 1048576.0)
 }
 
 fn new_batch(from: usize, n: usize) -> Vec<NewMessage> {
@@ -74,7 +63,7 @@ fn main() {
             .create_queue("bench", QueueConfig::default(), T0)
             .await
             .unwrap();
-        println!("start: {}", size(&dir));
+        println!("start: {}", size(&store));
 
         let t = Instant::now();
         let mut tasks = Vec::new();
@@ -96,14 +85,14 @@ fn main() {
         for (n, task) in tasks.into_iter().enumerate() {
             task.await.unwrap();
             if n == 0 {
-                println!("steady: first client done: {}", size(&dir));
+                println!("steady: first client done: {}", size(&store));
             }
         }
         while drain(&store, 1000).await > 0 {}
         println!(
             "steady: {total} sent+received+deleted in {:.1?}: {}",
             t.elapsed(),
-            size(&dir)
+            size(&store)
         );
 
         let t = Instant::now();
@@ -116,16 +105,16 @@ fn main() {
         println!(
             "backlog: {total} sent in {:.1?}: {}",
             t.elapsed(),
-            size(&dir)
+            size(&store)
         );
         while drain(&store, 1000).await > 0 {}
         println!(
             "backlog: all deleted in {:.1?}: {}",
             t.elapsed(),
-            size(&dir)
+            size(&store)
         );
         tokio::time::sleep(Duration::from_secs(3)).await;
-        println!("backlog: 3 s later (space reclaimed): {}", size(&dir));
+        println!("backlog: 3 s later (space reclaimed): {}", size(&store));
     });
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,5 +1,6 @@
 //! Why a data directory could not be opened. Every variant names the file or directory, and
-//! none of them is raised after anything in the directory was changed.
+//! none of them is raised after anything in the directory was changed (apart from taking the
+//! lock file).
 
 use std::path::PathBuf;
 
@@ -25,7 +26,7 @@ pub enum OpenError {
         pid: String,
         lock: PathBuf,
     },
-    /// The database was written by a polyq with another storage format.
+    /// The file was written by a polyq with another storage format.
     #[error(
         "{path} has store format version {found}, but this polyq reads format version \
          {supported}; refusing to open it (the file is left unchanged)"
@@ -35,13 +36,9 @@ pub enum OpenError {
         found: i64,
         supported: i64,
     },
-    /// The file is a SQLite database, but not one of polyq's.
-    #[error(
-        "{path} is not a polyq store (SQLite application id {found:#010x}); refusing to open \
-         it (the file is left unchanged)"
-    )]
-    NotPolyq { path: PathBuf, found: i64 },
-    /// The file is damaged: not a database, truncated, or failing SQLite's integrity check.
+    /// A file is damaged (other than by a write cut short at the end of the log, which a
+    /// crash can cause and recovery handles): not a polyq segment, a failing checksum, a
+    /// segment missing from the sequence.
     #[error(
         "{path} is corrupt or truncated ({size} bytes): {detail}; refusing to start rather \
          than drop data (the file is left unchanged; restore it from a backup or move it away)"
@@ -50,12 +47,5 @@ pub enum OpenError {
         path: PathBuf,
         size: u64,
         detail: String,
-    },
-    /// Any other database failure while opening or loading.
-    #[error("database error on {path}: {source}")]
-    Database {
-        path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
     },
 }

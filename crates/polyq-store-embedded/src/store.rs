@@ -10,11 +10,16 @@ use polyq_core::*;
 
 use crate::dir::{display_dir, DirLock};
 use crate::error::OpenError;
+use crate::log::{sync_dir, Log, SEGMENT_BYTES};
+use crate::recover::{recover, Repair};
+use crate::segment::FORMAT_VERSION;
 use crate::writer::{tracked, Writer};
-use crate::{load, schema};
+
+/// Where format version 1 (a SQLite database) kept everything.
+const V1_FILE: &str = "polyq.db";
 
 /// A durable single-node store: a [`MemoryStore`] that is authoritative at run time, with
-/// every change written to `DIR/polyq.db` before the request that made it is answered.
+/// every change appended to the log in `DIR` before the request that made it is answered.
 ///
 /// # Failure model
 ///
@@ -23,8 +28,9 @@ use crate::{load, schema};
 /// writer has committed it. So memory runs ahead of disk by at most the batch being written,
 /// and only for changes nobody has been told about yet.
 ///
-/// If a commit fails (disk full, I/O error), SQLite rolls the batch back: disk keeps exactly
-/// what was acknowledged. Memory, however, now holds changes that are not on disk (this batch
+/// If a commit fails (disk full, I/O error), the batch is not acknowledged, and whatever part
+/// of it reached the file is cut off at the next start: disk keeps exactly what was
+/// acknowledged. Memory, however, now holds changes that are not on disk (this batch
 /// and any applied after it), and other requests may already have acted on them (a receive
 /// that leased a message whose send failed). Undoing them one by one would need an inverse
 /// for every engine operation and would cascade through everything that observed them; so the
@@ -42,7 +48,7 @@ use crate::{load, schema};
 /// Not persisted: SQS receive-attempt ids (`ReceiveRequestAttemptId`, a 5-minute retry aid);
 /// after a restart a retried attempt leases anew.
 pub struct EmbeddedStore {
-    memory: MemoryStore,
+    memory: Arc<MemoryStore>,
     writer: Writer,
     dir: PathBuf,
     // After the writer: released only once it has stopped and closed the database.
@@ -64,26 +70,68 @@ impl EmbeddedStore {
     /// checking the database's format and integrity, and rebuilding the queues from it.
     /// Blocking: call it before serving (or from `spawn_blocking`).
     pub fn open(dir: impl AsRef<Path>) -> Result<EmbeddedStore, OpenError> {
+        Self::open_with(dir, SEGMENT_BYTES)
+    }
+
+    /// [`open`](Self::open) with another segment size: tests use tiny segments to exercise
+    /// rotation and compaction.
+    #[doc(hidden)]
+    pub fn open_with(
+        dir: impl AsRef<Path>,
+        segment_bytes: u64,
+    ) -> Result<EmbeddedStore, OpenError> {
         let started = Instant::now();
         let dir = dir.as_ref();
         let lock = DirLock::acquire(dir)?;
         let shown = display_dir(dir);
-        let path = schema::db_path(&shown);
-        let (conn, meta) = schema::open(&path)?;
-        let loaded = load::load(&conn).map_err(|source| OpenError::Database {
-            path: path.clone(),
+        let v1 = shown.join(V1_FILE);
+        if v1.exists() {
+            return Err(OpenError::IncompatibleVersion {
+                path: v1,
+                found: 1,
+                supported: i64::from(FORMAT_VERSION),
+            });
+        }
+        let recovered = recover(&shown)?;
+        let io = |source| OpenError::Io {
+            dir: shown.clone(),
             source,
-        })?;
-        let next_seq = meta.next_seq.max(loaded.seq_high).max(1);
-        let writer = Writer::start(conn, loaded.queues.clone(), meta.next_seq);
+        };
+        let mut number = recovered.newest + 1;
+        if let Some(repair) = &recovered.repair {
+            cut_off(repair).map_err(io)?;
+            if repair.keep == 0 {
+                number = recovered.newest;
+            }
+        }
+        // A restarted store always writes to a fresh segment: the old newest one may end
+        // where a crash cut it, and every segment must start with the full catalog.
+        let id_prefix = recovered
+            .id_prefix
+            .unwrap_or_else(|| MemoryStore::new().id_prefix());
+        let next_seq = recovered.catalog.next_seq.max(1);
+        let queues = recovered.catalog.queues.len();
+        let log = Log::start(
+            &shown,
+            number.max(1),
+            id_prefix,
+            segment_bytes,
+            recovered.catalog,
+            recovered.tracker,
+        )
+        .map_err(io)?;
+        let writer = Writer::start(log);
         let journal: Arc<dyn Journal> = writer.shared.clone();
-        let memory = loaded
-            .restorer
-            .finish(next_seq, meta.id_prefix, Some(journal));
+        let memory = Arc::new(
+            recovered
+                .restorer
+                .finish(next_seq, id_prefix, Some(journal)),
+        );
+        writer.shared.attach_memory(&memory);
         tracing::info!(
             dir = %shown.display(),
-            queues = loaded.queues.len(),
-            messages = loaded.messages,
+            queues,
+            messages = recovered.messages,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "store opened"
         );
@@ -120,7 +168,12 @@ impl EmbeddedStore {
         &self.memory
     }
 
-    /// Test hook: the next commit fails (and is rolled back) as if the disk were full.
+    /// Number of log segment files and their total size in bytes.
+    pub fn disk_usage(&self) -> (usize, u64) {
+        self.writer.shared.disk_usage()
+    }
+
+    /// Test hook: the next commit fails as if the disk were full.
     #[doc(hidden)]
     pub fn inject_write_failure(&self) {
         self.writer.shared.inject_failure();
@@ -261,4 +314,24 @@ impl QueueStore for EmbeddedStore {
         self.durably(self.memory.move_messages(from, to, max, now))
             .await
     }
+}
+
+/// Cuts off the end of the newest segment that a crash left incomplete (it was never
+/// acknowledged), or removes the segment when not even its header was complete.
+fn cut_off(repair: &Repair) -> std::io::Result<()> {
+    tracing::warn!(
+        path = %repair.path.display(),
+        kept_bytes = repair.keep,
+        found = %repair.what,
+        "the last write before the previous stop was cut short (a crash or power cut); its \
+         changes were never acknowledged and are dropped"
+    );
+    if repair.keep == 0 {
+        std::fs::remove_file(&repair.path)?;
+    } else {
+        let file = std::fs::OpenOptions::new().write(true).open(&repair.path)?;
+        file.set_len(repair.keep)?;
+        file.sync_all()?;
+    }
+    sync_dir(repair.path.parent().unwrap_or(Path::new(".")))
 }

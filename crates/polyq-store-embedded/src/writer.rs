@@ -1,31 +1,31 @@
-//! The single writer: a thread that owns the database connection and turns the journal into
-//! group commits.
+//! The single writer: a thread that owns the log and turns the journal into group commits.
 //!
 //! Requests append their changes to one pending list (under a mutex, so the list order is the
 //! order in which the memory engine applied them) and learn their position in it. The thread
-//! takes everything pending, writes it in one transaction, commits (one fsync for all of
-//! those requests), and publishes the highest position now durable; each request waits for
+//! takes everything pending, appends it as one frame, fsyncs once for all of those requests,
+//! and publishes the highest position now durable; each request waits for
 //! its own position. While one batch is being written the next one accumulates, so under load
 //! the batch grows and the fsync cost per request shrinks.
 //!
-//! A commit that fails (disk full, I/O error) is rolled back by SQLite, logged, and turns the
-//! store read-only for good (see [`crate::EmbeddedStore`] for why); the thread then exits and
-//! closes the database.
+//! A commit that fails (disk full, I/O error) is logged and turns the store read-only for good
+//! (see [`crate::EmbeddedStore`] for why); the thread then exits. Whatever part of the frame
+//! reached the file is cut off by recovery at the next start.
+//!
+//! Once a second the thread also compacts: it asks the engine to write again the few live
+//! messages that keep the oldest segment from being deleted (see [`crate::log`]).
 
 use std::cell::Cell;
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 use polyq_core::memory::{Change, Journal};
-use polyq_core::{CoreError, CoreResult};
-use rusqlite::Connection;
+use polyq_core::{CoreError, CoreResult, MemoryStore};
 use tokio::sync::watch;
 
-use crate::sql::{apply, SqlState};
+use crate::log::Log;
 
 tokio::task_local! {
     /// Position of the last change list recorded by the operation running in this task.
@@ -57,6 +57,10 @@ pub(crate) struct Shared {
     durable: watch::Sender<Durable>,
     /// Test hook: make the next commit fail as a full disk would.
     fail_next: AtomicBool,
+    /// The engine, for compaction (set once it exists; it is built after the writer).
+    memory: OnceLock<Weak<MemoryStore>>,
+    /// Number of segment files and their bytes, for inspection.
+    disk: parking_lot::Mutex<(usize, u64)>,
 }
 
 impl Journal for Shared {
@@ -81,6 +85,14 @@ impl Journal for Shared {
 impl Shared {
     pub(crate) fn failure(&self) -> Option<Arc<str>> {
         self.durable.borrow().failed.clone()
+    }
+
+    pub(crate) fn attach_memory(&self, memory: &Arc<MemoryStore>) {
+        let _ = self.memory.set(Arc::downgrade(memory));
+    }
+
+    pub(crate) fn disk_usage(&self) -> (usize, u64) {
+        *self.disk.lock()
     }
 
     pub(crate) fn inject_failure(&self) {
@@ -126,21 +138,19 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(conn: Connection, live_queues: HashSet<String>, next_seq: u64) -> Self {
+    pub(crate) fn start(log: Log) -> Self {
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
             durable: watch::Sender::new(Durable::default()),
             fail_next: AtomicBool::new(false),
+            memory: OnceLock::new(),
+            disk: parking_lot::Mutex::new(log.disk_usage()),
         });
-        let state = SqlState {
-            live_queues,
-            next_seq,
-        };
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name("polyq-store-writer".into())
-            .spawn(move || run(conn, state, &thread_shared))
+            .spawn(move || run(log, &thread_shared))
             .expect("spawn the store writer thread");
         Writer {
             shared,
@@ -159,19 +169,20 @@ impl Drop for Writer {
     }
 }
 
-fn run(mut conn: Connection, mut state: SqlState, shared: &Shared) {
+fn run(mut log: Log, shared: &Shared) {
     let mut last_maintenance = Instant::now();
     loop {
         let (batch, upto, closing) = {
             let mut p = shared.pending.lock();
-            // Wakes at least once a second when idle, for the space check below.
+            // Wakes at least once a second when idle, for compaction below.
             if p.changes.is_empty() && !p.closing {
                 shared.wake.wait_for(&mut p, Duration::from_secs(1));
             }
             (std::mem::take(&mut p.changes), p.recorded, p.closing)
         };
         if !batch.is_empty() {
-            if let Err(e) = commit(&mut conn, &mut state, &batch, shared) {
+            let fail = shared.fail_next.swap(false, Ordering::SeqCst);
+            if let Err(e) = log.commit(&batch, fail) {
                 let why: Arc<str> = Arc::from(e.to_string());
                 tracing::error!(
                     error = %why,
@@ -187,55 +198,35 @@ fn run(mut conn: Connection, mut state: SqlState, shared: &Shared) {
                 return;
             }
             shared.durable.send_modify(|d| d.pos = upto);
+            *shared.disk.lock() = log.disk_usage();
         }
         if closing && batch.is_empty() {
             return;
         }
         if last_maintenance.elapsed() >= Duration::from_secs(1) {
             last_maintenance = Instant::now();
-            if let Err(e) = reclaim_space(&conn) {
-                tracing::warn!(error = %e, "reclaiming free space of the store failed");
-            }
+            log.collect();
+            compact(&log, shared);
         }
     }
 }
 
-fn commit(
-    conn: &mut Connection,
-    state: &mut SqlState,
-    batch: &[Change],
-    shared: &Shared,
-) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    let next_seq = apply(&tx, state, batch)?;
-    if shared.fail_next.swap(false, Ordering::SeqCst) {
-        // Dropping `tx` rolls back, exactly as after a real failure.
-        return Err(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
-            Some("injected failure: database or disk is full".into()),
-        ));
+/// Asks the engine to write again the live messages that pin the oldest segment; their new
+/// copies arrive through the journal like any change and are committed next.
+fn compact(log: &Log, shared: &Shared) {
+    let pinning = log.to_relocate();
+    if pinning.is_empty() {
+        return;
     }
-    tx.commit()?;
-    state.next_seq = next_seq;
-    Ok(())
-}
-
-/// Hands free pages back to the file system once they are many: SQLite reuses free pages on
-/// its own, so a queue in steady state does not grow; this only shrinks the file after a
-/// backlog drained. Keeps some slack so a refilling queue does not regrow at once.
-pub(crate) fn reclaim_space(conn: &Connection) -> rusqlite::Result<()> {
-    const SLACK_PAGES: i64 = 1024;
-    let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
-    let total: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
-    if free > 4 * SLACK_PAGES && free * 4 > total {
-        let n = free - SLACK_PAGES;
-        // Stepped to the end: each step of this pragma frees pages.
-        let mut stmt = conn.prepare(&format!("PRAGMA incremental_vacuum({n})"))?;
-        let mut rows = stmt.query([])?;
-        while rows.next()?.is_some() {}
-        // Moves the shrunk pages into the main file and truncates the WAL.
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        tracing::info!(pages = n, "store file shrunk");
+    let Some(memory) = shared.memory.get().and_then(Weak::upgrade) else {
+        return;
+    };
+    let count: usize = pinning.values().map(Vec::len).sum();
+    for (queue, seqs) in &pinning {
+        memory.rejournal(queue, seqs);
     }
-    Ok(())
+    tracing::debug!(
+        messages = count,
+        "copying live messages out of the oldest log segment"
+    );
 }

@@ -1,11 +1,13 @@
-//! A data directory that cannot be used is refused with a message that says why, and the
-//! database file is left exactly as it was.
+//! A data directory that cannot be used is refused with a message that says why, and its files
+//! are left exactly as they were. The one thing a crash can do to the log — cut short the
+//! write in progress at the end of the newest segment — is recovered from, losing nothing that
+//! was acknowledged.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polyq_core::conformance::T0;
 use polyq_core::*;
-use polyq_store_embedded::{EmbeddedStore, OpenError, DB_FILE};
+use polyq_store_embedded::{segment_name, EmbeddedStore, OpenError, FORMAT_VERSION};
 
 fn open_err(dir: &Path) -> OpenError {
     match EmbeddedStore::open(dir) {
@@ -17,21 +19,57 @@ fn open_err(dir: &Path) -> OpenError {
     }
 }
 
-async fn store_with_messages(dir: &Path, n: usize) {
-    let store = EmbeddedStore::open(dir).unwrap();
+fn msg(i: usize) -> NewMessage {
+    NewMessage {
+        body: format!("message {i} {}", "x".repeat(200))
+            .into_bytes()
+            .into(),
+        ..Default::default()
+    }
+}
+
+/// A store whose queue `q` got `n` messages, one commit each, in segments of `segment_bytes`.
+async fn store_with_messages(dir: &Path, n: usize, segment_bytes: u64) {
+    let store = EmbeddedStore::open_with(dir, segment_bytes).unwrap();
     store
         .create_queue("q", QueueConfig::default(), T0)
         .await
         .unwrap();
-    let batch: Vec<NewMessage> = (0..n)
-        .map(|i| NewMessage {
-            body: format!("message {i} {}", "x".repeat(200))
-                .into_bytes()
-                .into(),
-            ..Default::default()
-        })
+    for i in 0..n {
+        store.send("q", vec![msg(i)], T0).await.unwrap();
+    }
+}
+
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pq"))
         .collect();
-    store.send("q", batch, T0).await.unwrap();
+    out.sort();
+    out
+}
+
+/// Every file of the directory but the lock, with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    segments(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+async fn bodies(dir: &Path) -> Vec<String> {
+    let store = EmbeddedStore::open(dir).unwrap();
+    store
+        .peek("q", 1000, T0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -54,79 +92,160 @@ async fn a_second_owner_is_refused_naming_dir_and_pid() {
 #[tokio::test]
 async fn another_format_version_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
-    store_with_messages(dir.path(), 3).await;
-    let db = dir.path().join(DB_FILE);
-    rusqlite::Connection::open(&db)
-        .unwrap()
-        .pragma_update(None, "user_version", 99)
-        .unwrap();
-    let bytes = std::fs::read(&db).unwrap();
+    store_with_messages(dir.path(), 3, 1 << 20).await;
+    let first = segments(dir.path()).remove(0);
+    let mut bytes = std::fs::read(&first).unwrap();
+    bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
+    let crc = crc32fast::hash(&bytes[..32]);
+    bytes[32..36].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&first, &bytes).unwrap();
+    let before = snapshot(dir.path());
     let err = open_err(dir.path());
     assert!(
         matches!(
             err,
-            OpenError::IncompatibleVersion {
-                found: 99,
-                supported: 1,
-                ..
-            }
+            OpenError::IncompatibleVersion { found: 99, supported, .. }
+                if supported == i64::from(FORMAT_VERSION)
         ),
         "{err:?}"
     );
     let text = err.to_string();
     assert!(
-        text.contains("version 99") && text.contains(DB_FILE),
+        text.contains("version 99") && text.contains(&segment_name(1)),
         "{text}"
     );
-    assert_eq!(std::fs::read(&db).unwrap(), bytes, "file untouched");
+    assert_eq!(snapshot(dir.path()), before, "files untouched");
 }
 
 #[tokio::test]
-async fn a_foreign_sqlite_file_is_refused() {
+async fn a_format_1_directory_is_refused_not_rewritten() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join(DB_FILE);
-    rusqlite::Connection::open(&db)
-        .unwrap()
-        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
-        .unwrap();
+    let db = dir.path().join("polyq.db");
+    std::fs::write(&db, b"SQLite format 3\0...").unwrap();
     let err = open_err(dir.path());
-    assert!(matches!(err, OpenError::NotPolyq { .. }), "{err:?}");
+    assert!(
+        matches!(err, OpenError::IncompatibleVersion { found: 1, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("polyq.db"), "{err}");
+    assert!(segments(dir.path()).is_empty(), "nothing written beside it");
 }
 
 #[tokio::test]
 async fn garbage_is_reported_as_corrupt_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join(DB_FILE);
+    let path = dir.path().join(segment_name(1));
     let garbage: Vec<u8> = (0..8192u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    std::fs::write(&db, &garbage).unwrap();
+    std::fs::write(&path, &garbage).unwrap();
     let err = open_err(dir.path());
     assert!(
         matches!(err, OpenError::Corrupt { size: 8192, .. }),
         "{err:?}"
     );
     let text = err.to_string();
-    assert!(text.contains(DB_FILE) && text.contains("corrupt"), "{text}");
-    assert_eq!(std::fs::read(&db).unwrap(), garbage, "file untouched");
-    let names: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.starts_with(DB_FILE) && n != DB_FILE)
-        .collect();
-    assert!(names.is_empty(), "no journal files created: {names:?}");
+    assert!(
+        text.contains(&segment_name(1)) && text.contains("not a polyq log segment"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), garbage, "file untouched");
+    assert_eq!(segments(dir.path()).len(), 1, "no segment created");
 }
 
 #[tokio::test]
-async fn a_truncated_file_is_reported_as_corrupt() {
+async fn a_truncated_older_segment_is_reported_as_corrupt() {
     let dir = tempfile::tempdir().unwrap();
-    store_with_messages(dir.path(), 2000).await;
-    let db = dir.path().join(DB_FILE);
-    let bytes = std::fs::read(&db).unwrap();
-    assert!(bytes.len() > 100_000, "{} bytes", bytes.len());
-    let cut = &bytes[..bytes.len() / 2];
-    std::fs::write(&db, cut).unwrap();
+    store_with_messages(dir.path(), 200, 8 * 1024).await;
+    let all = segments(dir.path());
+    assert!(all.len() >= 3, "{} segments", all.len());
+    let older = &all[0];
+    let bytes = std::fs::read(older).unwrap();
+    std::fs::write(older, &bytes[..bytes.len() - 100]).unwrap();
+    let before = snapshot(dir.path());
     let err = open_err(dir.path());
-    assert!(matches!(err, OpenError::Corrupt { .. }), "{err:?}");
-    assert_eq!(std::fs::read(&db).unwrap(), cut, "file untouched");
+    assert!(
+        matches!(&err, OpenError::Corrupt { detail, .. } if detail.contains("older than the newest")),
+        "{err:?}"
+    );
+    assert_eq!(snapshot(dir.path()), before, "files untouched");
+}
+
+#[tokio::test]
+async fn damage_in_the_middle_of_the_newest_segment_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_messages(dir.path(), 20, 1 << 20).await;
+    let newest = segments(dir.path()).pop().unwrap();
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    std::fs::write(&newest, &bytes).unwrap();
+    let err = open_err(dir.path());
+    assert!(
+        matches!(&err, OpenError::Corrupt { detail, .. } if detail.contains("checksum") && detail.contains("more data follows")),
+        "{err:?}"
+    );
+    assert_eq!(std::fs::read(&newest).unwrap(), bytes, "file untouched");
+}
+
+#[tokio::test]
+async fn a_missing_segment_is_reported_not_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_messages(dir.path(), 200, 8 * 1024).await;
+    let all = segments(dir.path());
+    assert!(all.len() >= 3);
+    std::fs::remove_file(&all[1]).unwrap();
+    let err = open_err(dir.path());
+    assert!(
+        matches!(&err, OpenError::Corrupt { detail, .. } if detail.contains("missing")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_write_cut_short_by_a_crash_is_dropped_and_the_rest_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_messages(dir.path(), 5, 1 << 20).await;
+    let newest = segments(dir.path()).pop().unwrap();
+    let bytes = std::fs::read(&newest).unwrap();
+    // Cut inside the last frame (the fifth send), as a crash during its write would.
+    std::fs::write(&newest, &bytes[..bytes.len() - 50]).unwrap();
+    let got = bodies(dir.path()).await;
+    let expected: Vec<String> = (0..4)
+        .map(|i| String::from_utf8(msg(i).body.to_vec()).unwrap())
+        .collect();
+    assert_eq!(
+        got, expected,
+        "the cut-short send is gone, the others intact"
+    );
+    // The cut end was removed, so the segment is now an ordinary older one.
+    assert_eq!(
+        std::fs::read(&newest).unwrap().len(),
+        last_frame_start(&bytes)
+    );
+    assert_eq!(bodies(dir.path()).await, expected, "and it opens again");
+}
+
+#[tokio::test]
+async fn a_segment_whose_header_was_cut_short_holds_nothing_and_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_messages(dir.path(), 3, 1 << 20).await;
+    // A crash while starting the next segment leaves a short file.
+    let next = dir.path().join(segment_name(2));
+    std::fs::write(&next, b"polyq").unwrap();
+    assert_eq!(bodies(dir.path()).await.len(), 3);
+    assert_eq!(segments(dir.path()).len(), 2, "replaced, no gap");
+    assert_eq!(bodies(dir.path()).await.len(), 3);
+}
+
+/// Offset of the last frame of a segment (header 36 bytes, frames: length, checksum, payload).
+fn last_frame_start(bytes: &[u8]) -> usize {
+    let mut pos = 36;
+    let mut last = pos;
+    while pos + 8 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        last = pos;
+        pos += 8 + len;
+    }
+    last
 }

@@ -124,6 +124,29 @@ impl MemoryStore {
         queues.iter().map(|q| q.lock().dump()).collect()
     }
 
+    /// Hands the journal the current state of the messages `seqs` of `queue` again, as
+    /// [`Change::MessagePut`]s, without changing anything. The embedded store's compaction
+    /// uses it to copy the few live messages out of an old log segment so that the segment
+    /// can be deleted; recording under the queue's lock keeps them in order with the queue's
+    /// other changes. Unknown queues and messages (deleted meanwhile) are skipped.
+    pub fn rejournal(&self, queue: &str, seqs: &[u64]) {
+        let Ok(q) = self.queue(queue) else {
+            return;
+        };
+        let mut q = self.lock(&q);
+        let puts: Vec<Change> = seqs
+            .iter()
+            .filter_map(|seq| q.stored(*seq))
+            .map(|message| Change::MessagePut {
+                queue: queue.to_string(),
+                message,
+            })
+            .collect();
+        if let Some(log) = q.log.as_mut() {
+            log.extend(puts);
+        }
+    }
+
     fn lock<'a>(&'a self, q: &'a SharedQueue) -> Locked<'a> {
         Locked {
             guard: q.lock(),

@@ -489,6 +489,12 @@ impl QueueState {
         out
     }
 
+    /// The message `seq` exactly as stored (no timer applied, nothing changed): for
+    /// [`MemoryStore::rejournal`](super::MemoryStore::rejournal).
+    pub fn stored(&self, seq: u64) -> Option<Message> {
+        self.msgs.get(&seq).cloned()
+    }
+
     pub fn get(&mut self, seq: u64, now: u64) -> Option<Message> {
         self.advance(now);
         self.msgs.get(&seq).cloned()

@@ -1,0 +1,208 @@
+//! The log as the writer thread owns it: the open newest segment, commits (one frame, one
+//! `write`, one `fdatasync`), rotation to a new segment, and deletion of old segments.
+//!
+//! Space is reclaimed oldest segment first, and only oldest first: a segment can hold lease
+//! and removal records of messages put in older segments, so deleting it while an older one
+//! stays would bring those messages back in an older state on replay. The oldest segment goes
+//! once none of its messages is live and its deduplication records have expired. A few
+//! long-lived messages must not pin the whole log behind them, so when the oldest segment is
+//! mostly dead weight (or the log is much larger than the live data), the writer asks the
+//! engine to write those messages again ([`polyq_core::MemoryStore::rejournal`]); their new
+//! copies land in the newest segment, and the oldest one empties.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use polyq_core::memory::Change;
+
+use crate::catalog::Catalog;
+use crate::record;
+use crate::segment::{begin_frame, finish_frame, frame_is_empty, header, segment_name};
+use crate::supersede::superseded;
+use crate::tracker::Tracker;
+
+/// A segment is closed and a new one started once it reaches this size.
+pub const SEGMENT_BYTES: u64 = 64 << 20;
+/// Messages copied forward per compaction step (bounds how long a queue lock is held).
+const RELOCATE_BATCH: usize = 20_000;
+
+pub(crate) struct Log {
+    dir: PathBuf,
+    file: File,
+    number: u64,
+    id_prefix: u64,
+    segment_bytes: u64,
+    catalog: Catalog,
+    tracker: Tracker,
+    buf: Vec<u8>,
+}
+
+/// Makes directory entry changes (a new or deleted segment) durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Log {
+    /// Starts segment `number` (replacing a file of that name, which recovery found to hold
+    /// nothing) and continues the log there.
+    pub fn start(
+        dir: &Path,
+        number: u64,
+        id_prefix: u64,
+        segment_bytes: u64,
+        catalog: Catalog,
+        tracker: Tracker,
+    ) -> io::Result<Log> {
+        let mut buf = Vec::new();
+        let file = create_segment(dir, number, id_prefix, &catalog, &mut buf)?;
+        let mut log = Log {
+            dir: dir.to_path_buf(),
+            file,
+            number,
+            id_prefix,
+            segment_bytes,
+            catalog,
+            tracker,
+            buf,
+        };
+        log.tracker.add_segment(number, log.file.metadata()?.len());
+        Ok(log)
+    }
+
+    /// Writes `changes` as one frame and makes it durable. An error leaves the file with at
+    /// most a cut-short frame at its end, which recovery cuts off.
+    pub fn commit(&mut self, changes: &[Change], fail: bool) -> io::Result<()> {
+        let skip = superseded(changes);
+        self.buf.clear();
+        begin_frame(&mut self.buf);
+        for (change, skip) in changes.iter().zip(skip) {
+            // Noted even when skipped: the sequence mark must cover every id handed out.
+            let keep = self.catalog.note(change);
+            if skip || !keep {
+                continue;
+            }
+            let start = self.buf.len();
+            record::encode(change, &mut self.buf);
+            let len = self.buf.len() - start;
+            self.tracker.apply(change, self.number, len, &self.catalog);
+        }
+        if frame_is_empty(&self.buf) {
+            return Ok(());
+        }
+        if fail {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "injected failure: no space left on device (disk is full)",
+            ));
+        }
+        finish_frame(&mut self.buf);
+        self.file.write_all(&self.buf)?;
+        self.file.sync_data()?;
+        self.tracker.grow(self.number, self.buf.len() as u64);
+        if self.tracker.segment(self.number).map_or(0, |s| s.size) >= self.segment_bytes {
+            self.rotate()?;
+        }
+        self.collect();
+        Ok(())
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        let number = self.number + 1;
+        let file = create_segment(
+            &self.dir,
+            number,
+            self.id_prefix,
+            &self.catalog,
+            &mut self.buf,
+        )?;
+        self.tracker.add_segment(number, file.metadata()?.len());
+        self.file = file;
+        self.number = number;
+        tracing::debug!(segment = number, "new log segment");
+        Ok(())
+    }
+
+    /// Deletes the oldest segments while nothing in them is needed. A failure is logged and
+    /// retried later: it costs space, not correctness.
+    pub fn collect(&mut self) {
+        let now = now_ms();
+        while let Some((n, usage)) = self.tracker.oldest() {
+            if n == self.number || !usage.unneeded(now) {
+                break;
+            }
+            let path = self.dir.join(segment_name(n));
+            // The directory is synced after each deletion so that a crash can never leave a
+            // gap (a newer segment gone, an older one back), which recovery would refuse.
+            match std::fs::remove_file(&path).and_then(|()| sync_dir(&self.dir)) {
+                Ok(()) => {
+                    self.tracker.forget_segment(n);
+                    tracing::debug!(segment = n, bytes = usage.size, "log segment deleted");
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "deleting an old log segment failed; will retry");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The live messages to copy forward so that the oldest segment can go, when that is
+    /// worth it: the oldest segment is mostly dead, or the log is more than twice the live
+    /// data plus two segments. Empty when nothing is to be done.
+    pub fn to_relocate(&self) -> BTreeMap<Arc<str>, Vec<u64>> {
+        let Some((oldest, usage)) = self.tracker.oldest() else {
+            return BTreeMap::new();
+        };
+        let bloated =
+            self.tracker.disk_bytes() > 2 * self.tracker.live_bytes() + 2 * self.segment_bytes;
+        if oldest == self.number
+            || usage.live == 0
+            || !(usage.live_bytes * 4 < usage.size || bloated)
+        {
+            return BTreeMap::new();
+        }
+        self.tracker.pinning(oldest, RELOCATE_BATCH)
+    }
+
+    /// Number of segment files and their total size.
+    pub fn disk_usage(&self) -> (usize, u64) {
+        (self.tracker.segment_count(), self.tracker.disk_bytes())
+    }
+}
+
+/// Creates segment `number` holding its header and start frame (the catalog), durable, with
+/// its directory entry durable too.
+fn create_segment(
+    dir: &Path,
+    number: u64,
+    id_prefix: u64,
+    catalog: &Catalog,
+    buf: &mut Vec<u8>,
+) -> io::Result<File> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dir.join(segment_name(number)))?;
+    buf.clear();
+    buf.extend_from_slice(&header(number, id_prefix));
+    let mut frame = Vec::new();
+    begin_frame(&mut frame);
+    catalog.encode_start(&mut frame);
+    finish_frame(&mut frame);
+    buf.extend_from_slice(&frame);
+    file.write_all(buf)?;
+    file.sync_all()?;
+    sync_dir(dir)?;
+    Ok(file)
+}

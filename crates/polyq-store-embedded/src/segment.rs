@@ -1,0 +1,296 @@
+//! Log segment files: naming, the header, commit frames, and reading them back.
+//!
+//! A segment is `log-<number, 20 digits>.pq`: a 36-byte header (magic `polyqLOG`, format
+//! version, number, the store's id salt, CRC-32 of those) followed by frames. Each commit of
+//! the writer appends one frame: payload length (`u32`), CRC-32 of the payload (`u32`), then
+//! the payload (records, see [`crate::record`]). The frame is appended with one `write` and
+//! made durable with `fdatasync` before any request in it is answered.
+//!
+//! Reading back distinguishes a crash from damage. A crash can only cut short the write that
+//! was in progress, i.e. the end of the newest segment: an incomplete or failing frame that
+//! reaches the end of that file (or a zero-filled tail, which some file systems leave after a
+//! crash) is a write nobody was answered for, and is cut off. Anything else that does not
+//! check out — a bad frame with data after it, a bad frame in an older segment, a bad header —
+//! is damage, and the store refuses to open rather than guess.
+
+use std::ops::Range;
+
+pub(crate) const SEGMENT_PREFIX: &str = "log-";
+pub(crate) const SEGMENT_SUFFIX: &str = ".pq";
+/// Storage format version, in every segment header.
+pub const FORMAT_VERSION: u32 = 2;
+const MAGIC: [u8; 8] = *b"polyqLOG";
+pub(crate) const HEADER_LEN: usize = 36;
+const FRAME_HEADER_LEN: usize = 8;
+
+/// The file name of segment `number`.
+pub fn segment_name(number: u64) -> String {
+    format!("{SEGMENT_PREFIX}{number:020}{SEGMENT_SUFFIX}")
+}
+
+/// The segment number of a file name made by [`segment_name`].
+pub(crate) fn parse_name(name: &str) -> Option<u64> {
+    let digits = name
+        .strip_prefix(SEGMENT_PREFIX)?
+        .strip_suffix(SEGMENT_SUFFIX)?;
+    if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+pub(crate) fn header(number: u64, id_prefix: u64) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(&MAGIC);
+    h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    // 12..16: flags, none defined.
+    h[16..24].copy_from_slice(&number.to_le_bytes());
+    h[24..32].copy_from_slice(&id_prefix.to_le_bytes());
+    let crc = crc32fast::hash(&h[..32]);
+    h[32..].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+/// Starts a frame in `buf`, which must be empty: reserves room for the frame header.
+pub(crate) fn begin_frame(buf: &mut Vec<u8>) {
+    debug_assert!(buf.is_empty());
+    buf.extend_from_slice(&[0; FRAME_HEADER_LEN]);
+}
+
+/// Whether `buf` holds no record since [`begin_frame`].
+pub(crate) fn frame_is_empty(buf: &[u8]) -> bool {
+    buf.len() == FRAME_HEADER_LEN
+}
+
+/// Fills in the frame header once the payload is complete.
+pub(crate) fn finish_frame(buf: &mut [u8]) {
+    let len = u32::try_from(buf.len() - FRAME_HEADER_LEN).expect("a frame is under 4 GiB");
+    let crc = crc32fast::hash(&buf[FRAME_HEADER_LEN..]);
+    buf[..4].copy_from_slice(&len.to_le_bytes());
+    buf[4..8].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// A segment read back.
+#[derive(Debug)]
+pub(crate) struct Scanned {
+    pub number: u64,
+    pub id_prefix: u64,
+    /// Payload ranges of the intact frames, in order.
+    pub frames: Vec<Range<usize>>,
+    /// Set when the newest segment ends in a write cut short by a crash.
+    pub torn: Option<Torn>,
+}
+
+/// The end of the newest segment that a crash left incomplete.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Torn {
+    /// Length of the intact part (0: not even the header is complete; the file is dropped).
+    pub keep: u64,
+    pub what: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ScanError {
+    Version(u32),
+    Corrupt(String),
+}
+
+fn le_u32(b: &[u8]) -> u32 {
+    u32::from_le_bytes(b[..4].try_into().unwrap())
+}
+
+fn le_u64(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b[..8].try_into().unwrap())
+}
+
+/// Checks and splits a segment's bytes. `newest`: the last segment of the store, the only
+/// one a crash can have left incomplete.
+pub(crate) fn scan(data: &[u8], newest: bool) -> Result<Scanned, ScanError> {
+    let corrupt = |what: String| Err(ScanError::Corrupt(what));
+    let all_zero = |b: &[u8]| b.iter().all(|&x| x == 0);
+    if data.len() < HEADER_LEN || all_zero(&data[..HEADER_LEN]) {
+        if newest && (all_zero(data) || data.len() < HEADER_LEN) {
+            // Created by a rotation that a crash interrupted: holds nothing.
+            return Ok(Scanned {
+                number: 0,
+                id_prefix: 0,
+                frames: Vec::new(),
+                torn: Some(Torn {
+                    keep: 0,
+                    what: format!("an incomplete segment header ({} bytes)", data.len()),
+                }),
+            });
+        }
+        return corrupt(format!(
+            "the segment header is missing or zeroed ({} bytes)",
+            data.len()
+        ));
+    }
+    let h = &data[..HEADER_LEN];
+    if h[..8] != MAGIC {
+        return corrupt("not a polyq log segment (wrong magic bytes)".into());
+    }
+    if le_u32(&h[32..]) != crc32fast::hash(&h[..32]) {
+        return corrupt("the segment header fails its checksum".into());
+    }
+    let version = le_u32(&h[8..]);
+    if version != FORMAT_VERSION {
+        return Err(ScanError::Version(version));
+    }
+    let mut out = Scanned {
+        number: le_u64(&h[16..]),
+        id_prefix: le_u64(&h[24..]),
+        frames: Vec::new(),
+        torn: None,
+    };
+    let mut pos = HEADER_LEN;
+    while pos < data.len() {
+        let rest = &data[pos..];
+        let problem = if rest.len() < FRAME_HEADER_LEN {
+            Some(format!(
+                "the frame at offset {pos} is cut short ({} bytes)",
+                rest.len()
+            ))
+        } else {
+            let len = le_u32(rest) as usize;
+            let crc = le_u32(&rest[4..]);
+            let end = FRAME_HEADER_LEN + len;
+            if len == 0 && crc == 0 {
+                Some(format!("zeroed bytes from offset {pos}"))
+            } else if end > rest.len() {
+                Some(format!(
+                    "the frame at offset {pos} needs {len} bytes, {} are left",
+                    rest.len() - FRAME_HEADER_LEN
+                ))
+            } else if crc32fast::hash(&rest[FRAME_HEADER_LEN..end]) != crc {
+                Some(format!("the frame at offset {pos} fails its checksum"))
+            } else {
+                out.frames.push(pos + FRAME_HEADER_LEN..pos + end);
+                pos += end;
+                None
+            }
+        };
+        let Some(what) = problem else { continue };
+        // Only a frame that reaches the end of the newest segment can be a cut-short write.
+        let reaches_end = {
+            let len = if rest.len() >= 4 {
+                le_u32(rest) as usize
+            } else {
+                0
+            };
+            rest.len() < FRAME_HEADER_LEN || all_zero(rest) || FRAME_HEADER_LEN + len >= rest.len()
+        };
+        if newest && reaches_end {
+            out.torn = Some(Torn {
+                keep: pos as u64,
+                what: format!("{what}, to the end of the file ({} bytes)", rest.len()),
+            });
+            return Ok(out);
+        }
+        return corrupt(if newest {
+            format!("{what}, and more data follows it")
+        } else {
+            format!("{what} (in a segment older than the newest, which a crash cannot cut)")
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(frames: &[&[u8]]) -> Vec<u8> {
+        let mut data = header(7, 99).to_vec();
+        for payload in frames {
+            let mut buf = Vec::new();
+            begin_frame(&mut buf);
+            buf.extend_from_slice(payload);
+            finish_frame(&mut buf);
+            data.extend_from_slice(&buf);
+        }
+        data
+    }
+
+    #[test]
+    fn names_round_trip_and_others_are_ignored() {
+        assert_eq!(segment_name(12), "log-00000000000000000012.pq");
+        assert_eq!(parse_name(&segment_name(u64::MAX)), Some(u64::MAX));
+        for other in [
+            "log-12.pq",
+            "log-0000000000000000001x.pq",
+            "polyq.lock",
+            "log-",
+        ] {
+            assert_eq!(parse_name(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn intact_segments_give_their_frames() {
+        let data = segment(&[b"one", b"two!"]);
+        for newest in [false, true] {
+            let s = scan(&data, newest).unwrap();
+            assert_eq!((s.number, s.id_prefix, s.torn), (7, 99, None));
+            let payloads: Vec<&[u8]> = s.frames.iter().map(|r| &data[r.clone()]).collect();
+            assert_eq!(payloads, [&b"one"[..], b"two!"]);
+        }
+    }
+
+    #[test]
+    fn a_cut_short_last_write_of_the_newest_segment_is_torn_anywhere_else_corrupt() {
+        let full = segment(&[b"one", b"two, longer"]);
+        let first_end = HEADER_LEN + FRAME_HEADER_LEN + 3;
+        for cut in first_end + 1..full.len() {
+            let s = scan(&full[..cut], true).unwrap();
+            assert_eq!(s.frames.len(), 1, "cut at {cut}");
+            assert_eq!(s.torn.unwrap().keep, first_end as u64);
+            assert!(matches!(
+                scan(&full[..cut], false),
+                Err(ScanError::Corrupt(_))
+            ));
+        }
+        // Zeros after the last frame (a file system's unwritten tail).
+        let mut zeroed = full.clone();
+        zeroed.extend_from_slice(&[0; 4096]);
+        assert_eq!(
+            scan(&zeroed, true).unwrap().torn.unwrap().keep,
+            full.len() as u64
+        );
+        // A flipped bit in the last frame, reaching the end: torn.
+        let mut flipped = full.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert_eq!(scan(&flipped, true).unwrap().frames.len(), 1);
+    }
+
+    #[test]
+    fn damage_with_data_after_it_is_corrupt() {
+        let mut data = segment(&[b"one", b"two"]);
+        data[HEADER_LEN + FRAME_HEADER_LEN] ^= 0x40;
+        let err = scan(&data, true).unwrap_err();
+        assert!(
+            matches!(&err, ScanError::Corrupt(w) if w.contains("checksum") && w.contains("follows")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn headers_are_checked() {
+        let data = segment(&[b"one"]);
+        let mut magic = data.clone();
+        magic[0] = b'X';
+        assert!(matches!(scan(&magic, true), Err(ScanError::Corrupt(w)) if w.contains("magic")));
+        let mut version = data.clone();
+        version[8..12].copy_from_slice(&9u32.to_le_bytes());
+        let crc = crc32fast::hash(&version[..32]);
+        version[32..36].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(scan(&version, true).unwrap_err(), ScanError::Version(9));
+        let mut crc = data.clone();
+        crc[20] ^= 1;
+        assert!(matches!(scan(&crc, false), Err(ScanError::Corrupt(w)) if w.contains("checksum")));
+        // An interrupted rotation: short or zeroed header on the newest segment only.
+        assert_eq!(scan(&data[..10], true).unwrap().torn.unwrap().keep, 0);
+        assert_eq!(scan(&[0; 100], true).unwrap().torn.unwrap().keep, 0);
+        assert!(scan(&data[..10], false).is_err());
+    }
+}
