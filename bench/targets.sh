@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Measures polyq against the targets of docs/benchmarks.md: full-cycle throughput per dialect,
 # single SendMessage against the bare-HTTP baseline, receive latency with a backlog of 1k and
-# 1M messages, and long-poll wake-up latency. Everything on loopback, each run bounded.
+# 1M messages, long-poll wake-up latency, and resident memory per stored message. Everything
+# on loopback, each run bounded.
 #
 #   bash bench/targets.sh              # 10 s per scenario
 #   DURATION=20s bash bench/targets.sh
+#   MEM_MESSAGES=100000 bash bench/targets.sh   # smaller memory scenario (default 1,000,000)
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
 HOST=127.0.0.1
 PORT=${PORT:-19334}
 PORT_BASE=${PORT_BASE:-19634}
+MEM_PORT=${MEM_PORT:-19335}
+MEM_MESSAGES=${MEM_MESSAGES:-1000000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${JSON_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/polyq-targets.XXXXXX")}
 mkdir -p "$OUT"
@@ -60,6 +64,23 @@ run backlog-1m "$PORT" $BACKLOG --prefill 1000000
 run wakeup "$PORT" --dialect sqs-json --mode cycle --producers 1 --consumers 2 --batch 1 --rate 100 \
     --wait-seconds 20 --duration "$DURATION"
 
+# Memory: a fresh server's resident set before and after MEM_MESSAGES 100-byte messages are
+# sent to it (and kept); the growth per message minus the body is the overhead.
+"$BIN" serve --store memory --listen "$HOST:$MEM_PORT" --log warn >/dev/null 2>&1 &
+MEM_PID=$!
+PIDS+=("$MEM_PID")
+for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://$HOST:$MEM_PORT/health" && break
+    sleep 0.1
+done
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; } # kB
+RSS_BEFORE=$(rss "$MEM_PID")
+run memory-send "$MEM_PORT" --dialect sqs-json --mode send --producers 8 --batch 10 --message-size 100 \
+    --messages "$MEM_MESSAGES" --duration 300s --keep-queues
+RSS_AFTER=$(rss "$MEM_PID")
+echo "{\"rss_before_kb\": $RSS_BEFORE, \"rss_after_kb\": $RSS_AFTER}" >"$OUT/memory.json"
+kill "$MEM_PID"
+
 python3 - "$OUT" <<'EOF'
 import json, os, sys
 d = sys.argv[1]
@@ -81,5 +102,10 @@ print(f"SendMessage x1: {s:.0f} req/s vs bare HTTP {b:.0f} = {s / b * 100:.0f}% 
 a, z = ms(r["backlog-1k"], "receive", "p50"), ms(r["backlog-1m"], "receive", "p50")
 print(f"receive p50 with 1M waiting / with 1k waiting: {z:.3f} / {a:.3f} ms = {z / a:.2f}x (target <= 1.5x)")
 print(f"long-poll wake-up (send -> delivered) p99: {ms(r['wakeup'], 'end_to_end', 'p99'):.3f} ms (target < 5 ms)")
+m, n = r["memory"], r["memory-send"]["sent"]
+body = r["memory-send"]["message_bytes"]
+per = (m["rss_after_kb"] - m["rss_before_kb"]) * 1024 / max(n, 1)
+print(f"memory: RSS {m['rss_before_kb'] / 1024:.1f} MiB -> {m['rss_after_kb'] / 1024:.1f} MiB with {n:,} messages of {body} bytes: "
+      f"{per:.0f} bytes per message, {per - body:.0f} beyond the body (target <= 300)")
 print(f"\nJSON reports in {d}")
 EOF

@@ -4,6 +4,7 @@
 
 mod journal;
 mod queue;
+mod stored;
 
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
@@ -14,11 +15,12 @@ use async_trait::async_trait;
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use crate::error::{CoreError, CoreResult};
-use crate::ids::{message_id, seq_from_message_id, Receipt};
+use crate::ids::{seq_from_message_id, Receipt};
 use crate::model::*;
 use crate::store::{QueueStore, QueueUpdate};
 pub use journal::{Change, DedupRecord, Journal, QueueDump, RestoredQueue, Restorer};
 use queue::QueueState;
+use stored::{render_id, Stored};
 
 type SharedQueue = Arc<Mutex<QueueState>>;
 
@@ -95,6 +97,7 @@ impl MemoryStore {
             .into_iter()
             .map(|(name, mut q)| {
                 q.log = logging.then(Vec::new);
+                q.set_id_prefix(id_prefix);
                 (name, Arc::new(Mutex::new(q)))
             })
             .collect();
@@ -189,7 +192,13 @@ impl MemoryStore {
         Ok(())
     }
 
-    fn build_message(&self, q: &QueueState, new: NewMessage, now: u64) -> CoreResult<Message> {
+    /// Validates `new` and gives it the next seq.
+    fn build_message(
+        &self,
+        q: &mut QueueState,
+        mut new: NewMessage,
+        now: u64,
+    ) -> CoreResult<(u64, Stored)> {
         let priority = new.priority.unwrap_or(PRIORITY_DEFAULT);
         if !(PRIORITY_HIGHEST..=PRIORITY_LOWEST).contains(&priority) {
             return Err(CoreError::InvalidArgument(format!(
@@ -213,26 +222,18 @@ impl MemoryStore {
             MessageTtl::Seconds(s) => Some(now.saturating_add(s.saturating_mul(1000))),
             MessageTtl::Never => None,
         };
-        Ok(Message {
-            id: message_id(self.id_prefix, seq),
-            seq,
-            body: new.body,
-            attributes: new.attributes,
-            system_attributes: new.system_attributes,
+        let sender_id = q.intern_sender(new.sender_id.take());
+        let sequence_number = q.config.fifo.then_some(seq);
+        let stored = Stored::sent(
+            new,
             priority,
-            enqueued_ms: now,
-            visible_ms: now + delay * 1000,
+            now,
+            now + delay * 1000,
             expires_ms,
-            receive_count: 0,
-            first_receive_ms: None,
-            lease: 0,
-            state: MessageState::Ready,
-            sequence_number: q.config.fifo.then_some(seq),
-            group_id: new.group_id,
-            dedup_id: new.dedup_id,
-            sender_id: new.sender_id,
-            dead_letter_source: None,
-        })
+            sequence_number,
+            sender_id,
+        );
+        Ok((seq, stored))
     }
 
     fn send_one(&self, q: &mut QueueState, new: NewMessage, now: u64) -> CoreResult<Sent> {
@@ -259,20 +260,20 @@ impl MemoryStore {
                 });
             }
         }
-        let m = self.build_message(q, new, now)?;
+        let (seq, m) = self.build_message(q, new, now)?;
         let sent = Sent {
-            id: m.id.clone(),
-            receipt: m.receipt(),
+            id: render_id(q.id_prefix, seq),
+            receipt: Receipt { seq, lease: 0 },
             enqueued_ms: m.enqueued_ms,
             visible_ms: m.visible_ms,
-            expires_ms: m.expires_ms,
-            sequence_number: m.sequence_number,
+            expires_ms: m.expires_ms(),
+            sequence_number: q.config.fifo.then_some(seq),
             deduplicated: false,
         };
         if let Some(key) = dedup_key {
-            q.remember_dedup(key, m.id.clone(), m.seq, now);
+            q.remember_dedup(key, sent.id.clone(), seq, now);
         }
-        q.insert(m, now);
+        q.insert_stored(seq, m, now);
         Ok(sent)
     }
 }
@@ -292,6 +293,7 @@ impl QueueStore for MemoryStore {
                 Some(q) => q.clone(),
                 None => {
                     let mut q = QueueState::new(name, config, now);
+                    q.id_prefix = self.id_prefix;
                     q.log = self.journal.is_some().then(Vec::new);
                     let info = q.info();
                     // Recorded under the map's lock: before anyone can send to the queue.

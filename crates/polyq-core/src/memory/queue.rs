@@ -7,9 +7,16 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use super::journal::{Change, DedupRecord, QueueDump};
+use super::stored::{prefix_of, Messages, Senders, Stored};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::Receipt;
 use crate::model::*;
+
+/// Where a message of `priority` is in `ready`: 1 (served first) at 0. Sends are checked to
+/// be in range; anything else read back is served as the nearest priority.
+fn ready_slot(priority: u8) -> usize {
+    usize::from(priority.clamp(PRIORITY_HIGHEST, PRIORITY_LOWEST) - PRIORITY_HIGHEST)
+}
 
 #[derive(Default)]
 struct Group {
@@ -36,9 +43,14 @@ pub(crate) struct QueueState {
     pub created_ms: u64,
     pub modified_ms: u64,
     pub config: QueueConfig,
-    msgs: HashMap<u64, Message>,
-    /// Standard queues: visible messages by (priority, seq).
-    ready: BTreeSet<(u8, u64)>,
+    /// The store's id salt: a message's id is `message_id(id_prefix, seq)` unless it keeps
+    /// its own (see [`Stored`]).
+    pub id_prefix: u64,
+    msgs: Messages,
+    senders: Senders,
+    /// Standard queues: visible messages by seq, one set per priority (`ready_slot`): half
+    /// the bytes per entry of one set of `(priority, seq)`.
+    ready: [BTreeSet<u64>; PRIORITY_LOWEST as usize],
     /// FIFO queues: messages per group, and groups that can deliver now by head seq.
     groups: HashMap<String, Group>,
     ready_groups: BTreeSet<(u64, String)>,
@@ -62,8 +74,10 @@ impl QueueState {
             created_ms: now,
             modified_ms: now,
             config,
-            msgs: HashMap::new(),
-            ready: BTreeSet::new(),
+            id_prefix: 0,
+            msgs: Messages::default(),
+            senders: Senders::default(),
+            ready: Default::default(),
             groups: HashMap::new(),
             ready_groups: BTreeSet::new(),
             timers: BTreeSet::new(),
@@ -93,7 +107,7 @@ impl QueueState {
                 seq,
                 lease: m.lease,
                 receive_count: m.receive_count,
-                first_receive_ms: m.first_receive_ms,
+                first_receive_ms: m.first_receive_ms(),
                 visible_ms: m.visible_ms,
                 state: m.state,
             }
@@ -103,12 +117,52 @@ impl QueueState {
     /// Adds a message read back from durable storage, keeping its state as stored (a message
     /// in flight stays in flight until its `visible_ms`).
     pub fn restore(&mut self, m: Message) {
+        // The salt is not known before `Restorer::finish`: take it from the first message, so
+        // that (normally) no restored message has to keep its id; `finish` re-keys if needed.
+        if self.msgs.is_empty() {
+            if let Some(p) = prefix_of(&m.id) {
+                self.id_prefix = p;
+            }
+        }
         let seq = m.seq;
-        if let Some(at) = m.expires_ms {
+        let s = Stored::from_message(m, self.id_prefix, &mut self.senders);
+        if let Some(at) = s.expires_ms() {
             self.expiry.insert((at, seq));
         }
-        self.msgs.insert(seq, m);
+        self.msgs.insert(seq, Box::new(s));
         self.attach(seq);
+    }
+
+    /// Renders ids with `prefix` from now on; every message keeps the id it has.
+    pub fn set_id_prefix(&mut self, prefix: u64) {
+        // Bits 12..16 of the salt do not show in ids.
+        if (self.id_prefix ^ prefix) & !0xf000 != 0 {
+            let old = self.id_prefix;
+            for (&seq, s) in self.msgs.iter_mut() {
+                let id = s.id(seq, old);
+                s.set_id(seq, prefix, id);
+            }
+        }
+        self.id_prefix = prefix;
+    }
+
+    /// How many messages keep an id of their own (for tests of the restore path).
+    #[cfg(test)]
+    pub fn explicit_ids(&self) -> usize {
+        let prefix = self.id_prefix;
+        self.msgs
+            .iter()
+            .filter(|(&seq, s)| s.id(seq, prefix) != super::stored::render_id(prefix, seq))
+            .count()
+    }
+
+    /// Shares the sender id with the previous message's when equal.
+    pub fn intern_sender(&mut self, id: Option<String>) -> Option<std::sync::Arc<String>> {
+        self.senders.intern(id)
+    }
+
+    fn message(&self, seq: u64) -> Message {
+        self.msgs[&seq].to_message(seq, self.id_prefix)
     }
 
     /// Adds a deduplication record read back from durable storage (call in expiry order).
@@ -126,7 +180,11 @@ impl QueueState {
 
     /// The queue's durable state, without applying time.
     pub fn dump(&self) -> QueueDump {
-        let mut messages: Vec<Message> = self.msgs.values().cloned().collect();
+        let mut messages: Vec<Message> = self
+            .msgs
+            .iter()
+            .map(|(&seq, s)| s.to_message(seq, self.id_prefix))
+            .collect();
         messages.sort_by_key(|m| m.seq);
         let mut dedup: Vec<DedupRecord> = self
             .dedup
@@ -182,7 +240,7 @@ impl QueueState {
             if at > now {
                 break;
             }
-            self.remove(seq);
+            self.remove_stored(seq);
             self.note(|_| Change::MessageRemove { seq });
         }
         while let Some((at, key)) = self.dedup_order.front() {
@@ -215,7 +273,7 @@ impl QueueState {
             MessageState::Ready => {
                 self.stats.visible += 1;
                 if !self.config.fifo {
-                    self.ready.insert((m.priority, seq));
+                    self.ready[ready_slot(m.priority)].insert(seq);
                 }
             }
             MessageState::Delayed => {
@@ -228,7 +286,7 @@ impl QueueState {
             }
         }
         if self.config.fifo {
-            let key = m.group_id.clone().unwrap_or_default();
+            let key = m.group_id().unwrap_or_default().to_string();
             let in_flight = m.state == MessageState::InFlight;
             let g = self.groups.entry(key.clone()).or_default();
             g.members.insert(seq);
@@ -244,7 +302,7 @@ impl QueueState {
         match m.state {
             MessageState::Ready => {
                 self.stats.visible -= 1;
-                self.ready.remove(&(m.priority, seq));
+                self.ready[ready_slot(m.priority)].remove(&seq);
             }
             MessageState::Delayed => {
                 self.stats.delayed -= 1;
@@ -256,8 +314,7 @@ impl QueueState {
             }
         }
         if self.config.fifo && m.state == MessageState::InFlight {
-            let key = m.group_id.clone().unwrap_or_default();
-            if let Some(g) = self.groups.get_mut(&key) {
+            if let Some(g) = self.groups.get_mut(m.group_id().unwrap_or_default()) {
                 g.in_flight -= 1;
             }
         }
@@ -290,36 +347,48 @@ impl QueueState {
     }
 
     /// Adds a message (new, or moved in from another queue).
-    pub fn insert(&mut self, mut m: Message, now: u64) {
-        m.state = if m.visible_ms > now {
+    pub fn insert(&mut self, m: Message, now: u64) {
+        let seq = m.seq;
+        let s = Stored::from_message(m, self.id_prefix, &mut self.senders);
+        self.insert_stored(seq, s, now);
+    }
+
+    /// Adds a message that is new, or (from `insert`) moved in.
+    pub(super) fn insert_stored(&mut self, seq: u64, mut s: Stored, now: u64) {
+        s.state = if s.visible_ms > now {
             MessageState::Delayed
         } else {
             MessageState::Ready
         };
-        let seq = m.seq;
-        if let Some(at) = m.expires_ms {
+        if let Some(at) = s.expires_ms() {
             self.expiry.insert((at, seq));
         }
-        self.msgs.insert(seq, m);
+        self.msgs.insert(seq, Box::new(s));
         self.attach(seq);
         self.note(|q| Change::MessagePut {
             queue: q.name.clone(),
-            message: q.msgs[&seq].clone(),
+            message: q.message(seq),
         });
     }
 
+    /// Takes a message out (to move it elsewhere).
     pub fn remove(&mut self, seq: u64) -> Option<Message> {
+        let prefix = self.id_prefix;
+        self.remove_stored(seq).map(|s| s.into_message(seq, prefix))
+    }
+
+    fn remove_stored(&mut self, seq: u64) -> Option<Stored> {
         self.detach(seq);
-        let m = self.msgs.remove(&seq)?;
-        if let Some(at) = m.expires_ms {
+        let m = *self.msgs.remove(&seq)?;
+        if let Some(at) = m.expires_ms() {
             self.expiry.remove(&(at, seq));
         }
         if self.config.fifo {
-            let key = m.group_id.clone().unwrap_or_default();
-            if let Some(g) = self.groups.get_mut(&key) {
+            let key = m.group_id().unwrap_or_default();
+            if let Some(g) = self.groups.get_mut(key) {
                 g.members.remove(&seq);
             }
-            self.refresh_group(&key);
+            self.refresh_group(key);
         }
         Some(m)
     }
@@ -356,6 +425,7 @@ impl QueueState {
 
     /// Messages leased by an earlier attempt with this id, if all of them still hold that lease.
     fn replay_attempt(&self, attempt_id: &str, now: u64) -> Option<Vec<Message>> {
+        let prefix = self.id_prefix;
         let a = self
             .attempts
             .get(attempt_id)
@@ -366,7 +436,7 @@ impl QueueState {
                 self.msgs
                     .get(&r.seq)
                     .filter(|m| m.lease == r.lease && m.state == MessageState::InFlight)
-                    .cloned()
+                    .map(|m| m.to_message(r.seq, prefix))
             })
             .collect()
     }
@@ -419,7 +489,7 @@ impl QueueState {
                 }
                 seqs
             } else {
-                let Some(&(_, seq)) = self.ready.first() else {
+                let Some(seq) = self.ready.iter().find_map(|r| r.first().copied()) else {
                     break;
                 };
                 vec![seq]
@@ -438,13 +508,14 @@ impl QueueState {
                     continue;
                 }
                 self.detach(seq);
+                let prefix = self.id_prefix;
                 let m = self.msgs.get_mut(&seq).expect("leased message exists");
                 m.receive_count += 1;
-                m.first_receive_ms.get_or_insert(now);
+                m.received_first_at(now);
                 m.lease += 1;
                 m.state = MessageState::InFlight;
                 m.visible_ms = now + vis_ms;
-                out.push(m.clone());
+                out.push(m.to_message(seq, prefix));
                 self.attach(seq);
                 self.note_lease(seq);
             }
@@ -464,23 +535,23 @@ impl QueueState {
     }
 
     pub fn peek(&mut self, max: usize, now: u64) -> Vec<Message> {
+        let seqs = self.peek_seqs(max, now);
+        seqs.into_iter().map(|seq| self.message(seq)).collect()
+    }
+
+    /// The messages a lease would take now, in order.
+    fn peek_seqs(&mut self, max: usize, now: u64) -> Vec<u64> {
         self.advance(now);
         if !self.config.fifo {
-            return self
-                .ready
-                .iter()
-                .take(max)
-                .map(|(_, s)| self.msgs[s].clone())
-                .collect();
+            return self.ready.iter().flatten().take(max).copied().collect();
         }
         let mut out = Vec::new();
         for (_, key) in &self.ready_groups {
-            for seq in &self.groups[key].members {
-                let m = &self.msgs[seq];
-                if out.len() == max || m.state != MessageState::Ready {
+            for &seq in &self.groups[key].members {
+                if out.len() == max || self.msgs[&seq].state != MessageState::Ready {
                     break;
                 }
-                out.push(m.clone());
+                out.push(seq);
             }
             if out.len() == max {
                 break;
@@ -492,15 +563,15 @@ impl QueueState {
     /// The message `seq` exactly as stored (no timer applied, nothing changed): for
     /// [`MemoryStore::rejournal`](super::MemoryStore::rejournal).
     pub fn stored(&self, seq: u64) -> Option<Message> {
-        self.msgs.get(&seq).cloned()
+        self.msgs.contains_key(&seq).then(|| self.message(seq))
     }
 
     pub fn get(&mut self, seq: u64, now: u64) -> Option<Message> {
         self.advance(now);
-        self.msgs.get(&seq).cloned()
+        self.stored(seq)
     }
 
-    fn check_receipt(&self, r: &Receipt) -> CoreResult<&Message> {
+    fn check_receipt(&self, r: &Receipt) -> CoreResult<&Stored> {
         let m = self.msgs.get(&r.seq).ok_or(CoreError::MessageNotFound)?;
         if m.lease != r.lease {
             return Err(CoreError::ReceiptStale);
@@ -511,7 +582,7 @@ impl QueueState {
     pub fn delete(&mut self, r: &Receipt, now: u64) -> CoreResult<()> {
         self.advance(now);
         self.check_receipt(r)?;
-        self.remove(r.seq);
+        self.remove_stored(r.seq);
         let seq = r.seq;
         self.note(|_| Change::MessageRemove { seq });
         Ok(())
@@ -536,7 +607,10 @@ impl QueueState {
             MessageState::InFlight
         };
         let relet = Relet {
-            receipt: m.receipt(),
+            receipt: Receipt {
+                seq,
+                lease: m.lease,
+            },
             visible_ms: m.visible_ms,
         };
         self.attach(seq);
@@ -555,11 +629,11 @@ impl QueueState {
         if let Some(body) = body {
             let seq = c.receipt.seq;
             if let Some(m) = self.msgs.get_mut(&seq) {
-                m.body = body;
+                m.set_body(body);
             }
             self.note(|q| Change::MessagePut {
                 queue: q.name.clone(),
-                message: q.msgs[&seq].clone(),
+                message: q.message(seq),
             });
         }
         Ok(relet)
@@ -574,7 +648,9 @@ impl QueueState {
             std::mem::take(&mut self.dedup_order),
             self.log.take(),
         );
+        let id_prefix = self.id_prefix;
         *self = fresh;
+        self.id_prefix = id_prefix;
         self.modified_ms = keep.0;
         // SQS keeps deduplication records across a purge: a retry of a purged send is still a duplicate.
         self.dedup = keep.1;
@@ -588,7 +664,7 @@ impl QueueState {
 
     /// Takes out up to `max` visible messages (for a move task).
     pub fn take_visible(&mut self, max: usize, now: u64) -> Vec<Message> {
-        let seqs: Vec<u64> = self.peek(max, now).iter().map(|m| m.seq).collect();
+        let seqs = self.peek_seqs(max, now);
         seqs.into_iter().filter_map(|s| self.remove(s)).collect()
     }
 }
