@@ -167,15 +167,17 @@ pub struct Sent {
 }
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MessageState {
+    #[default]
     Ready,
     Delayed,
     InFlight,
 }
 
-/// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A stored message. `Default` is an empty, ready message with sequence number 0 and
+/// priority 0 (for building test fixtures with `..Default::default()`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Message {
     pub id: String,
     pub seq: u64,

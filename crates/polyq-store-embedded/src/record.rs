@@ -384,24 +384,8 @@ mod tests {
 
     fn bare_message() -> Message {
         Message {
-            id: String::new(),
             seq: 1,
-            body: Bytes::new(),
-            attributes: Attributes::new(),
-            system_attributes: Attributes::new(),
-            priority: 0,
-            enqueued_ms: 0,
-            visible_ms: 0,
-            expires_ms: None,
-            receive_count: 0,
-            first_receive_ms: None,
-            lease: 0,
-            state: MessageState::Ready,
-            group_id: None,
-            dedup_id: None,
-            sequence_number: None,
-            sender_id: None,
-            dead_letter_source: None,
+            ..Default::default()
         }
     }
 

@@ -43,24 +43,9 @@ mod tests {
         Change::MessagePut {
             queue: "q".into(),
             message: Message {
-                id: String::new(),
                 seq,
-                body: Default::default(),
-                attributes: Default::default(),
-                system_attributes: Default::default(),
                 priority: 8,
-                enqueued_ms: 0,
-                visible_ms: 0,
-                expires_ms: None,
-                receive_count: 0,
-                first_receive_ms: None,
-                lease: 0,
-                state: MessageState::Ready,
-                group_id: None,
-                dedup_id: None,
-                sequence_number: None,
-                sender_id: None,
-                dead_letter_source: None,
+                ..Default::default()
             },
         }
     }

@@ -29,21 +29,10 @@ fn bare(seq: u64) -> Message {
         id: message_id(PREFIX, seq),
         seq,
         body: Bytes::from_static(b"hello"),
-        attributes: Attributes::new(),
-        system_attributes: Attributes::new(),
         priority: 8,
         enqueued_ms: 1_000,
         visible_ms: 2_000,
-        expires_ms: None,
-        receive_count: 0,
-        first_receive_ms: None,
-        lease: 0,
-        state: MessageState::Ready,
-        group_id: None,
-        dedup_id: None,
-        sequence_number: None,
-        sender_id: None,
-        dead_letter_source: None,
+        ..Default::default()
     }
 }
 
