@@ -16,11 +16,11 @@ use crate::route::{account_sas_needs, service_sas_needs, Op};
 use crate::sign::{self, SasFields};
 use crate::time::{parse_iso8601, parse_rfc1123, rfc1123};
 
-/// A configured account with its decoded key.
+/// A configured account with its decoded key, ready to sign with.
 #[derive(Clone)]
 pub struct Account {
     pub name: String,
-    pub key: Vec<u8>,
+    pub mac: sign::KeyedMac,
 }
 
 /// What a request proved.
@@ -113,7 +113,25 @@ fn shared_key(input: &AuthInput, header: &str) -> AzResult<Grant> {
     if input.enforce {
         check_skew(input)?;
     }
-    let mut paths = vec![input.raw_path.to_string()];
+    // The path as sent is what nearly every client signs: try it first and build the other
+    // forms only when it does not match.
+    let head = if lite {
+        String::new()
+    } else {
+        sign::shared_key_head(input.method, input.headers)
+    };
+    let string_to_sign = |path: &str| {
+        if lite {
+            sign::shared_key_lite_string(input.method, base, path, input.raw_query, input.headers)
+        } else {
+            sign::shared_key_with_head(&head, base, path, input.raw_query)
+        }
+    };
+    let first = string_to_sign(input.raw_path);
+    if signature_matches(&input.account.mac, &first, sig) {
+        return Ok(Grant::Owner);
+    }
+    let mut others = Vec::new();
     if input.path_style {
         // Clients that sign the production form of the resource (`/account/queue`).
         let single = input
@@ -121,31 +139,24 @@ fn shared_key(input: &AuthInput, header: &str) -> AzResult<Grant> {
             .strip_prefix('/')
             .and_then(|p| p.split_once('/'))
             .map(|(_, r)| format!("/{r}"));
-        paths.extend(single);
+        others.extend(single);
     }
     let secondary = format!("/{base}-secondary");
     if input.raw_path.starts_with(&secondary) {
-        paths.push(input.raw_path.replacen(&secondary, &format!("/{base}"), 1));
+        others.push(input.raw_path.replacen(&secondary, &format!("/{base}"), 1));
     }
-    let mut first = None;
-    for path in &paths {
-        let sts = if lite {
-            sign::shared_key_lite_string(input.method, base, path, input.raw_query, input.headers)
-        } else {
-            sign::shared_key_string(input.method, base, path, input.raw_query, input.headers)
-        };
-        if constant_time_eq(
-            sign::hmac_b64(&input.account.key, &sts).as_bytes(),
-            sig.as_bytes(),
-        ) {
+    for path in &others {
+        if signature_matches(&input.account.mac, &string_to_sign(path), sig) {
             return Ok(Grant::Owner);
         }
-        first.get_or_insert(sts);
     }
     Err(AzError::auth_failed(format!(
-        "The MAC signature found in the HTTP request '{sig}' is not the same as any computed signature. Server used following string to sign: '{}'.",
-        first.unwrap_or_default()
+        "The MAC signature found in the HTTP request '{sig}' is not the same as any computed signature. Server used following string to sign: '{first}'."
     )))
+}
+
+fn signature_matches(mac: &sign::KeyedMac, string_to_sign: &str, sig: &str) -> bool {
+    constant_time_eq(mac.sign_b64(string_to_sign).as_bytes(), sig.as_bytes())
 }
 
 fn check_skew(input: &AuthInput) -> AzResult<()> {
@@ -184,10 +195,7 @@ fn sas(input: &AuthInput) -> AzResult<Grant> {
         };
         f.service_string(account, queue)
     };
-    if !constant_time_eq(
-        sign::hmac_b64(&input.account.key, &sts).as_bytes(),
-        f.sig.as_bytes(),
-    ) {
+    if !signature_matches(&input.account.mac, &sts, &f.sig) {
         return Err(AzError::auth_failed(format!(
             "Signature did not match. String to sign used was {}",
             sts.trim_end_matches('\n')

@@ -5,7 +5,6 @@
 use std::net::IpAddr;
 
 use http::{HeaderName, HeaderValue, Method};
-use percent_encoding::percent_decode_str;
 use polyq_http::{Request, Response};
 
 use crate::acl;
@@ -13,12 +12,17 @@ use crate::auth::{self, AuthInput, Grant};
 use crate::error::{AzError, AzResult};
 use crate::props;
 use crate::route::{self, check_queue_name, Op};
-use crate::sign::parse_query;
-use crate::time::{iso8601, rfc1123};
+use crate::sign::{decode, parse_query};
+use crate::time::{iso8601, rfc1123, rfc1123_into};
 use crate::AzureDialect;
 
 /// Version reported when the client sent none (any version a client sends is echoed back).
 pub const DEFAULT_VERSION: &str = "2026-02-06";
+
+const SERVER: &str = "Windows-Azure-Queue/1.0 Microsoft-HTTPAPI/2.0 (polyq)";
+const X_MS_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+const X_MS_VERSION: HeaderName = HeaderName::from_static("x-ms-version");
+const X_MS_CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-client-request-id");
 
 /// What an operation needs to know about its request.
 pub(crate) struct Ctx {
@@ -27,7 +31,7 @@ pub(crate) struct Ctx {
     pub message_id: String,
     pub query: Vec<(String, String)>,
     pub now_ms: u64,
-    /// `ServiceEndpoint` of List Queues: `http://host/account/`.
+    /// `ServiceEndpoint` of List Queues: `http://host/account/` (empty for other operations).
     pub endpoint: String,
 }
 
@@ -79,9 +83,13 @@ struct Located {
 
 impl AzureDialect {
     fn locate(&self, req: &Request) -> AzResult<Located> {
-        let raw: Vec<&str> = req.uri.path().trim_start_matches('/').split('/').collect();
-        let decode = |s: &&str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-        let mut segments: Vec<String> = raw.iter().map(decode).collect();
+        let mut segments: Vec<String> = req
+            .uri
+            .path()
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| decode(s).into_owned())
+            .collect();
         if segments.last().is_some_and(String::is_empty) {
             segments.pop();
         }
@@ -174,17 +182,20 @@ impl AzureDialect {
         };
         let grant = auth::authenticate(&input)?;
         let (op, target) = routed?;
+        // Only List Queues reports the endpoint: other requests skip building it.
+        let endpoint = match (op, loc.path_style, req.host()) {
+            (Op::ListQueues, true, Some(h)) => format!("http://{h}/{}/", loc.account),
+            (Op::ListQueues, _, Some(h)) => format!("http://{h}/"),
+            (Op::ListQueues, _, None) => format!("http://127.0.0.1:10001/{}/", loc.account),
+            _ => String::new(),
+        };
         let ctx = Ctx {
-            account: loc.account.clone(),
+            account: loc.account,
             queue: target.queue.unwrap_or_default(),
             message_id: target.message_id.unwrap_or_default(),
-            query: query.clone(),
+            query,
             now_ms: now,
-            endpoint: match (loc.path_style, req.host()) {
-                (true, Some(h)) => format!("http://{h}/{}/", loc.account),
-                (_, Some(h)) => format!("http://{h}/"),
-                (_, None) => format!("http://127.0.0.1:10001/{}/", loc.account),
-            },
+            endpoint,
         };
         if !ctx.queue.is_empty() {
             check_queue_name(&ctx.queue)?;
@@ -270,7 +281,7 @@ impl AzureDialect {
         now: u64,
     ) -> Response {
         let head = req.method == Method::HEAD;
-        let (status, mut headers, body) = match result {
+        let (status, headers, body) = match result {
             Ok(r) => (r.status, r.headers, r.body),
             Err(e) => {
                 let mut headers = vec![("x-ms-error-code".to_string(), e.code.to_string())];
@@ -287,20 +298,35 @@ impl AzureDialect {
                 )
             }
         };
-        let version = req
-            .header("x-ms-version")
-            .unwrap_or(DEFAULT_VERSION)
-            .to_string();
-        headers.push(("x-ms-request-id".into(), req.request_id.clone()));
-        headers.push(("x-ms-version".into(), version));
-        headers.push(("Date".into(), rfc1123(now)));
-        headers.push((
-            "Server".into(),
-            "Windows-Azure-Queue/1.0 Microsoft-HTTPAPI/2.0 (polyq)".into(),
-        ));
-        if let Some(id) = req.header("x-ms-client-request-id") {
-            if id.len() <= 1024 {
-                headers.push(("x-ms-client-request-id".into(), id.to_string()));
+        let (content_type, body) = match body {
+            Some(b) if !head => ("application/xml", b),
+            _ => ("", String::new()),
+        };
+        let mut resp = polyq_http::response(status, content_type, body);
+        if content_type.is_empty() {
+            resp.headers_mut().remove(http::header::CONTENT_TYPE);
+        }
+        let out = resp.headers_mut();
+        append_pairs(out, headers);
+        // The common headers, in this order on the wire, built without parsing their names
+        // (they are on every response; the operation's own headers above are few and rare).
+        if let Ok(id) = HeaderValue::from_str(&req.request_id) {
+            out.append(X_MS_REQUEST_ID, id);
+        }
+        let version = match req.headers.get(&X_MS_VERSION) {
+            Some(v) if v.to_str().is_ok() => v.clone(),
+            _ => HeaderValue::from_static(DEFAULT_VERSION),
+        };
+        out.append(X_MS_VERSION, version);
+        let mut date = String::with_capacity(29);
+        rfc1123_into(&mut date, now);
+        if let Ok(date) = HeaderValue::from_str(&date) {
+            out.append(http::header::DATE, date);
+        }
+        out.append(http::header::SERVER, HeaderValue::from_static(SERVER));
+        if let Some(id) = req.headers.get(&X_MS_CLIENT_REQUEST_ID) {
+            if id.to_str().is_ok() && id.len() <= 1024 {
+                out.append(X_MS_CLIENT_REQUEST_ID, id.clone());
             }
         }
         if let (Some(origin), Some(account)) = (req.header("origin"), account) {
@@ -310,26 +336,46 @@ impl AzureDialect {
                     .get(account)
                     .and_then(|p| p.matching_rule(origin, req.method.as_str()))
                 {
-                    headers.extend(props::response_headers(rule, origin));
+                    append_pairs(out, props::response_headers(rule, origin));
                 }
             }
         }
-        let (content_type, body) = match body {
-            Some(b) if !head => ("application/xml", b),
-            _ => ("", String::new()),
-        };
-        let mut resp = polyq_http::response(status, content_type, body);
-        if content_type.is_empty() {
-            resp.headers_mut().remove(http::header::CONTENT_TYPE);
-        }
-        for (k, v) in headers {
-            if let (Ok(k), Ok(v)) = (
-                HeaderName::from_bytes(k.as_bytes()),
-                HeaderValue::from_str(&v),
-            ) {
-                resp.headers_mut().append(k, v);
-            }
-        }
         resp
+    }
+}
+
+/// Appends text header pairs, skipping any that are not valid in HTTP.
+fn append_pairs(out: &mut http::HeaderMap, pairs: Vec<(String, String)>) {
+    for (k, v) in pairs {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            out.append(k, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_pairs_keep_their_order_and_skip_invalid_ones() {
+        let mut map = http::HeaderMap::new();
+        append_pairs(
+            &mut map,
+            vec![
+                ("x-ms-b".into(), "2".into()),
+                ("bad name".into(), "x".into()),
+                ("x-ms-a".into(), "bad\nvalue".into()),
+                ("X-Ms-B".into(), "3".into()),
+            ],
+        );
+        let got: Vec<_> = map
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_str().unwrap()))
+            .collect();
+        assert_eq!(got, [("x-ms-b", "2"), ("x-ms-b", "3")]);
     }
 }

@@ -85,7 +85,7 @@ pub fn dialect(service: Arc<QueueService>, config: AzureConfig) -> Arc<dyn Diale
         .filter_map(|a| match sign::decode_key(&a.key) {
             Some(key) => Some(auth::Account {
                 name: a.name.clone(),
-                key,
+                mac: sign::KeyedMac::new(&key),
             }),
             None => {
                 tracing::warn!(account = %a.name, "Azure account key is not base64; account skipped");
@@ -128,7 +128,9 @@ impl Dialect for AzureDialect {
     }
 
     fn detect(&self, req: &Request) -> bool {
-        if req.headers.contains_key("x-ms-version") {
+        // A constant name: a `&str` key would be parsed on every request.
+        const X_MS_VERSION: http::HeaderName = http::HeaderName::from_static("x-ms-version");
+        if req.headers.contains_key(X_MS_VERSION) {
             return true;
         }
         let auth = req.header("authorization").unwrap_or("");

@@ -12,7 +12,7 @@ use polyq_http::Request;
 use crate::error::{AzError, AzResult};
 use crate::handler::{Ctx, Reply};
 use crate::queues::SEVEN_DAYS;
-use crate::time::{rfc1123, NEVER_EXPIRES_MS};
+use crate::time::{rfc1123, rfc1123_into, NEVER_EXPIRES_MS};
 use crate::xml::{self, elem, DECL};
 use crate::AzureDialect;
 
@@ -56,10 +56,15 @@ fn message_text(body: &[u8]) -> AzResult<String> {
     if body.len() > MAX_MESSAGE_BYTES * 6 + 1024 {
         return Err(too_large());
     }
-    let root = xml::parse(body).ok_or_else(AzError::invalid_xml)?;
-    let text = match (root.name.as_str(), root.child("MessageText")) {
-        ("QueueMessage", Some(t)) => t.text.clone(),
-        _ => return Err(AzError::invalid_xml()),
+    let text = match xml::plain_message_text(body) {
+        Some(t) => t.to_string(),
+        None => {
+            let root = xml::parse(body).ok_or_else(AzError::invalid_xml)?;
+            match (root.name.as_str(), root.child("MessageText")) {
+                ("QueueMessage", Some(t)) => t.text.clone(),
+                _ => return Err(AzError::invalid_xml()),
+            }
+        }
     };
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(too_large());
@@ -134,17 +139,14 @@ impl AzureDialect {
             .await?
             .pop()
             .ok_or_else(|| AzError::internal("the store answered no result"))??;
-        let mut out = String::from(DECL);
+        let mut out = String::with_capacity(420);
+        out.push_str(DECL);
         out.push_str("<QueueMessagesList><QueueMessage>");
         elem(&mut out, "MessageId", &sent.id);
-        elem(&mut out, "InsertionTime", &rfc1123(sent.enqueued_ms));
-        elem(
-            &mut out,
-            "ExpirationTime",
-            &rfc1123(expiry(sent.expires_ms)),
-        );
+        time_elem(&mut out, "InsertionTime", sent.enqueued_ms);
+        time_elem(&mut out, "ExpirationTime", expiry(sent.expires_ms));
         elem(&mut out, "PopReceipt", &sent.receipt.encode());
-        elem(&mut out, "TimeNextVisible", &rfc1123(sent.visible_ms));
+        time_elem(&mut out, "TimeNextVisible", sent.visible_ms);
         out.push_str("</QueueMessage></QueueMessagesList>");
         Ok(Reply::xml(201, out))
     }
@@ -216,21 +218,54 @@ impl AzureDialect {
 
 /// A `QueueMessagesList` document; pop receipts and next-visible times only for leased messages.
 fn render_list(messages: &[Message], leased: bool) -> String {
-    let mut out = String::from(DECL);
+    // About 360 bytes of markup, ids and times per message besides its text.
+    let size: usize = messages.iter().map(|m| 400 + m.body.len()).sum();
+    let mut out = String::with_capacity(DECL.len() + 40 + size);
+    out.push_str(DECL);
     out.push_str("<QueueMessagesList>");
     for m in messages {
         out.push_str("<QueueMessage>");
         elem(&mut out, "MessageId", &m.id);
-        elem(&mut out, "InsertionTime", &rfc1123(m.enqueued_ms));
-        elem(&mut out, "ExpirationTime", &rfc1123(expiry(m.expires_ms)));
+        time_elem(&mut out, "InsertionTime", m.enqueued_ms);
+        time_elem(&mut out, "ExpirationTime", expiry(m.expires_ms));
         if leased {
             elem(&mut out, "PopReceipt", &m.receipt().encode());
-            elem(&mut out, "TimeNextVisible", &rfc1123(m.visible_ms));
+            time_elem(&mut out, "TimeNextVisible", m.visible_ms);
         }
         elem(&mut out, "DequeueCount", &m.receive_count.to_string());
-        elem(&mut out, "MessageText", &String::from_utf8_lossy(&m.body));
+        // Bodies are UTF-8 unless stored by another dialect; check before copying lossily.
+        match std::str::from_utf8(&m.body) {
+            Ok(text) => elem(&mut out, "MessageText", text),
+            Err(_) => elem(&mut out, "MessageText", &String::from_utf8_lossy(&m.body)),
+        }
         out.push_str("</QueueMessage>");
     }
     out.push_str("</QueueMessagesList>");
     out
+}
+
+/// `<name>` + RFC 1123 time + `</name>` (times need no escaping).
+fn time_elem(out: &mut String, name: &str, ms: u64) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    rfc1123_into(out, ms);
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_elements_match_escaped_elements() {
+        for ms in [0, 1_476_047_070_000, NEVER_EXPIRES_MS] {
+            let (mut a, mut b) = (String::new(), String::new());
+            time_elem(&mut a, "InsertionTime", ms);
+            elem(&mut b, "InsertionTime", &rfc1123(ms));
+            assert_eq!(a, b);
+        }
+    }
 }

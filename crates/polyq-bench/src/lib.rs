@@ -15,6 +15,7 @@
 pub mod args;
 pub mod baseline;
 pub mod client;
+pub mod http1;
 mod progress;
 pub mod run;
 pub mod sign;

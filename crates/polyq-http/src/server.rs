@@ -149,7 +149,12 @@ fn next_request_id() -> String {
     // Version 4 / variant 1 bits kept so clients that parse ids as UUIDs accept them.
     let hi = (*PREFIX & 0xffff_ffff_ffff_0fff) | 0x4000;
     let lo = (n & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
-    uuid::Uuid::from_u64_pair(hi, lo).to_string()
+    // Encoded into a stack buffer: `to_string` goes through the formatting machinery.
+    let mut buf = uuid::Uuid::encode_buffer();
+    let text: &str = uuid::Uuid::from_u64_pair(hi, lo)
+        .hyphenated()
+        .encode_lower(&mut buf);
+    text.to_string()
 }
 
 /// Accepts connections on `listener` until `shutdown` turns true, then waits up to the grace
@@ -206,5 +211,6 @@ mod tests {
         assert_ne!(a, b);
         let u = uuid::Uuid::parse_str(&a).unwrap();
         assert_eq!(u.get_version_num(), 4);
+        assert_eq!(u.to_string(), a, "lower-case hyphenated form");
     }
 }

@@ -180,3 +180,104 @@ fn query_keeps_plus_and_joins_repeats() {
         "/acc/acc/q\na:1\nb:1,2"
     );
 }
+
+#[test]
+fn decoding_borrows_plain_text_and_replaces_bad_utf8() {
+    assert!(matches!(
+        decode("plain"),
+        std::borrow::Cow::Borrowed("plain")
+    ));
+    assert_eq!(decode("a%2Bb%20c"), "a+b c");
+    assert_eq!(decode("x%FFy"), "x\u{fffd}y");
+    assert_eq!(decode("%E2%82%AC+"), "€+");
+}
+
+#[test]
+fn keyed_mac_and_split_string_to_sign_match_the_plain_ones() {
+    let h = sdk_headers(&[("Content-Type", "application/xml")], "id-1");
+    let path = "/devstoreaccount1/myqueue/messages";
+    let query = "visibilitytimeout=5&MessageTTL=-1&b=2&b=1";
+    let whole = shared_key_string("POST", "devstoreaccount1", path, query, &h);
+    let head = shared_key_head("POST", &h);
+    assert_eq!(
+        shared_key_with_head(&head, "devstoreaccount1", path, query),
+        whole
+    );
+    assert!(whole.ends_with("/devstoreaccount1/devstoreaccount1/myqueue/messages\nb:1,2\nmessagettl:-1\nvisibilitytimeout:5"));
+    assert_eq!(canonical_resource("a", "/p", ""), "/a/p");
+    assert_eq!(
+        KeyedMac::new(&key()).sign_b64(&whole),
+        hmac_b64(&key(), &whole)
+    );
+}
+
+/// The string-to-sign head as first written (one lookup per line, `get_all` per `x-ms-*`
+/// name), to hold the one-pass version to the same output.
+fn reference_head(method: &str, headers: &HeaderMap) -> String {
+    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let length = match get("content-length") {
+        "0" => "",
+        other => other,
+    };
+    let lines = [
+        method,
+        get("content-encoding"),
+        get("content-language"),
+        length,
+        get("content-md5"),
+        get("content-type"),
+        get("date"),
+        get("if-modified-since"),
+        get("if-match"),
+        get("if-none-match"),
+        get("if-unmodified-since"),
+        get("range"),
+    ];
+    let mut names: Vec<&str> = headers
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with("x-ms-"))
+        .collect();
+    names.sort_unstable();
+    let mut ms = String::new();
+    for name in names {
+        let values: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+            .collect();
+        ms.push_str(&format!("{name}:{}\n", values.join(",")));
+    }
+    format!("{}\n{ms}", lines.join("\n"))
+}
+
+#[test]
+fn header_lines_take_first_values_and_join_repeated_ms_headers() {
+    let mut h = headers(&[
+        ("Content-Length", "0"),
+        ("Range", "bytes=0-1"),
+        ("Range", "bytes=5-6"),
+        ("x-ms-b", " 2 "),
+        ("x-ms-a", "1"),
+        ("x-ms-b", "3"),
+        ("x-ms-c", "z"),
+    ]);
+    h.append("x-ms-c", HeaderValue::from_bytes(b"\xff").unwrap());
+    h.append("x-ms-d", HeaderValue::from_bytes(b"\xff").unwrap());
+    h.append("x-ms-d", HeaderValue::from_static("ok"));
+    h.append("x-ms-e", HeaderValue::from_bytes(b"\xfe").unwrap());
+    h.append("date", HeaderValue::from_bytes(b"\xfe").unwrap());
+    h.append("date", HeaderValue::from_static("later"));
+    let ours = shared_key_head("GET", &h);
+    assert_eq!(ours, reference_head("GET", &h));
+    assert!(ours.ends_with("\nbytes=0-1\nx-ms-a:1\nx-ms-b:2,3\nx-ms-c:z\nx-ms-d:ok\nx-ms-e:\n"));
+    assert_eq!(canonical_headers(&HeaderMap::new()), "");
+    for h in [
+        headers(&[("Content-Length", "12"), ("Content-MD5", "m")]),
+        sdk_headers(&[("Content-Type", "application/xml")], "id-2"),
+        HeaderMap::new(),
+    ] {
+        assert_eq!(shared_key_head("PUT", &h), reference_head("PUT", &h));
+    }
+}

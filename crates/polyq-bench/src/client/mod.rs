@@ -2,6 +2,7 @@
 //! once. Each client builds, signs and sends real vendor requests and parses real responses.
 
 pub mod azure;
+mod date;
 pub mod mns;
 pub mod sqs;
 
@@ -9,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
 
 use crate::transport::{Reply, Transport, TransportError};
 use crate::xml;
@@ -148,7 +148,7 @@ pub(crate) async fn exchange(
     body: Bytes,
     wait_seconds: u32,
 ) -> Result<Reply, OpError> {
-    let req = builder.body(Full::new(body)).map_err(|e| OpError {
+    let req = builder.body(body).map_err(|e| OpError {
         code: format!("BadRequestBuild({e})"),
     })?;
     Ok(transport
