@@ -41,6 +41,16 @@ async fn cycle(store: &EmbeddedStore, n: usize) {
     }
 }
 
+/// A store with tiny segments in `dir`, holding an empty queue `q`.
+async fn store_with_queue(dir: &std::path::Path) -> EmbeddedStore {
+    let store = EmbeddedStore::open_with(dir, SEGMENT).unwrap();
+    store
+        .create_queue("q", QueueConfig::default(), T0)
+        .await
+        .unwrap();
+    store
+}
+
 /// Waits (bounded) until the store is down to at most `max` segments, returning the count.
 async fn settle(store: &EmbeddedStore, max: usize) -> usize {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -57,11 +67,7 @@ async fn settle(store: &EmbeddedStore, max: usize) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_segments_go_and_a_long_lived_message_is_copied_forward() {
     let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open_with(dir.path(), SEGMENT).unwrap();
-    store
-        .create_queue("q", QueueConfig::default(), T0)
-        .await
-        .unwrap();
+    let store = store_with_queue(dir.path()).await;
     // One message received and kept in flight for an hour: it is in the first segment.
     store.send("q", msgs(1_000_000, 1), T0).await.unwrap();
     let stuck = store.lease("q", lease(1, 3600), T0).await.unwrap().messages[0].clone();
@@ -113,11 +119,7 @@ async fn dead_segments_go_and_a_long_lived_message_is_copied_forward() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backlog_drained_gives_its_space_back_and_survives_restarts_while_it_lasts() {
     let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open_with(dir.path(), SEGMENT).unwrap();
-    store
-        .create_queue("q", QueueConfig::default(), T0)
-        .await
-        .unwrap();
+    let store = store_with_queue(dir.path()).await;
     for from in (0..2000).step_by(100) {
         store.send("q", msgs(from, 100), T0).await.unwrap();
     }
