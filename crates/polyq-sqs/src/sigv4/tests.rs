@@ -1,7 +1,12 @@
 //! SigV4 verification tests: AWS's published vectors, signatures made by botocore, tampering
 //! and malformed input.
+use super::amz_date::{format_amz_date, parse_amz_date, parse_rfc1123};
+use super::canonical::{canonical_query, canonical_uri, parse_query};
+use super::verification::hmac_sha256;
 use super::*;
 use http::{HeaderMap, HeaderName, HeaderValue};
+use sha2::{Digest, Sha256};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SUITE_KEY: &str = "AKIDEXAMPLE";
 const SUITE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
