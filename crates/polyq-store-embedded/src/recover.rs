@@ -81,8 +81,8 @@ impl Replay {
             Change::QueuePurge { name } => self.drop_queue(&name),
             Change::MessagePut { queue, message } => {
                 let queue = self.catalog.name(&queue).expect("noted as live");
+                let seq = message.seq;
                 let live = Some(Live { queue, message });
-                let seq = live.as_ref().map_or(0, |l| l.message.seq);
                 match self.index.get(&seq) {
                     Some(&i) => self.messages[i] = live,
                     None => {
