@@ -21,6 +21,7 @@ mod segment;
 mod store;
 mod supersede;
 mod tracker;
+mod waiters;
 mod writer;
 
 pub use error::OpenError;
