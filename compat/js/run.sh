@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The official JavaScript SDKs (AWS SDK v3, Azure Storage Queue, Alibaba MNS) against the
-# built binary:  bash compat/js/run.sh [path-to-polyq]   (installs node_modules here itself)
+# built binary, every *.test.mjs here:  bash compat/js/run.sh [path-to-polyq]   (installs node_modules here itself)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/debug/polyq}"
@@ -23,6 +23,6 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 status=0
-POLYQ_ENDPOINT="http://127.0.0.1:$port" node --no-warnings --test sdk.test.mjs || status=$?
+POLYQ_ENDPOINT="http://127.0.0.1:$port" node --no-warnings --test ./*.test.mjs || status=$?
 if [ "$status" -ne 0 ]; then echo "--- server log ---"; tail -n 50 "$log"; fi
 exit "$status"

@@ -1,6 +1,6 @@
 //! Who may do what: SharedKey / SharedKeyLite verification (with the emulator's doubled account
 //! segment), account and service SAS (signature, time window, IP, protocol, service, resource
-//! type, permission, stored access policies), and the anonymous rule.
+//! type, permission, stored access policies), and the refusal of anonymous requests.
 //!
 //! Signatures are always verified, whatever the server's auth mode: Azure SDKs sign every
 //! request with the (well-known) development key, so checking costs clients nothing.
@@ -28,8 +28,6 @@ pub struct Account {
 pub enum Grant {
     /// SharedKey / SharedKeyLite: the account owner.
     Owner,
-    /// No credentials, accepted only outside `enforce` mode.
-    Anonymous,
     /// A valid account SAS (time, IP and protocol already checked).
     AccountSas(SasFields),
     /// A service SAS with a valid signature; its policy, time and permission are checked by
@@ -71,16 +69,14 @@ pub fn authenticate(input: &AuthInput) -> AzResult<Grant> {
     if sigs == 1 {
         return sas(input);
     }
-    if input.enforce {
-        // Azure has no anonymous access to queues; current API versions answer 401 with a
-        // bearer challenge.
-        return Err(AzError::new(
-            401,
-            "NoAuthenticationInformation",
-            "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.",
-        ));
-    }
-    Ok(Grant::Anonymous)
+    // Azure has no anonymous access to queues, so neither has polyq, in any auth mode: an
+    // application that forgot its credential must fail here as it would against Azure
+    // (Azurite's suite checks this). Current API versions answer 401 with a bearer challenge.
+    Err(AzError::new(
+        401,
+        "NoAuthenticationInformation",
+        "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.",
+    ))
 }
 
 fn invalid_auth_info() -> AzError {

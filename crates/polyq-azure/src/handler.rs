@@ -10,7 +10,6 @@ use polyq_http::{Request, Response};
 use crate::acl;
 use crate::auth::{self, AuthInput, Grant};
 use crate::error::{AzError, AzResult};
-use crate::props;
 use crate::route::{self, check_queue_name, Op};
 use crate::sign::{decode, parse_query};
 use crate::time::{iso8601, rfc1123, rfc1123_into};
@@ -201,7 +200,7 @@ impl AzureDialect {
             check_queue_name(&ctx.queue)?;
         }
         match &grant {
-            Grant::Owner | Grant::Anonymous => {}
+            Grant::Owner => {}
             Grant::AccountSas(f) => auth::check_account_sas(f, op)?,
             Grant::ServiceSas(f) => {
                 let policy = if f.si.is_empty() {
@@ -257,10 +256,10 @@ impl AzureDialect {
     fn preflight(&self, req: &Request, account: &str) -> AzResult<Reply> {
         let origin = req
             .header("origin")
-            .ok_or_else(|| AzError::invalid_header("Origin", ""))?;
+            .ok_or_else(|| cors_header_missing("Origin"))?;
         let method = req
             .header("access-control-request-method")
-            .ok_or_else(|| AzError::invalid_header("Access-Control-Request-Method", ""))?;
+            .ok_or_else(|| cors_header_missing("Access-Control-Request-Method"))?;
         let wanted = req.header("access-control-request-headers").unwrap_or("");
         let headers = self
             .props
@@ -329,19 +328,27 @@ impl AzureDialect {
                 out.append(X_MS_CLIENT_REQUEST_ID, id.clone());
             }
         }
-        if let (Some(origin), Some(account)) = (req.header("origin"), account) {
-            if req.method != Method::OPTIONS {
-                let props = self.props.lock();
-                if let Some(rule) = props
-                    .get(account)
-                    .and_then(|p| p.matching_rule(origin, req.method.as_str()))
-                {
-                    append_pairs(out, props::response_headers(rule, origin));
-                }
-            }
+        if let Some(account) = account.filter(|_| req.method != Method::OPTIONS) {
+            let cors = self
+                .props
+                .lock()
+                .get(account)
+                .map(|p| p.actual_response_headers(req.header("origin"), req.method.as_str()));
+            append_pairs(out, cors.unwrap_or_default());
         }
         resp
     }
+}
+
+/// A preflight without one of its required headers: Azure's 400 `InvalidHeaderValue` with its
+/// own CORS wording (not the generic "not in the correct format").
+fn cors_header_missing(name: &str) -> AzError {
+    AzError::new(
+        400,
+        "InvalidHeaderValue",
+        "A required CORS header is not present.",
+    )
+    .detail("HeaderName", name)
 }
 
 /// Appends text header pairs, skipping any that are not valid in HTTP.

@@ -54,13 +54,13 @@ impl std::fmt::Debug for AzureAccount {
     }
 }
 
-/// Accounts served, and whether anonymous requests and skewed clocks are refused.
+/// Accounts served, and whether skewed clocks are refused (anonymous requests always are).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AzureConfig {
     pub accounts: Vec<AzureAccount>,
-    /// `enforce` mode: refuse requests without credentials (401 `NoAuthenticationInformation`)
-    /// and requests whose `x-ms-date` is more than 15 minutes off. Signatures are verified in
-    /// every mode.
+    /// `enforce` mode: refuse requests whose `x-ms-date` is more than 15 minutes off.
+    /// Signatures are verified, and requests without credentials refused (401
+    /// `NoAuthenticationInformation`), in every mode.
     pub enforce: bool,
 }
 
@@ -142,9 +142,11 @@ impl Dialect for AzureDialect {
         if has("sv=") && has("sig=") {
             return true;
         }
+        // A preflight (browsers send no x-ms-version with it). One CORS header is enough, so
+        // that a preflight missing the other gets Azure's 400 rather than "unknown API".
         req.method == http::Method::OPTIONS
-            && req.headers.contains_key("origin")
-            && req.headers.contains_key("access-control-request-method")
+            && (req.headers.contains_key("origin")
+                || req.headers.contains_key("access-control-request-method"))
             && self.first_segment_is_account(req.uri.path())
     }
 

@@ -123,14 +123,41 @@ impl ServiceProps {
         out
     }
 
-    /// The first rule allowing `origin` and `method` (Azure evaluates rules in order).
-    pub fn matching_rule(&self, origin: &str, method: &str) -> Option<&CorsRule> {
-        self.cors.iter().find(|r| {
+    /// The CORS headers of an actual (non-preflight) response, after Azure's table in "CORS
+    /// support for Azure Storage": no rules → none; the first rule allowing the origin and
+    /// method is `*` → `Access-Control-Allow-Origin: *` and the exposed headers, no `Vary`
+    /// (also when the request has no `Origin`); an exact origin → that origin, credentials,
+    /// the exposed headers and `Vary: Origin`; rules but no match → only `Vary: Origin`, so
+    /// caches keep per-origin answers apart.
+    pub fn actual_response_headers(
+        &self,
+        origin: Option<&str>,
+        method: &str,
+    ) -> Vec<(String, String)> {
+        if self.cors.is_empty() {
+            return Vec::new();
+        }
+        let rule = self.cors.iter().find(|r| {
             r.origins
                 .iter()
-                .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+                .any(|o| o == "*" || origin.is_some_and(|origin| o.eq_ignore_ascii_case(origin)))
                 && r.methods.iter().any(|m| m.eq_ignore_ascii_case(method))
-        })
+        });
+        let Some(rule) = rule else {
+            return vec![("Vary".into(), "Origin".into())];
+        };
+        let any_origin = rule.origins.iter().any(|o| o == "*");
+        let mut out = allow_origin(rule, origin.unwrap_or("*"));
+        if !rule.exposed_headers.is_empty() {
+            out.push((
+                "Access-Control-Expose-Headers".into(),
+                rule.exposed_headers.join(","),
+            ));
+        }
+        if !any_origin {
+            out.push(("Vary".into(), "Origin".into()));
+        }
+        out
     }
 
     /// Answers a preflight: the headers to send, or 403 `CorsPreflightFailure`.
@@ -158,7 +185,12 @@ impl ServiceProps {
                 "CORS not enabled or no matching rule found for this request.",
             ));
         };
-        let mut out = allow_origin(rule, origin);
+        // Preflight Queue Request: Allow-Origin "matches the Origin header of the request",
+        // also under a `*` rule (unlike actual responses, which answer `*` there).
+        let mut out = vec![("Access-Control-Allow-Origin".into(), origin.to_string())];
+        if !rule.origins.iter().any(|o| o == "*") {
+            out.push(("Access-Control-Allow-Credentials".into(), "true".into()));
+        }
         out.push(("Access-Control-Allow-Methods".into(), method.to_string()));
         if !wanted.is_empty() {
             out.push((
@@ -180,19 +212,6 @@ fn allow_origin(rule: &CorsRule, origin: &str) -> Vec<(String, String)> {
             ("Access-Control-Allow-Credentials".into(), "true".into()),
         ]
     }
-}
-
-/// Headers added to an actual (non-preflight) response from `origin`.
-pub fn response_headers(rule: &CorsRule, origin: &str) -> Vec<(String, String)> {
-    let mut out = allow_origin(rule, origin);
-    if !rule.exposed_headers.is_empty() {
-        out.push((
-            "Access-Control-Expose-Headers".into(),
-            rule.exposed_headers.join(","),
-        ));
-    }
-    out.push(("Vary".into(), "Origin".into()));
-    out
 }
 
 /// `*`, an exact name, or a prefix ending in `*` (`x-ms-meta*`), case-insensitive.

@@ -58,6 +58,26 @@ pub fn metadata_from_headers(req: &Request) -> AzResult<BTreeMap<String, String>
     Ok(out)
 }
 
+/// `include` of List Queues: `metadata` is its only value (Azure refuses any other with 400
+/// `InvalidQueryParameterValue` instead of ignoring it).
+fn include_metadata(include: Option<&str>) -> AzResult<bool> {
+    let Some(include) = include else {
+        return Ok(false);
+    };
+    let mut with_meta = false;
+    for part in include.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if !part.eq_ignore_ascii_case("metadata") {
+            return Err(AzError::invalid_query(
+                "include",
+                include,
+                "Only metadata can be included when listing queues",
+            ));
+        }
+        with_meta = true;
+    }
+    Ok(with_meta)
+}
+
 fn message_count(info: &QueueInfo) -> u64 {
     info.stats.visible + info.stats.in_flight + info.stats.delayed
 }
@@ -97,9 +117,7 @@ impl AzureDialect {
         } else {
             None
         };
-        let with_meta = ctx
-            .q("include")
-            .is_some_and(|i| i.split(',').any(|p| p.trim() == "metadata"));
+        let with_meta = include_metadata(ctx.q("include"))?;
         let mut out = String::from(DECL);
         out.push_str(&format!(
             "<EnumerationResults ServiceEndpoint=\"{}\">",

@@ -50,6 +50,15 @@ fn invalid_uri() -> AzError {
     )
 }
 
+fn invalid_name() -> AzError {
+    // "specifed" is Azure's own spelling.
+    AzError::new(
+        400,
+        "InvalidResourceName",
+        "The specifed resource name contains invalid characters.",
+    )
+}
+
 /// Picks the operation. `segments` are the decoded path segments after the account (a
 /// trailing slash already dropped); `q` looks up a query parameter case-insensitively.
 pub fn route(
@@ -67,6 +76,9 @@ pub fn route(
             ("properties", "service", "PUT") => Op::SetQueueServiceProperties,
             ("stats", "service", "GET") => Op::GetQueueServiceStats,
             ("list" | "properties" | "stats", _, _) => return Err(unsupported_verb()),
+            // Create or Delete Queue with an empty name (`PUT /account/`): the name is what
+            // is wrong, as Azure and Azurite say.
+            ("", _, "PUT" | "DELETE") => return Err(invalid_name()),
             ("", _, _) => return Err(invalid_uri()),
             (other, _, _) => {
                 return Err(AzError::invalid_query(
@@ -173,12 +185,7 @@ pub fn check_queue_name(name: &str) -> AzResult<()> {
     let ok_char = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-';
     let edges = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
     if !b.iter().all(ok_char) || !edges(b[0]) || !edges(b[b.len() - 1]) || name.contains("--") {
-        // "specifed" is Azure's own spelling.
-        return Err(AzError::new(
-            400,
-            "InvalidResourceName",
-            "The specifed resource name contains invalid characters.",
-        ));
+        return Err(invalid_name());
     }
     Ok(())
 }
@@ -275,6 +282,10 @@ mod tests {
             r(Method::GET, &["q1", "other"], &[]).unwrap_err().code,
             "InvalidUri"
         );
+        assert_eq!(r(Method::GET, &[], &[]).unwrap_err().code, "InvalidUri");
+        for m in [Method::PUT, Method::DELETE] {
+            assert_eq!(r(m, &[], &[]).unwrap_err().code, "InvalidResourceName");
+        }
         assert_eq!(
             r(Method::GET, &["q1"], &[("comp", "x")]).unwrap_err().code,
             "InvalidQueryParameterValue"
