@@ -1,5 +1,9 @@
 //! MNS errors: the documented codes, statuses and message texts, the `<Error>` document, and
 //! the exhaustive mapping from core errors.
+//!
+//! Message texts are those of MNS's error-code catalogue ("Error codes", help.aliyun.com
+//! document 27501), word for word, so that logs and client-side matching read as with MNS;
+//! where an SDK's test shows the live service saying otherwise, the live text wins.
 
 use polyq_core::CoreError;
 
@@ -62,18 +66,14 @@ impl MnsError {
     }
 
     pub fn missing_receipt_handle() -> Self {
-        Self::new(
-            400,
-            "MissingReceiptHandle",
-            "The receipt handle you provide is missing.",
-        )
+        Self::new(400, "MissingReceiptHandle", "ReceiptHandle is required.")
     }
 
     pub fn missing_visibility_timeout() -> Self {
         Self::new(
             400,
             "MissingVisibilityTimeout",
-            "The visibility timeout you provide is missing.",
+            "VisibilityTimeout is required.",
         )
     }
 
@@ -108,7 +108,7 @@ impl MnsError {
         Self::new(
             400,
             "InvalidQueueName",
-            "The queue name you provided is invalid: use letters, digits and hyphens, starting with a letter or digit.",
+            "The queue name you provided is invalid. QueueName should start with alpha and contain only alpha, digit or - .",
         )
     }
 
@@ -116,16 +116,14 @@ impl MnsError {
         Self::new(
             400,
             "QueueNameLengthError",
-            "The length of queue name you provided is out of range 1-256.",
+            "Queue name length should between 1 and 256.",
         )
     }
 
+    /// MNS's text names no detail; the method and path go to the log so a client can be traced.
     pub fn invalid_request_url(method: &str, path: &str) -> Self {
-        Self::new(
-            400,
-            "InvalidRequestURL",
-            format!("The request URL is invalid: {method} {path} is not an MNS queue operation."),
-        )
+        tracing::debug!(method, path, "MNS request names no queue operation");
+        Self::new(400, "InvalidRequestURL", "Http request URL format invalid.")
     }
 
     pub fn internal(detail: &str) -> Self {

@@ -3,9 +3,11 @@
 //! and of its predecessor MQS 2014-07-08 (`/{q}[/messages]`, `x-mqs-*`, `Authorization: MQS …`)
 //! over [`polyq_core::QueueService`], so the official MNS SDKs work unchanged against polyq.
 //!
-//! It owns MNS's wire shapes, limits, error documents and HMAC-SHA1 signatures; the queue
-//! semantics live in the core. It must not depend on any store crate or on another dialect.
+//! It owns MNS's wire shapes, limits, error documents and signatures (V2 HMAC-SHA1, V4
+//! HMAC-SHA256); the queue semantics live in the core. It must not depend on any store crate
+//! or on another dialect.
 
+mod account;
 mod error;
 mod form;
 mod messages;
@@ -13,6 +15,7 @@ mod queues;
 mod route;
 mod send;
 mod signature;
+mod signature_v4;
 mod xml;
 
 use std::sync::Arc;
@@ -26,6 +29,7 @@ use polyq_http::{Dialect, Request, Response};
 pub use error::MnsError;
 pub use form::{Form, MNS_NAMESPACE, MQS_NAMESPACE};
 pub use signature::{sign, string_to_sign};
+pub use signature_v4::{sign_canonical as sign_v4, Variant as V4Variant};
 
 use error::MnsResult;
 use route::Route;
@@ -91,6 +95,11 @@ impl Ctx<'_> {
         format!("{}{}/{}", self.base_url(), self.form.queues_path(), name)
     }
 
+    /// The request id as MNS shows it (see [`mns_request_id`]).
+    pub fn request_id(&self) -> String {
+        mns_request_id(&self.req.request_id)
+    }
+
     /// A vendor header of this form (`x-mns-{suffix}` or `x-mqs-{suffix}`).
     pub fn vendor_header(&self, suffix: &str) -> Option<&str> {
         self.req.header(&self.form.header(suffix))
@@ -119,8 +128,9 @@ impl MnsDialect {
             Route::ChangeMessageVisibility { queue, query } => {
                 messages::change_visibility(ctx, &queue, &query).await
             }
-            Route::GetAccountAttributes => queues::account_attributes(ctx),
+            Route::GetAccountAttributes => account::attributes(ctx),
             Route::SetAccountAttributes => Ok(Reply::empty(204)),
+            Route::OpenService => account::open_service(ctx),
         }
     }
 
@@ -133,6 +143,19 @@ impl MnsDialect {
             ),
         }
     }
+}
+
+/// MNS request ids are 24 upper-case hex digits (`512B2A634403E52B1956****` in the docs; the
+/// Node SDK's tests match `requestid: .{24}`). The server's id is a UUID of a per-process random
+/// half and a counter half, so its first 12 and last 12 hex digits keep it unique, and the log
+/// line of a request (which shows the UUID) is still found from the MNS id. Ids of any other
+/// shape are shown unchanged.
+pub(crate) fn mns_request_id(id: &str) -> String {
+    let hex: String = id.chars().filter(char::is_ascii_hexdigit).collect();
+    if hex.len() != 32 || hex.len() + 4 != id.len() {
+        return id.to_string();
+    }
+    format!("{}{}", &hex[..12], &hex[20..]).to_ascii_uppercase()
 }
 
 fn header_value(s: &str) -> http::HeaderValue {
@@ -160,12 +183,10 @@ impl Dialect for MnsDialect {
             form,
             req: &req,
         };
+        let request_id = ctx.request_id();
         let reply = match self.serve(&ctx).await {
             Ok(reply) => reply,
-            Err(e) => Reply::xml(
-                e.status,
-                e.document(form, &req.request_id, &self.host_id(&req)),
-            ),
+            Err(e) => Reply::xml(e.status, e.document(form, &request_id, &self.host_id(&req))),
         };
         let mut resp = match reply.body {
             Some(body) => polyq_http::response(reply.status, "text/xml;charset=utf-8", body),
@@ -173,13 +194,13 @@ impl Dialect for MnsDialect {
         };
         let headers = resp.headers_mut();
         // Python reads x-mns-request-id whatever the form, so MQS answers carry both names.
-        headers.insert("x-mns-request-id", header_value(&req.request_id));
+        headers.insert("x-mns-request-id", header_value(&request_id));
         headers.insert(
             http::HeaderName::from_static("x-mns-version"),
             header_value(form.version()),
         );
         if form == Form::Mqs2014 {
-            headers.insert("x-mqs-request-id", header_value(&req.request_id));
+            headers.insert("x-mqs-request-id", header_value(&request_id));
             headers.insert("x-mqs-version", header_value(form.version()));
         }
         headers.insert(http::header::SERVER, header_value(form.server()));
@@ -201,5 +222,19 @@ impl Dialect for MnsDialect {
         vec![format!(
             "MNS     {base}   (Alibaba Cloud MNS SDK: endpoint {base}, {creds})"
         )]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mns_request_id;
+
+    #[test]
+    fn request_ids_take_the_mns_shape() {
+        assert_eq!(
+            mns_request_id("4196cf2a-3a1b-4b62-8000-00000000002a"),
+            "4196CF2A3A1B00000000002A"
+        );
+        assert_eq!(mns_request_id("not-a-uuid"), "not-a-uuid");
     }
 }

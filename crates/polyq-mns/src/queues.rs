@@ -1,5 +1,5 @@
-//! Queue operations: CreateQueue, SetQueueAttributes, GetQueueAttributes, DeleteQueue,
-//! ListQueue, and the account-attributes stub.
+//! Queue operations: CreateQueue, SetQueueAttributes, GetQueueAttributes, DeleteQueue and
+//! ListQueue.
 
 use polyq_core::{CoreError, CreateOutcome, QueueConfig, QueueInfo};
 
@@ -271,13 +271,6 @@ pub async fn list(ctx: &Ctx<'_>) -> MnsResult<Reply> {
         }
     }
     Ok(Reply::xml(200, w.finish("Queues")))
-}
-
-/// `GET /?accountmeta=true`: polyq keeps no account settings.
-pub fn account_attributes(ctx: &Ctx<'_>) -> MnsResult<Reply> {
-    let mut w = Writer::new("Account", ctx.form.namespace());
-    w.field("LoggingBucket", "");
-    Ok(Reply::xml(200, w.finish("Account")))
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub enum Route {
     },
     GetAccountAttributes,
     SetAccountAttributes,
+    /// `POST /commonbuy/openservice`: activates MNS for the account (SDK `open_service`).
+    OpenService,
 }
 
 /// Query parameters, decoded. Keys match case-insensitively (the docs write `receiptHandle`,
@@ -85,6 +87,12 @@ fn segment(s: &str) -> String {
 pub fn route(form: Form, method: &Method, path: &str, raw_query: &str) -> MnsResult<Route> {
     let query = Query::parse(raw_query);
     let unknown = || MnsError::invalid_request_url(method.as_str(), path);
+    if path.trim_end_matches('/') == "/commonbuy/openservice" {
+        return match *method {
+            Method::POST => Ok(Route::OpenService),
+            _ => Err(unknown()),
+        };
+    }
     if path == "/" || path.is_empty() {
         if query.flag("accountmeta") {
             return match *method {
@@ -204,6 +212,16 @@ mod tests {
         assert_eq!(
             r(Mns2015, Method::GET, "/?accountmeta=true"),
             Ok(Route::GetAccountAttributes)
+        );
+        assert_eq!(
+            r(Mns2015, Method::POST, "/commonbuy/openservice"),
+            Ok(Route::OpenService)
+        );
+        assert_eq!(
+            r(Mns2015, Method::GET, "/commonbuy/openservice")
+                .unwrap_err()
+                .code,
+            "InvalidRequestURL"
         );
     }
 
