@@ -64,8 +64,10 @@ impl ErrorCode {
             InvalidAttributeName => "InvalidAttributeName",
             InvalidAttributeValue => "InvalidAttributeValue",
             ResourceNotFoundException => "ResourceNotFoundException",
-            InvalidParameterValue => "InvalidParameterValue",
-            MissingParameter => "MissingParameter",
+            // AWS's JSON `__type` for these two common errors differs from the query code
+            // (recorded AWS answers: `InvalidParameterValueException`, `MissingRequiredParameterException`).
+            InvalidParameterValue => "InvalidParameterValueException",
+            MissingParameter => "MissingRequiredParameterException",
             InvalidAction => "InvalidAction",
             MalformedQueryString => "MalformedQueryString",
             SerializationException => "SerializationException",
@@ -95,6 +97,8 @@ impl ErrorCode {
             TooManyEntriesInBatchRequest => "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
             UnsupportedOperation => "AWS.SimpleQueueService.UnsupportedOperation",
             MessageNotInflight => "AWS.SimpleQueueService.MessageNotInflight",
+            InvalidParameterValue => "InvalidParameterValue",
+            MissingParameter => "MissingParameter",
             other => other.json_name(),
         }
     }

@@ -62,13 +62,13 @@ pub fn parse(map: Option<&Map<String, Value>>, system: bool) -> SqsResult<Attrib
                 ))
             })?;
             if bytes.is_empty() {
-                return Err(empty_value(name, data_type));
+                return Err(empty_value(name, base, system));
             }
             AttributeValue::Binary(Bytes::from(bytes))
         } else {
             let text = v.get("StringValue").and_then(Value::as_str).unwrap_or("");
             if text.is_empty() {
-                return Err(empty_value(name, data_type));
+                return Err(empty_value(name, base, system));
             }
             if base == "Number" && !is_number(text) {
                 return Err(SqsError::invalid_value(format!(
@@ -94,25 +94,30 @@ pub fn parse(map: Option<&Map<String, Value>>, system: bool) -> SqsResult<Attrib
     Ok(out)
 }
 
-fn empty_value(name: &str, data_type: &str) -> SqsError {
+/// AWS's wording for an attribute whose value is missing or empty (recorded AWS answer:
+/// "Message (user) attribute 'X' must contain a non-empty value of type 'String'.").
+fn empty_value(name: &str, base_type: &str, system: bool) -> SqsError {
+    let kind = if system { "system" } else { "user" };
     SqsError::invalid_value(format!(
-        "The message attribute '{name}' with type '{data_type}' must use field '{}'.",
-        if data_type.starts_with("Binary") {
-            "Binary"
-        } else {
-            "String"
-        }
+        "Message ({kind}) attribute '{name}' must contain a non-empty value of type '{base_type}'."
     ))
+}
+
+/// Whether `name` obeys SQS's attribute-name rule.
+pub fn is_valid_name(name: &str) -> bool {
+    validate_name(name).is_ok()
 }
 
 /// SQS's attribute-name rule.
 fn validate_name(name: &str) -> SqsResult<()> {
     let lower = name.to_ascii_lowercase();
     let ok = !name.is_empty()
-        && name.len() <= 256
+        && name.chars().count() <= 256
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            // Letters and digits of any script: AWS accepts `attr.1øßä` (AWS-validated in
+            // LocalStack's suite) while refusing punctuation such as `§`, `!` or `?`.
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && !name.starts_with('.')
         && !name.ends_with('.')
         && !name.contains("..")
@@ -190,17 +195,16 @@ pub fn render(attrs: &Attributes) -> Value {
     Value::Object(out)
 }
 
-/// The subset named by `MessageAttributeNames`: `All`/`.*`, exact names, or `prefix.*`.
+/// The subset named by `MessageAttributeNames`: `All`, `*`, `.*`, exact names, or `prefix.*`.
+/// A `prefix.*` is a plain string prefix: AWS answers `Hel.*` with both `Hello` and `Help.Me`.
 pub fn select(attrs: &Attributes, wanted: &[&str]) -> Attributes {
     attrs
         .iter()
         .filter(|(name, _)| {
             wanted.iter().any(|w| {
-                *w == "All"
-                    || *w == ".*"
+                matches!(*w, "All" | "*" | ".*")
                     || *w == name.as_str()
-                    || w.strip_suffix(".*")
-                        .is_some_and(|p| name.starts_with(p) && name[p.len()..].starts_with('.'))
+                    || w.strip_suffix(".*").is_some_and(|p| name.starts_with(p))
             })
         })
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -280,6 +284,29 @@ mod tests {
     }
 
     #[test]
+    fn attribute_names_follow_aws_rules() {
+        for ok in ["attr.1øßä", "SOME_Valid.attribute-Name", "a"] {
+            assert!(is_valid_name(ok), "{ok}");
+        }
+        let long = "L".repeat(257);
+        for bad in [
+            "aWs.x",
+            "AMAZON.x",
+            ".x",
+            "x.",
+            "a..b",
+            "Invalid-!-attr",
+            "Invalid-§-attr",
+            "Invalid-(-attr",
+            "Invalid-?-attr",
+            "",
+            long.as_str(),
+        ] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn selection_by_name_and_prefix() {
         let a = attrs(json!({
             "foo.a": {"DataType": "String", "StringValue": "1"},
@@ -288,7 +315,11 @@ mod tests {
             "other": {"DataType": "String", "StringValue": "4"}
         }));
         let names = |w: &[&str]| select(&a, w).into_keys().collect::<Vec<_>>();
-        assert_eq!(names(&["foo.*"]), ["foo.a", "foo.b"]);
+        assert_eq!(names(&["foo.*"]), ["foo.a", "foo.b", "foobar"]);
+        assert_eq!(names(&["foo..*"]), ["foo.a", "foo.b"]);
+        assert_eq!(names(&["*"]).len(), 4);
+        assert_eq!(names(&[".*"]).len(), 4);
+        assert!(names(&["nothing", "foo"]).is_empty());
         assert_eq!(names(&["other"]), ["other"]);
         assert_eq!(names(&["All"]).len(), 4);
         assert!(names(&[]).is_empty());

@@ -24,6 +24,11 @@ impl Account {
 /// Queue name from a queue URL (`http://host/acct/name`, `/acct/name`); the account segment
 /// is not checked, so URLs built by other tools still resolve.
 pub fn name_from_url(url: &str) -> SqsResult<String> {
+    // AWS also accepts a bare queue name in place of the URL (AWS-validated in LocalStack's
+    // suite: `SendMessage(QueueUrl="my-queue")` succeeds).
+    if is_bare_name(url) {
+        return Ok(url.to_string());
+    }
     let path = match url.find("://") {
         Some(i) => {
             let rest = &url[i + 3..];
@@ -33,14 +38,25 @@ pub fn name_from_url(url: &str) -> SqsResult<String> {
     };
     let path = path.split(['?', '#']).next().unwrap_or("");
     let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    // A URL with no `/{account}/{queue}` path names no queue: answered as a missing queue,
+    // the error SDK users (and moto's suite, e.g. `Queue("http://whatever-incorrect-queue-address")`)
+    // expect.
     if name.is_empty() || path.trim_matches('/').split('/').count() < 2 {
-        return Err(SqsError::invalid_value(format!(
-            "Value {url} for parameter QueueUrl is invalid. Reason: Unable to parse queue URL."
-        )));
+        return Err(SqsError::no_queue());
     }
     Ok(percent_encoding::percent_decode_str(name)
         .decode_utf8_lossy()
         .into_owned())
+}
+
+/// A plain queue name (no scheme, no path): `[A-Za-z0-9_-]{1,80}` with an optional `.fifo`.
+fn is_bare_name(s: &str) -> bool {
+    let stem = s.strip_suffix(".fifo").unwrap_or(s);
+    !stem.is_empty()
+        && s.len() <= 80
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Queue name from `arn:aws:sqs:region:account:name`.
@@ -86,7 +102,16 @@ mod tests {
         );
         assert_eq!(name_from_url("/000000000000/abc").unwrap(), "abc");
         assert!(name_from_url("http://localhost:9324/").is_err());
-        assert!(name_from_url("q1").is_err());
+        assert_eq!(
+            name_from_url("http://whatever-incorrect-queue-address")
+                .unwrap_err()
+                .code,
+            crate::error::ErrorCode::QueueDoesNotExist
+        );
+        assert_eq!(name_from_url("q1").unwrap(), "q1");
+        assert_eq!(name_from_url("q1.fifo").unwrap(), "q1.fifo");
+        assert!(name_from_url("not a url").is_err());
+        assert!(name_from_url("").is_err());
         assert_eq!(
             name_from_arn("arn:aws:sqs:us-east-1:000000000000:dlq").as_deref(),
             Some("dlq")

@@ -71,29 +71,44 @@ fn bool_attr(name: &str, v: &str) -> SqsResult<bool> {
     }
 }
 
+/// Parses a `RedrivePolicy`. Every refusal is InvalidParameterValue, in AWS's wording (the
+/// recorded AWS answer for a bad ARN, and the texts other emulators copied from AWS).
 fn parse_redrive(v: &str) -> SqsResult<Option<RedrivePolicy>> {
     if v.trim().is_empty() {
         return Ok(None);
     }
-    let bad = || {
-        SqsError::new(
-            ErrorCode::InvalidAttributeValue,
-            format!("Value {v} for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map with deadLetterTargetArn and maxReceiveCount."),
-        )
-    };
-    let json: Value = serde_json::from_str(v).map_err(|_| bad())?;
-    let arn = json
-        .get("deadLetterTargetArn")
-        .and_then(Value::as_str)
-        .ok_or_else(bad)?;
-    let max = match json.get("maxReceiveCount") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.parse().ok(),
+    let reason = |why: &str| SqsError::bad_param("RedrivePolicy", v, why);
+    let json: Value = serde_json::from_str(v)
+        .ok()
+        .filter(Value::is_object)
+        .ok_or_else(|| {
+            SqsError::invalid_value(
+                "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map.",
+            )
+        })?;
+    let max_raw = json.get("maxReceiveCount").ok_or_else(|| {
+        reason("Redrive policy does not contain mandatory attribute: maxReceiveCount.")
+    })?;
+    let arn = json.get("deadLetterTargetArn").ok_or_else(|| {
+        reason("Redrive policy does not contain mandatory attribute: deadLetterTargetArn.")
+    })?;
+    let max = match max_raw {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
     .filter(|n| (1..=1000).contains(n))
-    .ok_or_else(bad)?;
-    let dead_letter_queue = name_from_arn(arn).ok_or_else(bad)?;
+    .ok_or_else(|| {
+        let shown = max_raw.as_str().map_or_else(|| max_raw.to_string(), str::to_string);
+        reason(&format!(
+            "Invalid value for maxReceiveCount: {shown}, valid values are from 1 to 1000 both inclusive."
+        ))
+    })?;
+    // A target that is no SQS ARN at all (recorded AWS answer).
+    let dead_letter_queue = arn
+        .as_str()
+        .and_then(name_from_arn)
+        .ok_or_else(|| reason("Invalid value for deadLetterTargetArn."))?;
     Ok(Some(RedrivePolicy {
         dead_letter_queue,
         max_receive_count: max as u32,
@@ -120,6 +135,13 @@ pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) 
         "VisibilityTimeout" => config.visibility_timeout = int_in(name, value, 0, 43_200)? as u32,
         "RedrivePolicy" => config.redrive = parse_redrive(value)?,
         "FifoQueue" if creating => config.fifo = bool_attr(name, value)?,
+        // A standard queue has no FifoQueue attribute to set (recorded AWS answer).
+        "FifoQueue" if !config.fifo => {
+            return Err(SqsError::new(
+                ErrorCode::InvalidAttributeName,
+                format!("Unknown Attribute {name}."),
+            ));
+        }
         "FifoQueue" => {
             if bool_attr(name, value)? != config.fifo {
                 return Err(SqsError::new(ErrorCode::InvalidAttributeValue, "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."));
@@ -175,6 +197,33 @@ pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) 
     Ok(())
 }
 
+/// Attribute names with surrounding blanks trimmed. Lenient on purpose: callers write
+/// `"VisibilityTimeout "` (moto's suite does, in several tests) and mean the attribute.
+pub fn trim_names(attrs: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    attrs
+        .into_iter()
+        .map(|(k, v)| (k.trim().to_string(), v))
+        .collect()
+}
+
+/// Checks between attributes of one request. SSE-KMS and SSE-SQS exclude each other; AWS
+/// answers InvalidAttributeName with this exact text (recorded AWS answer).
+pub fn check_combination(attrs: &BTreeMap<String, String>) -> SqsResult<()> {
+    let kms = attrs
+        .get("KmsMasterKeyId")
+        .is_some_and(|k| !k.trim().is_empty());
+    let sqs_sse = attrs
+        .get("SqsManagedSseEnabled")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if kms && sqs_sse {
+        return Err(SqsError::new(
+            ErrorCode::InvalidAttributeName,
+            "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.",
+        ));
+    }
+    Ok(())
+}
+
 /// A new queue's config from CreateQueue's attributes.
 pub fn for_create(name: &str, attrs: &BTreeMap<String, String>) -> SqsResult<QueueConfig> {
     let mut config = QueueConfig::default();
@@ -201,6 +250,7 @@ pub fn for_create(name: &str, attrs: &BTreeMap<String, String>) -> SqsResult<Que
     for (k, v) in attrs {
         apply(&mut config, k, v, true)?;
     }
+    check_combination(attrs)?;
     Ok(config)
 }
 
@@ -248,20 +298,22 @@ pub fn is_readable(name: &str) -> bool {
     name == "All" || READABLE.contains(&name)
 }
 
-/// The attributes a CreateQueue repeated on an existing queue would change (it must not).
-pub fn differs(
+/// The first attribute (by name) a CreateQueue repeated on an existing queue would change;
+/// AWS names exactly one in its QueueAlreadyExists message.
+pub fn first_difference<'a>(
     existing: &QueueInfo,
     asked: &QueueConfig,
-    attrs: &BTreeMap<String, String>,
+    attrs: &'a BTreeMap<String, String>,
     account: &Account,
-) -> bool {
+) -> Option<&'a str> {
     let probe = QueueInfo {
         config: asked.clone(),
         ..existing.clone()
     };
     attrs
         .keys()
-        .any(|k| read(existing, k, account) != read(&probe, k, account))
+        .find(|k| read(existing, k, account) != read(&probe, k, account))
+        .map(String::as_str)
 }
 
 #[cfg(test)]
@@ -327,8 +379,33 @@ mod tests {
         let mut c = QueueConfig::default();
         apply(&mut c, "RedrivePolicy", r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":"3"}"#, false).unwrap();
         assert_eq!(c.redrive.as_ref().unwrap().max_receive_count, 3);
-        assert!(apply(&mut c, "RedrivePolicy", r#"{"maxReceiveCount":3}"#, false).is_err());
-        assert!(apply(&mut c, "RedrivePolicy", "not json", false).is_err());
+        let reason = |v: &str| {
+            let e = apply(&mut QueueConfig::default(), "RedrivePolicy", v, false).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{v}");
+            e.message
+        };
+        assert!(reason(r#"{"maxReceiveCount":3}"#).ends_with(
+            "Reason: Redrive policy does not contain mandatory attribute: deadLetterTargetArn."
+        ));
+        assert!(
+            reason(r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:0:d"}"#).ends_with(
+                "Reason: Redrive policy does not contain mandatory attribute: maxReceiveCount."
+            )
+        );
+        assert!(reason(r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:0:d","maxReceiveCount":"invalid"}"#)
+            .ends_with("Reason: Invalid value for maxReceiveCount: invalid, valid values are from 1 to 1000 both inclusive."));
+        assert!(reason(
+            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:0:d","maxReceiveCount":1001}"#
+        )
+        .contains("maxReceiveCount: 1001,"));
+        assert!(
+            reason(r#"{"deadLetterTargetArn": "dummy", "maxReceiveCount": 42}"#)
+                .ends_with("Reason: Invalid value for deadLetterTargetArn.")
+        );
+        assert_eq!(
+            reason("not json"),
+            "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map."
+        );
         apply(&mut c, "RedrivePolicy", "", false).unwrap();
         assert!(c.redrive.is_none());
     }

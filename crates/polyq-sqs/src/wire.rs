@@ -14,6 +14,8 @@ use crate::sigv4::{self, SigError, SigRequest};
 use crate::{query, SqsConfig};
 
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+/// The query protocol's text for `AWS.SimpleQueueService.NonExistentQueue`.
+const QUERY_NO_QUEUE_MESSAGE: &str = "The specified queue does not exist for this wsdl version.";
 const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -98,16 +100,34 @@ fn decode(protocol: Protocol, req: &Request) -> Result<(String, Value), SqsError
                 .find(|(k, _)| k == "Action")
                 .map(|(_, v)| v.clone())
                 .ok_or_else(|| SqsError::missing("Action"))?;
-            if !ops::ACTIONS.contains(&action.as_str()) {
-                return Err(SqsError::new(
-                    ErrorCode::InvalidAction,
-                    format!("The action {action} is not valid for this web service."),
-                ));
+            // AWS answers InvalidAction both for unknown actions and for account-level actions
+            // (CreateQueue, ListQueues) sent to a queue's URL.
+            if !ops::ACTIONS.contains(&action.as_str())
+                || (is_queue_path(req.uri.path()) && QUEUE_LESS_ACTIONS.contains(&action.as_str()))
+            {
+                return Err(invalid_action(&action));
             }
             let input = query::input_to_json(&action, &params).map_err(query_error)?;
             Ok((action, input))
         }
     }
+}
+
+/// Actions that address the account, not a queue: AWS refuses them on a queue URL.
+const QUEUE_LESS_ACTIONS: &[&str] = &["CreateQueue", "ListQueues"];
+
+/// Whether `path` is a queue URL's path (`/{account}/{queue}`).
+fn is_queue_path(path: &str) -> bool {
+    let trimmed = path.trim_matches('/');
+    !trimmed.is_empty() && trimmed.split('/').count() == 2
+}
+
+/// AWS's wording for an action the endpoint does not serve.
+pub(crate) fn invalid_action(action: &str) -> SqsError {
+    SqsError::new(
+        ErrorCode::InvalidAction,
+        format!("The action {action} is not valid for this endpoint."),
+    )
 }
 
 fn query_error(e: query::QueryInputError) -> SqsError {
@@ -203,16 +223,25 @@ fn render_error(protocol: Protocol, e: &SqsError, request_id: &str) -> Response 
             let body = json!({"__type": format!("com.amazonaws.sqs#{}", e.code.json_name()), "message": e.message});
             response(status, JSON_CONTENT_TYPE, Bytes::from(body.to_string()))
         }
-        Protocol::Query => response(
-            status,
-            "text/xml",
-            query::error_to_xml(
-                e.code.sender_fault(),
-                e.code.query_code(),
-                &e.message,
-                request_id,
-            ),
-        ),
+        Protocol::Query => {
+            // The query protocol keeps the older wording of this one message (recorded AWS
+            // answer: "... does not exist for this wsdl version.").
+            let message = if e.code == ErrorCode::QueueDoesNotExist {
+                QUERY_NO_QUEUE_MESSAGE
+            } else {
+                e.message.as_str()
+            };
+            response(
+                status,
+                "text/xml",
+                query::error_to_xml(
+                    e.code.sender_fault(),
+                    e.code.query_code(),
+                    message,
+                    request_id,
+                ),
+            )
+        }
     };
     let fault = if e.code.sender_fault() {
         "Sender"

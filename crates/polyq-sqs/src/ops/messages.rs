@@ -59,7 +59,7 @@ fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<Pre
             return Err(SqsError::bad_param(
                 "DelaySeconds",
                 d,
-                "DelaySeconds must be >= 0 and <= 900",
+                "DelaySeconds must be >= 0 and <= 900.",
             ));
         }
     }
@@ -82,7 +82,7 @@ fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<Pre
             return Err(SqsError::bad_param(
                 "DelaySeconds",
                 d,
-                "The request include parameter that is not valid for this queue type",
+                "The request include parameter that is not valid for this queue type.",
             ));
         }
         match (dedup, queue.config.content_based_dedup) {
@@ -99,7 +99,7 @@ fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<Pre
             return Err(SqsError::bad_param(
                 "MessageDeduplicationId",
                 d,
-                "The request include parameter that is not valid for this queue type",
+                "The request include parameter that is not valid for this queue type.",
             ));
         }
         None
@@ -222,6 +222,9 @@ pub async fn send_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Va
     let mut total = 0usize;
     for e in &entries {
         let id = e.str("Id")?;
+        if queue.config.fifo {
+            fifo_batch_entry_check(&queue, e)?;
+        }
         match prepare(ctx, &queue, e) {
             Ok(p) => {
                 total += p.size;
@@ -255,6 +258,23 @@ pub async fn send_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Va
         }
     }
     Ok(batch_output(successful, failed))
+}
+
+/// On a FIFO queue AWS fails the whole SendMessageBatch (not just the entry) when an entry
+/// lacks its MessageGroupId, or its MessageDeduplicationId without content-based dedup; both
+/// answers are InvalidParameterValue (recorded AWS answers in LocalStack's snapshots).
+fn fifo_batch_entry_check(queue: &polyq_core::QueueInfo, e: &Input<'_>) -> SqsResult<()> {
+    if e.opt_str("MessageGroupId")?.is_none() {
+        return Err(SqsError::invalid_value(
+            "The request must contain the parameter MessageGroupId.",
+        ));
+    }
+    if e.opt_str("MessageDeduplicationId")?.is_none() && !queue.config.content_based_dedup {
+        return Err(SqsError::invalid_value(
+            "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
+        ));
+    }
+    Ok(())
 }
 
 fn receipt(text: &str) -> SqsResult<Receipt> {
@@ -317,12 +337,14 @@ fn visibility_of(input: &Input<'_>) -> SqsResult<u32> {
     Ok(v as u32)
 }
 
+/// A message whose visibility timeout already ran out still takes a change by its latest
+/// receipt: AWS answers 200 there (recorded AWS answer), not MessageNotInflight.
 fn change(r: Receipt, secs: u32) -> VisibilityChange {
     VisibilityChange {
         receipt: r,
         visibility_seconds: secs,
         renew_receipt: false,
-        require_in_flight: true,
+        require_in_flight: false,
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use polyq_core::QueueService;
 use serde_json::Value;
 
-use crate::error::{ErrorCode, SqsError, SqsResult};
+use crate::error::{SqsError, SqsResult};
 use crate::input::Input;
 use crate::names::{name_from_url, Account};
 
@@ -97,10 +97,7 @@ pub async fn dispatch(action: &str, ctx: &Ctx<'_>, input: &Value) -> SqsResult<V
         "StartMessageMoveTask" => tasks::start_message_move_task(ctx, input).await,
         "ListMessageMoveTasks" => tasks::list_message_move_tasks(ctx, input).await,
         "CancelMessageMoveTask" => tasks::cancel_message_move_task(ctx, input).await,
-        other => Err(SqsError::new(
-            ErrorCode::InvalidAction,
-            format!("The action {other} is not valid for this web service."),
-        )),
+        other => Err(crate::wire::invalid_action(other)),
     }
 }
 

@@ -38,7 +38,7 @@ async fn check_redrive(ctx: &Ctx<'_>, config: &polyq_core::QueueConfig) -> SqsRe
 
 pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = input.str("QueueName")?;
-    let attrs = input.str_map("Attributes")?;
+    let attrs = queue_attrs::trim_names(input.str_map("Attributes")?);
     // The JSON member is `tags` (lower case), the query codec maps `Tag.N.*` onto it.
     let tags = input.str_map("tags")?;
     let config = queue_attrs::for_create(name, &attrs)?;
@@ -49,10 +49,12 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     match ctx.service.create_queue(name, config.clone()).await? {
         CreateOutcome::Created(_) => {}
         CreateOutcome::Exists(existing) => {
-            if queue_attrs::differs(&existing, &config, &attrs, ctx.account) {
+            if let Some(attr) =
+                queue_attrs::first_difference(&existing, &config, &attrs, ctx.account)
+            {
                 return Err(SqsError::new(
                     ErrorCode::QueueNameExists,
-                    format!("A queue already exists with the same name and a different value for attribute(s) {}", attrs.keys().cloned().collect::<Vec<_>>().join(", ")),
+                    format!("A queue already exists with the same name and a different value for attribute {attr}"),
                 ));
             }
         }
@@ -134,7 +136,7 @@ pub async fn get_queue_attributes(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
 
 pub async fn set_queue_attributes(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
-    let attrs = input.str_map("Attributes")?;
+    let attrs = queue_attrs::trim_names(input.str_map("Attributes")?);
     if attrs.is_empty() {
         return Err(SqsError::missing("Attributes"));
     }
@@ -144,6 +146,7 @@ pub async fn set_queue_attributes(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
     for (k, v) in &attrs {
         queue_attrs::apply(&mut probe, k, v, false)?;
     }
+    queue_attrs::check_combination(&attrs)?;
     check_redrive(ctx, &probe).await?;
     ctx.service
         .update_queue(
@@ -166,8 +169,12 @@ pub async fn purge_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     Ok(json!({}))
 }
 
+/// Tags per queue AWS accepts.
+const MAX_TAGS: usize = 50;
+
 pub async fn tag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
+    let queue = name.clone();
     let tags = input.str_map("Tags")?;
     if tags.is_empty() {
         return Err(SqsError::missing("Tags"));
@@ -184,6 +191,12 @@ pub async fn tag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
             &name,
             Box::new(move |c| {
                 c.tags.extend(tags);
+                // AWS allows 50 tags per queue; the refused update leaves the tags unchanged.
+                if c.tags.len() > MAX_TAGS {
+                    return Err(polyq_core::CoreError::InvalidArgument(format!(
+                        "Too many tags added for queue {queue}."
+                    )));
+                }
                 Ok(())
             }),
         )
@@ -198,8 +211,10 @@ pub async fn untag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
         .into_iter()
         .map(str::to_string)
         .collect();
-    if keys.is_empty() {
-        return Err(SqsError::missing("TagKeys"));
+    if keys.is_empty() || keys.iter().any(|k| k.is_empty() || k.len() > 128) {
+        return Err(SqsError::invalid_value(
+            "Tag keys must be between 1 and 128 characters in length.",
+        ));
     }
     ctx.service
         .update_queue(
@@ -237,16 +252,66 @@ const PERMISSION_ACTIONS: &[&str] = &[
     "PurgeQueue",
 ];
 
+/// At most this many actions in one AddPermission (AWS answers OverLimit beyond it).
+const MAX_PERMISSION_ACTIONS: usize = 7;
+
+/// Actions only the queue owner may call; AWS refuses to grant them to others.
+const OWNER_ONLY_ACTIONS: &[&str] = &[
+    "AddPermission",
+    "CancelMessageMoveTask",
+    "CreateQueue",
+    "DeleteQueue",
+    "ListMessageMoveTasks",
+    "ListQueues",
+    "ListQueueTags",
+    "RemovePermission",
+    "SetQueueAttributes",
+    "StartMessageMoveTask",
+    "TagQueue",
+    "UntagQueue",
+];
+
+/// AWS writes a single principal or action as a string and several as a list (recorded AWS
+/// answers; the principals come out in the reverse of the request's order).
+fn one_or_list(mut items: Vec<String>) -> Value {
+    if items.len() == 1 {
+        Value::String(items.remove(0))
+    } else {
+        Value::Array(items.into_iter().map(Value::String).collect())
+    }
+}
+
 pub async fn add_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
     let label = input.str("Label")?.to_string();
     let accounts = input.str_list("AWSAccountIds")?;
     let actions = input.str_list("Actions")?;
-    if accounts.is_empty() {
-        return Err(SqsError::missing("AWSAccountIds"));
-    }
     if actions.is_empty() {
         return Err(SqsError::missing("Actions"));
+    }
+    if accounts.is_empty() {
+        // AWS checks the principals before anything else about them.
+        return Err(SqsError::bad_param(
+            "PrincipalId",
+            "[]",
+            "Unable to verify.",
+        ));
+    }
+    if actions.len() > MAX_PERMISSION_ACTIONS {
+        return Err(SqsError::new(
+            ErrorCode::OverLimit,
+            format!(
+                "{} Actions were found, maximum allowed is {MAX_PERMISSION_ACTIONS}.",
+                actions.len()
+            ),
+        ));
+    }
+    if let Some(owner_only) = actions.iter().find(|a| OWNER_ONLY_ACTIONS.contains(a)) {
+        return Err(SqsError::bad_param(
+            "ActionName",
+            format!("SQS:{owner_only}"),
+            "Only the queue owner is allowed to invoke this action.",
+        ));
     }
     if let Some(bad) = actions.iter().find(|a| !PERMISSION_ACTIONS.contains(a)) {
         return Err(SqsError::bad_param(
@@ -259,8 +324,8 @@ pub async fn add_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value>
     let statement = json!({
         "Sid": label,
         "Effect": "Allow",
-        "Principal": { "AWS": accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect::<Vec<_>>() },
-        "Action": actions.iter().map(|a| format!("SQS:{a}")).collect::<Vec<_>>(),
+        "Principal": { "AWS": one_or_list(accounts.iter().rev().map(|a| format!("arn:aws:iam::{a}:root")).collect()) },
+        "Action": one_or_list(actions.iter().map(|a| format!("SQS:{a}")).collect()),
         "Resource": arn,
     });
     ctx.service
@@ -271,7 +336,7 @@ pub async fn add_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value>
                     .extras
                     .get("Policy")
                     .and_then(|p| serde_json::from_str(p).ok())
-                    .unwrap_or_else(|| json!({"Version": "2012-10-17", "Id": format!("{arn}/SQSDefaultPolicy"), "Statement": []}));
+                    .unwrap_or_else(|| json!({"Version": "2008-10-17", "Id": format!("{arn}/SQSDefaultPolicy"), "Statement": []}));
                 let statements = policy["Statement"].as_array_mut().ok_or_else(|| {
                     polyq_core::CoreError::InvalidArgument("The queue's Policy has no Statement list.".into())
                 })?;
@@ -298,10 +363,14 @@ pub async fn remove_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Val
             Box::new(move |c| {
                 let missing = || {
                     polyq_core::CoreError::InvalidArgument(format!(
-                        "Value {label} for parameter Label is invalid. Reason: can't find label on existing policy."
+                        "Value {label} for parameter Label is invalid. Reason: can't find label."
                     ))
                 };
-                let mut policy: Value = c.extras.get("Policy").and_then(|p| serde_json::from_str(p).ok()).ok_or_else(missing)?;
+                let mut policy: Value = c
+                    .extras
+                    .get("Policy")
+                    .and_then(|p| serde_json::from_str(p).ok())
+                    .ok_or_else(missing)?;
                 let statements = policy["Statement"].as_array_mut().ok_or_else(missing)?;
                 let before = statements.len();
                 statements.retain(|s| s["Sid"] != label.as_str());

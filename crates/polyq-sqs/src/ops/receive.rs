@@ -136,6 +136,10 @@ fn render(ctx: &Ctx<'_>, m: &Message, system_names: &[&str], attr_names: &[&str]
     if let Some(md5) = msg_attrs::md5_of(&selected) {
         out.insert("MD5OfMessageAttributes".into(), md5.into());
         out.insert("MessageAttributes".into(), msg_attrs::render(&selected));
+    } else if !m.attributes.is_empty() && attr_names.iter().any(|n| msg_attrs::is_valid_name(n)) {
+        // AWS answers valid names that match none of the message's attributes with an empty
+        // map (and no MD5); an empty or invalid filter gets no `MessageAttributes` at all.
+        out.insert("MessageAttributes".into(), Value::Object(Map::new()));
     }
     Value::Object(out)
 }

@@ -18,6 +18,20 @@ fn not_found(what: &str) -> SqsError {
     )
 }
 
+/// An optional integer in `lo..=hi`. Move-task actions word the range without the
+/// ", if provided" other actions use (moto's recorded texts).
+fn task_range(input: &Input<'_>, name: &str, lo: i64, hi: i64) -> SqsResult<Option<i64>> {
+    let v = input.opt_i64(name)?;
+    match v {
+        Some(n) if n < lo || n > hi => Err(SqsError::bad_param(
+            name,
+            n,
+            &format!("Must be between {lo} and {hi}."),
+        )),
+        _ => Ok(v),
+    }
+}
+
 fn queue_of_arn(arn: &str, param: &str) -> SqsResult<String> {
     name_from_arn(arn).ok_or_else(|| {
         SqsError::bad_param(param, arn, "The ARN is not a valid Amazon SQS queue ARN.")
@@ -29,10 +43,14 @@ fn encode_handle(task: &MoveTaskInfo, source_arn: &str) -> String {
     B64.encode(json!({"taskId": task.handle, "sourceArn": source_arn}).to_string())
 }
 
-fn decode_handle(handle: &str) -> Option<String> {
+/// The task id and source ARN inside a handle.
+fn decode_handle(handle: &str) -> Option<(String, String)> {
     let raw = B64.decode(handle).ok()?;
     let v: Value = serde_json::from_slice(&raw).ok()?;
-    v.get("taskId")?.as_str().map(str::to_string)
+    Some((
+        v.get("taskId")?.as_str()?.to_string(),
+        v.get("sourceArn")?.as_str()?.to_string(),
+    ))
 }
 
 pub async fn start_message_move_task(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
@@ -42,7 +60,7 @@ pub async fn start_message_move_task(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResu
         .opt_str("DestinationArn")?
         .map(|a| queue_of_arn(a, "DestinationArn"))
         .transpose()?;
-    let rate = input.opt_range("MaxNumberOfMessagesPerSecond", 1, 500)?;
+    let rate = task_range(&input, "MaxNumberOfMessagesPerSecond", 1, 500)?;
     ctx.service
         .get_queue(&source)
         .await
@@ -59,6 +77,17 @@ pub async fn start_message_move_task(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResu
             "Source queue must be configured as a Dead Letter Queue.",
         ));
     }
+    // Checked here rather than left to the core so the answer carries AWS's wording.
+    if ctx
+        .service
+        .list_move_tasks(&source, 10)
+        .iter()
+        .any(|t| t.status == MoveTaskStatus::Running)
+    {
+        return Err(SqsError::invalid_value(
+            "There is already a task running. Only one active task is allowed for a source queue arn at a given time.",
+        ));
+    }
     let id = ctx
         .service
         .start_move_task(&source, destination.as_deref(), rate.map(|r| r as u32))
@@ -72,10 +101,21 @@ pub async fn start_message_move_task(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResu
     Ok(json!({ "TaskHandle": encode_handle(&task, source_arn) }))
 }
 
+/// AWS reports a failed task by its error code (recorded answer for a destination deleted
+/// mid-task: `AWS.SimpleQueueService.NonExistentQueue`); the core keeps its own error text,
+/// whose "queue … does not exist" form is that case.
+fn failure_reason(core_text: &str) -> String {
+    if core_text.starts_with("queue ") && core_text.ends_with(" does not exist") {
+        ErrorCode::QueueDoesNotExist.query_code().to_string()
+    } else {
+        core_text.to_string()
+    }
+}
+
 pub async fn list_message_move_tasks(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let source_arn = input.str("SourceArn")?;
     let source = queue_of_arn(source_arn, "SourceArn")?;
-    let max = input.opt_range("MaxResults", 1, 10)?.unwrap_or(1) as usize;
+    let max = task_range(&input, "MaxResults", 1, 10)?.unwrap_or(1) as usize;
     ctx.service
         .get_queue(&source)
         .await
@@ -100,7 +140,7 @@ pub async fn list_message_move_tasks(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResu
             m.insert("ApproximateNumberOfMessagesMoved".into(), t.moved.into());
             m.insert("ApproximateNumberOfMessagesToMove".into(), t.to_move.into());
             if let Some(f) = &t.failure_reason {
-                m.insert("FailureReason".into(), f.clone().into());
+                m.insert("FailureReason".into(), failure_reason(f).into());
             }
             m.insert("StartedTimestamp".into(), t.started_ms.into());
             Value::Object(m)
@@ -111,10 +151,42 @@ pub async fn list_message_move_tasks(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResu
 
 pub async fn cancel_message_move_task(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let handle = input.str("TaskHandle")?;
-    let id = decode_handle(handle).ok_or_else(|| not_found("TaskHandle"))?;
+    // AWS's three answers (recorded): a handle that does not decode is an invalid value; a
+    // decodable one names a missing source queue, or a task that source does not have.
+    let (id, source_arn) = decode_handle(handle)
+        .ok_or_else(|| SqsError::invalid_value("Value for parameter TaskHandle is invalid."))?;
+    let source = name_from_arn(&source_arn).ok_or_else(|| not_found("SourceArn"))?;
+    ctx.service
+        .get_queue(&source)
+        .await
+        .map_err(|_| not_found("SourceArn"))?;
+    // A task that finished already is, for cancelling, a task that does not exist.
     let task = ctx.service.cancel_move_task(&id).map_err(|e| match e {
-        polyq_core::CoreError::InvalidArgument(_) => not_found("TaskHandle"),
+        polyq_core::CoreError::InvalidArgument(_) | polyq_core::CoreError::Conflict(_) => {
+            SqsError::new(ErrorCode::ResourceNotFoundException, "Task does not exist.")
+        }
         other => other.into(),
     })?;
     Ok(json!({ "ApproximateNumberOfMessagesMoved": task.moved }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_round_trip_and_failures_use_aws_codes() {
+        let raw = B64.encode(r#"{"taskId":"t-1","sourceArn":"arn:aws:sqs:us-east-1:0:q"}"#);
+        assert_eq!(
+            decode_handle(&raw),
+            Some(("t-1".into(), "arn:aws:sqs:us-east-1:0:q".into()))
+        );
+        assert_eq!(decode_handle("foobared"), None);
+        assert_eq!(decode_handle(&B64.encode("not-a-real-task")), None);
+        assert_eq!(
+            failure_reason("queue dst does not exist"),
+            "AWS.SimpleQueueService.NonExistentQueue"
+        );
+        assert_eq!(failure_reason("the store failed"), "the store failed");
+    }
 }
