@@ -1,39 +1,13 @@
 //! Error codes, messages and shapes that AWS itself answered (recorded AWS responses in
 //! LocalStack's AWS-validated snapshots), checked in-process against the SQS dialect.
 
+mod common;
+
 use std::sync::Arc;
 
-use bytes::Bytes;
-use polyq_core::{MemoryStore, QueueService, SystemClock};
-use polyq_http::{Dialect, Request};
+use common::{dialect, request};
+use polyq_http::Dialect;
 use serde_json::{json, Value};
-
-fn dialect() -> Arc<dyn Dialect> {
-    let service = Arc::new(QueueService::new(
-        Arc::new(MemoryStore::new()),
-        Arc::new(SystemClock),
-    ));
-    polyq_sqs::dialect(service, polyq_sqs::SqsConfig::default())
-}
-
-fn request(method: &str, uri: &str, headers: &[(&str, &str)], body: &str) -> Request {
-    let mut h = http::HeaderMap::new();
-    h.insert("host", "localhost:9324".parse().unwrap());
-    for (k, v) in headers {
-        h.insert(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    Request {
-        method: method.parse().unwrap(),
-        uri: uri.parse().unwrap(),
-        headers: h,
-        body: Bytes::copy_from_slice(body.as_bytes()),
-        remote: None,
-        request_id: "req-1".into(),
-    }
-}
 
 /// One JSON-protocol call: status, the `x-amzn-query-error` header and the body.
 async fn call(d: &Arc<dyn Dialect>, action: &str, input: Value) -> (u16, String, Value) {
@@ -44,7 +18,7 @@ async fn call(d: &Arc<dyn Dialect>, action: &str, input: Value) -> (u16, String,
             ("x-amz-target", &format!("AmazonSQS.{action}")),
             ("content-type", "application/x-amz-json-1.0"),
         ],
-        &input.to_string(),
+        input.to_string(),
     );
     let resp = d.handle(req).await;
     let query_error = resp

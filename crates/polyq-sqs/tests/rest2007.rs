@@ -2,10 +2,12 @@
 //! the seed's two examples byte for byte, every operation, every error, detection next to the
 //! other protocols, and the HMAC-SHA1 signature against vectors computed outside Rust.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
+use common::request;
 use polyq_core::{ManualClock, MemoryStore, QueueService};
 use polyq_http::auth::{AuthConfig, AuthMode, Credential};
 use polyq_http::{Dialect, Request};
@@ -33,25 +35,6 @@ fn setup_with(auth: AuthConfig) -> (Arc<dyn Dialect>, ManualClock) {
 
 fn setup() -> (Arc<dyn Dialect>, ManualClock) {
     setup_with(AuthConfig::default())
-}
-
-fn request(method: &str, uri: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
-    let mut h = http::HeaderMap::new();
-    h.insert("host", "localhost:9324".parse().unwrap());
-    for (k, v) in headers {
-        h.insert(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    Request {
-        method: method.parse().unwrap(),
-        uri: uri.parse().unwrap(),
-        headers: h,
-        body: Bytes::copy_from_slice(body),
-        remote: None,
-        request_id: "req-1".into(),
-    }
 }
 
 /// A 2007 request as the documentation writes it (AWS-Version, text/plain, Date).

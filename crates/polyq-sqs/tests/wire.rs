@@ -1,39 +1,13 @@
 //! Golden wire tests: requests as SDKs and the AWS documentation write them, answered
 //! in-process by the SQS dialect, checked byte-for-byte where AWS fixes the bytes.
 
+mod common;
+
 use std::sync::Arc;
 
-use bytes::Bytes;
-use polyq_core::{MemoryStore, QueueService, SystemClock};
-use polyq_http::{Dialect, Request};
+use common::{dialect, request};
+use polyq_http::Dialect;
 use serde_json::{json, Value};
-
-fn dialect() -> Arc<dyn Dialect> {
-    let service = Arc::new(QueueService::new(
-        Arc::new(MemoryStore::new()),
-        Arc::new(SystemClock),
-    ));
-    polyq_sqs::dialect(service, polyq_sqs::SqsConfig::default())
-}
-
-fn request(method: &str, uri: &str, headers: &[(&str, &str)], body: &str) -> Request {
-    let mut h = http::HeaderMap::new();
-    h.insert("host", "localhost:9324".parse().unwrap());
-    for (k, v) in headers {
-        h.insert(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    Request {
-        method: method.parse().unwrap(),
-        uri: uri.parse().unwrap(),
-        headers: h,
-        body: Bytes::copy_from_slice(body.as_bytes()),
-        remote: None,
-        request_id: "req-1".into(),
-    }
-}
 
 async fn json_call(
     d: &Arc<dyn Dialect>,
@@ -47,7 +21,7 @@ async fn json_call(
             ("x-amz-target", &format!("AmazonSQS.{action}")),
             ("content-type", "application/x-amz-json-1.0"),
         ],
-        &input.to_string(),
+        input.to_string(),
     );
     assert!(d.detect(&req));
     let resp = d.handle(req).await;

@@ -1,0 +1,45 @@
+//! What the in-process SQS test files share: a dialect over a fresh memory store, and a
+//! request as the HTTP layer would hand it over.
+
+// Each test file is its own crate and uses only part of this module.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use polyq_core::{MemoryStore, QueueService, SystemClock};
+use polyq_http::{Dialect, Request};
+
+/// The SQS dialect over a fresh memory store and the system clock, default config.
+pub fn dialect() -> Arc<dyn Dialect> {
+    let service = Arc::new(QueueService::new(
+        Arc::new(MemoryStore::new()),
+        Arc::new(SystemClock),
+    ));
+    polyq_sqs::dialect(service, polyq_sqs::SqsConfig::default())
+}
+
+/// A request to `localhost:9324` with `headers` (plus `host`) and `body`.
+pub fn request(
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: impl AsRef<[u8]>,
+) -> Request {
+    let mut h = http::HeaderMap::new();
+    h.insert("host", "localhost:9324".parse().unwrap());
+    for (k, v) in headers {
+        h.insert(
+            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    Request {
+        method: method.parse().unwrap(),
+        uri: uri.parse().unwrap(),
+        headers: h,
+        body: Bytes::copy_from_slice(body.as_ref()),
+        remote: None,
+        request_id: "req-1".into(),
+    }
+}
