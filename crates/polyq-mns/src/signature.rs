@@ -164,12 +164,13 @@ pub(crate) fn secret_for(auth: &AuthConfig, access_key_id: &str) -> MnsResult<St
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use bytes::Bytes;
     use polyq_http::auth::Credential;
 
-    fn request(method: &str, target: &str, headers: &[(&str, &str)]) -> Request {
+    /// A bodiless request (also used by the V4 tests).
+    pub(crate) fn request(method: &str, target: &str, headers: &[(&str, &str)]) -> Request {
         let mut map = http::HeaderMap::new();
         for (k, v) in headers {
             map.append(

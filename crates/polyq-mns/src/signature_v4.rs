@@ -256,26 +256,9 @@ pub fn verify(
 mod tests {
     use super::*;
     use base64::Engine;
-    use bytes::Bytes;
     use polyq_http::auth::{AuthMode, Credential as Key};
 
-    fn request(method: &str, target: &str, headers: &[(&str, &str)]) -> Request {
-        let mut map = http::HeaderMap::new();
-        for (k, v) in headers {
-            map.append(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        Request {
-            method: method.parse().unwrap(),
-            uri: target.parse().unwrap(),
-            headers: map,
-            body: Bytes::new(),
-            remote: None,
-            request_id: "r".into(),
-        }
-    }
+    use crate::signature::tests::request;
 
     #[test]
     fn java_sdk_signature_vectors() {

@@ -63,14 +63,7 @@ async fn send(s: &common::Server, v: &V4<'_>, key_id: &str, secret: &str) -> Res
         .send()
         .await
         .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.text().await.unwrap();
-    Resp {
-        status,
-        headers,
-        body,
-    }
+    Resp::read(r).await
 }
 
 fn call<'a>(method: &'a str, path: String, query: &'a str, canonical_query: &'a str) -> V4<'a> {

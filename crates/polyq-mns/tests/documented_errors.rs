@@ -113,17 +113,7 @@ async fn authentication_failures_use_the_catalogue_texts() {
         for (k, v) in headers {
             rb = rb.header(k, v);
         }
-        async move {
-            let r = rb.send().await.unwrap();
-            let status = r.status().as_u16();
-            let headers = r.headers().clone();
-            let body = r.text().await.unwrap();
-            Resp {
-                status,
-                headers,
-                body,
-            }
-        }
+        async move { Resp::read(rb.send().await.unwrap()).await }
     };
     let now = common::now_date();
     let r = raw(vec![("date", now.clone())]).await;

@@ -60,6 +60,18 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// Reads a whole response.
+    pub async fn read(r: reqwest::Response) -> Resp {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body = r.text().await.unwrap();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
     /// Text of the first `<tag>` element.
     pub fn field(&self, tag: &str) -> Option<String> {
         field(&self.body, tag)
@@ -227,15 +239,7 @@ impl Server {
         for (k, v) in all {
             rb = rb.header(k, v);
         }
-        let r = rb.send().await.unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let body = r.text().await.unwrap();
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        Resp::read(rb.send().await.unwrap()).await
     }
 
     pub async fn req(
