@@ -80,6 +80,12 @@ pub fn render(ids: &[SignedIdentifier]) -> String {
     for s in ids {
         out.push_str("<SignedIdentifier>");
         elem(&mut out, "Id", &s.id);
+        // An identifier set without start, expiry or permission comes back without an
+        // AccessPolicy element, as Azure answers (the SDKs then report no policy at all).
+        if s.policy == AccessPolicy::default() {
+            out.push_str("</SignedIdentifier>");
+            continue;
+        }
         out.push_str("<AccessPolicy>");
         for (name, v) in [
             ("Start", &s.policy.start),

@@ -92,8 +92,18 @@ fn shared_key(input: &AuthInput, header: &str) -> AzResult<Grant> {
     let lite = match scheme {
         "SharedKey" => false,
         "SharedKeyLite" => true,
+        // polyq cannot verify Entra ID tokens, so it answers every one as Azure answers a token
+        // it rejects (bad audience, expired): 401 InvalidAuthenticationInfo with the bearer
+        // challenge, so the SDKs' challenge policies see Azure's shape (the JS SDK's "Bearer
+        // token challenge" test expects 401).
         "Bearer" => {
-            return Err(AzError::auth_failed(
+            return Err(AzError::new(
+                401,
+                "InvalidAuthenticationInfo",
+                "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.",
+            )
+            .detail(
+                "AuthenticationErrorDetail",
                 "polyq does not verify OAuth bearer tokens; sign with SharedKey or use a SAS.",
             ))
         }
@@ -268,6 +278,18 @@ fn check_window(st: &str, se: &str, now: u64, expiry_required: bool) -> AzResult
                 "Signed expiry time [{}] must be after signed start time [{}]",
                 rfc1123(e),
                 rfc1123(s)
+            )));
+        }
+    }
+    // Without `st` Azure takes the request time as the start, so an expired token fails the
+    // start/expiry ordering check and is reported that way ("Signed expiry time [..] must be
+    // after signed start time [now]"), which the JS SDK's SAS tests look for.
+    if let (None, Some(e)) = (start, expiry) {
+        if now > e {
+            return Err(AzError::auth_failed(format!(
+                "Signed expiry time [{}] must be after signed start time [{}]",
+                rfc1123(e),
+                rfc1123(now)
             )));
         }
     }

@@ -16,6 +16,7 @@ mod handler;
 mod messages;
 mod props;
 mod queues;
+mod retention;
 mod route;
 pub mod sign;
 mod time;

@@ -69,6 +69,12 @@ fn message_text(body: &[u8]) -> AzResult<String> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(too_large());
     }
+    // XML 1.0 cannot carry most control characters, raw or as character references; Azure's
+    // parser refuses such a document (the Python SDK's encodings test sends U+0001 unencoded),
+    // so a message polyq accepted could never be read back by a strict XML client either.
+    if !xml::is_xml_text(&text) {
+        return Err(AzError::invalid_xml().detail("Reason", "Error parsing Xml content"));
+    }
     Ok(text)
 }
 

@@ -2,6 +2,7 @@
 //! dialect's memory, and the CORS rules applied to responses and preflight requests.
 
 use crate::error::{AzError, AzResult};
+use crate::retention;
 use crate::xml::{self, elem, Node, DECL};
 
 const DEFAULT_LOGGING: &str = "<Logging><Version>1.0</Version><Read>false</Read><Write>false</Write><Delete>false</Delete><RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></Logging>";
@@ -80,6 +81,11 @@ impl ServiceProps {
             return Err(AzError::invalid_xml());
         }
         let mut next = self.clone();
+        for name in ["Logging", "HourMetrics", "MinuteMetrics"] {
+            if let Some(n) = root.child(name) {
+                retention::check_section(n)?;
+            }
+        }
         if let Some(n) = root.child("Logging") {
             next.logging = n.clone();
         }

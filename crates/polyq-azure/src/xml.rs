@@ -132,6 +132,15 @@ pub fn plain_message_text(body: &[u8]) -> Option<&str> {
     (!inner.bytes().any(|b| matches!(b, b'<' | b'&' | b'\r'))).then_some(inner)
 }
 
+/// Whether every character of `text` is allowed in an XML 1.0 document (`Char` production:
+/// tab, line feed, carriage return, U+0020 and above except U+FFFE/U+FFFF; Rust strings hold
+/// no surrogates).
+pub fn is_xml_text(text: &str) -> bool {
+    text.chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= '\u{20}' && c != '\u{FFFE}' && c != '\u{FFFF}')
+    })
+}
+
 /// `<name>escaped text</name>`.
 pub fn elem(out: &mut String, name: &str, text: &str) {
     out.push('<');
