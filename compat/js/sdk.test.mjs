@@ -2,7 +2,6 @@
 // every MD5 (body, attributes, system attributes) itself, so a wrong digest fails here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import {
   SQSClient, CreateQueueCommand, SendMessageCommand, SendMessageBatchCommand, ReceiveMessageCommand,
   DeleteMessageCommand, ChangeMessageVisibilityCommand, GetQueueAttributesCommand, GetQueueUrlCommand,
@@ -10,9 +9,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { QueueServiceClient } from "@azure/storage-queue";
 
-const MNS = createRequire(import.meta.url)("@alicloud/mns");
-const ep = process.env.POLYQ_ENDPOINT;
-const unique = (p) => `${p}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`;
+import { ep, unique, MNS } from "./common.mjs";
 
 test("AWS SDK v3: attributes of every type, batches, MD5 validation, errors", async () => {
   const sqs = new SQSClient({ endpoint: ep, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
