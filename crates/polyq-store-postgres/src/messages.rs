@@ -47,7 +47,8 @@ static MOVE: LazyLock<String> = LazyLock::new(|| {
          FROM polyq_messages m WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND {LIVE} \
          ORDER BY m.priority, m.seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
          UPDATE polyq_messages m SET queue_id = t.id, visible_ms = $2, in_flight = FALSE, \
-         lease = m.lease + 1, dead_letter_source = NULL \
+         lease = m.lease + 1, dead_letter_source = NULL, receive_count = 0, \
+         first_receive_ms = NULL \
          FROM picked p JOIN polyq_queues t ON t.name = p.target \
          WHERE m.seq = p.seq AND m.queue_id = $1 RETURNING t.id"
     )

@@ -188,6 +188,10 @@ pub async fn move_messages_back_to_source(store: &dyn QueueStore) {
         store.get_queue("dlq", T0 + 1).await.unwrap().stats.visible,
         3
     );
+    // Received while in the dead-letter queue (made visible again at once): the move must
+    // still give it a fresh start, or src (max 1 receive) would dead-letter it again at once.
+    let in_dlq = store.lease("dlq", lease(1, 0), T0 + 1).await.unwrap();
+    assert_eq!(in_dlq.messages[0].receive_count, 1);
     assert_eq!(
         store.move_messages("dlq", None, 2, T0 + 2).await.unwrap(),
         2

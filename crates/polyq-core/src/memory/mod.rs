@@ -519,6 +519,11 @@ impl QueueStore for MemoryStore {
             let mut q = self.lock(&q);
             for mut m in msgs {
                 m.visible_ms = now;
+                // A redriven message starts over (AWS: "a new message"), else one received
+                // while in the dead-letter queue would be dead-lettered again on its first
+                // receive from a source with a low maxReceiveCount.
+                m.receive_count = 0;
+                m.first_receive_ms = None;
                 m.lease += 1;
                 m.dead_letter_source = None;
                 q.insert(m, now);
