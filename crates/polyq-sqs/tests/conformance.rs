@@ -5,21 +5,13 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{dialect, request};
+use common::{dialect, json_request, request};
 use polyq_http::Dialect;
 use serde_json::{json, Value};
 
 /// One JSON-protocol call: status, the `x-amzn-query-error` header and the body.
 async fn call(d: &Arc<dyn Dialect>, action: &str, input: Value) -> (u16, String, Value) {
-    let req = request(
-        "POST",
-        "/",
-        &[
-            ("x-amz-target", &format!("AmazonSQS.{action}")),
-            ("content-type", "application/x-amz-json-1.0"),
-        ],
-        input.to_string(),
-    );
+    let req = json_request(action, &input);
     let resp = d.handle(req).await;
     let query_error = resp
         .headers()

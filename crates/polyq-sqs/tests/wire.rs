@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{dialect, request};
+use common::{dialect, json_request, request};
 use polyq_http::Dialect;
 use serde_json::{json, Value};
 
@@ -14,15 +14,7 @@ async fn json_call(
     action: &str,
     input: Value,
 ) -> (u16, http::HeaderMap, Value) {
-    let req = request(
-        "POST",
-        "/",
-        &[
-            ("x-amz-target", &format!("AmazonSQS.{action}")),
-            ("content-type", "application/x-amz-json-1.0"),
-        ],
-        input.to_string(),
-    );
+    let req = json_request(action, &input);
     assert!(d.detect(&req));
     let resp = d.handle(req).await;
     let body: Value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);

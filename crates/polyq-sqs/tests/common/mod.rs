@@ -9,6 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use polyq_core::{MemoryStore, QueueService, SystemClock};
 use polyq_http::{Dialect, Request};
+use serde_json::Value;
 
 /// The SQS dialect over a fresh memory store and the system clock, default config.
 pub fn dialect() -> Arc<dyn Dialect> {
@@ -42,4 +43,17 @@ pub fn request(
         remote: None,
         request_id: "req-1".into(),
     }
+}
+
+/// A JSON-protocol request for `action` (what the current AWS SDKs send).
+pub fn json_request(action: &str, input: &Value) -> Request {
+    request(
+        "POST",
+        "/",
+        &[
+            ("x-amz-target", &format!("AmazonSQS.{action}")),
+            ("content-type", "application/x-amz-json-1.0"),
+        ],
+        input.to_string(),
+    )
 }
