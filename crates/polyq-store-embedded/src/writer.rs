@@ -95,6 +95,18 @@ impl Shared {
         self.fail_next.store(true, Ordering::SeqCst);
     }
 
+    /// Turns the store read-only after a failed commit. The failure is published first, then
+    /// further records are refused: a change recorded in between is cleared here and its
+    /// request fails on the failure; a request whose changes were refused sees position 0 and
+    /// fails at `EmbeddedStore::durably`'s second check. Either way nobody is told "done" for
+    /// a change that is not on disk.
+    fn fail(&self, why: Arc<str>) {
+        self.waiters.stop(Some(why));
+        let mut p = self.pending.lock();
+        p.failed = true;
+        p.changes.clear();
+    }
+
     /// Waits until the change lists up to `pos` are committed.
     pub(crate) async fn wait_durable(&self, pos: u64) -> CoreResult<()> {
         if pos == 0 {
@@ -197,11 +209,7 @@ fn run(mut log: Log, shared: &Shared) {
                     "store write failed; the store is read-only until polyq restarts \
                      (what was acknowledged before is intact on disk)"
                 );
-                let mut p = shared.pending.lock();
-                p.failed = true;
-                p.changes.clear();
-                drop(p);
-                shared.waiters.stop(Some(why));
+                shared.fail(why);
                 return;
             }
             shared.waiters.committed(upto);
@@ -247,6 +255,38 @@ fn compact(log: &Log, shared: &Shared) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shared() -> Shared {
+        Shared {
+            pending: Mutex::new(Pending::default()),
+            wake: Condvar::new(),
+            waiters: Waiters::default(),
+            fail_next: AtomicBool::new(false),
+            memory: OnceLock::new(),
+            disk: parking_lot::Mutex::new((0, 0)),
+        }
+    }
+
+    #[tokio::test]
+    async fn after_a_failure_refused_changes_leave_the_failure_visible() {
+        let s = shared();
+        let ((), before) =
+            tracked(async { s.record(vec![Change::QueuePurge { name: "q".into() }]) }).await;
+        assert_eq!(before, 1);
+        s.fail(Arc::from("disk full"));
+        assert!(
+            s.pending.lock().changes.is_empty(),
+            "uncommitted changes are dropped"
+        );
+        assert!(s.wait_durable(before).await.is_err(), "their request fails");
+        let ((), after) =
+            tracked(async { s.record(vec![Change::QueuePurge { name: "q".into() }]) }).await;
+        assert_eq!(after, 0, "a change after the failure is refused");
+        assert!(
+            s.failure().is_some(),
+            "and the store says why, for the second check"
+        );
+    }
 
     #[test]
     fn a_lone_request_is_committed_without_lingering() {
