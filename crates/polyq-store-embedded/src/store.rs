@@ -198,11 +198,6 @@ impl EmbeddedStore {
         self.writable()?;
         let (out, pos) = tracked(op).await;
         self.writer.shared.wait_durable(pos).await?;
-        if pos == 0 {
-            // Either nothing changed, or a commit failed while the operation ran and the
-            // journal refused its changes (they are in memory only): check again.
-            self.writable()?;
-        }
         out
     }
 }

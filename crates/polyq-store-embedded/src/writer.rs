@@ -46,6 +46,10 @@ struct Pending {
     failed: bool,
 }
 
+/// The position given to a change list the journal refused (after a failed commit or while
+/// closing).
+const REFUSED: u64 = u64::MAX;
+
 /// State shared by the requests (through the [`Journal`] impl) and the writer thread.
 pub(crate) struct Shared {
     pending: Mutex<Pending>,
@@ -64,6 +68,11 @@ impl Journal for Shared {
         let pos = {
             let mut p = self.pending.lock();
             if p.failed || p.closing {
+                drop(p);
+                // A position no commit will reach: the request fails (on the failure, or on
+                // the stopped writer) instead of being answered for a change held only in
+                // memory.
+                let _ = RECORDED.try_with(|c| c.set(REFUSED));
                 return;
             }
             let was_empty = p.changes.is_empty();
@@ -97,9 +106,9 @@ impl Shared {
 
     /// Turns the store read-only after a failed commit. The failure is published first, then
     /// further records are refused: a change recorded in between is cleared here and its
-    /// request fails on the failure; a request whose changes were refused sees position 0 and
-    /// fails at `EmbeddedStore::durably`'s second check. Either way nobody is told "done" for
-    /// a change that is not on disk.
+    /// request fails on the failure; a request whose changes were refused waits for a position
+    /// no commit reaches and fails the same way. Either way nobody is told "done" for a change
+    /// that is not on disk.
     fn fail(&self, why: Arc<str>) {
         self.waiters.stop(Some(why));
         let mut p = self.pending.lock();
@@ -268,7 +277,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn after_a_failure_refused_changes_leave_the_failure_visible() {
+    async fn after_a_failure_refused_changes_fail_their_request() {
         let s = shared();
         let ((), before) =
             tracked(async { s.record(vec![Change::QueuePurge { name: "q".into() }]) }).await;
@@ -281,10 +290,11 @@ mod tests {
         assert!(s.wait_durable(before).await.is_err(), "their request fails");
         let ((), after) =
             tracked(async { s.record(vec![Change::QueuePurge { name: "q".into() }]) }).await;
-        assert_eq!(after, 0, "a change after the failure is refused");
+        assert_eq!(after, REFUSED, "a change after the failure is refused");
+        assert!(s.pending.lock().changes.is_empty());
         assert!(
-            s.failure().is_some(),
-            "and the store says why, for the second check"
+            s.wait_durable(after).await.is_err(),
+            "and its request fails too"
         );
     }
 
