@@ -10,26 +10,14 @@ import {
   AccountSASResourceTypes, AccountSASServices, QueueSASPermissions, SASProtocol,
 } from "@azure/storage-queue";
 
-const ep = process.env.POLYQ_ENDPOINT;
-const ACCOUNT = "devstoreaccount1";
-const KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-const base = `${ep}/${ACCOUNT}`;
-const cred = new StorageSharedKeyCredential(ACCOUNT, KEY);
-const opts = { retryOptions: { maxTries: 1 } };
-const svc = new QueueServiceClient(base, newPipeline(cred, opts));
-const unique = (p) => `${p}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`;
+import {
+  ep, unique, failure, AZURE_ACCOUNT as ACCOUNT, AZURE_KEY as KEY, azureBase as base, azureCred as cred,
+  azureOpts as opts, azureService,
+} from "./common.mjs";
+
+const svc = azureService();
 const tomorrow = () => new Date(Date.now() + 24 * 3600 * 1000);
 const anon = () => newPipeline(new AnonymousCredential(), opts);
-
-/** Runs `fn`, which must fail; returns the RestError for its status and code. */
-async function failure(fn) {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected the request to fail");
-}
 
 async function withQueue(fn, prefix = "conf") {
   const q = svc.getQueueClient(unique(prefix));

@@ -12,24 +12,13 @@ import {
   AccountSASResourceTypes, AccountSASServices, QueueSASPermissions, SASProtocol,
 } from "@azure/storage-queue";
 
-const ep = process.env.POLYQ_ENDPOINT;
-const ACCOUNT = "devstoreaccount1";
-const KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-const base = `${ep}/${ACCOUNT}`;
-const cred = new StorageSharedKeyCredential(ACCOUNT, KEY);
-const opts = { retryOptions: { maxTries: 1 } };
-const svc = new QueueServiceClient(base, newPipeline(cred, opts));
-const unique = (p) => `${p}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`;
-const hours = (h) => new Date(Date.now() + h * 3600 * 1000);
+import {
+  ep, unique, failure, AZURE_ACCOUNT as ACCOUNT, AZURE_KEY as KEY, azureBase as base, azureCred as cred,
+  azureOpts as opts, azureService,
+} from "./common.mjs";
 
-async function failure(fn) {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected the request to fail");
-}
+const svc = azureService();
+const hours = (h) => new Date(Date.now() + h * 3600 * 1000);
 
 async function withQueue(fn) {
   const q = svc.getQueueClient(unique("sdk"));

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { QueueServiceClient, StorageSharedKeyCredential, newPipeline } from "@azure/storage-queue";
 
 export const ep = process.env.POLYQ_ENDPOINT;
 if (!ep) throw new Error("POLYQ_ENDPOINT is not set: run through compat/js/run.sh");
@@ -13,6 +14,24 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export const sqsClient = () =>
   new SQSClient({ endpoint: ep, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
+
+// Azure: the emulator's development account, path-style under the endpoint, no retries.
+export const AZURE_ACCOUNT = "devstoreaccount1";
+export const AZURE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+export const azureBase = `${ep}/${AZURE_ACCOUNT}`;
+export const azureCred = new StorageSharedKeyCredential(AZURE_ACCOUNT, AZURE_KEY);
+export const azureOpts = { retryOptions: { maxTries: 1 } };
+export const azureService = () => new QueueServiceClient(azureBase, newPipeline(azureCred, azureOpts));
+
+/** Runs `fn`, which must fail; returns the error (a RestError for Azure: status and code). */
+export async function failure(fn) {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  assert.fail("expected the request to fail");
+}
 
 export const MNS = createRequire(import.meta.url)("@alicloud/mns");
 export const mnsClient = () => new MNS("123456", { accessKeyId: "id", accessKeySecret: "secret", endpoint: ep });
