@@ -221,8 +221,10 @@ fn run(mut log: Log, shared: &Shared) {
                 shared.fail(why);
                 return;
             }
-            shared.waiters.committed(upto);
+            // Before the requests are answered, so that what they see of the disk includes
+            // their own commit.
             *shared.disk.lock() = log.disk_usage();
+            shared.waiters.committed(upto);
             let pause = linger(upto - committed, started.elapsed());
             committed = upto;
             if !closing && !pause.is_zero() {
