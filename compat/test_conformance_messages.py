@@ -150,8 +150,6 @@ def test_change_visibility_after_the_timeout_expired(sqs, queue):
     assert "Messages" not in sqs.receive_message(QueueUrl=queue.url)
 
 
-@pytest.mark.xfail(reason="core: a receipt whose message was received again since is refused "
-                          "(AWS applies the change; see docs/compatibility.md)", strict=False)
 def test_change_visibility_with_an_older_receipt(sqs, queue):
     sqs.send_message(QueueUrl=queue.url, MessageBody="test")
     first = sqs.receive_message(QueueUrl=queue.url, VisibilityTimeout=0,

@@ -1,5 +1,7 @@
 """FIFO queues: naming, group ids, deduplication, ordering, group blocking."""
 
+import time
+
 from helpers import expect_error, get_attrs, receive, receive_until, unique
 from sqs_md5 import md5_of_body
 
@@ -167,3 +169,47 @@ def test_group_unblocked_when_visible_again(sqs, fifo_queue):
                                   VisibilityTimeout=0)
     again = receive_until(sqs, url, 2, timeout=3, delete=True)
     assert [m["Body"] for m in again] == ["v0", "v1"]
+
+
+def _send_groups(sqs, url, pairs):
+    for i, (body, group) in enumerate(pairs):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group,
+                         MessageDeduplicationId=f"d{i}")
+
+
+def test_groups_received_with_zero_visibility_go_behind_waiting_groups(sqs, fifo_queue):
+    # AWS's recorded answer: groups take turns by when their head became visible.
+    url = fifo_queue.url
+    _send_groups(sqs, url, [("g1-m1", "g1"), ("g2-m1", "g2"), ("g2-m2", "g2"),
+                            ("g3-m1", "g3"), ("g1-m2", "g1")])
+    time.sleep(0.05)  # the receive below must happen after g3-m1 became visible
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3, VisibilityTimeout=0)
+    assert [m["Body"] for m in first["Messages"]] == ["g1-m1", "g1-m2", "g2-m1"]
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    assert [m["Body"] for m in again["Messages"]] == [
+        "g3-m1", "g1-m1", "g1-m2", "g2-m1", "g2-m2"]
+
+
+def test_group_served_again_once_its_head_is_visible(sqs, fifo_queue):
+    url = fifo_queue.url
+    _send_groups(sqs, url, [("g1-m1", "g1"), ("g1-m2", "g1"), ("g2-m1", "g2")])
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2,
+                              VisibilityTimeout=30)["Messages"]
+    assert [m["Body"] for m in got] == ["g1-m1", "g1-m2"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"],
+                                  VisibilityTimeout=0)
+    # g1-m1 is visible again while g1-m2 is in flight: g1 is served (behind g2), up to g1-m2.
+    nxt = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3, WaitTimeSeconds=2)
+    assert [m["Body"] for m in nxt["Messages"]] == ["g2-m1", "g1-m1"]
+
+
+def test_group_with_its_head_in_flight_delivers_nothing(sqs, fifo_queue):
+    url = fifo_queue.url
+    _send_groups(sqs, url, [("g1-m1", "g1"), ("g2-m1", "g2"), ("g1-m2", "g1"),
+                            ("g2-m2", "g2"), ("g1-m3", "g1"), ("g3-m1", "g3")])
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2,
+                              VisibilityTimeout=30)["Messages"]
+    assert [m["Body"] for m in got] == ["g1-m1", "g1-m2"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+    rest = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in rest] == ["g2-m1", "g2-m2", "g3-m1"]

@@ -211,6 +211,7 @@ impl AzureDialect {
             visibility_seconds: vis as u32,
             renew_receipt: true,
             require_in_flight: false,
+            accept_older_receipt: false,
         };
         let relet = self
             .service

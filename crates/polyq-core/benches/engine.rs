@@ -97,6 +97,7 @@ impl Fixture {
                 visibility_seconds: 0,
                 renew_receipt: false,
                 require_in_flight: true,
+                accept_older_receipt: false,
             })
             .collect();
         self.rt

@@ -242,6 +242,9 @@ pub struct VisibilityChange {
     pub renew_receipt: bool,
     /// Refuse when the message is no longer leased (SQS); others allow re-hiding.
     pub require_in_flight: bool,
+    /// Also accept the receipt of an earlier receive of the message: SQS applies a change made
+    /// with an older receipt handle to the message; MNS and Azure refuse it.
+    pub accept_older_receipt: bool,
 }
 
 /// Result of a visibility change.

@@ -212,6 +212,7 @@ pub async fn change_visibility(ctx: &Ctx<'_>, queue: &str, query: &Query) -> Mns
         // MNS hands out a new handle and the old one dies.
         renew_receipt: true,
         require_in_flight: false,
+        accept_older_receipt: false,
     };
     let relet = ctx
         .service

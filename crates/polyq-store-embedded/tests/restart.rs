@@ -130,6 +130,7 @@ async fn queues_messages_leases_and_counters_survive_a_restart() {
                 visibility_seconds: 300,
                 renew_receipt: false,
                 require_in_flight: true,
+                accept_older_receipt: false,
             }],
             T0 + SEC,
         )

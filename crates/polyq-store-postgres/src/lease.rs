@@ -51,17 +51,20 @@ static LEASE_CHOSEN: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// FIFO candidates: for each group with nothing in flight, its first `$3` live messages in
-/// order, groups ordered by their head. The caller keeps each group's visible prefix.
+/// FIFO candidates: for each group whose head (oldest live message) is visible, its first
+/// `$3` live messages in order. Groups take turns by when their head became visible, then
+/// by its seq (the memory engine's `GroupTurn`, as SQS orders groups). The caller keeps each
+/// group's visible prefix.
 static FIFO_CANDIDATES: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT seq, group_id, visible_ms, receive_count FROM ( \
            SELECT m.seq, m.group_id, m.visible_ms, m.receive_count, \
-             row_number() OVER (PARTITION BY m.group_id ORDER BY m.seq) AS rn, \
-             min(m.seq) OVER (PARTITION BY m.group_id) AS head, \
-             bool_or(m.in_flight AND m.visible_ms > $2) OVER (PARTITION BY m.group_id) AS busy \
-           FROM polyq_messages m WHERE m.queue_id = $1 AND {LIVE}) x \
-         WHERE NOT busy AND rn <= $3 ORDER BY head, seq"
+             row_number() OVER g AS rn, \
+             first_value(m.seq) OVER g AS head, \
+             first_value(m.visible_ms) OVER g AS head_visible_ms \
+           FROM polyq_messages m WHERE m.queue_id = $1 AND {LIVE} \
+           WINDOW g AS (PARTITION BY m.group_id ORDER BY m.seq)) x \
+         WHERE head_visible_ms <= $2 AND rn <= $3 ORDER BY head_visible_ms, head, seq"
     )
 });
 

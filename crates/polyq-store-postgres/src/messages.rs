@@ -32,7 +32,8 @@ static DELETE: LazyLock<String> = LazyLock::new(|| {
 static RELET: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE polyq_messages m SET visible_ms = $2 + $5, in_flight = $5 > 0, \
-         lease = m.lease + $6, body = COALESCE($8, m.body) WHERE m.queue_id = $1 AND m.seq = $3 AND m.lease = $4 AND {LIVE} \
+         lease = m.lease + $6, body = COALESCE($8, m.body) WHERE m.queue_id = $1 AND m.seq = $3 \
+         AND (m.lease = $4 OR ($9 AND m.lease > $4)) AND {LIVE} \
          AND (NOT $7 OR (m.in_flight AND m.visible_ms > $2)) RETURNING m.lease, m.visible_ms"
     )
 });
@@ -133,7 +134,7 @@ impl Inner {
             let vis = i64::from(c.visibility_seconds) * 1000;
             let renew = i64::from(c.renew_receipt);
             let (seq, lease) = (i(c.receipt.seq), i(c.receipt.lease));
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
                 &q.id,
                 &i(now),
                 &seq,
@@ -142,6 +143,7 @@ impl Inner {
                 &renew,
                 &c.require_in_flight,
                 &body,
+                &c.accept_older_receipt,
             ];
             if let Some(row) = client.query_opt(&relet, &params).await.map_err(db)? {
                 released |= vis == 0;
@@ -160,7 +162,9 @@ impl Inner {
                 .map_err(db)?;
             out.push(Err(match current {
                 None => CoreError::MessageNotFound,
-                Some(r) if r.get::<_, i64>(0) != lease => CoreError::ReceiptStale,
+                Some(r) if !lease_matches(r.get(0), lease, c.accept_older_receipt) => {
+                    CoreError::ReceiptStale
+                }
                 Some(_) => CoreError::MessageNotInFlight,
             }));
         }
@@ -197,4 +201,9 @@ impl Inner {
         }
         Ok(moved)
     }
+}
+
+/// Whether a receipt of lease `given` may act on a message now at lease `current`.
+fn lease_matches(current: i64, given: i64, accept_older: bool) -> bool {
+    current == given || (accept_older && current > given)
 }

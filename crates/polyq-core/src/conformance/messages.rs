@@ -205,6 +205,38 @@ pub async fn stale_and_unknown_receipts(store: &dyn QueueStore) {
         .await
         .unwrap();
     assert_eq!(res, vec![Err(CoreError::ReceiptStale)]);
+    // A visibility change by the older receipt: refused unless the dialect accepts older
+    // receipts (SQS), which applies it to the message (here: visible again at once).
+    let older = |accept_older_receipt| VisibilityChange {
+        receipt: first[0].receipt(),
+        visibility_seconds: 0,
+        renew_receipt: false,
+        require_in_flight: false,
+        accept_older_receipt,
+    };
+    let refused = store.change_visibility("q", &[older(false)], T0 + 2).await;
+    assert_eq!(
+        refused.unwrap()[0].clone().map(|_| ()),
+        Err(CoreError::ReceiptStale)
+    );
+    let hidden = store.lease("q", lease(1, 30), T0 + 2).await.unwrap();
+    assert!(
+        hidden.messages.is_empty(),
+        "still leased by the second receive"
+    );
+    let applied = store.change_visibility("q", &[older(true)], T0 + 2).await;
+    let relet = applied.unwrap()[0].clone().expect("older receipt accepted");
+    assert_eq!(relet.visible_ms, T0 + 2);
+    assert_eq!(
+        relet.receipt.lease, second[0].lease,
+        "the message keeps its latest lease"
+    );
+    let third = store
+        .lease("q", lease(1, 30), T0 + 3)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&third), ["a"], "visible again after the change");
     let unknown = Receipt {
         seq: u64::MAX / 2,
         lease: 1,
@@ -215,7 +247,7 @@ pub async fn stale_and_unknown_receipts(store: &dyn QueueStore) {
     );
     assert_eq!(
         store
-            .delete("q", &[second[0].receipt()], T0 + 3)
+            .delete("q", &[third[0].receipt()], T0 + 4)
             .await
             .unwrap(),
         vec![Ok(())]
@@ -231,6 +263,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
         visibility_seconds: 100,
         renew_receipt: false,
         require_in_flight: true,
+        accept_older_receipt: false,
     };
     let res = store
         .change_visibility("q", &[keep], T0 + SEC)
@@ -255,6 +288,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
         visibility_seconds: 0,
         renew_receipt: true,
         require_in_flight: false,
+        accept_older_receipt: false,
     };
     let relet = store
         .change_visibility("q", &[release], T0 + 2 * SEC)
@@ -277,6 +311,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
         visibility_seconds: 5,
         renew_receipt: false,
         require_in_flight: true,
+        accept_older_receipt: false,
     };
     let res = store
         .change_visibility("q", &[not_in_flight], T0 + 3 * SEC)
@@ -286,6 +321,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
     // Without the in-flight requirement a visible message can be hidden again by its holder.
     let rehide = VisibilityChange {
         require_in_flight: false,
+        accept_older_receipt: false,
         ..not_in_flight
     };
     assert!(store
@@ -381,6 +417,7 @@ pub async fn update_message_replaces_body(store: &dyn QueueStore) {
         visibility_seconds: 0,
         renew_receipt: true,
         require_in_flight: false,
+        accept_older_receipt: false,
     };
     let relet = store
         .update_message("q", change, Some(Bytes::from_static(b"new")), T0 + 1)
@@ -399,6 +436,7 @@ pub async fn update_message_replaces_body(store: &dyn QueueStore) {
         visibility_seconds: 0,
         renew_receipt: true,
         require_in_flight: false,
+        accept_older_receipt: false,
     };
     store.update_message("q", keep, None, T0 + 3).await.unwrap();
     let stale = store

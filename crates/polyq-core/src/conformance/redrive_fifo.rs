@@ -110,6 +110,108 @@ pub async fn fifo_group_blocking(store: &dyn QueueStore) {
     ));
 }
 
+/// SQS's order between FIFO groups (recorded from AWS): a group takes its turn when its head
+/// message becomes visible, so a group whose lease ends goes behind the groups that waited;
+/// a group is served again as soon as its head is visible, even while a later message of it
+/// is in flight; a group whose head is in flight delivers nothing.
+pub async fn fifo_group_turns(store: &dyn QueueStore) {
+    make(store, "t.fifo", fifo()).await;
+    send_all(
+        store,
+        "t.fifo",
+        vec![
+            grouped("g1-m1", "g1", "1"),
+            grouped("g2-m1", "g2", "2"),
+            grouped("g2-m2", "g2", "3"),
+            grouped("g3-m1", "g3", "4"),
+            grouped("g1-m2", "g1", "5"),
+        ],
+        T0,
+    )
+    .await;
+    let first = store.lease("t.fifo", lease(3, 0), T0 + SEC).await.unwrap();
+    assert_eq!(texts(&first.messages), ["g1-m1", "g1-m2", "g2-m1"]);
+    // g1 and g2 came back at T0+1s, after g3 (visible since T0): g3 first, then g1, g2.
+    let all = store
+        .lease("t.fifo", lease(10, 30), T0 + 2 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&all.messages),
+        ["g3-m1", "g1-m1", "g1-m2", "g2-m1", "g2-m2"]
+    );
+
+    make(store, "v.fifo", fifo()).await;
+    send_all(
+        store,
+        "v.fifo",
+        vec![
+            grouped("a1", "a", "1"),
+            grouped("a2", "a", "2"),
+            grouped("b1", "b", "3"),
+        ],
+        T0,
+    )
+    .await;
+    let got = store
+        .lease("v.fifo", lease(2, 30), T0)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&got), ["a1", "a2"]);
+    let release = VisibilityChange {
+        receipt: got[0].receipt(),
+        visibility_seconds: 0,
+        renew_receipt: false,
+        require_in_flight: true,
+        accept_older_receipt: false,
+    };
+    store
+        .change_visibility("v.fifo", &[release], T0 + SEC)
+        .await
+        .unwrap()[0]
+        .clone()
+        .unwrap();
+    // a1 is visible again while a2 is in flight: `a` is served, behind `b`, and stops at a2.
+    let next = store
+        .lease("v.fifo", lease(3, 30), T0 + 2 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(texts(&next.messages), ["b1", "a1"]);
+
+    make(store, "p.fifo", fifo()).await;
+    send_all(
+        store,
+        "p.fifo",
+        vec![
+            grouped("x1", "x", "1"),
+            grouped("y1", "y", "2"),
+            grouped("x2", "x", "3"),
+            grouped("x3", "x", "4"),
+        ],
+        T0,
+    )
+    .await;
+    let got = store
+        .lease("p.fifo", lease(2, 30), T0)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&got), ["x1", "x2"]);
+    store
+        .delete("p.fifo", &[got[0].receipt()], T0 + SEC)
+        .await
+        .unwrap()[0]
+        .clone()
+        .unwrap();
+    // x2, now the head of `x`, is still in flight: x3 must wait.
+    let rest = store
+        .lease("p.fifo", lease(10, 30), T0 + 2 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(texts(&rest.messages), ["y1"]);
+}
+
 pub async fn fifo_dedup_window(store: &dyn QueueStore) {
     make(store, "d.fifo", fifo()).await;
     let first = send_all(store, "d.fifo", vec![grouped("x", "g", "same")], T0).await;

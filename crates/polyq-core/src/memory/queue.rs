@@ -18,13 +18,18 @@ fn ready_slot(priority: u8) -> usize {
     usize::from(priority.clamp(PRIORITY_HIGHEST, PRIORITY_LOWEST) - PRIORITY_HIGHEST)
 }
 
+/// Where a FIFO group stands in line: when its head message became visible (sent, delay over,
+/// or lease ended), then the head's seq. A group whose lease ends goes behind the groups that
+/// were waiting meanwhile, as on SQS (`g3, g1, g2` after `g1`, `g2` were received with a
+/// visibility timeout of 0).
+type GroupTurn = (u64, u64);
+
 #[derive(Default)]
 struct Group {
     /// Every message of the group still in the queue, in order.
     members: BTreeSet<u64>,
-    in_flight: u32,
     /// The key under which this group is listed in `ready_groups`, if it is.
-    listed: Option<u64>,
+    listed: Option<GroupTurn>,
 }
 
 struct DedupEntry {
@@ -51,9 +56,9 @@ pub(crate) struct QueueState {
     /// Standard queues: visible messages by seq, one set per priority (`ready_slot`): half
     /// the bytes per entry of one set of `(priority, seq)`.
     ready: [BTreeSet<u64>; PRIORITY_LOWEST as usize],
-    /// FIFO queues: messages per group, and groups that can deliver now by head seq.
+    /// FIFO queues: messages per group, and groups that can deliver now by their turn.
     groups: HashMap<String, Group>,
-    ready_groups: BTreeSet<(u64, String)>,
+    ready_groups: BTreeSet<(GroupTurn, String)>,
     /// Delayed and in-flight messages by the time they become visible.
     timers: BTreeSet<(u64, u64)>,
     expiry: BTreeSet<(u64, u64)>,
@@ -287,12 +292,11 @@ impl QueueState {
         }
         if self.config.fifo {
             let key = m.group_id().unwrap_or_default().to_string();
-            let in_flight = m.state == MessageState::InFlight;
-            let g = self.groups.entry(key.clone()).or_default();
-            g.members.insert(seq);
-            if in_flight {
-                g.in_flight += 1;
-            }
+            self.groups
+                .entry(key.clone())
+                .or_default()
+                .members
+                .insert(seq);
             self.refresh_group(&key);
         }
     }
@@ -313,15 +317,11 @@ impl QueueState {
                 self.timers.remove(&(m.visible_ms, seq));
             }
         }
-        if self.config.fifo && m.state == MessageState::InFlight {
-            if let Some(g) = self.groups.get_mut(m.group_id().unwrap_or_default()) {
-                g.in_flight -= 1;
-            }
-        }
     }
 
-    /// Lists a FIFO group as deliverable exactly when nothing of it is in flight and its
-    /// oldest message is visible.
+    /// Lists a FIFO group as deliverable exactly when its oldest message is visible (SQS
+    /// serves a group again as soon as its head is visible, even while a later message of it
+    /// is still in flight; a receive never passes a message that is not visible).
     fn refresh_group(&mut self, key: &str) {
         let Some(g) = self.groups.get_mut(key) else {
             return;
@@ -329,20 +329,18 @@ impl QueueState {
         if let Some(old) = g.listed.take() {
             self.ready_groups.remove(&(old, key.to_string()));
         }
-        if g.in_flight > 0 {
-            return;
-        }
         let Some(&head) = g.members.first() else {
             self.groups.remove(key);
             return;
         };
-        if self
+        if let Some(m) = self
             .msgs
             .get(&head)
-            .is_some_and(|m| m.state == MessageState::Ready)
+            .filter(|m| m.state == MessageState::Ready)
         {
-            g.listed = Some(head);
-            self.ready_groups.insert((head, key.to_string()));
+            let turn = (m.visible_ms, head);
+            g.listed = Some(turn);
+            self.ready_groups.insert((turn, key.to_string()));
         }
     }
 
@@ -571,9 +569,9 @@ impl QueueState {
         self.stored(seq)
     }
 
-    fn check_receipt(&self, r: &Receipt) -> CoreResult<&Stored> {
+    fn check_receipt(&self, r: &Receipt, accept_older: bool) -> CoreResult<&Stored> {
         let m = self.msgs.get(&r.seq).ok_or(CoreError::MessageNotFound)?;
-        if m.lease != r.lease {
+        if m.lease != r.lease && !(accept_older && r.lease < m.lease) {
             return Err(CoreError::ReceiptStale);
         }
         Ok(m)
@@ -581,7 +579,7 @@ impl QueueState {
 
     pub fn delete(&mut self, r: &Receipt, now: u64) -> CoreResult<()> {
         self.advance(now);
-        self.check_receipt(r)?;
+        self.check_receipt(r, false)?;
         self.remove_stored(r.seq);
         let seq = r.seq;
         self.note(|_| Change::MessageRemove { seq });
@@ -590,7 +588,7 @@ impl QueueState {
 
     pub fn change_visibility(&mut self, c: &VisibilityChange, now: u64) -> CoreResult<Relet> {
         self.advance(now);
-        let m = self.check_receipt(&c.receipt)?;
+        let m = self.check_receipt(&c.receipt, c.accept_older_receipt)?;
         if c.require_in_flight && m.state != MessageState::InFlight {
             return Err(CoreError::MessageNotInFlight);
         }

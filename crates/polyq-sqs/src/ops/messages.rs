@@ -338,13 +338,15 @@ fn visibility_of(input: &Input<'_>) -> SqsResult<u32> {
 }
 
 /// A message whose visibility timeout already ran out still takes a change by its latest
-/// receipt: AWS answers 200 there (recorded AWS answer), not MessageNotInflight.
+/// receipt: AWS answers 200 there (recorded AWS answer), not MessageNotInflight. A receipt of
+/// an earlier receive of the message works too: AWS applies the change to the message.
 fn change(r: Receipt, secs: u32) -> VisibilityChange {
     VisibilityChange {
         receipt: r,
         visibility_seconds: secs,
         renew_receipt: false,
         require_in_flight: false,
+        accept_older_receipt: true,
     }
 }
 

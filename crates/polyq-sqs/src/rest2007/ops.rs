@@ -306,6 +306,7 @@ async fn change_by_id(s: &QueueService, queue: &str, id: &str, v: u32) -> RestRe
             renew_receipt: false,
             // 2007 could hide a message that was never received (a lock by id).
             require_in_flight: false,
+            accept_older_receipt: true,
         };
         match s.change_visibility(queue, &[change]).await?.pop() {
             None | Some(Ok(_)) => return Ok(()),
