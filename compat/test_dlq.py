@@ -58,6 +58,19 @@ def test_dlq_keeps_message_attributes(sqs, make_queue):
     assert m["MessageAttributes"]["k"]["StringValue"] == "v"
 
 
+def test_fifo_dlq_message_takes_its_id_as_deduplication_id(sqs, make_queue):
+    dlq = make_queue("dlqfifo-dead", fifo=True)
+    src = make_queue("dlqfifo-src", fifo=True, attributes={
+        "RedrivePolicy": redrive_policy(dlq.arn, 1)})
+    sent = sqs.send_message(QueueUrl=src.url, MessageBody="fifo poison",
+                            MessageGroupId="g", MessageDeduplicationId="dd1")
+    _push_to_dlq(sqs, src, dlq, 1)
+    (m,) = receive_until(sqs, dlq.url, 1, AttributeNames=["All"])
+    assert m["MessageId"] == sent["MessageId"]
+    assert m["Attributes"]["MessageGroupId"] == "g"
+    assert m["Attributes"]["MessageDeduplicationId"] == sent["MessageId"]
+
+
 def test_list_dead_letter_source_queues(sqs, make_queue):
     dlq = make_queue("lds-dead")
     srcs = [

@@ -21,7 +21,9 @@ use crate::Inner;
 
 /// The shared UPDATE: `picked(seq, dead)` rows are leased, or (dead) moved to `$5` visible
 /// now. Parameters: $1 queue, $2 now, $3 visibility ms, $4 receive limit, $5 dead-letter
-/// queue, $6 source name, $7.. the pick's own.
+/// queue, $6 source name, $7.. the pick's own. A dead-lettered FIFO message's deduplication id
+/// becomes its message id, as on SQS: stored as `''`, which `rows` reads as the id (a client's
+/// dedup id is never empty).
 fn update_picked(picked_cte: &str) -> String {
     format!(
         "WITH picked AS ({picked_cte}) UPDATE polyq_messages m SET \
@@ -31,7 +33,8 @@ fn update_picked(picked_cte: &str) -> String {
          first_receive_ms = CASE WHEN p.dead THEN NULL ELSE COALESCE(m.first_receive_ms, $2) END, \
          visible_ms = CASE WHEN p.dead THEN $2 ELSE $2 + $3 END, \
          in_flight = NOT p.dead, \
-         dead_letter_source = CASE WHEN p.dead THEN $6 ELSE m.dead_letter_source END \
+         dead_letter_source = CASE WHEN p.dead THEN $6 ELSE m.dead_letter_source END, \
+         dedup_id = CASE WHEN p.dead AND m.dedup_id IS NOT NULL THEN '' ELSE m.dedup_id END \
          FROM picked p WHERE m.seq = p.seq AND m.queue_id = $1 RETURNING {MSG_COLS}, p.dead"
     )
 }

@@ -49,8 +49,13 @@ pub(crate) fn message(row: &Row, prefix: u64, now: u64) -> Result<Message, CoreE
     let in_flight: bool = row.get(8);
     let (attributes, system_attributes) = decode_attrs(row.get(14))?;
     let body: Vec<u8> = row.get(15);
+    let id = message_id(prefix, seq);
+    // `''`: the message's own id (a dead-lettered FIFO message, see `lease::update_picked`).
+    let dedup_id = row
+        .get::<_, Option<String>>(10)
+        .map(|d| if d.is_empty() { id.clone() } else { d });
     Ok(Message {
-        id: message_id(prefix, seq),
+        id,
         seq,
         body: Bytes::from(body),
         attributes,
@@ -64,7 +69,7 @@ pub(crate) fn message(row: &Row, prefix: u64, now: u64) -> Result<Message, CoreE
         lease: u(row.get(7)),
         state: state(visible_ms, in_flight, now),
         group_id: row.get(9),
-        dedup_id: row.get(10),
+        dedup_id,
         sequence_number: row.get::<_, Option<i64>>(11).map(u),
         sender_id: row.get(12),
         dead_letter_source: row.get(13),

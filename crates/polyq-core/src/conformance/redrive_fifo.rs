@@ -212,6 +212,42 @@ pub async fn fifo_group_turns(store: &dyn QueueStore) {
     assert_eq!(texts(&rest.messages), ["y1"]);
 }
 
+/// A FIFO message moved to its dead-letter queue keeps its id and group; its deduplication id
+/// becomes its message id (as SQS shows it in the dead-letter queue).
+pub async fn fifo_dead_letter_dedup_id(store: &dyn QueueStore) {
+    make(store, "dead.fifo", fifo()).await;
+    let redrive = RedrivePolicy {
+        dead_letter_queue: "dead.fifo".into(),
+        max_receive_count: 1,
+    };
+    let config = QueueConfig {
+        redrive: Some(redrive),
+        ..fifo()
+    };
+    make(store, "src.fifo", config).await;
+    let sent = send_all(store, "src.fifo", vec![grouped("poison", "g", "dd1")], T0).await;
+    let got = store.lease("src.fifo", lease(1, 0), T0).await.unwrap();
+    assert_eq!(got.messages[0].dedup_id.as_deref(), Some("dd1"));
+    let again = store
+        .lease("src.fifo", lease(1, 30), T0 + SEC)
+        .await
+        .unwrap();
+    assert!(
+        again.messages.is_empty(),
+        "moved to the dead-letter queue instead"
+    );
+    let dead = store
+        .lease("dead.fifo", lease(1, 30), T0 + SEC)
+        .await
+        .unwrap();
+    let m = &dead.messages[0];
+    assert_eq!(
+        (m.id.as_str(), m.group_id.as_deref()),
+        (sent[0].id.as_str(), Some("g"))
+    );
+    assert_eq!(m.dedup_id.as_deref(), Some(sent[0].id.as_str()));
+}
+
 pub async fn fifo_dedup_window(store: &dyn QueueStore) {
     make(store, "d.fifo", fifo()).await;
     let first = send_all(store, "d.fifo", vec![grouped("x", "g", "same")], T0).await;

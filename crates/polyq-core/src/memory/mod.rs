@@ -171,7 +171,7 @@ impl MemoryStore {
             .ok_or_else(|| CoreError::QueueNotFound(name.to_string()))
     }
 
-    /// Puts dead-lettered or moved messages into `target`, visible now.
+    /// Puts dead-lettered messages into `target`, visible now.
     fn deliver_moved(
         &self,
         target: &str,
@@ -187,6 +187,10 @@ impl MemoryStore {
             m.first_receive_ms = None;
             m.lease += 1;
             m.dead_letter_source = Some(from.to_string());
+            // SQS gives a dead-lettered FIFO message its message id as deduplication id.
+            if m.dedup_id.is_some() {
+                m.dedup_id = Some(m.id.clone());
+            }
             q.insert(m, now);
         }
         Ok(())
