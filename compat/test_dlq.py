@@ -110,6 +110,16 @@ def test_message_move_task_back_to_source(sqs, make_queue):
     assert sorted(m["Body"] for m in back) == bodies
 
 
+def test_message_move_task_fails_without_a_known_source(sqs, make_queue):
+    src, dlq = _with_dlq(make_queue, sqs, 1, prefix="movenosrc")
+    sqs.send_message(QueueUrl=dlq.url, MessageBody="sent to the DLQ directly")
+    sqs.start_message_move_task(SourceArn=dlq.arn)
+    done = _wait_task_done(sqs, dlq.arn)
+    assert done["Status"] == "FAILED", done
+    assert done["FailureReason"] == "CouldNotDetermineMessageSource"
+    assert _approx(sqs, dlq.url) == 1, "the message stays in the dead-letter queue"
+
+
 def test_message_move_task_to_explicit_destination(sqs, make_queue):
     src, dlq = _with_dlq(make_queue, sqs, 1, prefix="movedst")
     dest = make_queue("movedst-target")

@@ -15,6 +15,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::store::QueueStore;
 use crate::waiters::Waiters;
 
+/// SQS's `FailureReason` for a redrive back to the source whose messages have no known source.
+pub const COULD_NOT_DETERMINE_SOURCE: &str = "CouldNotDetermineMessageSource";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MoveTaskStatus {
     Running,
@@ -184,7 +187,20 @@ async fn run(
             .await
         {
             Ok(0) => {
-                task.lock().status = MoveTaskStatus::Completed;
+                let stranded = destination.is_none()
+                    && store
+                        .get_queue(&source, clock.now_ms())
+                        .await
+                        .is_ok_and(|q| q.stats.visible > 0);
+                let mut t = task.lock();
+                if stranded {
+                    // Visible messages that nothing moved: none knows the queue it came from
+                    // (sent to the dead-letter queue directly, or its source is gone).
+                    t.status = MoveTaskStatus::Failed;
+                    t.failure_reason = Some(COULD_NOT_DETERMINE_SOURCE.into());
+                } else {
+                    t.status = MoveTaskStatus::Completed;
+                }
                 return;
             }
             Ok(n) => {

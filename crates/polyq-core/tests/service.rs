@@ -193,6 +193,48 @@ async fn move_task_redrives_and_completes() {
 }
 
 #[tokio::test]
+async fn move_task_without_a_known_source_fails() {
+    let s = service();
+    s.create_queue("dead", QueueConfig::default())
+        .await
+        .unwrap();
+    let redrive = RedrivePolicy {
+        dead_letter_queue: "dead".into(),
+        max_receive_count: 1,
+    };
+    let config = QueueConfig {
+        redrive: Some(redrive),
+        ..Default::default()
+    };
+    s.create_queue("origin", config).await.unwrap();
+    // Sent to the dead-letter queue directly: it has no source queue to go back to.
+    s.send("dead", vec![msg("direct")]).await.unwrap();
+    let handle = s.start_move_task("dead", None, None).await.unwrap();
+    let mut task = None;
+    for _ in 0..200 {
+        let t = s.list_move_tasks("dead", 1).remove(0);
+        if t.status != MoveTaskStatus::Running {
+            task = Some(t);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let task = task.expect("the task ended");
+    assert_eq!(task.handle, handle);
+    assert_eq!(task.status, MoveTaskStatus::Failed);
+    assert_eq!(
+        task.failure_reason.as_deref(),
+        Some(move_tasks::COULD_NOT_DETERMINE_SOURCE)
+    );
+    assert_eq!(task.moved, 0);
+    assert_eq!(
+        s.get_queue("dead").await.unwrap().stats.visible,
+        1,
+        "the message stays where it was"
+    );
+}
+
+#[tokio::test]
 async fn manual_clock_drives_delay_visibility_dedup_and_expiry() {
     let clock = ManualClock::new(1_700_000_000_000);
     let s = QueueService::new(Arc::new(MemoryStore::new()), Arc::new(clock.clone()));
