@@ -64,6 +64,15 @@ pub trait Dialect: Send + Sync + 'static {
 
     /// Startup lines for a listener whose base URL is `base` (endpoint and an SDK example).
     fn describe(&self, base: &str) -> Vec<String>;
+
+    /// The answer to a request that no dialect detected but that this dialect's vendor would
+    /// still answer in its own way (AWS: `GET` on a queue URL without an operation is a 404
+    /// `<UnknownOperationException/>`). Asked in detection order, only after every
+    /// [`Dialect::detect`] said no, so it can never take a request from another dialect.
+    /// Default: `None`, and the router answers its own "could not tell" 400.
+    fn undetected(&self, _req: &Request) -> Option<Response> {
+        None
+    }
 }
 
 /// A response with a body and content type.

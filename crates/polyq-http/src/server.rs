@@ -64,7 +64,8 @@ impl Router {
             .collect()
     }
 
-    /// Serves one read request: a dialect's answer, the health endpoint, or a clear 400.
+    /// Serves one read request: a dialect's answer, the health endpoint, a dialect's answer to
+    /// an undetected request ([`Dialect::undetected`]), or a clear 400.
     pub async fn dispatch(&self, req: Request) -> Response {
         let dialect = self.dialects.iter().find(|d| d.detect(&req)).cloned();
         let Some(dialect) = dialect else {
@@ -72,6 +73,11 @@ impl Router {
                 && (req.uri.path() == "/health" || req.uri.path() == "/healthz")
             {
                 return response(200, "text/plain; charset=utf-8", "ok\n");
+            }
+            // A vendor's own answer to a request of its shape that names no operation, before
+            // polyq's generic one.
+            if let Some(resp) = self.dialects.iter().find_map(|d| d.undetected(&req)) {
+                return resp;
             }
             return response(400, "text/plain; charset=utf-8", UNDETECTED);
         };

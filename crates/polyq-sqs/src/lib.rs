@@ -84,6 +84,10 @@ impl Dialect for SqsDialect {
         wire::handle(&self.service, &self.config, req).await
     }
 
+    fn undetected(&self, req: &Request) -> Option<Response> {
+        unknown_operation(req, &self.config.account.account_id)
+    }
+
     fn describe(&self, base: &str) -> Vec<String> {
         vec![format!(
             "SQS     {base}   (aws --endpoint-url {base} sqs list-queues; boto3.client(\"sqs\", endpoint_url=\"{base}\"))"
@@ -93,4 +97,30 @@ impl Dialect for SqsDialect {
 
 fn has_action(params: &str) -> bool {
     params.split('&').any(|p| p.starts_with("Action="))
+}
+
+/// AWS's answer to a `GET` on a queue URL that names no operation (no `Action`, no
+/// `X-Amz-Target`): `404` with the bare document `<UnknownOperationException/>`. Only a path of
+/// the queue-URL shape `/{account}/{queue}` whose account is ours or all digits, as AWS account
+/// ids are, so that requests of other vendors' shapes (`/devstoreaccount1/q`, `/queues/q`) keep
+/// polyq's "could not tell" answer.
+fn unknown_operation(req: &Request, account_id: &str) -> Option<Response> {
+    if req.method != http::Method::GET {
+        return None;
+    }
+    let mut segments = req.uri.path().trim_start_matches('/').split('/');
+    let (account, queue) = (segments.next()?, segments.next()?);
+    if segments.next().is_some() || queue.is_empty() {
+        return None;
+    }
+    let ours = account == account_id
+        || (!account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()));
+    if !ours {
+        return None;
+    }
+    let mut resp = polyq_http::response(404, "text/xml", "<UnknownOperationException/>");
+    if let Ok(v) = http::HeaderValue::from_str(&req.request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    Some(resp)
 }

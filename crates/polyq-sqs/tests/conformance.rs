@@ -512,3 +512,50 @@ async fn redrive_policy_errors_are_invalid_parameter_values() {
         &format!("Value {policy} for parameter RedrivePolicy is invalid. Reason: Redrive policy does not contain mandatory attribute: maxReceiveCount."),
     );
 }
+
+#[tokio::test]
+async fn fifo_zero_message_delay_keeps_the_queue_delay() {
+    // AWS accepts DelaySeconds=0 on a FIFO queue but ignores it: the queue's delay still
+    // applies (LocalStack #12941, checked against AWS; ElasticMQ #1009). Both a single send
+    // and a batch entry.
+    let d = dialect();
+    let url = create(
+        &d,
+        json!({"QueueName": "delayed.fifo", "Attributes": {"FifoQueue": "true", "DelaySeconds": "60"}}),
+    )
+    .await;
+    let (status, _, body) = call(
+        &d,
+        "SendMessage",
+        json!({"QueueUrl": url, "MessageBody": "a", "MessageGroupId": "g",
+               "MessageDeduplicationId": "a", "DelaySeconds": 0}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let entry = json!({"Id": "b", "MessageBody": "b", "MessageGroupId": "g",
+                       "MessageDeduplicationId": "b", "DelaySeconds": 0});
+    let (status, _, body) = call(
+        &d,
+        "SendMessageBatch",
+        json!({"QueueUrl": url, "Entries": [entry]}),
+    )
+    .await;
+    assert_eq!(
+        body["Successful"].as_array().map(Vec::len),
+        Some(1),
+        "{body}"
+    );
+    assert_eq!(status, 200);
+    let (_, _, body) = call(&d, "ReceiveMessage", json!({"QueueUrl": url})).await;
+    assert!(body.get("Messages").is_none(), "{body}");
+    let (_, _, body) = call(
+        &d,
+        "GetQueueAttributes",
+        json!({"QueueUrl": url, "AttributeNames": ["ApproximateNumberOfMessagesDelayed"]}),
+    )
+    .await;
+    assert_eq!(
+        body["Attributes"]["ApproximateNumberOfMessagesDelayed"],
+        "2"
+    );
+}

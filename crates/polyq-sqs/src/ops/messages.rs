@@ -114,7 +114,9 @@ fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<Pre
             attributes,
             system_attributes,
             priority: None,
-            delay_seconds: delay.map(|d| d as u32),
+            // A FIFO queue has no per-message delay: the only value it accepts, 0, leaves the
+            // queue's DelaySeconds in force (AWS ignores it; a queue delay still applies).
+            delay_seconds: if fifo { None } else { delay.map(|d| d as u32) },
             ttl: Default::default(),
             group_id: group.map(str::to_string),
             dedup_id,

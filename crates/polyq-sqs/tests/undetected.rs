@@ -1,0 +1,47 @@
+//! A `GET` on a queue URL that names no operation: what AWS answers (404 with the bare
+//! `<UnknownOperationException/>`), given through `Dialect::undetected` so that the router asks
+//! only after every dialect's detection said no.
+
+mod common;
+
+use common::{dialect, request};
+
+#[tokio::test]
+async fn get_on_a_queue_url_without_an_action_is_an_unknown_operation() {
+    let d = dialect();
+    for uri in [
+        "/000000000000/myqueue",
+        "/123456789012/other-queue.fifo",
+        "/000000000000/myqueue?Foo=bar",
+    ] {
+        let req = request("GET", uri, &[], "");
+        assert!(!d.detect(&req), "{uri}: must stay undetected");
+        let resp = d.undetected(&req).expect(uri);
+        assert_eq!(resp.status().as_u16(), 404, "{uri}");
+        assert_eq!(resp.headers()["content-type"], "text/xml", "{uri}");
+        assert_eq!(resp.headers()["x-amzn-requestid"], "req-1", "{uri}");
+        assert_eq!(&resp.body()[..], b"<UnknownOperationException/>", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn requests_of_other_shapes_get_no_sqs_answer() {
+    let d = dialect();
+    for (method, uri) in [
+        // Other methods, and paths that are not `/{account}/{queue}`.
+        ("POST", "/000000000000/myqueue"),
+        ("DELETE", "/000000000000/myqueue"),
+        ("GET", "/"),
+        ("GET", "/000000000000"),
+        ("GET", "/000000000000/"),
+        ("GET", "/000000000000/myqueue/extra"),
+        // Azure and MNS shapes (their own detection needs their headers; without them the
+        // request stays polyq's "could not tell" 400).
+        ("GET", "/devstoreaccount1/myqueue?comp=metadata"),
+        ("GET", "/devstoreaccount1/myqueue/messages"),
+        ("GET", "/queues/myqueue"),
+    ] {
+        let req = request(method, uri, &[], "");
+        assert!(d.undetected(&req).is_none(), "{method} {uri}");
+    }
+}
