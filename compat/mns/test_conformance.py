@@ -105,7 +105,6 @@ def test_sample_all_queue_walk(account):
         recv = queue.receive_message_with_str_body(10)
         assert recv.message_body == "I am test Message." and recv.dequeue_count == 1
         changed = queue.change_message_visibility(recv.receipt_handle, 35)
-        assert changed.receipt_handle != recv.receipt_handle
         now_ms = int(time.time() * 1000)
         assert now_ms + 30_000 < int(changed.next_visible_time) < now_ms + 40_000
         queue.delete_message(changed.receipt_handle)
@@ -334,9 +333,9 @@ def test_handle_lifecycle(new_queue):
     queue.send_message(Message("h"))
     first = queue.receive_message(wait_seconds=1)
     second = queue.change_message_visibility(first.receipt_handle, 60)
-    # The old handle died with the change.
-    assert server_error(queue.delete_message, first.receipt_handle).type == "ReceiptHandleError"
-    assert server_error(queue.change_message_visibility, first.receipt_handle, 10).type == "ReceiptHandleError"
+    # The receive's handle outlives the change (Alibaba's PHP suite deletes with it), and a
+    # change through it is how wrappers extend a lease.
+    queue.change_message_visibility(first.receipt_handle, 60)
     # The Python SDK allows 0 locally; MNS's range is 1..43200.
     e = server_error(queue.change_message_visibility, second.receipt_handle, 0)
     assert (e.type, e.message) == ("InvalidArgument", "The value of VisibilityTimeout should between 1 and 43200 seconds.")

@@ -209,8 +209,12 @@ pub async fn change_visibility(ctx: &Ctx<'_>, queue: &str, query: &Query) -> Mns
     let change = VisibilityChange {
         receipt: decode_handle(handle)?,
         visibility_seconds: seconds,
-        // MNS hands out a new handle and the old one dies.
-        renew_receipt: true,
+        // The handle the client holds stays valid: Alibaba's own PHP SDK suite (QueueTest
+        // testMessage, run against the live service) deletes with the receive's handle after
+        // changing the visibility. MNS's new handle differs only in the NextVisibleTime it
+        // encodes; ours is the same lease, so the answer repeats it. A later receive still
+        // retires it.
+        renew_receipt: false,
         require_in_flight: false,
         accept_older_receipt: false,
     };
