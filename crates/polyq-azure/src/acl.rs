@@ -76,6 +76,11 @@ pub fn parse(body: &[u8]) -> AzResult<Vec<SignedIdentifier>> {
 
 pub fn render(ids: &[SignedIdentifier]) -> String {
     let mut out = String::from(DECL);
+    if ids.is_empty() {
+        // Azure's writer closes an empty list in place (recorded: `<SignedIdentifiers />`).
+        out.push_str("<SignedIdentifiers />");
+        return out;
+    }
     out.push_str("<SignedIdentifiers>");
     for s in ids {
         out.push_str("<SignedIdentifier>");

@@ -354,9 +354,17 @@ pub fn check_service_sas(
     check_window(&st, &se, now, true)?;
     match service_sas_needs(op) {
         Some(letter) if sp.contains(letter) => Ok(()),
-        _ => Err(AzError::authorization(
+        Some(_) => Err(AzError::authorization(
             "AuthorizationPermissionMismatch",
             "permission",
+        )),
+        // An operation no queue SAS can grant (create or delete the queue, set metadata or
+        // ACL, clear): Azure answers the generic AuthorizationFailure, whatever the
+        // permissions (the Go and .NET SDK suites run Create with "raup" against Azure).
+        None => Err(AzError::new(
+            403,
+            "AuthorizationFailure",
+            "This request is not authorized to perform this operation.",
         )),
     }
 }
@@ -403,7 +411,28 @@ mod tests {
             ..SasFields::default()
         };
         assert!(check_service_sas(&f, None, Op::PutMessage, 0).is_ok());
-        assert!(check_service_sas(&f, None, Op::GetMessages, 0).is_err());
+        assert_eq!(
+            check_service_sas(&f, None, Op::GetMessages, 0)
+                .unwrap_err()
+                .code,
+            "AuthorizationPermissionMismatch"
+        );
+        let all = SasFields {
+            sp: "raup".into(),
+            ..f.clone()
+        };
+        for op in [
+            Op::CreateQueue,
+            Op::DeleteQueue,
+            Op::ClearMessages,
+            Op::SetQueueAcl,
+        ] {
+            assert_eq!(
+                check_service_sas(&all, None, op, 0).unwrap_err().code,
+                "AuthorizationFailure",
+                "{op:?}"
+            );
+        }
         let pol = AccessPolicy {
             permission: Some("rp".into()),
             expiry: Some("2099-01-01T00:00:00Z".into()),

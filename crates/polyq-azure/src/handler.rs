@@ -215,7 +215,19 @@ impl AzureDialect {
                 auth::check_service_sas(f, policy.as_ref(), op, now)?;
             }
         }
-        self.run(op, &ctx, req).await
+        let reply = self.run(op, &ctx, req).await?;
+        // Azure marks every read it answers with a document `Cache-Control: no-cache` (recorded
+        // in the Java and Go SDK suites: list, service properties, ACL, get and peek; Get
+        // Queue Metadata adds its own).
+        Ok(match op {
+            Op::ListQueues
+            | Op::GetQueueServiceProperties
+            | Op::GetQueueServiceStats
+            | Op::GetQueueAcl
+            | Op::GetMessages
+            | Op::PeekMessages => reply.header("Cache-Control", "no-cache"),
+            _ => reply,
+        })
     }
 
     async fn run(&self, op: Op, ctx: &Ctx, req: &Request) -> AzResult<Reply> {

@@ -78,6 +78,17 @@ fn message_text(body: &[u8]) -> AzResult<String> {
     Ok(text)
 }
 
+/// Standard padded base64 (what .NET's `Convert.FromBase64String` accepts, less whitespace).
+fn is_base64(text: &str) -> bool {
+    let body = text.trim_end_matches('=');
+    !text.is_empty()
+        && text.len().is_multiple_of(4)
+        && text.len() - body.len() <= 2
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
 fn expiry(m_expires: Option<u64>) -> u64 {
     m_expires.unwrap_or(NEVER_EXPIRES_MS).min(NEVER_EXPIRES_MS)
 }
@@ -88,9 +99,21 @@ impl AzureDialect {
         let text = ctx
             .q("popreceipt")
             .ok_or_else(|| AzError::missing_query("popreceipt"))?;
-        let receipt = Receipt::decode(text).ok_or_else(|| {
-            AzError::invalid_query("popreceipt", text, "Invalid pop receipt format")
-        })?;
+        let receipt = match Receipt::decode(text) {
+            Some(r) => r,
+            // Azure's pop receipts are base64: one that is not fails as malformed (400), one
+            // that is but names no message of this queue is "not found" (recorded answers of
+            // the Java and .NET SDK suites: `receipt + "Random"` → 400, a random base64 word
+            // with a random id → 404). polyq's own receipts are hex, a subset of base64.
+            None if is_base64(text) => return Err(AzError::message_not_found()),
+            None => {
+                return Err(AzError::invalid_query(
+                    "popreceipt",
+                    text,
+                    "Invalid pop receipt format",
+                ))
+            }
+        };
         match seq_from_message_id(&ctx.message_id) {
             Some(seq) if seq == receipt.seq => Ok(receipt),
             Some(_) => Err(AzError::pop_receipt_mismatch()),
@@ -229,6 +252,11 @@ fn render_list(messages: &[Message], leased: bool) -> String {
     let size: usize = messages.iter().map(|m| 400 + m.body.len()).sum();
     let mut out = String::with_capacity(DECL.len() + 40 + size);
     out.push_str(DECL);
+    if messages.is_empty() {
+        // Closed in place like every empty element Azure writes.
+        out.push_str("<QueueMessagesList />");
+        return out;
+    }
     out.push_str("<QueueMessagesList>");
     for m in messages {
         out.push_str("<QueueMessage>");
@@ -265,6 +293,27 @@ fn time_elem(out: &mut String, name: &str, ms: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_shape_of_pop_receipts() {
+        for ok in [
+            "AgAAAAMAAAAAAAAAr/bU4jdS1QE=",
+            "abcdefghijklmnopqrst",
+            "ab+/cd==",
+        ] {
+            assert!(is_base64(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "AgAAAAMAAAAAAAAAr/bU4jdS1QE=Random",
+            "abc",
+            "a=bc",
+            "ab-_",
+            "a===",
+        ] {
+            assert!(!is_base64(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn time_elements_match_escaped_elements() {

@@ -115,7 +115,12 @@ impl ServiceProps {
         self.logging.render(&mut out);
         self.hour_metrics.render(&mut out);
         self.minute_metrics.render(&mut out);
-        out.push_str("<Cors>");
+        // No rules: `<Cors />`, as Azure answers (recorded in the Go and Java SDK suites).
+        out.push_str(if self.cors.is_empty() {
+            "<Cors />"
+        } else {
+            "<Cors>"
+        });
         for r in &self.cors {
             out.push_str("<CorsRule>");
             elem(&mut out, "AllowedOrigins", &r.origins.join(","));
@@ -125,7 +130,10 @@ impl ServiceProps {
             elem(&mut out, "MaxAgeInSeconds", &r.max_age.to_string());
             out.push_str("</CorsRule>");
         }
-        out.push_str("</Cors></StorageServiceProperties>");
+        if !self.cors.is_empty() {
+            out.push_str("</Cors>");
+        }
+        out.push_str("</StorageServiceProperties>");
         out
     }
 

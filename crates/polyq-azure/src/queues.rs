@@ -28,6 +28,14 @@ pub fn metadata_from_headers(req: &Request) -> AzResult<BTreeMap<String, String>
             continue;
         };
         let values: Vec<_> = req.headers.get_all(name).iter().collect();
+        if meta.is_empty() {
+            // `x-ms-meta-` alone: Azure has its own code for it (the Java SDK's suite records it).
+            return Err(AzError::new(
+                400,
+                "EmptyMetadataKey",
+                "The key for one of the metadata key-value pairs is empty.",
+            ));
+        }
         let valid_name = meta
             .chars()
             .next()
@@ -78,6 +86,21 @@ fn include_metadata(include: Option<&str>) -> AzResult<bool> {
     Ok(with_meta)
 }
 
+/// A name ordered just before `name`, so that listing strictly after it starts at `name`
+/// itself: the last character stepped down one, then U+10FFFF, the greatest character (no queue
+/// name of any dialect holds it, so nothing lies between the two). `name` itself when it
+/// cannot be stepped down (empty, or ending in U+0000 or just after the surrogate gap).
+fn just_before(name: &str) -> String {
+    let mut chars = name.chars();
+    let stepped = chars
+        .next_back()
+        .and_then(|last| char::from_u32(u32::from(last).checked_sub(1)?));
+    match stepped {
+        Some(c) => format!("{}{c}\u{10FFFF}", chars.as_str()),
+        None => name.to_string(),
+    }
+}
+
 fn message_count(info: &QueueInfo) -> u64 {
     info.stats.visible + info.stats.in_flight + info.stats.delayed
 }
@@ -102,18 +125,24 @@ impl AzureDialect {
                 (n as usize).min(MAX_RESULTS)
             }
         };
+        // Azure's marker names the first queue of the page (`NextMarker` is the queue after
+        // the last one returned, recorded in the Java SDK's suite), so the listing starts at
+        // it, inclusive; the core lists strictly after a name.
         let account_prefix = format!("/{}/", ctx.account);
-        let start_after = ctx
+        let start = ctx
             .q("marker")
             .filter(|m| !m.is_empty())
             .map(|m| m.strip_prefix(&account_prefix).unwrap_or(m));
+        let start_after = start.map(just_before);
         let mut queues = self
             .service
-            .list_queues(prefix, start_after, max + 1)
+            .list_queues(prefix, start_after.as_deref(), max + 1)
             .await?;
         let next = if queues.len() > max {
-            queues.truncate(max);
-            queues.last().map(|q| format!("{account_prefix}{}", q.name))
+            queues
+                .drain(max..)
+                .next()
+                .map(|q| format!("{account_prefix}{}", q.name))
         } else {
             None
         };
@@ -132,11 +161,17 @@ impl AzureDialect {
         if let Some(m) = ctx.q("maxresults") {
             elem(&mut out, "MaxResults", m);
         }
-        out.push_str("<Queues>");
+        out.push_str(if queues.is_empty() {
+            "<Queues />"
+        } else {
+            "<Queues>"
+        });
         for q in &queues {
             out.push_str("<Queue>");
             elem(&mut out, "Name", &q.name);
-            if with_meta {
+            if with_meta && q.config.metadata.is_empty() {
+                out.push_str("<Metadata />");
+            } else if with_meta {
                 out.push_str("<Metadata>");
                 for (k, v) in &q.config.metadata {
                     elem(&mut out, k, v);
@@ -145,7 +180,9 @@ impl AzureDialect {
             }
             out.push_str("</Queue>");
         }
-        out.push_str("</Queues>");
+        if !queues.is_empty() {
+            out.push_str("</Queues>");
+        }
         match next {
             Some(n) => elem(&mut out, "NextMarker", &n),
             None => out.push_str("<NextMarker />"),
@@ -230,5 +267,19 @@ impl AzureDialect {
             )
             .await?;
         Ok(Reply::empty(204))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn just_before_orders_between_the_name_and_its_predecessors() {
+        let b = just_before("queue2");
+        assert!(b.as_str() < "queue2" && b.as_str() > "queue1");
+        assert!(b.as_str() > "queue1-with-a-long-tail");
+        assert_eq!(just_before(""), "");
+        assert!(just_before("a").as_str() < "a" && just_before("a").as_str() > "`zzz");
     }
 }

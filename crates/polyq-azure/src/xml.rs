@@ -141,10 +141,16 @@ pub fn is_xml_text(text: &str) -> bool {
     })
 }
 
-/// `<name>escaped text</name>`.
+/// `<name>escaped text</name>`, or `<name />` when the text is empty, as Azure's XML writer
+/// renders it (an empty message comes back as `<MessageText />`, recorded in the Java SDK's
+/// suite).
 pub fn elem(out: &mut String, name: &str, text: &str) {
     out.push('<');
     out.push_str(name);
+    if text.is_empty() {
+        out.push_str(" />");
+        return;
+    }
     out.push('>');
     escape_into(out, text);
     out.push_str("</");
@@ -221,6 +227,14 @@ mod tests {
             plain_message_text(b"<QueueMessage><MessageText>\xff</MessageText></QueueMessage>"),
             None
         );
+    }
+
+    #[test]
+    fn empty_elements_are_self_closing() {
+        let mut out = String::new();
+        elem(&mut out, "MessageText", "");
+        elem(&mut out, "Id", "a<b");
+        assert_eq!(out, "<MessageText /><Id>a&lt;b</Id>");
     }
 
     #[test]

@@ -197,7 +197,7 @@ async fn put_get_peek_update_delete_clear() {
     let r = s.ok("GET", &format!("{q}/messages"), "").await;
     assert_eq!(
         r.body,
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessagesList></QueueMessagesList>"
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessagesList />"
     );
 
     // Update with new content; the old receipt is stale afterwards.
