@@ -44,9 +44,11 @@ def test_message_moves_to_dlq_after_max_receives(sqs, make_queue):
     # Third receive attempt: the message exceeds maxReceiveCount and moves.
     assert receive(sqs, src.url, VisibilityTimeout=0) == []
     assert _approx(sqs, src.url) == 0
-    dead = receive_until(sqs, dlq.url, 1, timeout=5)
+    dead = receive_until(sqs, dlq.url, 1, timeout=5, AttributeNames=["ApproximateReceiveCount"])
     assert [m["Body"] for m in dead] == ["poison"]
     assert dead[0]["MessageId"] == sent["MessageId"]
+    # The count carries on in the dead-letter queue, as on AWS.
+    assert dead[0]["Attributes"]["ApproximateReceiveCount"] == "3"
 
 
 def test_dlq_keeps_message_attributes(sqs, make_queue):

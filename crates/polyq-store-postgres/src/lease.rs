@@ -29,8 +29,8 @@ fn update_picked(picked_cte: &str) -> String {
         "WITH picked AS ({picked_cte}) UPDATE polyq_messages m SET \
          queue_id = CASE WHEN p.dead THEN $5 ELSE m.queue_id END, \
          lease = m.lease + 1, \
-         receive_count = CASE WHEN p.dead THEN 0 ELSE m.receive_count + 1 END, \
-         first_receive_ms = CASE WHEN p.dead THEN NULL ELSE COALESCE(m.first_receive_ms, $2) END, \
+         receive_count = CASE WHEN p.dead THEN m.receive_count ELSE m.receive_count + 1 END, \
+         first_receive_ms = CASE WHEN p.dead THEN m.first_receive_ms ELSE COALESCE(m.first_receive_ms, $2) END, \
          visible_ms = CASE WHEN p.dead THEN $2 ELSE $2 + $3 END, \
          in_flight = NOT p.dead, \
          dead_letter_source = CASE WHEN p.dead THEN $6 ELSE m.dead_letter_source END, \

@@ -43,6 +43,12 @@ pub async fn dead_letter_after_max_receives(store: &dyn QueueStore) {
         .messages;
     assert_eq!(texts(&dead), ["poison"]);
     assert_eq!(dead[0].id, sent[0].id, "the message keeps its id");
+    assert_eq!(dead[0].receive_count, 3, "its receive count carries on");
+    assert_eq!(
+        dead[0].first_receive_ms,
+        Some(T0),
+        "and so does its first receive"
+    );
     assert_eq!(dead[0].dead_letter_source.as_deref(), Some("src"));
 }
 
@@ -329,7 +335,10 @@ pub async fn move_messages_back_to_source(store: &dyn QueueStore) {
     // Received while in the dead-letter queue (made visible again at once): the move must
     // still give it a fresh start, or src (max 1 receive) would dead-letter it again at once.
     let in_dlq = store.lease("dlq", lease(1, 0), T0 + 1).await.unwrap();
-    assert_eq!(in_dlq.messages[0].receive_count, 1);
+    assert_eq!(
+        in_dlq.messages[0].receive_count, 2,
+        "its count carried on into the DLQ"
+    );
     assert_eq!(
         store.move_messages("dlq", None, 2, T0 + 2).await.unwrap(),
         2

@@ -183,8 +183,8 @@ impl MemoryStore {
         let mut q = self.lock(&q);
         for mut m in msgs {
             m.visible_ms = now;
-            m.receive_count = 0;
-            m.first_receive_ms = None;
+            // The receive count and first-receive time carry on, as on SQS (a message dead-
+            // lettered after 5 receives shows 6 on its first receive from the dead-letter queue).
             m.lease += 1;
             m.dead_letter_source = Some(from.to_string());
             // SQS gives a dead-lettered FIFO message its message id as deduplication id.
