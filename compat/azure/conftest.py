@@ -1,6 +1,7 @@
 """Fixtures: clients built from the connection string run.sh exports (polyq on 127.0.0.1)."""
 import os
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from azure.storage.queue import QueueServiceClient
@@ -8,6 +9,11 @@ from azure.storage.queue import QueueServiceClient
 CONN = os.environ.get("POLYQ_AZURE_CONNECTION_STRING", "")
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def soon(hours=1):
+    """A SAS or access-policy time `hours` from now."""
+    return datetime.now(timezone.utc) + timedelta(hours=hours)
 
 
 def endpoint():

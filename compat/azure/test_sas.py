@@ -1,5 +1,4 @@
 """SAS: account SAS and service SAS (inline and through stored access policies)."""
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
@@ -14,11 +13,7 @@ from azure.storage.queue import (
     generate_queue_sas,
 )
 
-from conftest import ACCOUNT, KEY, endpoint
-
-
-def soon(hours=1):
-    return datetime.now(timezone.utc) + timedelta(hours=hours)
+from conftest import ACCOUNT, KEY, endpoint, soon
 
 
 def test_account_sas(queue):

@@ -27,11 +27,7 @@ from azure.storage.queue import (
     generate_queue_sas,
 )
 
-from conftest import ACCOUNT, CONN, KEY, endpoint
-
-
-def _soon(hours=1):
-    return datetime.now(timezone.utc) + timedelta(hours=hours)
+from conftest import ACCOUNT, CONN, KEY, endpoint, soon
 
 
 def _ago(minutes=5):
@@ -236,7 +232,7 @@ def test_every_operation_on_a_missing_queue_is_queue_not_found(service):
         q.get_queue_properties,
         lambda: q.set_queue_metadata({"a": "b"}),
         q.get_queue_access_policy,
-        lambda: q.set_queue_access_policy({"id": AccessPolicy(permission="r", expiry=_soon())}),
+        lambda: q.set_queue_access_policy({"id": AccessPolicy(permission="r", expiry=soon())}),
         q.delete_queue,
         lambda: q.send_message(""),
         q.receive_message,
@@ -291,7 +287,7 @@ def test_queue_sas_cannot_create_or_delete_the_queue(service):
     # Java queueSasUpdateDeleteWithPermissions.
     name = "q" + uuid.uuid4().hex[:16]
     q = service.get_queue_client(name)
-    token = generate_queue_sas(ACCOUNT, name, KEY, permission=QueueSasPermissions(read=True, add=True, update=True, process=True), expiry=_soon(), start=_ago())
+    token = generate_queue_sas(ACCOUNT, name, KEY, permission=QueueSasPermissions(read=True, add=True, update=True, process=True), expiry=soon(), start=_ago())
     via_sas = QueueClient.from_queue_url(q.url, credential=token, retry_total=0)
     with pytest.raises(HttpResponseError) as e:
         via_sas.create_queue(metadata={"foo": "bar"})
@@ -302,7 +298,7 @@ def test_queue_sas_cannot_create_or_delete_the_queue(service):
             with pytest.raises(HttpResponseError) as e:
                 call()
             assert (e.value.status_code, _code(e)) == (403, "AuthorizationFailure")
-        add_only = _queue_sas_client(q, permission=QueueSasPermissions(add=True), expiry=_soon(), start=_ago())
+        add_only = _queue_sas_client(q, permission=QueueSasPermissions(add=True), expiry=soon(), start=_ago())
         with pytest.raises(HttpResponseError) as e:
             add_only.get_queue_properties()
         assert (e.value.status_code, _code(e)) == (403, "AuthorizationPermissionMismatch")
@@ -313,7 +309,7 @@ def test_queue_sas_cannot_create_or_delete_the_queue(service):
 def test_queue_sas_without_update_cannot_update(queue):
     # Java queueSasEnqueueWithPerm (protocol "https,http" covers plain HTTP).
     first = queue.send_message("test")
-    rap = _queue_sas_client(queue, permission=QueueSasPermissions(read=True, add=True, process=True), expiry=_soon(hours=24), start=_ago(60 * 24), protocol="https,http")
+    rap = _queue_sas_client(queue, permission=QueueSasPermissions(read=True, add=True, process=True), expiry=soon(hours=24), start=_ago(60 * 24), protocol="https,http")
     rap.send_message("sastest")
     assert [m.content for m in rap.receive_messages(messages_per_page=2, max_messages=2)] == ["test", "sastest"]
     with pytest.raises(HttpResponseError) as e:
@@ -324,7 +320,7 @@ def test_queue_sas_without_update_cannot_update(queue):
 def test_queue_sas_through_a_stored_policy_only(queue):
     # Go TestQueueSASUsingAccessPolicy, Java queueSasEnqueueWithId (no protocol restriction:
     # polyq serves plain HTTP).
-    queue.set_queue_access_policy({"testAccessPolicy": AccessPolicy(permission="raup", start=_ago(1), expiry=_soon())})
+    queue.set_queue_access_policy({"testAccessPolicy": AccessPolicy(permission="raup", start=_ago(1), expiry=soon())})
     via = _queue_sas_client(queue, policy_id="testAccessPolicy")
     assert via.get_queue_properties().approximate_message_count == 0
     for i in range(4):
@@ -333,22 +329,22 @@ def test_queue_sas_through_a_stored_policy_only(queue):
 
 
 def test_queue_sas_protocol_and_ip_restrictions(queue):
-    https_only = _queue_sas_client(queue, permission=QueueSasPermissions(read=True), expiry=_soon(), protocol="https")
+    https_only = _queue_sas_client(queue, permission=QueueSasPermissions(read=True), expiry=soon(), protocol="https")
     with pytest.raises(HttpResponseError) as e:
         https_only.peek_messages()
     assert (e.value.status_code, _code(e)) == (403, "AuthorizationProtocolMismatch")
-    elsewhere = _queue_sas_client(queue, permission=QueueSasPermissions(read=True), expiry=_soon(), ip="10.1.2.3")
+    elsewhere = _queue_sas_client(queue, permission=QueueSasPermissions(read=True), expiry=soon(), ip="10.1.2.3")
     with pytest.raises(HttpResponseError) as e:
         elsewhere.peek_messages()
     assert (e.value.status_code, _code(e)) == (403, "AuthorizationSourceIPMismatch")
-    local = _queue_sas_client(queue, permission=QueueSasPermissions(read=True), expiry=_soon(), ip="127.0.0.0-127.0.0.255")
+    local = _queue_sas_client(queue, permission=QueueSasPermissions(read=True), expiry=soon(), ip="127.0.0.0-127.0.0.255")
     assert local.peek_messages() == []
 
 
 @pytest.mark.parametrize("sp, ss, srt", [("rwdylacuptfi", "bqtf", "sco"), ("rwdylacuptfi", "bqtf", "ocs"), ("rwdylacuptfi", "fq", "cs"), ("cudypafitrwl", "qb", "oc")])
 def test_account_sas_letters_in_any_order(queue, sp, ss, srt):
     # .NET AccountSas_ResourceTypeOrder / AccountSas_ServiceOrder / *_ServiceToQueue.
-    token = _raw_account_sas(sp, ss, srt, _soon().strftime("%Y-%m-%dT%H:%M:%SZ"))
+    token = _raw_account_sas(sp, ss, srt, soon().strftime("%Y-%m-%dT%H:%M:%SZ"))
     q = QueueClient.from_queue_url(f"{queue.url}?{token}", retry_total=0)
     assert q.get_queue_properties().metadata == {}
     other = QueueClient.from_queue_url(f"{endpoint()}/q{uuid.uuid4().hex[:16]}?{token}", retry_total=0)
@@ -358,12 +354,12 @@ def test_account_sas_letters_in_any_order(queue, sp, ss, srt):
 
 def test_account_sas_create_delete_and_list(service):
     # Java accountSasCreateQueue ("rcd": create without write) and accountSasListQueues.
-    token = generate_account_sas(ACCOUNT, KEY, ResourceTypes(service=True, container=True, object=True), AccountSasPermissions(read=True, create=True, delete=True), expiry=_soon(24))
+    token = generate_account_sas(ACCOUNT, KEY, ResourceTypes(service=True, container=True, object=True), AccountSasPermissions(read=True, create=True, delete=True), expiry=soon(24))
     svc = QueueServiceClient(endpoint(), credential=token, retry_total=0)
     name = "q" + uuid.uuid4().hex[:16]
     svc.create_queue(name)
     svc.delete_queue(name)
-    lister = QueueServiceClient(endpoint(), credential=generate_account_sas(ACCOUNT, KEY, ResourceTypes(service=True, container=True, object=True), AccountSasPermissions(list=True), expiry=_soon(24)), retry_total=0)
+    lister = QueueServiceClient(endpoint(), credential=generate_account_sas(ACCOUNT, KEY, ResourceTypes(service=True, container=True, object=True), AccountSasPermissions(list=True), expiry=soon(24)), retry_total=0)
     next(iter(lister.list_queues()), None)
 
 

@@ -116,23 +116,32 @@ pub async fn fifo_group_blocking(store: &dyn QueueStore) {
     ));
 }
 
+/// A fresh FIFO queue `name` holding `(text, group)` messages, sent in order at `T0`.
+async fn fifo_groups(store: &dyn QueueStore, name: &str, msgs: &[(&str, &str)]) {
+    make(store, name, fifo()).await;
+    let sends = msgs
+        .iter()
+        .enumerate()
+        .map(|(i, (text, group))| grouped(text, group, &i.to_string()))
+        .collect();
+    send_all(store, name, sends, T0).await;
+}
+
 /// SQS's order between FIFO groups (recorded from AWS): a group takes its turn when its head
 /// message becomes visible, so a group whose lease ends goes behind the groups that waited;
 /// a group is served again as soon as its head is visible, even while a later message of it
 /// is in flight; a group whose head is in flight delivers nothing.
 pub async fn fifo_group_turns(store: &dyn QueueStore) {
-    make(store, "t.fifo", fifo()).await;
-    send_all(
+    fifo_groups(
         store,
         "t.fifo",
-        vec![
-            grouped("g1-m1", "g1", "1"),
-            grouped("g2-m1", "g2", "2"),
-            grouped("g2-m2", "g2", "3"),
-            grouped("g3-m1", "g3", "4"),
-            grouped("g1-m2", "g1", "5"),
+        &[
+            ("g1-m1", "g1"),
+            ("g2-m1", "g2"),
+            ("g2-m2", "g2"),
+            ("g3-m1", "g3"),
+            ("g1-m2", "g1"),
         ],
-        T0,
     )
     .await;
     let first = store.lease("t.fifo", lease(3, 0), T0 + SEC).await.unwrap();
@@ -147,18 +156,7 @@ pub async fn fifo_group_turns(store: &dyn QueueStore) {
         ["g3-m1", "g1-m1", "g1-m2", "g2-m1", "g2-m2"]
     );
 
-    make(store, "v.fifo", fifo()).await;
-    send_all(
-        store,
-        "v.fifo",
-        vec![
-            grouped("a1", "a", "1"),
-            grouped("a2", "a", "2"),
-            grouped("b1", "b", "3"),
-        ],
-        T0,
-    )
-    .await;
+    fifo_groups(store, "v.fifo", &[("a1", "a"), ("a2", "a"), ("b1", "b")]).await;
     let got = store
         .lease("v.fifo", lease(2, 30), T0)
         .await
@@ -185,17 +183,10 @@ pub async fn fifo_group_turns(store: &dyn QueueStore) {
         .unwrap();
     assert_eq!(texts(&next.messages), ["b1", "a1"]);
 
-    make(store, "p.fifo", fifo()).await;
-    send_all(
+    fifo_groups(
         store,
         "p.fifo",
-        vec![
-            grouped("x1", "x", "1"),
-            grouped("y1", "y", "2"),
-            grouped("x2", "x", "3"),
-            grouped("x3", "x", "4"),
-        ],
-        T0,
+        &[("x1", "x"), ("y1", "y"), ("x2", "x"), ("x3", "x")],
     )
     .await;
     let got = store
