@@ -10,8 +10,38 @@ pub struct Account {
 }
 
 impl Account {
+    /// `arn:{partition}:sqs:{region}:{account}:{queue}`.
     pub fn arn(&self, queue: &str) -> String {
-        format!("arn:aws:sqs:{}:{}:{}", self.region, self.account_id, queue)
+        format!(
+            "arn:{}:sqs:{}:{}:{}",
+            partition(&self.region),
+            self.region,
+            self.account_id,
+            queue
+        )
+    }
+
+    /// The principal ARN of an account's root, in this account's partition (policy documents).
+    pub fn iam_root(&self, account_id: &str) -> String {
+        format!("arn:{}:iam::{account_id}:root", partition(&self.region))
+    }
+
+    /// This account as seen by a client of `region` (from its SigV4 credential scope): AWS
+    /// names the region the client talks to in every ARN it answers with. A scope region that
+    /// is not of a region's shape (`[a-z0-9-]`, at most 32 bytes) keeps the configured one.
+    pub fn in_region(&self, region: Option<&str>) -> Account {
+        let region = region
+            .filter(|r| {
+                !r.is_empty()
+                    && r.len() <= 32
+                    && r.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+            .unwrap_or(&self.region);
+        Account {
+            account_id: self.account_id.clone(),
+            region: region.to_string(),
+        }
     }
 
     /// `http://{host}/{account}/{queue}`: built from the request's Host so it works behind
@@ -19,6 +49,24 @@ impl Account {
     pub fn queue_url(&self, host: &str, queue: &str) -> String {
         format!("http://{host}/{}/{queue}", self.account_id)
     }
+}
+
+/// The AWS partition of a region, the second field of its ARNs (as botocore's endpoint
+/// rules spell the partitions' region prefixes); `aws` for every other region.
+pub fn partition(region: &str) -> &'static str {
+    const PARTITIONS: &[(&str, &str)] = &[
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-iso-", "aws-iso"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("eusc-", "aws-eusc"),
+    ];
+    PARTITIONS
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
 }
 
 /// Queue name from a queue URL (`http://host/acct/name`, `/acct/name`); the account segment
@@ -123,6 +171,45 @@ mod tests {
         };
         assert_eq!(a.queue_url("h:1", "q"), "http://h:1/000000000000/q");
         assert_eq!(a.arn("q"), "arn:aws:sqs:us-east-1:000000000000:q");
+    }
+
+    #[test]
+    fn arns_name_the_client_region_and_its_partition() {
+        let a = Account {
+            account_id: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let cn = a.in_region(Some("cn-north-1"));
+        assert_eq!(cn.arn("q"), "arn:aws-cn:sqs:cn-north-1:000000000000:q");
+        assert_eq!(
+            cn.iam_root("111122223333"),
+            "arn:aws-cn:iam::111122223333:root"
+        );
+        assert_eq!(
+            a.in_region(Some("us-gov-west-1")).arn("q"),
+            "arn:aws-us-gov:sqs:us-gov-west-1:000000000000:q"
+        );
+        assert_eq!(
+            a.in_region(Some("eu-west-1")).arn("q"),
+            "arn:aws:sqs:eu-west-1:000000000000:q"
+        );
+        assert_eq!(a.iam_root("1"), "arn:aws:iam::1:root");
+        // No scope, or a scope region of no region's shape: the configured region.
+        for odd in [
+            None,
+            Some(""),
+            Some("EU West"),
+            Some("a:b"),
+            Some(&"x".repeat(33)[..]),
+        ] {
+            assert_eq!(a.in_region(odd).region, "us-east-1", "{odd:?}");
+        }
+        assert_eq!(partition("us-isob-east-1"), "aws-iso-b");
+        assert_eq!(partition("us-iso-east-1"), "aws-iso");
+        assert_eq!(
+            name_from_arn("arn:aws-cn:sqs:cn-north-1:000000000000:dlq").as_deref(),
+            Some("dlq")
+        );
     }
 
     #[test]

@@ -38,14 +38,18 @@ pub async fn handle(
         Ok(x) => x,
         Err(e) => return render_error(protocol, &e, &req.request_id),
     };
-    let sender = match authenticate(config, &req) {
-        Ok(s) => s,
+    let caller = match authenticate(config, &req) {
+        Ok(c) => c,
         Err(e) => return render_error(protocol, &e, &req.request_id),
     };
+    // ARNs name the region the client signs for, as AWS's do (the queues themselves are
+    // shared by every region's clients).
+    let account = config.account.in_region(caller.region.as_deref());
+    let sender = caller.access_key_id;
     let host = req.host().unwrap_or("localhost").to_string();
     let ctx = Ctx {
         service,
-        account: &config.account,
+        account: &account,
         host: &host,
         path: req.uri.path(),
         sender_id: &sender,
@@ -139,11 +143,24 @@ fn query_error(e: query::QueryInputError) -> SqsError {
     SqsError::new(code, e.message)
 }
 
-/// Checks the signature in `enforce` mode; returns the caller's id for `SenderId` either way.
-fn authenticate(config: &SqsConfig, req: &Request) -> Result<String, SqsError> {
-    let claimed = access_key_of(req);
+/// Who signed a request: the access key id (`SenderId`) and the region of its credential
+/// scope, when it names them.
+struct Caller {
+    access_key_id: String,
+    region: Option<String>,
+}
+
+/// Checks the signature in `enforce` mode; returns the caller either way (in `dev` mode as
+/// claimed, the account id when the request is unsigned).
+fn authenticate(config: &SqsConfig, req: &Request) -> Result<Caller, SqsError> {
     if config.auth.mode == AuthMode::Dev {
-        return Ok(claimed.unwrap_or_else(|| config.account.account_id.clone()));
+        let scope = claimed_scope(req);
+        return Ok(Caller {
+            access_key_id: scope
+                .as_ref()
+                .map_or_else(|| config.account.account_id.clone(), |s| s.0.clone()),
+            region: scope.and_then(|s| s.1),
+        });
     }
     let mut headers = req.headers.clone();
     if !headers.contains_key(http::header::HOST) {
@@ -179,22 +196,35 @@ fn authenticate(config: &SqsConfig, req: &Request) -> Result<String, SqsError> {
         };
         SqsError::new(code, e.message())
     })?;
-    Ok(verified.access_key_id)
+    Ok(Caller {
+        access_key_id: verified.access_key_id,
+        region: Some(verified.region),
+    })
 }
 
-/// The access key id a request claims (Authorization credential or presigned query).
-fn access_key_of(req: &Request) -> Option<String> {
-    let from_header = req.header("authorization").and_then(|a| {
-        let cred = a.split("Credential=").nth(1)?;
-        Some(cred.split('/').next()?.to_string())
-    });
-    from_header.or_else(|| {
-        req.query().split('&').find_map(|p| {
-            let v = p.strip_prefix("X-Amz-Credential=")?;
-            let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
-            Some(v.split('/').next()?.to_string())
+/// The access key id and scope region a request claims (Authorization `Credential=` or a
+/// presigned `X-Amz-Credential`: `AKID/date/region/service/aws4_request`). Signature V2
+/// requests name a key but no region.
+fn claimed_scope(req: &Request) -> Option<(String, Option<String>)> {
+    let credential = req
+        .header("authorization")
+        .and_then(|a| {
+            let cred = a.split("Credential=").nth(1)?;
+            Some(cred.split([',', ' ']).next()?.to_string())
         })
-    })
+        .or_else(|| {
+            req.query().split('&').find_map(|p| {
+                let v = p.strip_prefix("X-Amz-Credential=")?;
+                Some(
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                )
+            })
+        })?;
+    let parts: Vec<&str> = credential.split('/').collect();
+    let region = (parts.len() >= 5).then(|| parts[parts.len() - 3].to_string());
+    Some((parts.first()?.to_string(), region))
 }
 
 fn with_headers(mut r: Response, request_id: &str) -> Response {

@@ -324,7 +324,7 @@ pub async fn add_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value>
     let statement = json!({
         "Sid": label,
         "Effect": "Allow",
-        "Principal": { "AWS": one_or_list(accounts.iter().rev().map(|a| format!("arn:aws:iam::{a}:root")).collect()) },
+        "Principal": { "AWS": one_or_list(accounts.iter().rev().map(|a| ctx.account.iam_root(a)).collect()) },
         "Action": one_or_list(actions.iter().map(|a| format!("SQS:{a}")).collect()),
         "Resource": arn,
     });

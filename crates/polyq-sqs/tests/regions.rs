@@ -1,0 +1,164 @@
+//! ARNs name the region (and its partition) of the client's SigV4 credential scope, as AWS's
+//! do: LocalStack's partition tests (`arn:aws-cn:sqs:cn-north-1:…` for a `cn-north-1` client).
+
+mod common;
+
+use common::{dialect, request};
+use polyq_http::Dialect;
+use serde_json::{json, Value};
+
+/// A JSON-protocol request signed (in form; `dev` mode checks nothing) for `region`.
+async fn call(
+    d: &std::sync::Arc<dyn Dialect>,
+    region: Option<&str>,
+    action: &str,
+    input: Value,
+) -> Value {
+    let auth = region.map(|r| {
+        format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDREGION/20240101/{r}/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+        )
+    });
+    let target = format!("AmazonSQS.{action}");
+    let mut headers = vec![
+        ("x-amz-target", target.as_str()),
+        ("content-type", "application/x-amz-json-1.0"),
+    ];
+    if let Some(a) = &auth {
+        headers.push(("authorization", a.as_str()));
+    }
+    let resp = d
+        .handle(request("POST", "/", &headers, input.to_string()))
+        .await;
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        String::from_utf8_lossy(resp.body())
+    );
+    serde_json::from_slice(resp.body()).unwrap()
+}
+
+async fn queue_arn(d: &std::sync::Arc<dyn Dialect>, region: Option<&str>, url: &str) -> String {
+    let out = call(
+        d,
+        region,
+        "GetQueueAttributes",
+        json!({"QueueUrl": url, "AttributeNames": ["QueueArn"]}),
+    )
+    .await;
+    out["Attributes"]["QueueArn"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn queue_arn_names_the_signing_region_and_partition() {
+    let d = dialect();
+    let out = call(
+        &d,
+        Some("cn-north-1"),
+        "CreateQueue",
+        json!({"QueueName": "q"}),
+    )
+    .await;
+    let url = out["QueueUrl"].as_str().unwrap().to_string();
+    assert_eq!(
+        queue_arn(&d, Some("cn-north-1"), &url).await,
+        "arn:aws-cn:sqs:cn-north-1:000000000000:q"
+    );
+    assert_eq!(
+        queue_arn(&d, Some("us-east-2"), &url).await,
+        "arn:aws:sqs:us-east-2:000000000000:q"
+    );
+    // Unsigned (or SigV2) requests keep the configured region.
+    assert_eq!(
+        queue_arn(&d, None, &url).await,
+        "arn:aws:sqs:us-east-1:000000000000:q"
+    );
+}
+
+#[tokio::test]
+async fn presigned_requests_name_their_region_too() {
+    let d = dialect();
+    call(&d, None, "CreateQueue", json!({"QueueName": "p"})).await;
+    let resp = d
+        .handle(request(
+            "GET",
+            "/000000000000/p?Action=GetQueueAttributes&AttributeName.1=QueueArn&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20240101%2Feu-west-1%2Fsqs%2Faws4_request&X-Amz-Date=20240101T000000Z&X-Amz-SignedHeaders=host&X-Amz-Signature=00",
+            &[],
+            "",
+        ))
+        .await;
+    let xml = String::from_utf8(resp.body().to_vec()).unwrap();
+    assert!(
+        xml.contains("<Value>arn:aws:sqs:eu-west-1:000000000000:p</Value>"),
+        "{xml}"
+    );
+}
+
+#[tokio::test]
+async fn policies_and_redrive_policies_use_the_partition() {
+    let d = dialect();
+    let cn = Some("cn-north-1");
+    call(&d, cn, "CreateQueue", json!({"QueueName": "dlq"})).await;
+    let url = call(&d, cn, "CreateQueue", json!({"QueueName": "src", "Attributes": {
+        "RedrivePolicy": json!({"deadLetterTargetArn": "arn:aws-cn:sqs:cn-north-1:000000000000:dlq", "maxReceiveCount": 2}).to_string()
+    }}))
+    .await["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    call(&d, cn, "AddPermission", json!({"QueueUrl": url, "Label": "Yes", "AWSAccountIds": ["000000000000"], "Actions": ["*"]})).await;
+    let attrs = call(
+        &d,
+        cn,
+        "GetQueueAttributes",
+        json!({"QueueUrl": url, "AttributeNames": ["All"]}),
+    )
+    .await;
+    let policy: Value =
+        serde_json::from_str(attrs["Attributes"]["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        policy["Id"],
+        "arn:aws-cn:sqs:cn-north-1:000000000000:src/SQSDefaultPolicy"
+    );
+    assert_eq!(
+        policy["Statement"][0]["Principal"]["AWS"],
+        "arn:aws-cn:iam::000000000000:root"
+    );
+    let redrive: Value =
+        serde_json::from_str(attrs["Attributes"]["RedrivePolicy"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        redrive["deadLetterTargetArn"],
+        "arn:aws-cn:sqs:cn-north-1:000000000000:dlq"
+    );
+}
+
+#[tokio::test]
+async fn sender_id_is_the_claimed_access_key() {
+    let d = dialect();
+    let url = call(
+        &d,
+        Some("eu-west-1"),
+        "CreateQueue",
+        json!({"QueueName": "s"}),
+    )
+    .await["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    call(
+        &d,
+        Some("eu-west-1"),
+        "SendMessage",
+        json!({"QueueUrl": url, "MessageBody": "x"}),
+    )
+    .await;
+    let out = call(
+        &d,
+        None,
+        "ReceiveMessage",
+        json!({"QueueUrl": url, "MessageSystemAttributeNames": ["SenderId"]}),
+    )
+    .await;
+    assert_eq!(out["Messages"][0]["Attributes"]["SenderId"], "AKIDREGION");
+}
