@@ -239,15 +239,16 @@ def test_moved_message_keeps_attributes_and_counts_receives_anew(sqs, make_queue
     assert "DeadLetterQueueSourceArn" not in m["Attributes"]
 
 
-@pytest.mark.xfail(strict=True, reason="polyq-core: a moved message keeps its MessageId; AWS "
-                   "documents redriven messages as new messages with a new messageID")
 def test_moved_message_is_a_new_message(sqs, make_queue):
     src, dlq = _pipe(make_queue, "mv-newid")
     _to_dlq(sqs, src, ["message-1"])
-    before = receive(sqs, dlq.url, VisibilityTimeout=0)[0]["MessageId"]
+    before = receive(sqs, dlq.url, VisibilityTimeout=0, AttributeNames=["SentTimestamp"])[0]
+    time.sleep(0.01)  # the move happens at least a millisecond after the send
     sqs.start_message_move_task(SourceArn=dlq.arn)
     _finished(sqs, dlq)
-    assert receive_until(sqs, src.url, 1)[0]["MessageId"] != before
+    after = receive_until(sqs, src.url, 1, AttributeNames=["SentTimestamp"])[0]
+    assert after["MessageId"] != before["MessageId"]
+    assert int(after["Attributes"]["SentTimestamp"]) > int(before["Attributes"]["SentTimestamp"])
 
 
 def test_fifo_move_keeps_the_group(sqs, make_queue):

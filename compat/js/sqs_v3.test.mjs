@@ -643,8 +643,8 @@ test("StartMessageMoveTask: to an explicit destination, cancel while running", a
   assert.equal(after[0].Status, "CANCELLED");
 });
 
-// AWS also gives a redriven message a new MessageId; polyq keeps the id (docs/compatibility.md).
-test("StartMessageMoveTask: a redriven message starts over (receive count reset, not dead-lettered again)",
+// AWS: "All redriven messages are considered new messages and are assigned a new messageID".
+test("StartMessageMoveTask: a redriven message is a new message (new id, receive count reset, not dead-lettered again)",
   async () => {
     const { dlq, dlqArn, src } = await dlqPair(1);
     await send(new SendMessageCommand({ QueueUrl: src, MessageBody: "again" }));
@@ -657,7 +657,7 @@ test("StartMessageMoveTask: a redriven message starts over (receive count reset,
     const [back] = await receiveN(src, 1, { MessageSystemAttributeNames: ["ApproximateReceiveCount"] }, 3);
     assert.ok(back, "the redriven message is received from the source, not dead-lettered again");
     assert.equal(back.Body, "again");
-    assert.equal(back.MessageId, orig.MessageId);
+    assert.notEqual(back.MessageId, orig.MessageId);
     assert.equal(back.Attributes.ApproximateReceiveCount, "1");
   });
 

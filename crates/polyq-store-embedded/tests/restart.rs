@@ -333,3 +333,45 @@ async fn deleted_queues_stay_deleted() {
         .collect();
     assert_eq!(names, ["kept"]);
 }
+
+#[tokio::test]
+async fn a_moved_message_is_back_once_under_its_new_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    for q in ["dead", "target"] {
+        store
+            .create_queue(q, QueueConfig::default(), T0)
+            .await
+            .unwrap();
+    }
+    let sent = send(&store, "dead", msg("redriven"), T0).await;
+    let stays = send(&store, "dead", msg("stays"), T0).await;
+    let leased = store
+        .lease("dead", lease(1, 60), T0)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(leased.len(), 1);
+    // Whichever was leased stays (not visible); the other moves under a new seq and id.
+    assert_eq!(
+        store
+            .move_messages("dead", Some("target"), 10, T0 + SEC)
+            .await
+            .unwrap(),
+        1
+    );
+    let moved_before = store.peek("target", 10, T0 + SEC).await.unwrap().remove(0);
+    drop(store);
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let target = store.peek("target", 10, T0 + 2 * SEC).await.unwrap();
+    assert_eq!(target.len(), 1);
+    assert_eq!(target[0].id, moved_before.id);
+    assert!(target[0].id != sent.id && target[0].id != stays.id);
+    assert_eq!(target[0].enqueued_ms, T0 + SEC);
+    let dead = store.get_queue("dead", T0 + 2 * SEC).await.unwrap().stats;
+    assert_eq!(
+        (dead.visible, dead.in_flight),
+        (0, 1),
+        "the old copy is gone, the leased one stays"
+    );
+}

@@ -42,14 +42,20 @@ static RELET_WHY: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT m.lease FROM polyq_messages m WHERE m.queue_id = $1 AND m.seq = $3 AND {LIVE}")
 });
 
+/// A moved message is a new message, as on SQS: a new seq (so a new id, and the back of its
+/// new queue), sent now, a fresh retention period of its new queue, never received.
 static MOVE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH picked AS (SELECT m.seq, COALESCE($3::TEXT, m.dead_letter_source) AS target \
+        "WITH picked AS (SELECT m.seq, COALESCE($3::TEXT, m.dead_letter_source) AS target, \
+         nextval('polyq_message_seq') AS new_seq \
          FROM polyq_messages m WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND {LIVE} \
          ORDER BY m.priority, m.seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
-         UPDATE polyq_messages m SET queue_id = t.id, visible_ms = $2, in_flight = FALSE, \
-         lease = m.lease + 1, dead_letter_source = NULL, receive_count = 0, \
-         first_receive_ms = NULL \
+         UPDATE polyq_messages m SET seq = p.new_seq, queue_id = t.id, enqueued_ms = $2, \
+         visible_ms = $2, in_flight = FALSE, lease = 0, dead_letter_source = NULL, \
+         receive_count = 0, first_receive_ms = NULL, \
+         expires_ms = CASE WHEN m.expires_ms IS NULL THEN NULL \
+           ELSE $2 + (t.config::jsonb->>'retention_seconds')::BIGINT * 1000 END, \
+         sequence_number = CASE WHEN t.fifo THEN p.new_seq END \
          FROM picked p JOIN polyq_queues t ON t.name = p.target \
          WHERE m.seq = p.seq AND m.queue_id = $1 RETURNING t.id"
     )

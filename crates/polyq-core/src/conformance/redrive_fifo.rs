@@ -311,7 +311,7 @@ pub async fn move_messages_back_to_source(store: &dyn QueueStore) {
     )
     .await;
     make(store, "other", QueueConfig::default()).await;
-    send_all(store, "src", vec![body("m1"), body("m2"), body("m3")], T0).await;
+    let sent = send_all(store, "src", vec![body("m1"), body("m2"), body("m3")], T0).await;
     store.lease("src", lease(10, 0), T0).await.unwrap();
     assert!(store
         .lease("src", lease(10, 0), T0 + 1)
@@ -355,6 +355,23 @@ pub async fn move_messages_back_to_source(store: &dyn QueueStore) {
         back.iter().all(|m| m.receive_count == 1),
         "receive count restarts after a move"
     );
+    // A moved message is a new message (SQS: "assigned a new messageID and enqueueTime", and
+    // its retention period starts again).
+    for (m, s) in back.iter().zip(&sent) {
+        assert_ne!(m.id, s.id, "a new message id");
+        assert_eq!(m.enqueued_ms, T0 + 2, "sent when moved");
+        assert_eq!(
+            m.expires_ms,
+            Some(T0 + 2 + 345_600_000),
+            "a fresh retention period"
+        );
+        assert_eq!(m.dead_letter_source, None);
+    }
+    let stale = store
+        .delete("src", &[sent[0].receipt], T0 + 3)
+        .await
+        .unwrap();
+    assert_ne!(stale, vec![Ok(())], "the old message's receipts are gone");
     assert_eq!(
         texts(
             &store

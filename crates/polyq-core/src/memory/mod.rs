@@ -501,7 +501,8 @@ impl QueueStore for MemoryStore {
         if let Some(to) = to {
             self.queue(to)?;
         }
-        // Taking out is not recorded: each message's put into its target replaces it on disk.
+        // Taking out is not recorded: each moved message's put into its target comes with the
+        // removal of its old copy, and what stays is put back under its own seq.
         let taken = self.lock(&source).take_visible(max, now);
         let mut moved = 0;
         let mut by_target: BTreeMap<String, Vec<Message>> = BTreeMap::new();
@@ -522,15 +523,27 @@ impl QueueStore for MemoryStore {
             let q = self.queue(&target)?;
             let mut q = self.lock(&q);
             for mut m in msgs {
+                // A redriven message is a new message on SQS: a new id (from a new seq, so it
+                // also goes to the back), sent now, a fresh retention period, never received
+                // (else one received while in the dead-letter queue would be dead-lettered
+                // again on its first receive from a source with a low maxReceiveCount).
+                let old = m.seq;
+                m.seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+                m.id = render_id(q.id_prefix, m.seq);
+                m.enqueued_ms = now;
                 m.visible_ms = now;
-                // A redriven message starts over (AWS: "a new message"), else one received
-                // while in the dead-letter queue would be dead-lettered again on its first
-                // receive from a source with a low maxReceiveCount.
+                m.expires_ms = m
+                    .expires_ms
+                    .map(|_| now + q.config.retention_seconds * 1000);
+                m.sequence_number = q.config.fifo.then_some(m.seq);
                 m.receive_count = 0;
                 m.first_receive_ms = None;
-                m.lease += 1;
+                m.lease = 0;
                 m.dead_letter_source = None;
                 q.insert(m, now);
+                // In the same change list as the put: on disk the old copy goes exactly when
+                // the new one is there.
+                q.note_removed(old);
             }
         }
         // Messages with nowhere to go stay where they were.

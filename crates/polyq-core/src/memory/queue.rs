@@ -369,6 +369,12 @@ impl QueueState {
         });
     }
 
+    /// Records that message `seq` is gone (it was taken out of another queue and is now
+    /// here under a new seq).
+    pub fn note_removed(&mut self, seq: u64) {
+        self.note(|_| Change::MessageRemove { seq });
+    }
+
     /// Takes a message out (to move it elsewhere).
     pub fn remove(&mut self, seq: u64) -> Option<Message> {
         let prefix = self.id_prefix;
