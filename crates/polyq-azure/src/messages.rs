@@ -80,13 +80,14 @@ fn message_text(body: &[u8]) -> AzResult<String> {
 
 /// Standard padded base64 (what .NET's `Convert.FromBase64String` accepts, less whitespace).
 fn is_base64(text: &str) -> bool {
-    let body = text.trim_end_matches('=');
-    !text.is_empty()
-        && text.len().is_multiple_of(4)
-        && text.len() - body.len() <= 2
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+    use base64::engine::{general_purpose, GeneralPurpose};
+    use base64::{alphabet, Engine};
+    // .NET ignores the unused bits of the last character; the crate's default refuses them.
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::STANDARD,
+        general_purpose::PAD.with_decode_allow_trailing_bits(true),
+    );
+    !text.is_empty() && LENIENT.decode(text).is_ok()
 }
 
 fn expiry(m_expires: Option<u64>) -> u64 {
