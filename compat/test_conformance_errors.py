@@ -108,7 +108,7 @@ def test_oversized_message_and_batch(sqs, queue):
 def test_receipt_handle_errors(sqs, queue):
     error_of(sqs, "ReceiptHandleIsInvalid", sqs.delete_message,
              'The input receipt handle "garbage" is not a valid receipt handle.',
-             QueueUrl=queue.url, ReceiptHandle="garbage")
+             QueueUrl=queue.url, ReceiptHandle="garbage", status=404)
     sqs.send_message(QueueUrl=queue.url, MessageBody="foo")
     handle = sqs.receive_message(QueueUrl=queue.url, WaitTimeSeconds=2)["Messages"][0][
         "ReceiptHandle"]

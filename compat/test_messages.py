@@ -335,7 +335,7 @@ def test_wait_time_seconds_out_of_range(sqs, queue, wait):
 def test_delete_message_invalid_receipt_handle(sqs, queue):
     expect_error(
         sqs, "ReceiptHandleIsInvalid", sqs.delete_message,
-        QueueUrl=queue.url, ReceiptHandle="not-a-real-receipt-handle", status=400,
+        QueueUrl=queue.url, ReceiptHandle="not-a-real-receipt-handle", status=404,
     )
 
 

@@ -112,7 +112,9 @@ impl ErrorCode {
             | SignatureDoesNotMatch
             | MissingAuthenticationToken
             | AccessDenied => 403,
-            ResourceNotFoundException => 404,
+            // AWS's model gives these two 404 (`awsQueryError` / `httpError` traits of
+            // `ReceiptHandleIsInvalid`; a real answer to a garbage handle is `404 Not Found`).
+            ResourceNotFoundException | ReceiptHandleIsInvalid => 404,
             InternalError => 500,
             ServiceUnavailable => 503,
             _ => 400,

@@ -189,7 +189,8 @@ async fn receipt_handles_are_checked() {
         json!({"QueueUrl": url, "ReceiptHandle": "garbage"}),
     )
     .await;
-    assert_eq!(status, 400);
+    // 404, as AWS's model has it for ReceiptHandleIsInvalid.
+    assert_eq!(status, 404);
     assert_eq!(body["__type"], "com.amazonaws.sqs#ReceiptHandleIsInvalid");
     json_call(
         &d,
