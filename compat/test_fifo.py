@@ -213,3 +213,29 @@ def test_group_with_its_head_in_flight_delivers_nothing(sqs, fifo_queue):
     sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
     rest = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in rest] == ["g2-m1", "g2-m2", "g3-m1"]
+
+
+def test_delete_with_an_expired_receipt_is_refused(sqs, make_queue):
+    # AWS's recorded answer (FIFO only; a standard queue still deletes such a message).
+    q = make_queue("fifoexp", fifo=True, attributes={"VisibilityTimeout": "1",
+                                                       "ContentBasedDeduplication": "true"})
+    sqs.send_message(QueueUrl=q.url, MessageBody="g1-m1", MessageGroupId="1")
+    handle = sqs.receive_message(QueueUrl=q.url)["Messages"][0]["ReceiptHandle"]
+    time.sleep(2)
+    err = expect_error(sqs, "InvalidParameterValue", sqs.delete_message,
+                       QueueUrl=q.url, ReceiptHandle=handle, status=400)
+    assert err.response["Error"]["Message"] == (
+        f"Value {handle} for parameter ReceiptHandle is invalid. "
+        "Reason: The receipt handle has expired.")
+    again = receive_until(sqs, q.url, 1, timeout=5)
+    assert [m["Body"] for m in again] == ["g1-m1"], "the message stayed"
+    sqs.delete_message(QueueUrl=q.url, ReceiptHandle=again[0]["ReceiptHandle"])
+
+
+def test_standard_queue_deletes_with_an_expired_receipt(sqs, make_queue):
+    q = make_queue("stdexp", attributes={"VisibilityTimeout": "1"})
+    sqs.send_message(QueueUrl=q.url, MessageBody="m")
+    handle = sqs.receive_message(QueueUrl=q.url)["Messages"][0]["ReceiptHandle"]
+    time.sleep(2)
+    sqs.delete_message(QueueUrl=q.url, ReceiptHandle=handle)
+    assert get_attrs(sqs, q.url, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"] == "0"

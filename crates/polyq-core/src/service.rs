@@ -175,6 +175,17 @@ impl QueueService {
         self.store.delete(queue, receipts, self.now_ms()).await
     }
 
+    /// [`QueueStore::delete_leased`]: deletes only while each receipt's lease runs.
+    pub async fn delete_leased(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        self.store
+            .delete_leased(queue, receipts, self.now_ms())
+            .await
+    }
+
     pub async fn change_visibility(
         &self,
         queue: &str,

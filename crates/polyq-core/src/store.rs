@@ -81,6 +81,18 @@ pub trait QueueStore: Send + Sync + 'static {
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>>;
 
+    /// [`QueueStore::delete`], but only while the message is hidden under the receipt (leased,
+    /// or still delayed since the send that handed out the receipt): a message whose visibility
+    /// timeout has passed (not received since) is kept, and its entry is `MessageNotInFlight`
+    /// (SQS FIFO queues: "the receipt handle has expired"; MNS: a handle is valid until the
+    /// message's NextVisibleTime).
+    async fn delete_leased(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>>;
+
     /// Changes when leased messages become visible again.
     async fn change_visibility(
         &self,

@@ -126,7 +126,8 @@ pub async fn delete(ctx: &Ctx<'_>, queue: &str, query: &Query) -> MnsResult<Repl
             return Err(MnsError::missing_receipt_handle());
         }
         let receipt = decode_handle(handle)?;
-        let result = ctx.service.delete(queue, &[receipt]).await?;
+        // A handle is valid until the message's NextVisibleTime (MNS): only while leased.
+        let result = ctx.service.delete_leased(queue, &[receipt]).await?;
         return match result.into_iter().next() {
             Some(Ok(())) => Ok(Reply::empty(204)),
             Some(Err(e)) => Err(e.into()),
@@ -167,7 +168,7 @@ async fn batch_delete(ctx: &Ctx<'_>, queue: &str) -> MnsResult<Reply> {
         ctx.service.get_queue(queue).await?;
         Vec::new()
     } else {
-        ctx.service.delete(queue, &receipts).await?
+        ctx.service.delete_leased(queue, &receipts).await?
     };
     for ((i, _), result) in valid.iter().zip(results) {
         if let Err(e) = result {

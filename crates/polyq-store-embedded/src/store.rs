@@ -283,6 +283,16 @@ impl QueueStore for EmbeddedStore {
         self.durably(self.memory.delete(queue, receipts, now)).await
     }
 
+    async fn delete_leased(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        self.durably(self.memory.delete_leased(queue, receipts, now))
+            .await
+    }
+
     async fn change_visibility(
         &self,
         queue: &str,

@@ -16,15 +16,20 @@ use crate::rows::{self, i, LIVE, MSG_COLS};
 use crate::Inner;
 
 /// One statement for a whole batch: the DELETE and the classification of the entries it did
-/// not delete read the same snapshot (data-modifying CTE).
+/// not delete read the same snapshot (data-modifying CTE). `$5`: only while the message is
+/// hidden (leased, or delayed since the send that handed out the receipt).
+/// Per entry: deleted, the message exists, it exists under the receipt's lease.
 static DELETE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH r AS (SELECT s, l, o FROM unnest($3::BIGINT[], $4::BIGINT[]) WITH ORDINALITY \
          AS t(s, l, o)), \
          del AS (DELETE FROM polyq_messages m USING r WHERE m.queue_id = $1 AND m.seq = r.s \
-         AND m.lease = r.l AND {LIVE} RETURNING m.seq) \
+         AND m.lease = r.l AND {LIVE} AND (NOT $5 OR m.visible_ms > $2) \
+         RETURNING m.seq) \
          SELECT EXISTS (SELECT 1 FROM del WHERE del.seq = r.s), \
-         EXISTS (SELECT 1 FROM polyq_messages m WHERE m.seq = r.s AND m.queue_id = $1 AND {LIVE}) \
+         EXISTS (SELECT 1 FROM polyq_messages m WHERE m.seq = r.s AND m.queue_id = $1 AND {LIVE}), \
+         EXISTS (SELECT 1 FROM polyq_messages m WHERE m.seq = r.s AND m.queue_id = $1 \
+           AND m.lease = r.l AND {LIVE}) \
          FROM r ORDER BY r.o"
     )
 });
@@ -84,10 +89,12 @@ impl Inner {
         rows::message(&row, self.prefix, now)
     }
 
+    /// Deletes by receipt; with `leased_only`, only while the lease runs.
     pub(crate) async fn delete(
         &self,
         queue: &str,
         receipts: &[Receipt],
+        leased_only: bool,
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
         let client = self.client().await?;
@@ -99,15 +106,19 @@ impl Inner {
         let leases: Vec<i64> = receipts.iter().map(|r| i(r.lease)).collect();
         let stmt = client.prepare_cached(&DELETE).await.map_err(db)?;
         let rows = client
-            .query(&stmt, &[&q.id, &i(now), &seqs, &leases])
+            .query(&stmt, &[&q.id, &i(now), &seqs, &leases, &leased_only])
             .await
             .map_err(db)?;
         Ok(rows
             .iter()
-            .map(|r| match (r.get::<_, bool>(0), r.get::<_, bool>(1)) {
-                (true, _) => Ok(()),
-                (false, true) => Err(CoreError::ReceiptStale),
-                (false, false) => Err(CoreError::MessageNotFound),
+            .map(|r| {
+                let (deleted, exists, same_lease) = (r.get(0), r.get(1), r.get(2));
+                match (deleted, exists, same_lease) {
+                    (true, _, _) => Ok(()),
+                    (false, true, true) => Err(CoreError::MessageNotInFlight),
+                    (false, true, false) => Err(CoreError::ReceiptStale),
+                    (false, false, _) => Err(CoreError::MessageNotFound),
+                }
             })
             .collect())
     }

@@ -95,7 +95,17 @@ impl QueueStore for PostgresStore {
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
         self.inner.touch(now);
-        self.inner.delete(queue, receipts, now).await // messages.rs
+        self.inner.delete(queue, receipts, false, now).await // messages.rs
+    }
+
+    async fn delete_leased(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        self.inner.touch(now);
+        self.inner.delete(queue, receipts, true, now).await // messages.rs
     }
 
     async fn change_visibility(

@@ -254,6 +254,51 @@ pub async fn stale_and_unknown_receipts(store: &dyn QueueStore) {
     );
 }
 
+/// `delete_leased` deletes only while the receipt's lease runs; once the visibility timeout has
+/// passed the message stays, even though the receipt is still its latest.
+pub async fn delete_leased_only_while_leased(store: &dyn QueueStore) {
+    make(store, "q", QueueConfig::default()).await;
+    send_all(store, "q", vec![body("a")], T0).await;
+    let first = store.lease("q", lease(1, 30), T0).await.unwrap().messages;
+    let lapsed = store
+        .delete_leased("q", &[first[0].receipt()], T0 + 31 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(lapsed, vec![Err(CoreError::MessageNotInFlight)]);
+    let second = store
+        .lease("q", lease(1, 30), T0 + 32 * SEC)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(texts(&second), ["a"], "the message stayed");
+    let stale = store
+        .delete_leased("q", &[first[0].receipt()], T0 + 33 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(stale, vec![Err(CoreError::ReceiptStale)]);
+    let ok = store
+        .delete_leased("q", &[second[0].receipt()], T0 + 33 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(ok, vec![Ok(())]);
+    let gone = store
+        .delete_leased("q", &[second[0].receipt()], T0 + 34 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(gone, vec![Err(CoreError::MessageNotFound)]);
+    // A still-delayed message is hidden under its send's receipt (MNS hands it out).
+    let delayed = NewMessage {
+        delay_seconds: Some(10),
+        ..body("later")
+    };
+    let sent = send_all(store, "q", vec![delayed], T0 + 40 * SEC).await;
+    let rollback = store
+        .delete_leased("q", &[sent[0].receipt], T0 + 41 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(rollback, vec![Ok(())]);
+}
+
 pub async fn change_visibility_semantics(store: &dyn QueueStore) {
     make(store, "q", QueueConfig::default()).await;
     send_all(store, "q", vec![body("a"), body("b")], T0).await;

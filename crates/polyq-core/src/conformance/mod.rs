@@ -24,6 +24,7 @@ macro_rules! store_conformance_tests {
             create_get_list_delete, create_existing_reports_it, list_prefix_and_paging,
             update_queue_config, send_lease_delete_roundtrip, priority_then_send_order,
             delay_hides_until_due, visibility_expiry_redelivers, stale_and_unknown_receipts,
+            delete_leased_only_while_leased,
             change_visibility_semantics, dead_letter_after_max_receives, fifo_group_blocking,
             fifo_group_turns, fifo_dead_letter_dedup_id,
             fifo_dedup_window, expiry_and_ttl, purge_removes_everything, peek_and_get_message,

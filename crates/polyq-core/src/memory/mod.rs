@@ -461,7 +461,18 @@ impl QueueStore for MemoryStore {
     ) -> CoreResult<Vec<CoreResult<()>>> {
         let q = self.queue(queue)?;
         let mut q = self.lock(&q);
-        Ok(receipts.iter().map(|r| q.delete(r, now)).collect())
+        Ok(receipts.iter().map(|r| q.delete(r, false, now)).collect())
+    }
+
+    async fn delete_leased(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        let q = self.queue(queue)?;
+        let mut q = self.lock(&q);
+        Ok(receipts.iter().map(|r| q.delete(r, true, now)).collect())
     }
 
     async fn change_visibility(

@@ -583,9 +583,14 @@ impl QueueState {
         Ok(m)
     }
 
-    pub fn delete(&mut self, r: &Receipt, now: u64) -> CoreResult<()> {
+    /// Deletes by receipt; with `leased_only`, only while the message is hidden under it
+    /// (leased, or still delayed since the send that handed out the receipt).
+    pub fn delete(&mut self, r: &Receipt, leased_only: bool, now: u64) -> CoreResult<()> {
         self.advance(now);
-        self.check_receipt(r, false)?;
+        let m = self.check_receipt(r, false)?;
+        if leased_only && m.state == MessageState::Ready {
+            return Err(CoreError::MessageNotInFlight);
+        }
         self.remove_stored(r.seq);
         let seq = r.seq;
         self.note(|_| Change::MessageRemove { seq });

@@ -285,18 +285,40 @@ fn receipt(text: &str) -> SqsResult<Receipt> {
 
 /// SQS answers a delete by a receipt whose message is gone or was leased again with success:
 /// the delete is idempotent, and an outdated receipt must not remove another consumer's lease.
-fn delete_outcome(r: polyq_core::CoreResult<()>) -> SqsResult<()> {
+/// On a FIFO queue a receipt whose visibility timeout has passed is refused (recorded AWS
+/// answer: "Reason: The receipt handle has expired."); a standard queue still deletes.
+fn delete_outcome(handle: &str, r: polyq_core::CoreResult<()>) -> SqsResult<()> {
     match r {
         Ok(()) | Err(CoreError::MessageNotFound) | Err(CoreError::ReceiptStale) => Ok(()),
+        Err(CoreError::MessageNotInFlight) => Err(SqsError::bad_param(
+            "ReceiptHandle",
+            handle,
+            "The receipt handle has expired.",
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
+/// Deletes by receipt: on a FIFO queue (its name ends in `.fifo`, as SQS requires) only while
+/// the lease runs.
+async fn delete_by_receipts(
+    ctx: &Ctx<'_>,
+    name: &str,
+    receipts: &[Receipt],
+) -> SqsResult<Vec<polyq_core::CoreResult<()>>> {
+    Ok(if name.ends_with(".fifo") {
+        ctx.service.delete_leased(name, receipts).await?
+    } else {
+        ctx.service.delete(name, receipts).await?
+    })
+}
+
 pub async fn delete_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
-    let r = receipt(input.str("ReceiptHandle")?)?;
-    let mut results = ctx.service.delete(&name, &[r]).await?;
-    delete_outcome(results.pop().unwrap_or(Ok(())))?;
+    let handle = input.str("ReceiptHandle")?;
+    let r = receipt(handle)?;
+    let mut results = delete_by_receipts(ctx, &name, &[r]).await?;
+    delete_outcome(handle, results.pop().unwrap_or(Ok(())))?;
     Ok(json!({}))
 }
 
@@ -308,16 +330,16 @@ pub async fn delete_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
     let mut todo = Vec::new();
     for e in &entries {
         let id = e.str("Id")?;
-        match e.str("ReceiptHandle").and_then(receipt) {
-            Ok(r) => todo.push((id, r)),
+        match e.str("ReceiptHandle").and_then(|h| Ok((h, receipt(h)?))) {
+            Ok((handle, r)) => todo.push((id, handle, r)),
             Err(err) => failed.push(failure(id, &err)),
         }
     }
-    let receipts: Vec<Receipt> = todo.iter().map(|(_, r)| *r).collect();
-    let results = ctx.service.delete(&name, &receipts).await?;
+    let receipts: Vec<Receipt> = todo.iter().map(|(_, _, r)| *r).collect();
+    let results = delete_by_receipts(ctx, &name, &receipts).await?;
     let mut successful = Vec::new();
-    for ((id, _), r) in todo.iter().zip(results) {
-        match delete_outcome(r) {
+    for ((id, handle, _), r) in todo.iter().zip(results) {
+        match delete_outcome(handle, r) {
             Ok(()) => successful.push(json!({"Id": id})),
             Err(e) => failed.push(failure(id, &e)),
         }

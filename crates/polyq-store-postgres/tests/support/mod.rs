@@ -169,6 +169,14 @@ impl QueueStore for TestStore {
     async fn delete(&self, q: &str, r: &[Receipt], now: u64) -> CoreResult<Vec<CoreResult<()>>> {
         self.store.delete(q, r, now).await
     }
+    async fn delete_leased(
+        &self,
+        q: &str,
+        r: &[Receipt],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        self.store.delete_leased(q, r, now).await
+    }
     async fn change_visibility(
         &self,
         q: &str,
