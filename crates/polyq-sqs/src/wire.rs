@@ -80,10 +80,13 @@ fn decode(protocol: Protocol, req: &Request) -> Result<(String, Value), SqsError
                 return Ok((action, json!({})));
             }
             let input: Value = serde_json::from_slice(&req.body).map_err(|e| {
-                SqsError::new(
-                    ErrorCode::SerializationException,
-                    format!("The request body is not valid JSON: {e}"),
-                )
+                match crate::body::first_lone_surrogate_escape(&req.body) {
+                    Some(unit) => crate::body::invalid_char_error(unit),
+                    None => SqsError::new(
+                        ErrorCode::SerializationException,
+                        format!("The request body is not valid JSON: {e}"),
+                    ),
+                }
             })?;
             if !input.is_object() {
                 return Err(SqsError::new(

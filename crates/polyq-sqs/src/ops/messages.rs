@@ -36,13 +36,7 @@ fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<Pre
         return Err(SqsError::missing("MessageBody"));
     }
     if let Some(c) = body::first_invalid_char(text) {
-        return Err(SqsError::new(
-            ErrorCode::InvalidMessageContents,
-            format!(
-                "Invalid binary character '#x{:X}' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
-                c as u32
-            ),
-        ));
+        return Err(body::invalid_char_error(c as u32));
     }
     let attributes = msg_attrs::parse(input.object("MessageAttributes")?, false)?;
     let system_attributes = msg_attrs::parse(input.object("MessageSystemAttributes")?, true)?;
