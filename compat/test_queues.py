@@ -135,6 +135,19 @@ def test_delete_queue(sqs, make_queue):
                  QueueUrl=q.url, AttributeNames=["All"])
 
 
+def test_second_purge_within_60_seconds_is_refused(sqs, make_queue):
+    # AWS's recorded answer (403); a queue created again under the name starts afresh.
+    q = make_queue("purgetwice")
+    sqs.purge_queue(QueueUrl=q.url)
+    err = expect_error(sqs, ["AWS.SimpleQueueService.PurgeQueueInProgress", "PurgeQueueInProgress"],
+                       sqs.purge_queue, QueueUrl=q.url, status=403)
+    assert err.response["Error"]["Message"] == (
+        f"Only one PurgeQueue operation on {q.name} is allowed every 60 seconds.")
+    sqs.delete_queue(QueueUrl=q.url)
+    again = sqs.create_queue(QueueName=q.name)["QueueUrl"]
+    sqs.purge_queue(QueueUrl=again)
+
+
 def test_purge_queue(sqs, queue):
     for i in range(3):
         sqs.send_message(QueueUrl=queue.url, MessageBody=f"purge-{i}")

@@ -13,6 +13,7 @@ mod input;
 pub mod msg_attrs;
 pub mod names;
 pub mod ops;
+mod purge_limit;
 pub mod query;
 pub mod queue_attrs;
 pub mod rest2007;
@@ -49,10 +50,15 @@ impl Default for SqsConfig {
 pub struct SqsDialect {
     service: Arc<QueueService>,
     config: SqsConfig,
+    purges: purge_limit::PurgeLimiter,
 }
 
 pub fn dialect(service: Arc<QueueService>, config: SqsConfig) -> Arc<dyn Dialect> {
-    Arc::new(SqsDialect { service, config })
+    Arc::new(SqsDialect {
+        service,
+        config,
+        purges: purge_limit::PurgeLimiter::default(),
+    })
 }
 
 #[async_trait::async_trait]
@@ -81,7 +87,7 @@ impl Dialect for SqsDialect {
         if rest2007::detect(&req) {
             return rest2007::handle(&self.service, &self.config, req).await;
         }
-        wire::handle(&self.service, &self.config, req).await
+        wire::handle(&self.service, &self.config, &self.purges, req).await
     }
 
     fn undetected(&self, req: &Request) -> Option<Response> {

@@ -27,6 +27,7 @@ enum Protocol {
 pub async fn handle(
     service: &std::sync::Arc<QueueService>,
     config: &SqsConfig,
+    purges: &crate::purge_limit::PurgeLimiter,
     req: Request,
 ) -> Response {
     let protocol = if req.header("x-amz-target").is_some() {
@@ -53,6 +54,7 @@ pub async fn handle(
         host: &host,
         path: req.uri.path(),
         sender_id: &sender,
+        purges,
     };
     match ops::dispatch(&action, &ctx, &input).await {
         Ok(output) => render_ok(protocol, &action, &output, &req.request_id),

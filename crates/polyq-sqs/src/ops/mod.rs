@@ -25,6 +25,8 @@ pub struct Ctx<'a> {
     pub path: &'a str,
     /// SenderId for sent messages.
     pub sender_id: &'a str,
+    /// When this node last purged each queue (one purge per 60 s).
+    pub purges: &'a crate::purge_limit::PurgeLimiter,
 }
 
 impl Ctx<'_> {

@@ -165,6 +165,16 @@ pub async fn set_queue_attributes(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
 
 pub async fn purge_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
+    let queue = ctx.service.get_queue(&name).await?;
+    if !ctx
+        .purges
+        .admit(&name, queue.created_ms, ctx.service.now_ms())
+    {
+        return Err(SqsError::new(
+            ErrorCode::PurgeQueueInProgress,
+            format!("Only one PurgeQueue operation on {name} is allowed every 60 seconds."),
+        ));
+    }
     ctx.service.purge_queue(&name).await?;
     Ok(json!({}))
 }
