@@ -126,7 +126,8 @@ pub async fn delete(ctx: &Ctx<'_>, queue: &str, query: &Query) -> MnsResult<Repl
             return Err(MnsError::missing_receipt_handle());
         }
         let receipt = decode_handle(handle)?;
-        // A handle is valid until the message's NextVisibleTime (MNS): only while leased.
+        // A handle is valid until the message's NextVisibleTime (MNS): only while the message
+        // is hidden under it (received, or delayed since the send that returned it).
         let result = ctx.service.delete_leased(queue, &[receipt]).await?;
         return match result.into_iter().next() {
             Some(Ok(())) => Ok(Reply::empty(204)),
