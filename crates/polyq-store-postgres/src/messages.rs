@@ -89,7 +89,7 @@ impl Inner {
         rows::message(&row, self.prefix, now)
     }
 
-    /// Deletes by receipt; with `leased_only`, only while the lease runs.
+    /// Deletes by receipt; with `leased_only`, only while the message is hidden under it.
     pub(crate) async fn delete(
         &self,
         queue: &str,

@@ -171,6 +171,22 @@ impl MemoryStore {
             .ok_or_else(|| CoreError::QueueNotFound(name.to_string()))
     }
 
+    /// `delete` and `delete_leased`: one queue lock for the whole batch.
+    fn delete_receipts(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        leased_only: bool,
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        let q = self.queue(queue)?;
+        let mut q = self.lock(&q);
+        Ok(receipts
+            .iter()
+            .map(|r| q.delete(r, leased_only, now))
+            .collect())
+    }
+
     /// Puts dead-lettered messages into `target`, visible now.
     fn deliver_moved(
         &self,
@@ -459,9 +475,7 @@ impl QueueStore for MemoryStore {
         receipts: &[Receipt],
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
-        let q = self.queue(queue)?;
-        let mut q = self.lock(&q);
-        Ok(receipts.iter().map(|r| q.delete(r, false, now)).collect())
+        self.delete_receipts(queue, receipts, false, now)
     }
 
     async fn delete_leased(
@@ -470,9 +484,7 @@ impl QueueStore for MemoryStore {
         receipts: &[Receipt],
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
-        let q = self.queue(queue)?;
-        let mut q = self.lock(&q);
-        Ok(receipts.iter().map(|r| q.delete(r, true, now)).collect())
+        self.delete_receipts(queue, receipts, true, now)
     }
 
     async fn change_visibility(

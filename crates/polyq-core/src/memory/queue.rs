@@ -246,7 +246,7 @@ impl QueueState {
                 break;
             }
             self.remove_stored(seq);
-            self.note(|_| Change::MessageRemove { seq });
+            self.note_removed(seq);
         }
         while let Some((at, key)) = self.dedup_order.front() {
             if *at > now {
@@ -369,8 +369,7 @@ impl QueueState {
         });
     }
 
-    /// Records that message `seq` is gone (it was taken out of another queue and is now
-    /// here under a new seq).
+    /// Records that message `seq` is gone (deleted, expired, or moved here under a new seq).
     pub fn note_removed(&mut self, seq: u64) {
         self.note(|_| Change::MessageRemove { seq });
     }
@@ -592,8 +591,7 @@ impl QueueState {
             return Err(CoreError::MessageNotInFlight);
         }
         self.remove_stored(r.seq);
-        let seq = r.seq;
-        self.note(|_| Change::MessageRemove { seq });
+        self.note_removed(r.seq);
         Ok(())
     }
 
