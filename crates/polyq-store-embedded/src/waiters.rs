@@ -42,7 +42,9 @@ impl Waiters {
         let woken = {
             let mut s = self.state.lock();
             s.durable = s.durable.max(pos);
-            take_where(&mut s.waiting, |&(p, _)| p <= pos)
+            s.waiting
+                .extract_if(.., |(p, _)| *p <= pos)
+                .collect::<Vec<_>>()
         };
         woken.into_iter().for_each(|(_, w)| w.wake());
     }
@@ -66,20 +68,6 @@ impl Waiters {
     pub fn wait(&self, pos: u64) -> WaitDurable<'_> {
         WaitDurable { waiters: self, pos }
     }
-}
-
-/// Moves the elements matching `pred` out of `v` (order of the rest kept).
-fn take_where<T>(v: &mut Vec<T>, mut pred: impl FnMut(&T) -> bool) -> Vec<T> {
-    let mut taken = Vec::new();
-    let mut i = 0;
-    while i < v.len() {
-        if pred(&v[i]) {
-            taken.push(v.swap_remove(i));
-        } else {
-            i += 1;
-        }
-    }
-    taken
 }
 
 /// See [`Waiters::wait`].
