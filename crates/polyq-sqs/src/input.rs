@@ -56,13 +56,19 @@ impl<'a> Input<'a> {
 
     /// An integer that must lie in `lo..=hi`, with AWS's wording when it does not.
     pub fn opt_range(&self, name: &str, lo: i64, hi: i64) -> SqsResult<Option<i64>> {
+        self.opt_between(name, lo, hi, ", if provided")
+    }
+
+    /// [`Input::opt_range`] whose refusal ends "Must be between {lo} and {hi}{tail}." (the
+    /// move-task actions word it without the ", if provided" of the others).
+    pub fn opt_between(&self, name: &str, lo: i64, hi: i64, tail: &str) -> SqsResult<Option<i64>> {
         let v = self.opt_i64(name)?;
         if let Some(n) = v {
             if n < lo || n > hi {
                 return Err(SqsError::bad_param(
                     name,
                     n,
-                    &format!("Must be between {lo} and {hi}, if provided."),
+                    &format!("Must be between {lo} and {hi}{tail}."),
                 ));
             }
         }

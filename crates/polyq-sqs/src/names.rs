@@ -97,14 +97,14 @@ pub fn name_from_url(url: &str) -> SqsResult<String> {
         .into_owned())
 }
 
-/// A plain queue name (no scheme, no path): `[A-Za-z0-9_-]{1,80}` with an optional `.fifo`.
+/// A plain queue name (no scheme, no path): a valid name, with `.fifo` or without.
 fn is_bare_name(s: &str) -> bool {
-    let stem = s.strip_suffix(".fifo").unwrap_or(s);
-    !stem.is_empty()
-        && s.len() <= 80
-        && stem
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    validate_queue_name(s, s.ends_with(".fifo")).is_ok()
+}
+
+/// Whether `path` is a queue URL's path (`/{account}/{queue}`).
+pub fn is_queue_path(path: &str) -> bool {
+    path.trim_matches('/').split('/').count() == 2
 }
 
 /// Queue name from `arn:aws:sqs:region:account:name`.

@@ -112,7 +112,8 @@ fn decode(protocol: Protocol, req: &Request) -> Result<(String, Value), SqsError
             // AWS answers InvalidAction both for unknown actions and for account-level actions
             // (CreateQueue, ListQueues) sent to a queue's URL.
             if !ops::ACTIONS.contains(&action.as_str())
-                || (is_queue_path(req.uri.path()) && QUEUE_LESS_ACTIONS.contains(&action.as_str()))
+                || (crate::names::is_queue_path(req.uri.path())
+                    && QUEUE_LESS_ACTIONS.contains(&action.as_str()))
             {
                 return Err(invalid_action(&action));
             }
@@ -124,12 +125,6 @@ fn decode(protocol: Protocol, req: &Request) -> Result<(String, Value), SqsError
 
 /// Actions that address the account, not a queue: AWS refuses them on a queue URL.
 const QUEUE_LESS_ACTIONS: &[&str] = &["CreateQueue", "ListQueues"];
-
-/// Whether `path` is a queue URL's path (`/{account}/{queue}`).
-fn is_queue_path(path: &str) -> bool {
-    let trimmed = path.trim_matches('/');
-    !trimmed.is_empty() && trimmed.split('/').count() == 2
-}
 
 /// AWS's wording for an action the endpoint does not serve.
 pub(crate) fn invalid_action(action: &str) -> SqsError {

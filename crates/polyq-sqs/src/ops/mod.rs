@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::error::{SqsError, SqsResult};
 use crate::input::Input;
-use crate::names::{name_from_url, Account};
+use crate::names::{is_queue_path, name_from_url, Account};
 
 /// Everything an action needs besides its input.
 pub struct Ctx<'a> {
@@ -34,7 +34,7 @@ impl Ctx<'_> {
     pub fn queue_name(&self, input: &Input) -> SqsResult<String> {
         match input.opt_str("QueueUrl")? {
             Some(url) => name_from_url(url),
-            None if self.path.trim_matches('/').split('/').count() == 2 => name_from_url(self.path),
+            None if is_queue_path(self.path) => name_from_url(self.path),
             None => Err(SqsError::missing("QueueUrl")),
         }
     }

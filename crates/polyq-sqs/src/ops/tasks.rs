@@ -18,20 +18,6 @@ fn not_found(what: &str) -> SqsError {
     )
 }
 
-/// An optional integer in `lo..=hi`. Move-task actions word the range without the
-/// ", if provided" other actions use (moto's recorded texts).
-fn task_range(input: &Input<'_>, name: &str, lo: i64, hi: i64) -> SqsResult<Option<i64>> {
-    let v = input.opt_i64(name)?;
-    match v {
-        Some(n) if n < lo || n > hi => Err(SqsError::bad_param(
-            name,
-            n,
-            &format!("Must be between {lo} and {hi}."),
-        )),
-        _ => Ok(v),
-    }
-}
-
 fn queue_of_arn(arn: &str, param: &str) -> SqsResult<String> {
     name_from_arn(arn).ok_or_else(|| {
         SqsError::bad_param(param, arn, "The ARN is not a valid Amazon SQS queue ARN.")
@@ -60,7 +46,8 @@ pub async fn start_message_move_task(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResu
         .opt_str("DestinationArn")?
         .map(|a| queue_of_arn(a, "DestinationArn"))
         .transpose()?;
-    let rate = task_range(&input, "MaxNumberOfMessagesPerSecond", 1, 500)?;
+    // Move-task actions word the range without ", if provided" (moto's recorded texts).
+    let rate = input.opt_between("MaxNumberOfMessagesPerSecond", 1, 500, "")?;
     ctx.service
         .get_queue(&source)
         .await
@@ -115,7 +102,7 @@ fn failure_reason(core_text: &str) -> String {
 pub async fn list_message_move_tasks(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let source_arn = input.str("SourceArn")?;
     let source = queue_of_arn(source_arn, "SourceArn")?;
-    let max = task_range(&input, "MaxResults", 1, 10)?.unwrap_or(1) as usize;
+    let max = input.opt_between("MaxResults", 1, 10, "")?.unwrap_or(1) as usize;
     ctx.service
         .get_queue(&source)
         .await
