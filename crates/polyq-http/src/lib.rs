@@ -8,6 +8,7 @@
 //! Must not depend on any dialect or store crate.
 
 pub mod auth;
+pub mod civil;
 mod server;
 pub mod xml;
 

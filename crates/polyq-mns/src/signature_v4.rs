@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use hmac::{Hmac, KeyInit, Mac};
-use percent_encoding::percent_decode_str;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use polyq_http::auth::{constant_time_eq, AuthConfig};
 use polyq_http::Request;
 use sha2::Sha256;
@@ -107,21 +107,22 @@ fn parse_credential(rest: &str, variant: Variant) -> Option<Credential<'_>> {
     })
 }
 
-/// Percent-encodes all but the RFC 3986 unreserved characters (and `/` in paths), upper-case
-/// hex: what the Java SDK's `HttpUtil.urlEncode` produces.
+/// All but the RFC 3986 unreserved characters are percent-encoded (upper-case hex): what the
+/// Java SDK's `HttpUtil.urlEncode` produces; paths keep their `/`.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
+
 fn encode(text: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (keep_slash && b == b'/')
-        {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    let set = if keep_slash {
+        UNRESERVED_AND_SLASH
+    } else {
+        UNRESERVED
+    };
+    utf8_percent_encode(text, set).to_string()
 }
 
 fn decode(text: &str) -> String {
@@ -180,35 +181,13 @@ pub fn canonical_request(req: &Request) -> String {
     )
 }
 
-/// `yyyyMMdd'T'HHmmss'Z'` of `t` in UTC.
-fn iso_basic(t: SystemTime) -> String {
-    // The IMF-fixdate is "Sun, 06 Nov 1994 08:49:37 GMT": reorder its fields.
-    let imf = httpdate::fmt_http_date(t);
-    let f: Vec<&str> = imf.split([' ', ':']).collect();
-    let month = match f[2] {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        _ => 12,
-    };
-    format!("{}{month:02}{}T{}{}{}Z", f[3], f[1], f[4], f[5], f[6])
-}
-
 /// The lower-case hex V4 signature of `req` made at `at` in `region`.
 pub fn sign(variant: Variant, secret: &str, region: &str, at: SystemTime, req: &Request) -> String {
     sign_canonical(
         variant,
         secret,
         region,
-        &iso_basic(at),
+        &polyq_http::civil::basic_utc(at),
         &canonical_request(req),
     )
 }
@@ -284,7 +263,7 @@ PUT\n/queues/queue-auto-25112417-l0PHHVTHYv\n\ncontent-type:text/xml;charset=UTF
             &[],
         );
         let at = httpdate::parse_http_date("Tue, 03 Jun 2025 10:52:35 GMT").unwrap();
-        assert_eq!(iso_basic(at), "20250603T105235Z");
+        assert_eq!(polyq_http::civil::basic_utc(at), "20250603T105235Z");
         assert_eq!(
             sign(Variant::Aliyun, "sk1", "region1", at, &req),
             "1fc6013f158d4c3aba09570895a2a93c8445c2c5213d82a1463baf602cf0d945"
