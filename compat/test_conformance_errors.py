@@ -74,6 +74,16 @@ def test_empty_string_message_attribute(sqs, queue):
              MessageAttributes={"ErrorDetails": {"StringValue": "", "DataType": "String"}})
 
 
+def test_message_attribute_of_an_unknown_type(sqs, queue):
+    """AWS's wording, as suites run against the live service record it (not moto's "has an
+    invalid message attribute type")."""
+    error_of(sqs, "InvalidParameterValue", sqs.send_message,
+             "The type of message (user) attribute 'timestamp' is invalid. You must use only "
+             "the following supported type prefixes: Binary, Number, String.",
+             QueueUrl=queue.url, MessageBody="test",
+             MessageAttributes={"timestamp": {"StringValue": "1", "DataType": "InvalidNumber"}})
+
+
 def test_batch_entry_errors(sqs, queue):
     for bad_id in ["", "testLongId" * 10, "invalid:id"]:
         error_of(sqs, "InvalidBatchEntryId", sqs.delete_message_batch,

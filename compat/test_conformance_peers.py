@@ -17,6 +17,7 @@ import urllib.request
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from helpers import (ACCOUNT_ID, AUTH_KEY_ID, AUTH_SECRET, HAS_MESSAGE_SYSTEM_ATTRIBUTE_NAMES,
                      expect_error, receive, receive_until, redrive_policy, unique,
@@ -352,6 +353,31 @@ def test_temporary_credentials_sign_requests(auth_endpoint):
     arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
     assert arn["Attributes"]["QueueArn"] == f"arn:aws:sqs:eu-west-1:{ACCOUNT_ID}:{name}"
     client.delete_queue(QueueUrl=url)
+
+
+@pytest.mark.parametrize("region,partition", [("us-east-1", "aws"), ("cn-north-1", "aws-cn")])
+def test_sts_caller_identity_names_the_account(endpoint, region, partition):
+    """moto's suite (its `account_id` fixture) and applications ask STS who they are, with
+    the endpoint of their SQS client: the one account, as its root user."""
+    sts = boto3.session.Session().client(
+        "sts", endpoint_url=endpoint, region_name=region, aws_access_key_id="x",
+        aws_secret_access_key="y", config=Config(retries={"max_attempts": 1}))
+    identity = sts.get_caller_identity()
+    assert identity["Account"] == ACCOUNT_ID
+    assert identity["UserId"] == ACCOUNT_ID
+    assert identity["Arn"] == f"arn:{partition}:iam::{ACCOUNT_ID}:root"
+
+
+def test_sts_caller_identity_checks_the_signature(auth_endpoint):
+    def sts(secret):
+        return boto3.session.Session().client(
+            "sts", endpoint_url=auth_endpoint, region_name="us-east-1",
+            aws_access_key_id=AUTH_KEY_ID, aws_secret_access_key=secret,
+            config=Config(retries={"max_attempts": 1}))
+    assert sts(AUTH_SECRET).get_caller_identity()["Account"] == ACCOUNT_ID
+    with pytest.raises(ClientError) as e:
+        sts("wrong-secret").get_caller_identity()
+    assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
 
 
 # --- integration (moto test_sqs_integration.py: what a Lambda event record carries) ---

@@ -18,6 +18,7 @@ pub mod query;
 pub mod queue_attrs;
 pub mod rest2007;
 pub mod sigv4;
+pub mod sts;
 mod wire;
 
 use std::sync::Arc;

@@ -45,8 +45,10 @@ pub fn parse(map: Option<&Map<String, Value>>, system: bool) -> SqsResult<Attrib
         }
         let base = data_type.split('.').next().unwrap_or("");
         if data_type.len() > 256 || !matches!(base, "String" | "Number" | "Binary") {
+            // AWS's wording, as suites run against the live service record it.
+            let kind = if system { "system" } else { "user" };
             return Err(SqsError::invalid_value(format!(
-                "The type of message attribute '{name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String."
+                "The type of message ({kind}) attribute '{name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String."
             )));
         }
         if system && data_type != "String" {

@@ -46,6 +46,9 @@ pub async fn handle(
     // ARNs name the region the client signs for, as AWS's do (the queues themselves are
     // shared by every region's clients).
     let account = config.account.in_region(caller.region.as_deref());
+    if action == crate::sts::GET_CALLER_IDENTITY {
+        return crate::sts::caller_identity(&account, &req);
+    }
     let sender = caller.access_key_id;
     let host = req.host().unwrap_or("localhost").to_string();
     let ctx = Ctx {
@@ -109,6 +112,9 @@ fn decode(protocol: Protocol, req: &Request) -> Result<(String, Value), SqsError
                 .find(|(k, _)| k == "Action")
                 .map(|(_, v)| v.clone())
                 .ok_or_else(|| SqsError::missing("Action"))?;
+            if action == crate::sts::GET_CALLER_IDENTITY {
+                return Ok((action, json!({})));
+            }
             // AWS answers InvalidAction both for unknown actions and for account-level actions
             // (CreateQueue, ListQueues) sent to a queue's URL.
             if !ops::ACTIONS.contains(&action.as_str())
