@@ -3,7 +3,7 @@ AWS-validated snapshots), checked through boto3 on both wire protocols."""
 
 import pytest
 
-from helpers import IS_JSON, expect_error, unique
+from helpers import ACCOUNT_ID, IS_JSON, expect_error, unique
 
 NO_QUEUE_JSON = "The specified queue does not exist."
 NO_QUEUE_QUERY = "The specified queue does not exist for this wsdl version."
@@ -113,6 +113,22 @@ def test_oversized_message_and_batch(sqs, queue):
              Entries=[{"Id": "1", "MessageBody": "a" * (limit - attrs_size),
                        "MessageAttributes": attrs},
                       {"Id": "2", "MessageBody": "a"}])
+    # One entry alone over the limit fails the whole request too, not just the entry
+    # (AWS-verified in moto's suite).
+    error_of(sqs, "BatchRequestTooLong", sqs.send_message_batch,
+             f"Batch requests cannot be longer than {limit} bytes. "
+             f"You have sent {limit + 1} bytes.",
+             QueueUrl=queue.url, Entries=[{"Id": "id_1", "MessageBody": "b" * (limit + 1)}])
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue.url)
+
+
+def test_malformed_receipt_on_a_missing_queue(sqs):
+    """The queue is looked up before the receipt is read (AWS-verified in moto's suite)."""
+    url = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT_ID}/compat-missing-queue"
+    expect_error(sqs, "QueueDoesNotExist", sqs.delete_message, status=400,
+                 QueueUrl=url, ReceiptHandle="unknown")
+    expect_error(sqs, "QueueDoesNotExist", sqs.change_message_visibility, status=400,
+                 QueueUrl=url, ReceiptHandle="unknown", VisibilityTimeout=5)
 
 
 def test_receipt_handle_errors(sqs, queue):

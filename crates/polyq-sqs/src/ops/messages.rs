@@ -27,7 +27,6 @@ struct PreparedSend {
     md5_body: String,
     md5_attrs: Option<String>,
     md5_system: Option<String>,
-    size: usize,
 }
 
 fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<PreparedSend> {
@@ -102,7 +101,6 @@ fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<Pre
         md5_body: md5_hex(text.as_bytes()),
         md5_attrs: msg_attrs::md5_of(&attributes),
         md5_system: msg_attrs::md5_of(&system_attributes),
-        size,
         message: NewMessage {
             body: Bytes::copy_from_slice(text.as_bytes()),
             attributes,
@@ -221,11 +219,12 @@ pub async fn send_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Va
         if queue.config.fifo {
             fifo_batch_entry_check(&queue, e)?;
         }
+        // Every entry counts toward the request's size, also one that fails on its own: a
+        // single entry over 1 MiB makes the whole request BatchRequestTooLong (AWS-verified
+        // in moto's suite).
+        total += entry_size(e);
         match prepare(ctx, &queue, e) {
-            Ok(p) => {
-                total += p.size;
-                prepared.push((id, p));
-            }
+            Ok(p) => prepared.push((id, p)),
             Err(err) => failed.push(failure(id, &err)),
         }
     }
@@ -273,8 +272,48 @@ fn fifo_batch_entry_check(queue: &polyq_core::QueueInfo, e: &Input<'_>) -> SqsRe
     Ok(())
 }
 
+/// Bytes an entry of SendMessageBatch counts toward the request's limit: its body and its
+/// message attributes (name, type and value), as given.
+fn entry_size(e: &Input<'_>) -> usize {
+    let body = e
+        .get("MessageBody")
+        .and_then(Value::as_str)
+        .map_or(0, str::len);
+    let attrs = e
+        .get("MessageAttributes")
+        .and_then(Value::as_object)
+        .map_or(0, |m| {
+            m.iter()
+                .map(|(name, v)| {
+                    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("");
+                    // A binary value arrives base64-encoded: count its decoded bytes.
+                    let b64 = text("BinaryValue");
+                    let padding = b64.bytes().rev().take_while(|&c| c == b'=').count();
+                    name.len()
+                        + text("DataType").len()
+                        + text("StringValue").len()
+                        + (b64.len() / 4 * 3).saturating_sub(padding)
+                })
+                .sum()
+        });
+    body + attrs
+}
+
 fn receipt(text: &str) -> SqsResult<Receipt> {
     Receipt::decode(text).ok_or_else(|| SqsError::invalid_receipt(text))
+}
+
+/// The receipt of a single-message call. A malformed one on a queue that does not exist is
+/// answered `NonExistentQueue`, as AWS does (the queue is looked up first); the lookup is
+/// made only then, so that well-formed receipts cost nothing extra.
+async fn queue_receipt(ctx: &Ctx<'_>, name: &str, text: &str) -> SqsResult<Receipt> {
+    match receipt(text) {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            ctx.service.get_queue(name).await?;
+            Err(e)
+        }
+    }
 }
 
 /// SQS answers a delete by a receipt whose message is gone or was leased again with success:
@@ -310,7 +349,7 @@ async fn delete_by_receipts(
 pub async fn delete_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
     let handle = input.str("ReceiptHandle")?;
-    let r = receipt(handle)?;
+    let r = queue_receipt(ctx, &name, handle).await?;
     let mut results = delete_by_receipts(ctx, &name, &[r]).await?;
     delete_outcome(handle, results.pop().unwrap_or(Ok(())))?;
     Ok(json!({}))
@@ -382,7 +421,7 @@ fn change_error(handle: &str, e: CoreError) -> SqsError {
 pub async fn change_message_visibility(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
     let handle = input.str("ReceiptHandle")?;
-    let r = receipt(handle)?;
+    let r = queue_receipt(ctx, &name, handle).await?;
     let secs = visibility_of(&input)?;
     let mut results = ctx
         .service
