@@ -88,7 +88,6 @@ test("queue names: InvalidQueueName, QueueNameLengthError", async () => {
 });
 
 test("queue names longer than 120 characters → QueueNameLengthError",
-  { todo: "polyq: accepts queue names up to 256 characters (current MNS CreateQueue docs: at most 120)" },
   async () => {
     await rejectsWith(mns.createQueue(`a${"b".repeat(120)}`), "MNSQueueNameLengthErrorError");
   });

@@ -159,8 +159,12 @@ def test_create_is_idempotent_only_with_the_same_attributes(account, endpoint):
 def test_create_rejects_bad_names_and_values(account, endpoint):
     e = server_error(account.get_queue("bad_name").create, QueueMeta())
     assert e.type == "InvalidQueueName"
-    status, _, body = raw(endpoint, "PUT", "/queues/" + "q" * 257)
+    status, _, body = raw(endpoint, "PUT", "/queues/" + "q" * 121)
     assert (status, error_of(body)[0]) == (400, "QueueNameLengthError")
+    long_ok = "q" * 120
+    status, _, _ = raw(endpoint, "PUT", "/queues/" + long_ok)
+    assert status == 201
+    raw(endpoint, "DELETE", "/queues/" + long_ok)
     for element, value, text in [
         ("VisibilityTimeout", 0, "The value of VisibilityTimeout should between 1 and 43200 seconds."),
         ("MaximumMessageSize", 1023, "The value of MaximumMessageSize should between 1024 and 65536 bytes."),

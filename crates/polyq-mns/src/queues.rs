@@ -12,7 +12,10 @@ use crate::{Ctx, Reply};
 pub const LOGGING_ENABLED_KEY: &str = "mns.LoggingEnabled";
 /// MNS never accepts a body above 64 KB, whatever a queue created elsewhere says.
 pub const MNS_MAX_MESSAGE_SIZE: u32 = 65_536;
-pub const MAX_QUEUE_NAME: usize = 256;
+/// Longest queue name: 120 characters, as the current CreateQueue reference and the limits
+/// page give it ("if this limit is exceeded, the queue fails to be created"). The
+/// QueueNameLengthError text, from the error catalogue, still reads "between 1 and 256".
+pub const MAX_QUEUE_NAME: usize = 120;
 
 /// Queue attributes as a `<Queue>` request document gives them; `None` = not given.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -357,8 +360,9 @@ mod tests {
             validate_queue_name("a_b").unwrap_err().code,
             "InvalidQueueName"
         );
+        assert!(validate_queue_name(&"a".repeat(120)).is_ok());
         assert_eq!(
-            validate_queue_name(&"a".repeat(257)).unwrap_err().code,
+            validate_queue_name(&"a".repeat(121)).unwrap_err().code,
             "QueueNameLengthError"
         );
     }
