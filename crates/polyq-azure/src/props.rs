@@ -142,12 +142,24 @@ impl ServiceProps {
     /// method is `*` → `Access-Control-Allow-Origin: *` and the exposed headers, no `Vary`
     /// (also when the request has no `Origin`); an exact origin → that origin, credentials,
     /// the exposed headers and `Vary: Origin`; rules but no match → only `Vary: Origin`, so
-    /// caches keep per-origin answers apart.
+    /// caches keep per-origin answers apart. `Vary` goes on GET and HEAD answers only: Azure
+    /// leaves it off other methods, whose answers user agents do not cache (its CORS page says
+    /// so, and the Python SDK's recordings show it on a Get Messages but not on the Create Queue
+    /// and Put Message beside it).
     pub fn actual_response_headers(
         &self,
         origin: Option<&str>,
         method: &str,
     ) -> Vec<(String, String)> {
+        let mut out = self.cors_headers(origin, method);
+        if !(method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD")) {
+            out.retain(|(name, _)| name != "Vary");
+        }
+        out
+    }
+
+    /// The CORS headers of the first rule matching `origin` and `method`, `Vary` included.
+    fn cors_headers(&self, origin: Option<&str>, method: &str) -> Vec<(String, String)> {
         if self.cors.is_empty() {
             return Vec::new();
         }
