@@ -6,7 +6,6 @@
 //! polyq has one account per server, so every caller is that account's root.
 
 use polyq_http::xml::escape;
-use polyq_http::{response, Request, Response};
 
 use crate::names::{partition, Account};
 
@@ -17,10 +16,10 @@ const XML_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 /// The `GetCallerIdentityResponse` document: the configured account, its root user's ARN in
 /// the partition of the region the client signs for, and the account id as the user id (what
 /// STS answers for root credentials).
-pub fn caller_identity(account: &Account, req: &Request) -> Response {
+pub fn caller_identity_xml(account: &Account, request_id: &str) -> String {
     let id = &account.account_id;
     let arn = format!("arn:{}:iam::{id}:root", partition(&account.region));
-    let body = format!(
+    format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <GetCallerIdentityResponse xmlns=\"{XML_NAMESPACE}\">\
          <GetCallerIdentityResult>\
@@ -30,11 +29,6 @@ pub fn caller_identity(account: &Account, req: &Request) -> Response {
          </GetCallerIdentityResponse>",
         arn = escape(&arn),
         id = escape(id),
-        rid = escape(&req.request_id),
-    );
-    let mut r = response(200, "text/xml", body);
-    if let Ok(v) = http::HeaderValue::from_str(&req.request_id) {
-        r.headers_mut().insert("x-amzn-requestid", v);
-    }
-    r
+        rid = escape(request_id),
+    )
 }

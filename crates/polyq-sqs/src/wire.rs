@@ -47,7 +47,8 @@ pub async fn handle(
     // shared by every region's clients).
     let account = config.account.in_region(caller.region.as_deref());
     if action == crate::sts::GET_CALLER_IDENTITY {
-        return crate::sts::caller_identity(&account, &req);
+        let xml = crate::sts::caller_identity_xml(&account, &req.request_id);
+        return with_headers(response(200, "text/xml", xml), &req.request_id);
     }
     let sender = caller.access_key_id;
     let host = req.host().unwrap_or("localhost").to_string();
