@@ -14,6 +14,7 @@ store=memory
 if [ "${1:-}" = "--store" ]; then store="$2"; shift 2; fi
 moto_version=5.2.6
 work="$(mktemp -d -t polyq-moto-suite.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q "moto[server]==$moto_version" pytest pytest-timeout freezegun
 "$work/venv/bin/pip" download -q --no-binary :all: --no-deps -d "$work" "moto==$moto_version"
@@ -23,7 +24,7 @@ port="$("$work/venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("1
 "$bin" serve --listen "127.0.0.1:$port" --store "$store" --account-id 123456789012 \
   >"$work/polyq.log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 cd "$work/moto-$moto_version"
 TEST_SERVER_MODE=true TEST_SERVER_MODE_ENDPOINT="http://127.0.0.1:$port" \
