@@ -235,6 +235,14 @@ pub fn for_create(name: &str, attrs: &BTreeMap<String, String>) -> SqsResult<Que
         None => false,
     };
     config.fifo = fifo;
+    // A standard queue has no FifoQueue attribute, not even `false`: AWS refuses
+    // `CreateQueue(name, FifoQueue=false)` as it refuses setting it later.
+    if !fifo && attrs.contains_key("FifoQueue") && !name.ends_with(".fifo") {
+        return Err(SqsError::new(
+            ErrorCode::InvalidAttributeName,
+            "Unknown Attribute FifoQueue.",
+        ));
+    }
     if fifo != name.ends_with(".fifo") {
         return Err(SqsError::invalid_value(if fifo {
             "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length."
@@ -362,6 +370,10 @@ mod tests {
             err("q", &[("FifoQueue", "true")]),
             ErrorCode::InvalidParameterValue
         );
+        // AWS: a standard queue may not even name FifoQueue=false.
+        let e = for_create("q", &map(&[("FifoQueue", "false")])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidAttributeName);
+        assert_eq!(e.message, "Unknown Attribute FifoQueue.");
         let f = for_create(
             "q.fifo",
             &map(&[

@@ -1210,6 +1210,22 @@ fn query_error_documents() {
 }
 
 #[test]
+fn query_error_message_echoing_a_control_character_stays_parseable() {
+    // The message echoes a MessageDeduplicationId holding U+0008; `&#x8;` is not XML 1.0.
+    let xml = error_to_xml(
+        true,
+        "InvalidParameterValue",
+        "Value a\u{8}b\tc for parameter MessageDeduplicationId is invalid.",
+        "r",
+    );
+    assert!(
+        xml.contains("<Message>Value a\u{fffd}b\tc for parameter"),
+        "{xml}"
+    );
+    assert!(!xml.contains("&#x8;"), "{xml}");
+}
+
+#[test]
 fn query_input_error_display() {
     let err = QueryInputError {
         code: "MissingParameter",
