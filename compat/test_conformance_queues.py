@@ -130,6 +130,22 @@ def test_tag_limits(sqs, make_queue):
     assert sqs.list_queue_tags(QueueUrl=q.url)["Tags"] == {"tag_key_1": "tag_value_X"}
 
 
+def test_tag_limits_hold_at_creation(sqs):
+    """Tags given to CreateQueue obey TagQueue's rules (50 per queue, keys of 1-128
+    characters); the queue is not created."""
+    name = unique("cf-tags-create")
+    err = expect_error(sqs, "InvalidParameterValue", sqs.create_queue, status=400,
+                       QueueName=name, tags={f"k{i}": "v" for i in range(51)})
+    assert _message(err) == f"Too many tags added for queue {name}."
+    err = expect_error(sqs, "InvalidParameterValue", sqs.create_queue, status=400,
+                       QueueName=name, tags={"k" * 129: "v"})
+    assert "Tag keys must be between 1 and 128 characters in length." in _message(err)
+    assert not sqs.list_queues(QueueNamePrefix=name).get("QueueUrls")
+    url = sqs.create_queue(QueueName=name, tags={f"k{i}": "v" for i in range(50)})["QueueUrl"]
+    assert len(sqs.list_queue_tags(QueueUrl=url)["Tags"]) == 50
+    sqs.delete_queue(QueueUrl=url)
+
+
 def test_attribute_names_with_blanks_are_trimmed(sqs, make_queue):
     q = make_queue("cf-trim", attributes={"VisibilityTimeout ": "2"})
     assert get_attrs(sqs, q.url, "VisibilityTimeout") == {"VisibilityTimeout": "2"}

@@ -41,6 +41,11 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let attrs = queue_attrs::trim_names(input.str_map("Attributes")?);
     // The JSON member is `tags` (lower case), the query codec maps `Tag.N.*` onto it.
     let tags = input.str_map("tags")?;
+    // The tag rules of TagQueue hold for tags given at creation too.
+    check_tag_keys(&tags)?;
+    if tags.len() > MAX_TAGS {
+        return Err(SqsError::invalid_value(too_many_tags(name)));
+    }
     let config = queue_attrs::for_create(name, &attrs)?;
     validate_queue_name(name, config.fifo)?;
     let mut config = config;
@@ -182,6 +187,23 @@ pub async fn purge_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
 /// Tags per queue AWS accepts.
 const MAX_TAGS: usize = 50;
 
+/// AWS's text when a queue would hold more than [`MAX_TAGS`] tags.
+fn too_many_tags(queue: &str) -> String {
+    format!("Too many tags added for queue {queue}.")
+}
+
+/// Tag keys are 1 to 128 characters long.
+fn check_tag_keys(tags: &std::collections::BTreeMap<String, String>) -> SqsResult<()> {
+    match tags.keys().find(|k| k.is_empty() || k.len() > 128) {
+        Some(bad) => Err(SqsError::bad_param(
+            "Tags",
+            bad,
+            "Tag keys must be between 1 and 128 characters in length.",
+        )),
+        None => Ok(()),
+    }
+}
+
 pub async fn tag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
     let queue = name.clone();
@@ -189,13 +211,7 @@ pub async fn tag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     if tags.is_empty() {
         return Err(SqsError::missing("Tags"));
     }
-    if let Some(bad) = tags.keys().find(|k| k.is_empty() || k.len() > 128) {
-        return Err(SqsError::bad_param(
-            "Tags",
-            bad,
-            "Tag keys must be between 1 and 128 characters in length.",
-        ));
-    }
+    check_tag_keys(&tags)?;
     ctx.service
         .update_queue(
             &name,
@@ -203,8 +219,8 @@ pub async fn tag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
                 c.tags.extend(tags);
                 // AWS allows 50 tags per queue; the refused update leaves the tags unchanged.
                 if c.tags.len() > MAX_TAGS {
-                    return Err(polyq_core::CoreError::InvalidArgument(format!(
-                        "Too many tags added for queue {queue}."
+                    return Err(polyq_core::CoreError::InvalidArgument(too_many_tags(
+                        &queue,
                     )));
                 }
                 Ok(())
