@@ -73,25 +73,40 @@ pub trait QueueStore: Send + Sync + 'static {
     async fn get_message(&self, queue: &str, id: &str, now: u64) -> CoreResult<Message>;
 
     /// Deletes messages by receipt. Per entry: `ReceiptStale` when the message was leased again,
-    /// `MessageNotFound` when it is gone.
+    /// `MessageNotFound` when it is gone. With `leased_only`, only while the message is hidden
+    /// under the receipt (leased, or still delayed since the send that handed out the
+    /// receipt): a message whose visibility timeout has passed (not received since) is kept,
+    /// and its entry is `MessageNotInFlight`. Callers use [`QueueStore::delete`] and
+    /// [`QueueStore::delete_leased`]; a store implements only this.
+    async fn delete_receipts(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        leased_only: bool,
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>>;
+
+    /// Deletes messages by receipt (see [`QueueStore::delete_receipts`]).
     async fn delete(
         &self,
         queue: &str,
         receipts: &[Receipt],
         now: u64,
-    ) -> CoreResult<Vec<CoreResult<()>>>;
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        self.delete_receipts(queue, receipts, false, now).await
+    }
 
-    /// [`QueueStore::delete`], but only while the message is hidden under the receipt (leased,
-    /// or still delayed since the send that handed out the receipt): a message whose visibility
-    /// timeout has passed (not received since) is kept, and its entry is `MessageNotInFlight`
-    /// (SQS FIFO queues: "the receipt handle has expired"; MNS: a handle is valid until the
+    /// [`QueueStore::delete`], but only while the message is hidden under the receipt (SQS
+    /// FIFO queues: "the receipt handle has expired"; MNS: a handle is valid until the
     /// message's NextVisibleTime).
     async fn delete_leased(
         &self,
         queue: &str,
         receipts: &[Receipt],
         now: u64,
-    ) -> CoreResult<Vec<CoreResult<()>>>;
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        self.delete_receipts(queue, receipts, true, now).await
+    }
 
     /// Changes when leased messages become visible again.
     async fn change_visibility(

@@ -274,23 +274,18 @@ impl QueueStore for EmbeddedStore {
         self.memory.get_message(queue, id, now).await
     }
 
-    async fn delete(
+    async fn delete_receipts(
         &self,
         queue: &str,
         receipts: &[Receipt],
+        leased_only: bool,
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
-        self.durably(self.memory.delete(queue, receipts, now)).await
-    }
-
-    async fn delete_leased(
-        &self,
-        queue: &str,
-        receipts: &[Receipt],
-        now: u64,
-    ) -> CoreResult<Vec<CoreResult<()>>> {
-        self.durably(self.memory.delete_leased(queue, receipts, now))
-            .await
+        self.durably(
+            self.memory
+                .delete_receipts(queue, receipts, leased_only, now),
+        )
+        .await
     }
 
     async fn change_visibility(

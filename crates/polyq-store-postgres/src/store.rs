@@ -88,24 +88,15 @@ impl QueueStore for PostgresStore {
         self.inner.get_message(queue, id, now).await // messages.rs
     }
 
-    async fn delete(
+    async fn delete_receipts(
         &self,
         queue: &str,
         receipts: &[Receipt],
+        leased_only: bool,
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
         self.inner.touch(now);
-        self.inner.delete(queue, receipts, false, now).await // messages.rs
-    }
-
-    async fn delete_leased(
-        &self,
-        queue: &str,
-        receipts: &[Receipt],
-        now: u64,
-    ) -> CoreResult<Vec<CoreResult<()>>> {
-        self.inner.touch(now);
-        self.inner.delete(queue, receipts, true, now).await // messages.rs
+        self.inner.delete(queue, receipts, leased_only, now).await // messages.rs
     }
 
     async fn change_visibility(

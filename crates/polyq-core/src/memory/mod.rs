@@ -171,22 +171,6 @@ impl MemoryStore {
             .ok_or_else(|| CoreError::QueueNotFound(name.to_string()))
     }
 
-    /// `delete` and `delete_leased`: one queue lock for the whole batch.
-    fn delete_receipts(
-        &self,
-        queue: &str,
-        receipts: &[Receipt],
-        leased_only: bool,
-        now: u64,
-    ) -> CoreResult<Vec<CoreResult<()>>> {
-        let q = self.queue(queue)?;
-        let mut q = self.lock(&q);
-        Ok(receipts
-            .iter()
-            .map(|r| q.delete(r, leased_only, now))
-            .collect())
-    }
-
     /// Puts dead-lettered messages into `target`, visible now.
     fn deliver_moved(
         &self,
@@ -469,22 +453,20 @@ impl QueueStore for MemoryStore {
         Ok(m)
     }
 
-    async fn delete(
+    /// One queue lock for the whole batch.
+    async fn delete_receipts(
         &self,
         queue: &str,
         receipts: &[Receipt],
+        leased_only: bool,
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
-        self.delete_receipts(queue, receipts, false, now)
-    }
-
-    async fn delete_leased(
-        &self,
-        queue: &str,
-        receipts: &[Receipt],
-        now: u64,
-    ) -> CoreResult<Vec<CoreResult<()>>> {
-        self.delete_receipts(queue, receipts, true, now)
+        let q = self.queue(queue)?;
+        let mut q = self.lock(&q);
+        Ok(receipts
+            .iter()
+            .map(|r| q.delete(r, leased_only, now))
+            .collect())
     }
 
     async fn change_visibility(

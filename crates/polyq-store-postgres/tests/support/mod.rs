@@ -166,16 +166,14 @@ impl QueueStore for TestStore {
     async fn get_message(&self, q: &str, id: &str, now: u64) -> CoreResult<Message> {
         self.store.get_message(q, id, now).await
     }
-    async fn delete(&self, q: &str, r: &[Receipt], now: u64) -> CoreResult<Vec<CoreResult<()>>> {
-        self.store.delete(q, r, now).await
-    }
-    async fn delete_leased(
+    async fn delete_receipts(
         &self,
         q: &str,
         r: &[Receipt],
+        leased_only: bool,
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
-        self.store.delete_leased(q, r, now).await
+        self.store.delete_receipts(q, r, leased_only, now).await
     }
     async fn change_visibility(
         &self,
