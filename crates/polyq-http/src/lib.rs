@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod civil;
 mod server;
+pub mod uri_encoding;
 pub mod xml;
 
 use std::net::SocketAddr;

@@ -17,8 +17,9 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use hmac::{Hmac, KeyInit, Mac};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode_str, utf8_percent_encode};
 use polyq_http::auth::{constant_time_eq, AuthConfig};
+use polyq_http::uri_encoding::{UNRESERVED, UNRESERVED_AND_SLASH};
 use polyq_http::Request;
 use sha2::Sha256;
 
@@ -109,13 +110,6 @@ fn parse_credential(rest: &str, variant: Variant) -> Option<Credential<'_>> {
 
 /// All but the RFC 3986 unreserved characters are percent-encoded (upper-case hex): what the
 /// Java SDK's `HttpUtil.urlEncode` produces; paths keep their `/`.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
-
 fn encode(text: &str, keep_slash: bool) -> String {
     let set = if keep_slash {
         UNRESERVED_AND_SLASH

@@ -1,19 +1,10 @@
 //! Building the canonical request: canonical URI, query string, headers and payload hash.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use polyq_http::uri_encoding::{UNRESERVED, UNRESERVED_AND_SLASH};
 use sha2::{Digest, Sha256};
 
 use super::auth_params::{incomplete, AuthParams};
 use super::{SigError, SigRequest, MISMATCH_PREAMBLE, UNSIGNED_PAYLOAD};
-
-/// RFC 3986 unreserved characters stay as they are; everything else is `%XX`.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-/// As [`UNRESERVED`], but keeps the path separator.
-const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
 
 /// One query parameter: the raw `name=value` text decoded once.
 pub(super) struct QueryParam {
