@@ -15,6 +15,18 @@ pub const PRIORITY_DEFAULT: u8 = 8;
 /// Window in which FIFO deduplication ids are remembered (SQS: 5 minutes).
 pub const DEDUP_WINDOW_MS: u64 = 5 * 60 * 1000;
 
+/// First character of an internal queue's name. A dialect may keep state of its own in core
+/// queues (MNS topics and subscriptions do) so that it is as durable and as shared as queues
+/// are; those queues are named with this prefix, which no dialect's queue-name rules allow
+/// and which sorts after every character they do allow. [`crate::QueueService::list_queues`]
+/// leaves them out, and each dialect answers "no such queue" when the wire names one.
+pub const INTERNAL_QUEUE_PREFIX: char = '~';
+
+/// Whether `name` is an internal queue (see [`INTERNAL_QUEUE_PREFIX`]).
+pub fn is_internal_queue(name: &str) -> bool {
+    name.starts_with(INTERNAL_QUEUE_PREFIX)
+}
+
 /// Settable queue configuration, the union of what the vendors offer. Times are seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueConfig {

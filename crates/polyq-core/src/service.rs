@@ -81,12 +81,37 @@ impl QueueService {
         self.store.get_queue(name, self.now_ms()).await
     }
 
+    /// The user's queues in name order; internal queues (see [`crate::INTERNAL_QUEUE_PREFIX`])
+    /// are never listed. They sort after every user queue, so leaving them out only shortens
+    /// the last page.
     pub async fn list_queues(
         &self,
         prefix: &str,
         start_after: Option<&str>,
         limit: usize,
     ) -> CoreResult<Vec<QueueInfo>> {
+        if is_internal_queue(prefix) {
+            return Ok(Vec::new());
+        }
+        let mut queues = self
+            .store
+            .list_queues(prefix, start_after, limit, self.now_ms())
+            .await?;
+        queues.retain(|q| !is_internal_queue(&q.name));
+        Ok(queues)
+    }
+
+    /// Internal queues whose name starts with `prefix` (which must itself be internal), for
+    /// the dialect that keeps its state in them.
+    pub async fn list_internal_queues(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> CoreResult<Vec<QueueInfo>> {
+        if !is_internal_queue(prefix) {
+            return Ok(Vec::new());
+        }
         self.store
             .list_queues(prefix, start_after, limit, self.now_ms())
             .await

@@ -314,3 +314,37 @@ async fn manual_clock_drives_delay_visibility_dedup_and_expiry() {
             .deduplicated
     );
 }
+
+#[tokio::test]
+async fn internal_queues_are_listed_only_on_request() {
+    let s = service();
+    for name in ["a", "~mns-topic~t", "b", "~other"] {
+        s.create_queue(name, QueueConfig::default()).await.unwrap();
+    }
+    let names = |v: Vec<QueueInfo>| v.into_iter().map(|q| q.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(s.list_queues("", None, 100).await.unwrap()),
+        ["a", "b"]
+    );
+    assert!(s.list_queues("~", None, 100).await.unwrap().is_empty());
+    assert_eq!(
+        names(
+            s.list_internal_queues("~mns-topic~", None, 100)
+                .await
+                .unwrap()
+        ),
+        ["~mns-topic~t"]
+    );
+    assert_eq!(
+        names(s.list_internal_queues("~", None, 100).await.unwrap()),
+        ["~mns-topic~t", "~other"]
+    );
+    // A prefix that is not internal lists nothing: the user's queues are not internal state.
+    assert!(s
+        .list_internal_queues("a", None, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    // Dead-letter source listings never name internal queues either.
+    assert!(s.dead_letter_sources("a").await.unwrap().is_empty());
+}

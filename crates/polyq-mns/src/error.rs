@@ -120,6 +120,81 @@ impl MnsError {
         )
     }
 
+    // Topic and subscription errors: the catalogue lists their codes and statuses; their
+    // texts follow the queue errors' wording.
+
+    pub fn topic_not_exist() -> Self {
+        Self::new(
+            404,
+            "TopicNotExist",
+            "The topic name you provided is not exist.",
+        )
+    }
+
+    pub fn topic_already_exist() -> Self {
+        Self::new(
+            409,
+            "TopicAlreadyExist",
+            "The topic you want to create is already exist.",
+        )
+    }
+
+    pub fn topic_name_invalid() -> Self {
+        Self::new(
+            400,
+            "TopicNameInvalid",
+            "The topic name you provided is invalid. TopicName should start with alpha or digit and contain only alpha, digit or - .",
+        )
+    }
+
+    pub fn topic_name_length() -> Self {
+        Self::new(
+            400,
+            "TopicNameLengthError",
+            "Topic name length should between 1 and 255.",
+        )
+    }
+
+    pub fn subscription_not_exist() -> Self {
+        Self::new(
+            404,
+            "SubscriptionNotExist",
+            "The subscription name you provided is not exist.",
+        )
+    }
+
+    pub fn subscription_already_exist() -> Self {
+        Self::new(
+            409,
+            "SubscriptionAlreadyExist",
+            "The subscription you want to create is already exist.",
+        )
+    }
+
+    pub fn subscription_name_invalid() -> Self {
+        Self::new(
+            400,
+            "SubscriptionNameInvalid",
+            "The subscription name you provided is invalid. SubscriptionName should start with alpha or digit and contain only alpha, digit or - .",
+        )
+    }
+
+    pub fn subscription_name_length() -> Self {
+        Self::new(
+            400,
+            "SubscriptionNameLengthError",
+            "Subscription name length should between 1 and 255.",
+        )
+    }
+
+    pub fn endpoint_invalid(detail: &str) -> Self {
+        Self::new(
+            400,
+            "EndpointInvalid",
+            format!("The endpoint you provided is invalid: {detail}"),
+        )
+    }
+
     /// MNS's text names no detail; the method and path go to the log so a client can be traced.
     pub fn invalid_request_url(method: &str, path: &str) -> Self {
         tracing::debug!(method, path, "MNS request names no queue operation");

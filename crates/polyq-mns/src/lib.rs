@@ -11,11 +11,15 @@ mod account;
 mod error;
 mod form;
 mod messages;
+mod publish;
+mod push;
 mod queues;
 mod route;
 mod send;
 mod signature;
 mod signature_v4;
+mod subscriptions;
+mod topics;
 mod xml;
 
 use std::sync::Arc;
@@ -25,6 +29,7 @@ use async_trait::async_trait;
 use polyq_core::QueueService;
 use polyq_http::auth::AuthConfig;
 use polyq_http::{Dialect, Request, Response};
+use tokio::sync::Notify;
 
 pub use error::MnsError;
 pub use form::{Form, MNS_NAMESPACE, MQS_NAMESPACE};
@@ -44,13 +49,23 @@ pub struct MnsConfig {
 }
 
 /// The MNS dialect over `service`.
+/// The MNS dialect over `service`. Inside a Tokio runtime it also starts the task that pushes
+/// topic notifications to HTTP subscriptions ([`push`]).
 pub fn dialect(service: Arc<QueueService>, config: MnsConfig) -> Arc<dyn Dialect> {
-    Arc::new(MnsDialect { service, config })
+    let push_wake = Arc::new(Notify::new());
+    push::spawn(service.clone(), push_wake.clone());
+    Arc::new(MnsDialect {
+        service,
+        config,
+        push_wake,
+    })
 }
 
 struct MnsDialect {
     service: Arc<QueueService>,
     config: MnsConfig,
+    /// Wakes the push task when a publish has queued notifications for HTTP endpoints.
+    push_wake: Arc<Notify>,
 }
 
 /// A successful answer before the common headers are added.
@@ -81,11 +96,62 @@ impl Reply {
 /// What every operation handler gets.
 pub(crate) struct Ctx<'a> {
     pub service: &'a QueueService,
+    pub config: &'a MnsConfig,
+    pub push_wake: &'a Notify,
     pub form: Form,
     pub req: &'a Request,
 }
 
+/// One page of a ListQueue / ListTopic / ListSubscriptionByTopic, as its headers ask.
+pub(crate) struct ListPage {
+    pub prefix: String,
+    /// The last name of the previous page; listing resumes after it.
+    pub marker: Option<String>,
+    pub limit: usize,
+    pub with_meta: bool,
+}
+
 impl Ctx<'_> {
+    /// `{form}-prefix`, `-marker`, `-ret-number` (1..=1000, default 1000) and `-with-meta`.
+    pub fn list_page(&self) -> MnsResult<ListPage> {
+        let limit = match self.vendor_header("ret-number") {
+            None => 1000,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if (1..=1000).contains(&n) => n,
+                _ => {
+                    return Err(MnsError::out_of_range(
+                        &self.form.header("ret-number"),
+                        1,
+                        1000,
+                        "",
+                    ))
+                }
+            },
+        };
+        Ok(ListPage {
+            prefix: self.vendor_header("prefix").unwrap_or("").to_string(),
+            marker: self
+                .vendor_header("marker")
+                .filter(|m| !m.is_empty())
+                .map(str::to_string),
+            limit,
+            with_meta: self
+                .vendor_header("with-meta")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        })
+    }
+
+    pub fn topic_url(&self, topic: &str) -> String {
+        format!("{}/topics/{topic}", self.base_url())
+    }
+
+    pub fn subscription_url(&self, topic: &str, subscription: &str) -> String {
+        format!(
+            "{}/topics/{topic}/subscriptions/{subscription}",
+            self.base_url()
+        )
+    }
+
     /// `http://{Host}` as the client addressed us; queue URLs are built on it.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.req.host().unwrap_or("127.0.0.1"))
@@ -128,6 +194,37 @@ impl MnsDialect {
             Route::ChangeMessageVisibility { queue, query } => {
                 messages::change_visibility(ctx, &queue, &query).await
             }
+            Route::ListTopic => topics::list(ctx).await,
+            Route::PutTopic {
+                topic,
+                set_attributes: false,
+            } => topics::create(ctx, &topic).await,
+            Route::PutTopic {
+                topic,
+                set_attributes: true,
+            } => topics::set_attributes(ctx, &topic).await,
+            Route::GetTopicAttributes { topic } => topics::get_attributes(ctx, &topic).await,
+            Route::DeleteTopic { topic } => topics::delete(ctx, &topic).await,
+            Route::PublishMessage { topic } => publish::publish(ctx, &topic).await,
+            Route::ListSubscriptionByTopic { topic } => subscriptions::list(ctx, &topic).await,
+            Route::PutSubscription {
+                topic,
+                subscription,
+                set_attributes: false,
+            } => subscriptions::subscribe(ctx, &topic, &subscription).await,
+            Route::PutSubscription {
+                topic,
+                subscription,
+                set_attributes: true,
+            } => subscriptions::set_attributes(ctx, &topic, &subscription).await,
+            Route::GetSubscriptionAttributes {
+                topic,
+                subscription,
+            } => subscriptions::get_attributes(ctx, &topic, &subscription).await,
+            Route::Unsubscribe {
+                topic,
+                subscription,
+            } => subscriptions::unsubscribe(ctx, &topic, &subscription).await,
             Route::GetAccountAttributes => account::attributes(ctx),
             Route::SetAccountAttributes => Ok(Reply::empty(204)),
             Route::OpenService => account::open_service(ctx),
@@ -180,6 +277,8 @@ impl Dialect for MnsDialect {
         let form = Form::of(&req);
         let ctx = Ctx {
             service: &self.service,
+            config: &self.config,
+            push_wake: &self.push_wake,
             form,
             req: &req,
         };

@@ -146,15 +146,20 @@ fn visible_attributes(c: &QueueConfig) -> (u32, u32, u64, u32, u32, bool) {
     )
 }
 
+/// The character rule MNS applies to queue, topic and subscription names: letters, digits
+/// and hyphens, starting with a letter or digit.
+pub fn is_name_shaped(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
 pub fn validate_queue_name(name: &str) -> MnsResult<()> {
     if name.is_empty() || name.len() > MAX_QUEUE_NAME {
         return Err(MnsError::queue_name_length());
     }
-    let first_ok = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    if !first_ok || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if !is_name_shaped(name) {
         return Err(MnsError::invalid_queue_name());
     }
     Ok(())
@@ -230,39 +235,18 @@ pub async fn delete(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
 }
 
 pub async fn list(ctx: &Ctx<'_>) -> MnsResult<Reply> {
-    let prefix = ctx.vendor_header("prefix").unwrap_or("").to_string();
-    let marker = ctx
-        .vendor_header("marker")
-        .filter(|m| !m.is_empty())
-        .map(str::to_string);
-    let limit = match ctx.vendor_header("ret-number") {
-        None => 1000,
-        Some(v) => match v.trim().parse::<usize>() {
-            Ok(n) if (1..=1000).contains(&n) => n,
-            _ => {
-                return Err(MnsError::out_of_range(
-                    &ctx.form.header("ret-number"),
-                    1,
-                    1000,
-                    "",
-                ))
-            }
-        },
-    };
-    let with_meta = ctx
-        .vendor_header("with-meta")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let page = ctx.list_page()?;
     let mut queues = ctx
         .service
-        .list_queues(&prefix, marker.as_deref(), limit + 1)
+        .list_queues(&page.prefix, page.marker.as_deref(), page.limit + 1)
         .await?;
-    let more = queues.len() > limit;
-    queues.truncate(limit);
+    let more = queues.len() > page.limit;
+    queues.truncate(page.limit);
 
     let mut w = Writer::new("Queues", ctx.form.namespace());
     for q in &queues {
         w.open("Queue").field("QueueURL", ctx.queue_url(&q.name));
-        if with_meta {
+        if page.with_meta {
             write_attributes(&mut w, q);
         }
         w.close("Queue");

@@ -40,6 +40,42 @@ pub enum Route {
         queue: String,
         query: Query,
     },
+    /// `GET /topics`.
+    ListTopic,
+    /// `PUT /topics/{t}`: CreateTopic, or SetTopicAttributes with `metaoverride=true`.
+    PutTopic {
+        topic: String,
+        set_attributes: bool,
+    },
+    GetTopicAttributes {
+        topic: String,
+    },
+    DeleteTopic {
+        topic: String,
+    },
+    /// `POST /topics/{t}/messages`.
+    PublishMessage {
+        topic: String,
+    },
+    /// `GET /topics/{t}/subscriptions`.
+    ListSubscriptionByTopic {
+        topic: String,
+    },
+    /// `PUT /topics/{t}/subscriptions/{s}`: Subscribe, or SetSubscriptionAttributes with
+    /// `metaoverride=true`.
+    PutSubscription {
+        topic: String,
+        subscription: String,
+        set_attributes: bool,
+    },
+    GetSubscriptionAttributes {
+        topic: String,
+        subscription: String,
+    },
+    Unsubscribe {
+        topic: String,
+        subscription: String,
+    },
     GetAccountAttributes,
     SetAccountAttributes,
     /// `POST /commonbuy/openservice`: activates MNS for the account (SDK `open_service`).
@@ -107,6 +143,14 @@ pub fn route(form: Form, method: &Method, path: &str, raw_query: &str) -> MnsRes
             _ => Err(unknown()),
         };
     }
+    if form == Form::Mns2015 {
+        if let Some(rest) = path.strip_prefix("/topics") {
+            if rest.is_empty() || rest.starts_with('/') {
+                let rest = rest.strip_prefix('/').unwrap_or(rest).trim_end_matches('/');
+                return topic_route(method, rest, &query).ok_or_else(unknown);
+            }
+        }
+    }
     let rest = match form {
         Form::Mns2015 => {
             if path == "/queues" || path == "/queues/" {
@@ -121,6 +165,13 @@ pub fn route(form: Form, method: &Method, path: &str, raw_query: &str) -> MnsRes
         Form::Mqs2014 => &path[1..],
     };
     let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    // Internal queues (topics and subscriptions live in them) are not queues of the user's.
+    if parts
+        .first()
+        .is_some_and(|q| polyq_core::is_internal_queue(&segment(q)))
+    {
+        return Err(MnsError::queue_not_exist());
+    }
     match parts.as_slice() {
         [q] if !q.is_empty() => {
             let queue = segment(q);
@@ -146,6 +197,50 @@ pub fn route(form: Form, method: &Method, path: &str, raw_query: &str) -> MnsRes
         }
         _ => Err(unknown()),
     }
+}
+
+/// The topic routes below `/topics` (`rest` without its slashes); `None` for an unknown one.
+fn topic_route(method: &Method, rest: &str, query: &Query) -> Option<Route> {
+    let parts: Vec<String> = if rest.is_empty() {
+        Vec::new()
+    } else {
+        rest.split('/').map(segment).collect()
+    };
+    let set_attributes = query.flag("metaoverride");
+    Some(match (parts.as_slice(), method) {
+        ([], &Method::GET) => Route::ListTopic,
+        ([t], &Method::PUT) => Route::PutTopic {
+            topic: t.clone(),
+            set_attributes,
+        },
+        ([t], &Method::GET) => Route::GetTopicAttributes { topic: t.clone() },
+        ([t], &Method::DELETE) => Route::DeleteTopic { topic: t.clone() },
+        ([t, m], &Method::POST) if m == "messages" => Route::PublishMessage { topic: t.clone() },
+        ([t, s], &Method::GET) if s == "subscriptions" => {
+            Route::ListSubscriptionByTopic { topic: t.clone() }
+        }
+        ([t, s, name], m) if s == "subscriptions" && !name.is_empty() => {
+            let (topic, subscription) = (t.clone(), name.clone());
+            match *m {
+                Method::PUT => Route::PutSubscription {
+                    topic,
+                    subscription,
+                    set_attributes,
+                },
+                Method::GET => Route::GetSubscriptionAttributes {
+                    topic,
+                    subscription,
+                },
+                Method::DELETE => Route::Unsubscribe {
+                    topic,
+                    subscription,
+                },
+                _ => return None,
+            }
+        }
+        _ => return None,
+    })
+    .filter(|_| parts.iter().all(|p| !p.is_empty()))
 }
 
 #[cfg(test)]
@@ -206,7 +301,7 @@ mod tests {
             "InvalidRequestURL"
         );
         assert_eq!(
-            r(Mns2015, Method::GET, "/topics/t1").unwrap_err().code,
+            r(Mns2015, Method::POST, "/topics/t1").unwrap_err().code,
             "InvalidRequestURL"
         );
         assert_eq!(
@@ -223,6 +318,124 @@ mod tests {
                 .code,
             "InvalidRequestURL"
         );
+    }
+
+    #[test]
+    fn topic_routes() {
+        use Form::*;
+        let t = || "t1".to_string();
+        let s = || "s1".to_string();
+        assert_eq!(r(Mns2015, Method::GET, "/topics"), Ok(Route::ListTopic));
+        assert_eq!(r(Mns2015, Method::GET, "/topics/"), Ok(Route::ListTopic));
+        assert_eq!(
+            r(Mns2015, Method::PUT, "/topics/t1"),
+            Ok(Route::PutTopic {
+                topic: t(),
+                set_attributes: false
+            })
+        );
+        assert_eq!(
+            r(Mns2015, Method::PUT, "/topics/t1?metaoverride=true"),
+            Ok(Route::PutTopic {
+                topic: t(),
+                set_attributes: true
+            })
+        );
+        assert_eq!(
+            r(Mns2015, Method::GET, "/topics/t1"),
+            Ok(Route::GetTopicAttributes { topic: t() })
+        );
+        assert_eq!(
+            r(Mns2015, Method::DELETE, "/topics/t1"),
+            Ok(Route::DeleteTopic { topic: t() })
+        );
+        assert_eq!(
+            r(Mns2015, Method::POST, "/topics/t1/messages"),
+            Ok(Route::PublishMessage { topic: t() })
+        );
+        assert_eq!(
+            r(Mns2015, Method::GET, "/topics/t1/subscriptions"),
+            Ok(Route::ListSubscriptionByTopic { topic: t() })
+        );
+        assert_eq!(
+            r(Mns2015, Method::PUT, "/topics/t1/subscriptions/s1"),
+            Ok(Route::PutSubscription {
+                topic: t(),
+                subscription: s(),
+                set_attributes: false
+            })
+        );
+        assert_eq!(
+            r(
+                Mns2015,
+                Method::PUT,
+                "/topics/t1/subscriptions/s1?metaoverride=true"
+            ),
+            Ok(Route::PutSubscription {
+                topic: t(),
+                subscription: s(),
+                set_attributes: true
+            })
+        );
+        assert_eq!(
+            r(Mns2015, Method::GET, "/topics/t1/subscriptions/s1"),
+            Ok(Route::GetSubscriptionAttributes {
+                topic: t(),
+                subscription: s()
+            })
+        );
+        assert_eq!(
+            r(Mns2015, Method::DELETE, "/topics/t1/subscriptions/s1"),
+            Ok(Route::Unsubscribe {
+                topic: t(),
+                subscription: s()
+            })
+        );
+        for bad in [
+            "/topics/t1/messages/x",
+            "/topics/t1/other",
+            "/topics//subscriptions",
+            "/topics/t1/subscriptions/s1/x",
+        ] {
+            assert_eq!(
+                r(Mns2015, Method::GET, bad).unwrap_err().code,
+                "InvalidRequestURL",
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            r(Mns2015, Method::POST, "/topics").unwrap_err().code,
+            "InvalidRequestURL"
+        );
+        // MQS has no topics: there `/topics` is a queue's name.
+        assert_eq!(
+            r(Mqs2014, Method::GET, "/topics"),
+            Ok(Route::GetQueueAttributes {
+                queue: "topics".into()
+            })
+        );
+        // A queue named `topicsX` is still a queue.
+        assert_eq!(
+            r(Mns2015, Method::GET, "/queues/topicsX"),
+            Ok(Route::GetQueueAttributes {
+                queue: "topicsX".into()
+            })
+        );
+    }
+
+    #[test]
+    fn internal_queues_are_not_queues() {
+        for (form, path) in [
+            (Form::Mns2015, "/queues/~mns-topic~t1"),
+            (Form::Mns2015, "/queues/%7Emns-topic~t1/messages"),
+            (Form::Mqs2014, "/~mns-topic~t1"),
+        ] {
+            assert_eq!(
+                r(form, Method::GET, path).unwrap_err().code,
+                "QueueNotExist",
+                "{path}"
+            );
+        }
     }
 
     #[test]

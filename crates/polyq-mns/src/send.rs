@@ -47,7 +47,7 @@ pub fn property_text(value: &AttributeValue) -> String {
     }
 }
 
-fn parse_properties(list: Option<&Element>, entry: &str) -> MnsResult<Attributes> {
+pub(crate) fn parse_properties(list: Option<&Element>, entry: &str) -> MnsResult<Attributes> {
     let mut out = Attributes::new();
     let Some(list) = list else {
         return Ok(out);

@@ -92,7 +92,8 @@ async fn queue_names_and_urls_use_the_catalogue_texts() {
     for (method, target) in [
         ("GET", "/queues/q/messages/extra"),
         ("POST", "/queues/q"),
-        ("GET", "/topics/t"),
+        ("POST", "/topics/t"),
+        ("GET", "/topics/t/other"),
         ("DELETE", "/queues"),
     ] {
         let r = s.req(Form::Mns, method, target, "").await;

@@ -92,9 +92,14 @@ pub fn name_from_url(url: &str) -> SqsResult<String> {
     if name.is_empty() || path.trim_matches('/').split('/').count() < 2 {
         return Err(SqsError::no_queue());
     }
-    Ok(percent_encoding::percent_decode_str(name)
+    let name = percent_encoding::percent_decode_str(name)
         .decode_utf8_lossy()
-        .into_owned())
+        .into_owned();
+    // Another dialect's internal state (MNS topics) is not a queue of SQS's.
+    if polyq_core::is_internal_queue(&name) {
+        return Err(SqsError::no_queue());
+    }
+    Ok(name)
 }
 
 /// A plain queue name (no scheme, no path): a valid name, with `.fifo` or without.
@@ -110,8 +115,12 @@ pub fn is_queue_path(path: &str) -> bool {
 /// Queue name from `arn:aws:sqs:region:account:name`.
 pub fn name_from_arn(arn: &str) -> Option<String> {
     let parts: Vec<&str> = arn.split(':').collect();
-    (parts.len() == 6 && parts[0] == "arn" && parts[2] == "sqs" && !parts[5].is_empty())
-        .then(|| parts[5].to_string())
+    (parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "sqs"
+        && !parts[5].is_empty()
+        && !polyq_core::is_internal_queue(parts[5]))
+    .then(|| parts[5].to_string())
 }
 
 /// SQS's queue-name rule: 1..80 of `[A-Za-z0-9_-]`, plus the `.fifo` suffix for FIFO queues.
@@ -160,6 +169,13 @@ mod tests {
         assert_eq!(name_from_url("q1.fifo").unwrap(), "q1.fifo");
         assert!(name_from_url("not a url").is_err());
         assert!(name_from_url("").is_err());
+        // Internal queues (MNS topics) are not reachable by URL or ARN.
+        assert!(name_from_url("http://h/000000000000/~mns-topic~t").is_err());
+        assert!(name_from_url("/000000000000/%7Emns-topic~t").is_err());
+        assert_eq!(
+            name_from_arn("arn:aws:sqs:us-east-1:000000000000:~mns-topic~t"),
+            None
+        );
         assert_eq!(
             name_from_arn("arn:aws:sqs:us-east-1:000000000000:dlq").as_deref(),
             Some("dlq")

@@ -106,6 +106,15 @@ pub fn resource(path: &str) -> RestResult<Resource> {
         return Err(invalid_uri(path));
     }
     let n = segs.len();
+    // Another dialect's internal state (MNS topics) is not a queue of SQS's.
+    if n <= 3
+        && segs
+            .iter()
+            .take(2)
+            .any(|s| polyq_core::is_internal_queue(s))
+    {
+        return Err(RestError::no_queue());
+    }
     let last = segs[n - 1].as_str();
     Ok(match (n, last) {
         (2 | 3, "back") => Resource::Back(segs[n - 2].clone()),
@@ -189,6 +198,18 @@ mod tests {
         );
         assert!(resource("/a/b/c/d").is_err());
         assert!(resource("/a//b").is_err());
+        // Internal queues (MNS topics) are no queue of SQS's.
+        for internal in [
+            "/~mns-topic~t",
+            "/acct/%7Emns-topic~t",
+            "/acct/~mns-topic~t/back",
+        ] {
+            assert_eq!(
+                resource(internal).unwrap_err().code,
+                Code2007::NonExistentQueue,
+                "{internal}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,354 @@
+//! Pushes the notifications of HTTP subscriptions: MNS's HttpEndpoint delivery.
+//!
+//! Each HTTP subscription's queue holds its notifications ([`crate::publish`]). One task per
+//! server takes them with an ordinary lease (so nodes sharing a store never push one twice at
+//! once), POSTs each to the endpoint, deletes it on a 2xx answer, and otherwise hides it for
+//! the subscription's retry interval; after the strategy's last attempt it is dropped, with a
+//! log line, as MNS drops it. A publish wakes the task at once; it also looks every second, for
+//! retries that came due and for notifications published through other nodes.
+//!
+//! Requests carry MNS's headers (`x-mns-request-id`, `x-mns-message-id`, `x-mns-message-tag`,
+//! `x-mns-version`, `Date`) but no signature: polyq has no signing certificate to offer, so an
+//! endpoint that verifies `x-mns-signing-cert-url` refuses them (docs/compatibility.md).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::rt::TokioIo;
+use polyq_core::{
+    AttributeValue, CoreResult, Message, QueueService, ReceiveOptions, VisibilityChange,
+};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+use crate::publish::{MESSAGE_ID_ATTRIBUTE, MESSAGE_TAG_ATTRIBUTE};
+use crate::subscriptions::{ContentFormat, Endpoint, Subscription, SUBSCRIPTION_QUEUE_PREFIX};
+
+/// How often the task looks without being woken.
+const IDLE_LOOK: Duration = Duration::from_secs(1);
+/// Lease of a notification while it is being pushed; longer than one push can take.
+const PUSH_LEASE_SECONDS: u32 = 30;
+/// MNS counts a push that is not answered within 5 seconds as failed.
+const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Notifications taken from one subscription per look.
+const BATCH: usize = 16;
+
+/// Starts the push task on the current Tokio runtime (none outside one, e.g. in unit tests
+/// that build a dialect without serving it).
+pub fn spawn(service: Arc<QueueService>, wake: Arc<Notify>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        loop {
+            if let Err(e) = push_due(&service).await {
+                tracing::warn!(error = %e, "MNS push round failed; retrying");
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(IDLE_LOOK) => {}
+            }
+        }
+    });
+}
+
+/// One round: every HTTP subscription with notifications ready gets them pushed.
+async fn push_due(service: &QueueService) -> CoreResult<()> {
+    let queues = service
+        .list_internal_queues(SUBSCRIPTION_QUEUE_PREFIX, None, usize::MAX)
+        .await?;
+    for info in queues.iter().filter(|q| q.stats.visible > 0) {
+        let Some(sub) = Subscription::from_info(info) else {
+            continue;
+        };
+        let Endpoint::Http(url) = &sub.endpoint else {
+            continue;
+        };
+        let taken = service
+            .receive(
+                &info.name,
+                ReceiveOptions {
+                    max_messages: BATCH,
+                    visibility_seconds: Some(PUSH_LEASE_SECONDS),
+                    wait: Some(Duration::ZERO),
+                    attempt_id: None,
+                },
+            )
+            .await?;
+        let pushes = taken.iter().map(|m| {
+            let url = url.clone();
+            let format = sub.format;
+            let m = m.clone();
+            tokio::spawn(async move { post(&url, format, &m).await })
+        });
+        let pushes: Vec<_> = pushes.collect();
+        for (m, push) in taken.iter().zip(pushes) {
+            let outcome = push
+                .await
+                .unwrap_or_else(|e| Err(format!("push task failed: {e}")));
+            settle(service, &info.name, &sub, m, outcome).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes a delivered notification; schedules the retry of a failed one, or drops it after
+/// its last attempt.
+async fn settle(
+    service: &QueueService,
+    queue: &str,
+    sub: &Subscription,
+    m: &Message,
+    outcome: Result<u16, String>,
+) -> CoreResult<()> {
+    let failure = match outcome {
+        Ok(status) if (200..300).contains(&status) => None,
+        Ok(status) => Some(format!("endpoint answered {status}")),
+        Err(e) => Some(e),
+    };
+    let Some(failure) = failure else {
+        service.delete_leased(queue, &[m.receipt()]).await?;
+        return Ok(());
+    };
+    if m.receive_count >= sub.strategy.attempts() {
+        tracing::warn!(
+            topic = sub.topic,
+            subscription = sub.name,
+            endpoint = sub.endpoint_text,
+            attempts = m.receive_count,
+            failure,
+            "MNS notification dropped after its last push attempt"
+        );
+        service.delete_leased(queue, &[m.receipt()]).await?;
+        return Ok(());
+    }
+    tracing::debug!(
+        subscription = sub.name,
+        attempt = m.receive_count,
+        failure,
+        "MNS push failed; will retry"
+    );
+    let wait = sub.strategy.retry_after(m.receive_count, jitter(m));
+    service
+        .change_visibility(
+            queue,
+            &[VisibilityChange {
+                receipt: m.receipt(),
+                visibility_seconds: wait.as_secs().max(1) as u32,
+                renew_receipt: false,
+                require_in_flight: true,
+                accept_older_receipt: false,
+            }],
+        )
+        .await?;
+    Ok(())
+}
+
+/// A number in 0..1 that differs between notifications and attempts, so BACKOFF_RETRY's
+/// retries spread over their window instead of arriving together.
+fn jitter(m: &Message) -> f64 {
+    let mixed = m
+        .seq
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(u64::from(m.receive_count).wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    (mixed >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn attribute_text<'a>(m: &'a Message, name: &str) -> Option<&'a str> {
+    match &m.attributes.get(name)?.value {
+        AttributeValue::String(s) => Some(s),
+        AttributeValue::Binary(_) => None,
+    }
+}
+
+/// POSTs one notification; the endpoint's status, or why there was none.
+async fn post(url: &str, format: ContentFormat, m: &Message) -> Result<u16, String> {
+    let uri: http::Uri = url.parse().map_err(|e| format!("bad endpoint URL: {e}"))?;
+    let authority = uri.authority().ok_or("endpoint URL has no host")?.clone();
+    let port = authority.port_u16().unwrap_or(80);
+    // MNS posts to /notifications unless the endpoint names a path of its own.
+    let target = match uri.path_and_query().map(|p| p.as_str()) {
+        None | Some("/") | Some("") => "/notifications",
+        Some(p) => p,
+    };
+    let content_type = match format {
+        ContentFormat::Xml => "text/xml;charset=utf-8",
+        ContentFormat::Json => "application/json;charset=utf-8",
+        ContentFormat::Simplified => "text/plain;charset=utf-8",
+    };
+    let mut request = http::Request::post(target)
+        .header(http::header::HOST, authority.as_str())
+        .header(http::header::CONTENT_TYPE, content_type)
+        .header(
+            http::header::DATE,
+            httpdate::fmt_http_date(SystemTime::now()),
+        )
+        .header("x-mns-version", "2015-06-06")
+        .header(
+            "x-mns-request-id",
+            uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .to_ascii_uppercase(),
+        );
+    if let Some(id) = attribute_text(m, MESSAGE_ID_ATTRIBUTE) {
+        request = request.header("x-mns-message-id", id);
+    }
+    if let Some(tag) = attribute_text(m, MESSAGE_TAG_ATTRIBUTE) {
+        request = request.header("x-mns-message-tag", tag);
+    }
+    let request = request
+        .body(Full::new(Bytes::clone(&m.body)))
+        .map_err(|e| format!("cannot build the push request: {e}"))?;
+
+    let exchange = async {
+        let stream = TcpStream::connect((authority.host(), port))
+            .await
+            .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("HTTP handshake with {authority} failed: {e}"))?;
+        tokio::spawn(connection);
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("push to {authority} failed: {e}"))?;
+        Ok(response.status().as_u16())
+    };
+    tokio::time::timeout(PUSH_TIMEOUT, exchange)
+        .await
+        .unwrap_or_else(|_| Err(format!("{authority} did not answer within 5 seconds")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::subscriptions::NotifyStrategy;
+    use polyq_core::{ManualClock, MemoryStore, NewMessage, QueueConfig};
+
+    fn subscription(strategy: NotifyStrategy) -> Subscription {
+        Subscription {
+            topic: "t".into(),
+            name: "s".into(),
+            endpoint_text: "http://127.0.0.1:9/".into(),
+            endpoint: Endpoint::Http("http://127.0.0.1:9/".into()),
+            filter_tag: String::new(),
+            strategy,
+            format: ContentFormat::Xml,
+            created_ms: 0,
+            modified_ms: 0,
+        }
+    }
+
+    async fn service_with_one_message() -> (QueueService, ManualClock) {
+        let clock = ManualClock::new(1_000_000);
+        let service = QueueService::new(Arc::new(MemoryStore::new()), Arc::new(clock.clone()));
+        service
+            .create_queue("~q", QueueConfig::default())
+            .await
+            .unwrap();
+        service
+            .send(
+                "~q",
+                vec![NewMessage {
+                    body: Bytes::from_static(b"n"),
+                    ..NewMessage::default()
+                }],
+            )
+            .await
+            .unwrap();
+        (service, clock)
+    }
+
+    async fn take(service: &QueueService) -> Message {
+        let mut got = service
+            .receive(
+                "~q",
+                ReceiveOptions {
+                    max_messages: 1,
+                    visibility_seconds: Some(PUSH_LEASE_SECONDS),
+                    wait: Some(Duration::ZERO),
+                    attempt_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        got.remove(0)
+    }
+
+    #[tokio::test]
+    async fn a_failed_push_waits_for_its_retry() {
+        let (service, clock) = service_with_one_message().await;
+        let sub = subscription(NotifyStrategy::BackoffRetry);
+        let m = take(&service).await;
+        settle(&service, "~q", &sub, &m, Ok(500)).await.unwrap();
+        let info = service.get_queue("~q").await.unwrap();
+        assert_eq!((info.stats.visible, info.stats.in_flight), (0, 1));
+        // BACKOFF_RETRY waits 10 to 20 seconds.
+        clock.advance_secs(9);
+        assert_eq!(service.get_queue("~q").await.unwrap().stats.visible, 0);
+        clock.advance_secs(12);
+        assert_eq!(service.get_queue("~q").await.unwrap().stats.visible, 1);
+    }
+
+    #[tokio::test]
+    async fn the_last_failed_attempt_drops_the_notification() {
+        let (service, clock) = service_with_one_message().await;
+        let sub = subscription(NotifyStrategy::BackoffRetry);
+        for attempt in 1..=4 {
+            let m = take(&service).await;
+            assert_eq!(m.receive_count, attempt);
+            settle(&service, "~q", &sub, &m, Err("refused".into()))
+                .await
+                .unwrap();
+            clock.advance_secs(21);
+        }
+        let info = service.get_queue("~q").await.unwrap();
+        assert_eq!((info.stats.visible, info.stats.in_flight), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_delivered_notification_is_deleted() {
+        let (service, _clock) = service_with_one_message().await;
+        let sub = subscription(NotifyStrategy::ExponentialDecayRetry);
+        let m = take(&service).await;
+        settle(&service, "~q", &sub, &m, Ok(204)).await.unwrap();
+        let info = service.get_queue("~q").await.unwrap();
+        assert_eq!((info.stats.visible, info.stats.in_flight), (0, 0));
+    }
+
+    #[test]
+    fn jitter_stays_in_range_and_varies() {
+        let mut m = Message {
+            id: String::new(),
+            seq: 0,
+            body: Bytes::new(),
+            attributes: Default::default(),
+            system_attributes: Default::default(),
+            priority: 8,
+            enqueued_ms: 0,
+            visible_ms: 0,
+            expires_ms: None,
+            receive_count: 1,
+            first_receive_ms: None,
+            lease: 0,
+            state: polyq_core::MessageState::InFlight,
+            group_id: None,
+            dedup_id: None,
+            sequence_number: None,
+            sender_id: None,
+            dead_letter_source: None,
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for seq in 0..50 {
+            m.seq = seq;
+            let j = jitter(&m);
+            assert!((0.0..1.0).contains(&j), "{j}");
+            seen.insert((j * 10.0) as u8);
+        }
+        assert!(seen.len() >= 5, "{seen:?}");
+    }
+}

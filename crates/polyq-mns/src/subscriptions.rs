@@ -1,0 +1,522 @@
+//! Subscription operations: Subscribe, SetSubscriptionAttributes, GetSubscriptionAttributes,
+//! Unsubscribe and ListSubscriptionByTopic.
+//!
+//! A subscription is an internal core queue (`~mns-sub~{topic}~{name}`) whose config extras
+//! hold its endpoint, filter tag, retry strategy and content format. For an HTTP endpoint the
+//! queue also holds the notifications waiting to be pushed ([`crate::push`]), so a push that
+//! fails is retried after a restart, and by any node sharing the store.
+
+use std::time::Duration;
+
+use polyq_core::{CoreError, CreateOutcome, QueueConfig, QueueInfo};
+
+use crate::error::{MnsError, MnsResult};
+use crate::queues::{is_name_shaped, MNS_MAX_MESSAGE_SIZE};
+use crate::topics::{get_topic, validate_topic_name, MAX_NAME, TOPIC_RETENTION_SECONDS};
+use crate::xml::{self, Element, Writer};
+use crate::{Ctx, Reply};
+
+/// Name prefix of the internal queues that hold subscriptions.
+pub const SUBSCRIPTION_QUEUE_PREFIX: &str = "~mns-sub~";
+/// Longest FilterTag (and MessageTag): 16 characters.
+pub const MAX_TAG: usize = 16;
+
+const TOPIC_KEY: &str = "mns.TopicName";
+const NAME_KEY: &str = "mns.SubscriptionName";
+const ENDPOINT_KEY: &str = "mns.Endpoint";
+const FILTER_TAG_KEY: &str = "mns.FilterTag";
+const STRATEGY_KEY: &str = "mns.NotifyStrategy";
+const FORMAT_KEY: &str = "mns.NotifyContentFormat";
+
+/// `~` cannot occur in topic or subscription names, so it separates them unambiguously.
+pub fn subscription_queue(topic: &str, subscription: &str) -> String {
+    format!("{SUBSCRIPTION_QUEUE_PREFIX}{topic}~{subscription}")
+}
+
+fn topic_prefix(topic: &str) -> String {
+    format!("{SUBSCRIPTION_QUEUE_PREFIX}{topic}~")
+}
+
+pub fn validate_subscription_name(name: &str) -> MnsResult<()> {
+    if name.is_empty() || name.len() > MAX_NAME {
+        return Err(MnsError::subscription_name_length());
+    }
+    if !is_name_shaped(name) {
+        return Err(MnsError::subscription_name_invalid());
+    }
+    Ok(())
+}
+
+/// Where notifications go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `acs:mns:{region}:{account}:queues/{queue}`: a queue of this server (region and
+    /// account are not checked: polyq serves one account).
+    Queue(String),
+    /// `http://host[:port][/path]`: pushed by POST.
+    Http(String),
+}
+
+impl Endpoint {
+    pub fn parse(text: &str) -> MnsResult<Endpoint> {
+        let text = text.trim();
+        if let Some(rest) = text.strip_prefix("acs:mns:") {
+            let parts: Vec<&str> = rest.splitn(3, ':').collect();
+            if let [_region, _account, resource] = parts.as_slice() {
+                if let Some(queue) = resource.strip_prefix("queues/") {
+                    if is_name_shaped(queue) {
+                        return Ok(Endpoint::Queue(queue.to_string()));
+                    }
+                }
+            }
+            return Err(MnsError::endpoint_invalid(
+                "a queue endpoint is acs:mns:{region}:{account}:queues/{queue}.",
+            ));
+        }
+        if let Some(rest) = text.strip_prefix("http://") {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            if !host.is_empty() && http::uri::Authority::try_from(host).is_ok() {
+                return Ok(Endpoint::Http(text.to_string()));
+            }
+            return Err(MnsError::endpoint_invalid(
+                "an HTTP endpoint is http://{host}[:{port}][/{path}].",
+            ));
+        }
+        if text.starts_with("https://") {
+            return Err(MnsError::endpoint_invalid(
+                "polyq pushes over plain http:// only; put a TLS-terminating proxy behind an http:// endpoint.",
+            ));
+        }
+        if text.starts_with("mail:directmail:") || text.starts_with("sms:directsms:") {
+            return Err(MnsError::endpoint_invalid(
+                "polyq does not send mail or SMS; subscribe a queue (acs:mns:{region}:{account}:queues/{queue}) or an http:// endpoint.",
+            ));
+        }
+        Err(MnsError::endpoint_invalid(
+            "expected http://…, acs:mns:{region}:{account}:queues/{queue}, mail:directmail:… or sms:directsms:….",
+        ))
+    }
+}
+
+/// How a failed push is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyStrategy {
+    /// Three retries, 10 to 20 seconds apart.
+    BackoffRetry,
+    /// 176 retries over a day: 1, 2, 4 … 512 seconds apart, then every 512 seconds.
+    ExponentialDecayRetry,
+}
+
+impl NotifyStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyStrategy::BackoffRetry => "BACKOFF_RETRY",
+            NotifyStrategy::ExponentialDecayRetry => "EXPONENTIAL_DECAY_RETRY",
+        }
+    }
+
+    fn parse(text: &str) -> MnsResult<Self> {
+        match text.trim() {
+            "BACKOFF_RETRY" => Ok(NotifyStrategy::BackoffRetry),
+            "EXPONENTIAL_DECAY_RETRY" => Ok(NotifyStrategy::ExponentialDecayRetry),
+            other => Err(MnsError::invalid_argument(format!(
+                "The value of NotifyStrategy should be BACKOFF_RETRY or EXPONENTIAL_DECAY_RETRY, not '{other}'."
+            ))),
+        }
+    }
+
+    /// How many pushes a notification gets in all (the first and its retries).
+    pub fn attempts(self) -> u32 {
+        match self {
+            NotifyStrategy::BackoffRetry => 1 + 3,
+            NotifyStrategy::ExponentialDecayRetry => 1 + 176,
+        }
+    }
+
+    /// The wait after failed attempt number `attempt` (1-based); `jitter` in 0..1 spreads
+    /// BACKOFF_RETRY's waits over its 10–20 second window.
+    pub fn retry_after(self, attempt: u32, jitter: f64) -> Duration {
+        match self {
+            NotifyStrategy::BackoffRetry => {
+                Duration::from_secs(10) + Duration::from_secs_f64(10.0 * jitter.clamp(0.0, 1.0))
+            }
+            NotifyStrategy::ExponentialDecayRetry => {
+                Duration::from_secs(1 << attempt.saturating_sub(1).min(9))
+            }
+        }
+    }
+}
+
+/// The body a notification carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentFormat {
+    Xml,
+    Json,
+    /// The published body alone.
+    Simplified,
+}
+
+impl ContentFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentFormat::Xml => "XML",
+            ContentFormat::Json => "JSON",
+            ContentFormat::Simplified => "SIMPLIFIED",
+        }
+    }
+
+    fn parse(text: &str) -> MnsResult<Self> {
+        match text.trim() {
+            "XML" => Ok(ContentFormat::Xml),
+            "JSON" => Ok(ContentFormat::Json),
+            "SIMPLIFIED" => Ok(ContentFormat::Simplified),
+            other => Err(MnsError::invalid_argument(format!(
+                "The value of NotifyContentFormat should be XML, JSON or SIMPLIFIED, not '{other}'."
+            ))),
+        }
+    }
+}
+
+/// A subscription as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub topic: String,
+    pub name: String,
+    /// As the subscriber wrote it (shown back verbatim).
+    pub endpoint_text: String,
+    pub endpoint: Endpoint,
+    /// Empty: every message.
+    pub filter_tag: String,
+    pub strategy: NotifyStrategy,
+    pub format: ContentFormat,
+    pub created_ms: u64,
+    pub modified_ms: u64,
+}
+
+impl Subscription {
+    /// Reads a subscription back from its queue; `None` if the queue is not one.
+    pub fn from_info(info: &QueueInfo) -> Option<Subscription> {
+        let x = &info.config.extras;
+        let endpoint_text = x.get(ENDPOINT_KEY)?.clone();
+        Some(Subscription {
+            topic: x.get(TOPIC_KEY)?.clone(),
+            name: x.get(NAME_KEY)?.clone(),
+            endpoint: Endpoint::parse(&endpoint_text).ok()?,
+            endpoint_text,
+            filter_tag: x.get(FILTER_TAG_KEY).cloned().unwrap_or_default(),
+            strategy: NotifyStrategy::parse(x.get(STRATEGY_KEY)?).ok()?,
+            format: ContentFormat::parse(x.get(FORMAT_KEY)?).ok()?,
+            created_ms: info.created_ms,
+            modified_ms: info.modified_ms,
+        })
+    }
+
+    /// Whether a message with `tag` goes to this subscription.
+    pub fn accepts(&self, tag: &str) -> bool {
+        self.filter_tag.is_empty() || self.filter_tag == tag
+    }
+
+    fn config(&self) -> QueueConfig {
+        let mut config = QueueConfig {
+            max_message_size: MNS_MAX_MESSAGE_SIZE,
+            retention_seconds: TOPIC_RETENTION_SECONDS,
+            ..QueueConfig::default()
+        };
+        let x = &mut config.extras;
+        x.insert(TOPIC_KEY.into(), self.topic.clone());
+        x.insert(NAME_KEY.into(), self.name.clone());
+        x.insert(ENDPOINT_KEY.into(), self.endpoint_text.clone());
+        x.insert(FILTER_TAG_KEY.into(), self.filter_tag.clone());
+        x.insert(STRATEGY_KEY.into(), self.strategy.as_str().into());
+        x.insert(FORMAT_KEY.into(), self.format.as_str().into());
+        config
+    }
+
+    /// What "subscribing again with the same attributes" compares.
+    fn settings(&self) -> (&str, &str, NotifyStrategy, ContentFormat) {
+        (
+            &self.endpoint_text,
+            &self.filter_tag,
+            self.strategy,
+            self.format,
+        )
+    }
+}
+
+fn parse_document(body: &[u8]) -> MnsResult<Element> {
+    let root = xml::parse(body)?;
+    if root.name != "Subscription" {
+        return Err(MnsError::schema(&root.name));
+    }
+    Ok(root)
+}
+
+/// The subscription's stored form; TopicNotExist or SubscriptionNotExist if either is missing.
+async fn get_subscription(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Subscription> {
+    match ctx
+        .service
+        .get_queue(&subscription_queue(topic, name))
+        .await
+    {
+        Ok(info) => Subscription::from_info(&info)
+            .ok_or_else(|| MnsError::internal("subscription settings unreadable")),
+        Err(e) => Err(missing(ctx, topic, e).await),
+    }
+}
+
+/// The error for a subscription's queue that is not there: the topic's absence first.
+async fn missing(ctx: &Ctx<'_>, topic: &str, e: CoreError) -> MnsError {
+    match e {
+        CoreError::QueueNotFound(_) => match get_topic(ctx, topic).await {
+            Ok(_) => MnsError::subscription_not_exist(),
+            Err(e) => e,
+        },
+        e => e.into(),
+    }
+}
+
+pub async fn subscribe(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Reply> {
+    validate_topic_name(topic)?;
+    validate_subscription_name(name)?;
+    let root = parse_document(&ctx.req.body)?;
+    let endpoint_text = root
+        .child_text("Endpoint")
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| MnsError::endpoint_invalid("Endpoint is required."))?
+        .to_string();
+    let filter_tag = root.child_text("FilterTag").unwrap_or("").to_string();
+    if filter_tag.chars().count() > MAX_TAG {
+        return Err(MnsError::invalid_argument(format!(
+            "The length of FilterTag should between 0 and {MAX_TAG}."
+        )));
+    }
+    let sub = Subscription {
+        topic: topic.to_string(),
+        name: name.to_string(),
+        endpoint: Endpoint::parse(&endpoint_text)?,
+        endpoint_text,
+        filter_tag,
+        strategy: match root.child_text("NotifyStrategy") {
+            Some(s) if !s.trim().is_empty() => NotifyStrategy::parse(s)?,
+            _ => NotifyStrategy::BackoffRetry,
+        },
+        format: match root.child_text("NotifyContentFormat") {
+            Some(s) if !s.trim().is_empty() => ContentFormat::parse(s)?,
+            _ => ContentFormat::Xml,
+        },
+        created_ms: 0,
+        modified_ms: 0,
+    };
+    get_topic(ctx, topic).await?;
+    let queue = subscription_queue(topic, name);
+    let status = match ctx.service.create_queue(&queue, sub.config()).await? {
+        CreateOutcome::Created(_) => 201,
+        CreateOutcome::Exists(existing) => match Subscription::from_info(&existing) {
+            Some(old) if old.settings() == sub.settings() => 204,
+            _ => return Err(MnsError::subscription_already_exist()),
+        },
+    };
+    let mut reply = Reply::empty(status);
+    reply
+        .headers
+        .push(("location", ctx.subscription_url(topic, name)));
+    Ok(reply)
+}
+
+/// Only NotifyStrategy can change (the SDKs send nothing else).
+pub async fn set_attributes(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Reply> {
+    let root = parse_document(&ctx.req.body)?;
+    let strategy = match root.child_text("NotifyStrategy") {
+        Some(s) if !s.trim().is_empty() => Some(NotifyStrategy::parse(s)?),
+        _ => None,
+    };
+    let update = ctx
+        .service
+        .update_queue(
+            &subscription_queue(topic, name),
+            Box::new(move |config| {
+                if let Some(s) = strategy {
+                    config.extras.insert(STRATEGY_KEY.into(), s.as_str().into());
+                }
+                Ok(())
+            }),
+        )
+        .await;
+    match update {
+        Ok(_) => Ok(Reply::empty(204)),
+        Err(e) => Err(missing(ctx, topic, e).await),
+    }
+}
+
+pub async fn get_attributes(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Reply> {
+    let sub = get_subscription(ctx, topic, name).await?;
+    let account = &ctx.config.account_id;
+    let mut w = Writer::new("Subscription", ctx.form.namespace());
+    w.field("SubscriptionName", &sub.name)
+        .field("Subscriber", account)
+        .field("TopicOwner", account)
+        .field("TopicName", &sub.topic)
+        .field("Endpoint", &sub.endpoint_text)
+        .field("NotifyStrategy", sub.strategy.as_str())
+        .field("NotifyContentFormat", sub.format.as_str())
+        .field("FilterTag", &sub.filter_tag)
+        .field("CreateTime", sub.created_ms / 1000)
+        .field("LastModifyTime", sub.modified_ms / 1000);
+    Ok(Reply::xml(200, w.finish("Subscription")))
+}
+
+pub async fn unsubscribe(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Reply> {
+    match ctx
+        .service
+        .delete_queue(&subscription_queue(topic, name))
+        .await
+    {
+        // Like DeleteQueue and DeleteTopic, removing what is not there succeeds.
+        Ok(()) | Err(CoreError::QueueNotFound(_)) => Ok(Reply::empty(204)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn list(ctx: &Ctx<'_>, topic: &str) -> MnsResult<Reply> {
+    get_topic(ctx, topic).await?;
+    let page = ctx.list_page()?;
+    let after = page.marker.as_deref().map(|m| subscription_queue(topic, m));
+    let mut subs = ctx
+        .service
+        .list_internal_queues(
+            &format!("{}{}", topic_prefix(topic), page.prefix),
+            after.as_deref(),
+            page.limit + 1,
+        )
+        .await?;
+    let more = subs.len() > page.limit;
+    subs.truncate(page.limit);
+    let subs: Vec<Subscription> = subs.iter().filter_map(Subscription::from_info).collect();
+
+    let mut w = Writer::new("Subscriptions", ctx.form.namespace());
+    for s in &subs {
+        w.open("Subscription")
+            .field("SubscriptionURL", ctx.subscription_url(topic, &s.name))
+            .close("Subscription");
+    }
+    if let Some(last) = subs.last().filter(|_| more) {
+        w.field("NextMarker", &last.name);
+    }
+    Ok(Reply::xml(200, w.finish("Subscriptions")))
+}
+
+/// Every subscription of `topic`, for publishing.
+pub async fn of_topic(ctx: &Ctx<'_>, topic: &str) -> MnsResult<Vec<Subscription>> {
+    let subs = ctx
+        .service
+        .list_internal_queues(&topic_prefix(topic), None, usize::MAX)
+        .await?;
+    Ok(subs.iter().filter_map(Subscription::from_info).collect())
+}
+
+/// Removes every subscription of a deleted topic.
+pub async fn delete_all(ctx: &Ctx<'_>, topic: &str) -> MnsResult<()> {
+    for sub in of_topic(ctx, topic).await? {
+        match ctx
+            .service
+            .delete_queue(&subscription_queue(topic, &sub.name))
+            .await
+        {
+            Ok(()) | Err(CoreError::QueueNotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscription_queues_are_internal_and_per_topic() {
+        let q = subscription_queue("t", "s");
+        assert!(polyq_core::is_internal_queue(&q));
+        assert!(q.starts_with(&topic_prefix("t")));
+        // Topic `t` does not list the subscriptions of topic `t-2`.
+        assert!(!subscription_queue("t-2", "s").starts_with(&topic_prefix("t")));
+    }
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(
+            Endpoint::parse("acs:mns:cn-hangzhou:123456:queues/q-1").unwrap(),
+            Endpoint::Queue("q-1".into())
+        );
+        assert_eq!(
+            Endpoint::parse("http://127.0.0.1:8080/notify").unwrap(),
+            Endpoint::Http("http://127.0.0.1:8080/notify".into())
+        );
+        for bad in [
+            "acs:mns:cn-hangzhou:123456:topics/t",
+            "acs:mns:cn-hangzhou:queues/q",
+            "acs:mns:r:a:queues/bad_name",
+            "http://",
+            "http:// spaced/",
+            "https://example.com",
+            "ftp://example.com",
+            "mail:directmail:a@example.com",
+            "sms:directsms:anonymous",
+            "",
+        ] {
+            assert_eq!(
+                Endpoint::parse(bad).unwrap_err().code,
+                "EndpointInvalid",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_schedules() {
+        use NotifyStrategy::*;
+        assert_eq!(BackoffRetry.attempts(), 4);
+        assert_eq!(ExponentialDecayRetry.attempts(), 177);
+        assert_eq!(BackoffRetry.retry_after(1, 0.0), Duration::from_secs(10));
+        assert_eq!(BackoffRetry.retry_after(2, 1.0), Duration::from_secs(20));
+        assert_eq!(
+            ExponentialDecayRetry.retry_after(1, 0.5),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            ExponentialDecayRetry.retry_after(4, 0.5),
+            Duration::from_secs(8)
+        );
+        assert_eq!(
+            ExponentialDecayRetry.retry_after(100, 0.5),
+            Duration::from_secs(512)
+        );
+    }
+
+    #[test]
+    fn subscription_round_trips_through_its_queue_config() {
+        let sub = Subscription {
+            topic: "t".into(),
+            name: "s".into(),
+            endpoint_text: "acs:mns:r:1:queues/q".into(),
+            endpoint: Endpoint::Queue("q".into()),
+            filter_tag: "important".into(),
+            strategy: NotifyStrategy::ExponentialDecayRetry,
+            format: ContentFormat::Json,
+            created_ms: 5000,
+            modified_ms: 6000,
+        };
+        let info = QueueInfo {
+            name: subscription_queue("t", "s"),
+            created_ms: 5000,
+            modified_ms: 6000,
+            config: sub.config(),
+            stats: Default::default(),
+        };
+        assert_eq!(Subscription::from_info(&info), Some(sub.clone()));
+        assert!(sub.accepts("important"));
+        assert!(!sub.accepts("other"));
+        assert!(!sub.accepts(""));
+    }
+}
