@@ -220,3 +220,84 @@ async fn the_default_store_keeps_messages_across_a_restart() {
     let v: serde_json::Value = serde_json::from_str(&got.text().await.unwrap()).unwrap();
     assert_eq!(v["Messages"][0]["Body"], "kept");
 }
+
+/// One raw MNS request in dev mode (no signature is checked).
+async fn mns(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let r = client()
+        .request(method.parse().unwrap(), format!("{base}{path}"))
+        .header("x-mns-version", "2015-06-06")
+        .header("authorization", "MNS any:any")
+        .header(
+            "date",
+            httpdate::fmt_http_date(std::time::SystemTime::now()),
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn mns_topics_survive_a_kill_and_stay_hidden_from_queue_listings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    {
+        let s = common::start_with_store(data, &[]);
+        assert_eq!(mns(&s.base, "PUT", "/queues/inbox", "").await.0, 201);
+        assert_eq!(mns(&s.base, "PUT", "/topics/news", "").await.0, 201);
+        let sub = "<Subscription><Endpoint>acs:mns:cn-hangzhou:000000000000:queues/inbox</Endpoint><NotifyContentFormat>SIMPLIFIED</NotifyContentFormat></Subscription>";
+        let (status, body) = mns(&s.base, "PUT", "/topics/news/subscriptions/s", sub).await;
+        assert_eq!(status, 201, "{body}");
+        // Drop kills the server with SIGKILL.
+    }
+    let s = common::start_with_store(data, &[]);
+    let (status, body) = mns(&s.base, "GET", "/topics/news/subscriptions/s", "").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("<NotifyContentFormat>SIMPLIFIED</NotifyContentFormat>"),
+        "{body}"
+    );
+    let publish = "<Message><MessageBody>after restart</MessageBody></Message>";
+    let (status, body) = mns(&s.base, "POST", "/topics/news/messages", publish).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = mns(&s.base, "GET", "/queues/inbox/messages", "").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("<MessageBody>after restart</MessageBody>"),
+        "{body}"
+    );
+
+    // The topic's and subscription's internal queues are no dialect's queues.
+    let listed = client()
+        .post(format!("{}/", s.base))
+        .header("x-amz-target", "AmazonSQS.ListQueues")
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(
+        v["QueueUrls"],
+        serde_json::json!([format!("{}/000000000000/inbox", s.base)])
+    );
+    let (_, queues) = mns(&s.base, "GET", "/queues", "").await;
+    assert_eq!(queues.matches("<QueueURL>").count(), 1, "{queues}");
+    let hidden = client()
+        .post(format!("{}/", s.base))
+        .header("x-amz-target", "AmazonSQS.GetQueueAttributes")
+        .body(format!(
+            r#"{{"QueueUrl":"{}/000000000000/~mns-topic~news"}}"#,
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), 400);
+    let hidden = hidden.text().await.unwrap();
+    assert!(hidden.contains("QueueDoesNotExist"), "{hidden}");
+}
