@@ -18,7 +18,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use polyq_core::{
-    AttributeValue, CoreResult, Message, QueueService, ReceiveOptions, VisibilityChange,
+    AttributeValue, CoreError, CoreResult, Message, QueueService, ReceiveOptions, VisibilityChange,
 };
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -54,7 +54,8 @@ pub fn spawn(service: Arc<QueueService>, wake: Arc<Notify>) {
     });
 }
 
-/// One round: every HTTP subscription with notifications ready gets them pushed.
+/// One round: every HTTP subscription with notifications ready gets them pushed. A
+/// subscription that fails (e.g. deleted meanwhile) does not hold up the others.
 async fn push_due(service: &QueueService) -> CoreResult<()> {
     let queues = service
         .list_internal_queues(SUBSCRIPTION_QUEUE_PREFIX, None, usize::MAX)
@@ -66,30 +67,48 @@ async fn push_due(service: &QueueService) -> CoreResult<()> {
         let Endpoint::Http(url) = &sub.endpoint else {
             continue;
         };
-        let taken = service
-            .receive(
-                &info.name,
-                ReceiveOptions {
-                    max_messages: BATCH,
-                    visibility_seconds: Some(PUSH_LEASE_SECONDS),
-                    wait: Some(Duration::ZERO),
-                    attempt_id: None,
-                },
-            )
-            .await?;
-        let pushes = taken.iter().map(|m| {
-            let url = url.clone();
-            let format = sub.format;
-            let m = m.clone();
-            tokio::spawn(async move { post(&url, format, &m).await })
-        });
-        let pushes: Vec<_> = pushes.collect();
-        for (m, push) in taken.iter().zip(pushes) {
-            let outcome = push
-                .await
-                .unwrap_or_else(|e| Err(format!("push task failed: {e}")));
-            settle(service, &info.name, &sub, m, outcome).await?;
+        match push_subscription(service, &info.name, &sub, url).await {
+            Ok(()) | Err(CoreError::QueueNotFound(_)) => {}
+            Err(e) => tracing::warn!(
+                subscription = sub.name,
+                error = %e,
+                "MNS push to a subscription failed; retrying"
+            ),
         }
+    }
+    Ok(())
+}
+
+/// Pushes what is ready in one subscription's queue, concurrently, then settles each.
+async fn push_subscription(
+    service: &QueueService,
+    queue: &str,
+    sub: &Subscription,
+    url: &str,
+) -> CoreResult<()> {
+    let taken = service
+        .receive(
+            queue,
+            ReceiveOptions {
+                max_messages: BATCH,
+                visibility_seconds: Some(PUSH_LEASE_SECONDS),
+                wait: Some(Duration::ZERO),
+                attempt_id: None,
+            },
+        )
+        .await?;
+    let pushes: Vec<_> = taken
+        .iter()
+        .map(|m| {
+            let (url, format, m) = (url.to_string(), sub.format, m.clone());
+            tokio::spawn(async move { post(&url, format, &m).await })
+        })
+        .collect();
+    for (m, push) in taken.iter().zip(pushes) {
+        let outcome = push
+            .await
+            .unwrap_or_else(|e| Err(format!("push task failed: {e}")));
+        settle(service, queue, sub, m, outcome).await?;
     }
     Ok(())
 }
