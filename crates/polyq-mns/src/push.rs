@@ -205,12 +205,10 @@ async fn post(url: &str, format: ContentFormat, m: &Message) -> Result<u16, Stri
             httpdate::fmt_http_date(SystemTime::now()),
         )
         .header("x-mns-version", "2015-06-06")
+        // MNS request ids are 24 upper-case hex digits (see `mns_request_id`).
         .header(
             "x-mns-request-id",
-            uuid::Uuid::new_v4()
-                .simple()
-                .to_string()
-                .to_ascii_uppercase(),
+            uuid::Uuid::new_v4().simple().to_string()[..24].to_ascii_uppercase(),
         );
     if let Some(id) = attribute_text(m, MESSAGE_ID_ATTRIBUTE) {
         request = request.header("x-mns-message-id", id);

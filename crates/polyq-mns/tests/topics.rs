@@ -829,7 +829,11 @@ async fn http_endpoints_are_pushed_to() {
     assert_eq!(xml.header("content-type"), Some("text/xml;charset=utf-8"));
     assert_eq!(xml.header("x-mns-message-id"), Some(id.as_str()));
     assert_eq!(xml.header("x-mns-message-tag"), Some("t1"));
-    assert!(xml.header("x-mns-request-id").is_some());
+    let request_id = xml.header("x-mns-request-id").unwrap();
+    assert_eq!(request_id.len(), 24, "{request_id}");
+    assert!(request_id
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
     assert!(xml.header("date").is_some());
     assert_eq!(
         field(&xml.body, "SubscriptionName").as_deref(),
