@@ -53,7 +53,11 @@ pub struct MnsConfig {
 /// topic notifications to HTTP subscriptions ([`push`]).
 pub fn dialect(service: Arc<QueueService>, config: MnsConfig) -> Arc<dyn Dialect> {
     let push_wake = Arc::new(Notify::new());
-    push::spawn(service.clone(), push_wake.clone());
+    push::spawn(
+        service.clone(),
+        push_wake.clone(),
+        config.account_id.clone(),
+    );
     Arc::new(MnsDialect {
         service,
         config,

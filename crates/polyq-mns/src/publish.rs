@@ -20,6 +20,7 @@ use crate::{Ctx, Reply, MNS_NAMESPACE};
 /// sends as headers.
 pub const MESSAGE_ID_ATTRIBUTE: &str = "x-mns-message-id";
 pub const MESSAGE_TAG_ATTRIBUTE: &str = "x-mns-message-tag";
+pub const PUBLISH_TIME_ATTRIBUTE: &str = "x-mns-publish-time";
 
 /// One published message, as every notification of it describes it.
 pub struct Notification<'a> {
@@ -153,9 +154,22 @@ async fn deliver(
     let body = Bytes::from(n.render(sub));
     let (queue, attributes) = match &sub.endpoint {
         Endpoint::Queue(q) => (q.clone(), properties.clone()),
+        Endpoint::Undeliverable(why) => {
+            tracing::warn!(
+                topic = sub.topic,
+                subscription = sub.name,
+                endpoint = sub.endpoint_text,
+                "MNS notification dropped: {why}"
+            );
+            return Ok(());
+        }
         Endpoint::Http(_) => {
             let mut headers = Attributes::new();
             headers.insert(MESSAGE_ID_ATTRIBUTE.into(), text_attribute(n.message_id));
+            headers.insert(
+                PUBLISH_TIME_ATTRIBUTE.into(),
+                text_attribute(&n.published_ms.to_string()),
+            );
             if !n.tag.is_empty() {
                 headers.insert(MESSAGE_TAG_ATTRIBUTE.into(), text_attribute(n.tag));
             }

@@ -17,13 +17,14 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
+use md5::{Digest, Md5};
 use polyq_core::{
     AttributeValue, CoreError, CoreResult, Message, QueueService, ReceiveOptions, VisibilityChange,
 };
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use crate::publish::{MESSAGE_ID_ATTRIBUTE, MESSAGE_TAG_ATTRIBUTE};
+use crate::publish::{MESSAGE_ID_ATTRIBUTE, MESSAGE_TAG_ATTRIBUTE, PUBLISH_TIME_ATTRIBUTE};
 use crate::subscriptions::{ContentFormat, Endpoint, Subscription, SUBSCRIPTION_QUEUE_PREFIX};
 
 /// How often the task looks without being woken.
@@ -37,13 +38,14 @@ const BATCH: usize = 16;
 
 /// Starts the push task on the current Tokio runtime (none outside one, e.g. in unit tests
 /// that build a dialect without serving it).
-pub fn spawn(service: Arc<QueueService>, wake: Arc<Notify>) {
+/// `owner` is the account id pushes name as topic owner and subscriber.
+pub fn spawn(service: Arc<QueueService>, wake: Arc<Notify>, owner: String) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
     runtime.spawn(async move {
         loop {
-            if let Err(e) = push_due(&service).await {
+            if let Err(e) = push_due(&service, &owner).await {
                 tracing::warn!(error = %e, "MNS push round failed; retrying");
             }
             tokio::select! {
@@ -56,7 +58,7 @@ pub fn spawn(service: Arc<QueueService>, wake: Arc<Notify>) {
 
 /// One round: every HTTP subscription with notifications ready gets them pushed. A
 /// subscription that fails (e.g. deleted meanwhile) does not hold up the others.
-async fn push_due(service: &QueueService) -> CoreResult<()> {
+async fn push_due(service: &QueueService, owner: &str) -> CoreResult<()> {
     let queues = service
         .list_internal_queues(SUBSCRIPTION_QUEUE_PREFIX, None, usize::MAX)
         .await?;
@@ -67,7 +69,7 @@ async fn push_due(service: &QueueService) -> CoreResult<()> {
         let Endpoint::Http(url) = &sub.endpoint else {
             continue;
         };
-        match push_subscription(service, &info.name, &sub, url).await {
+        match push_subscription(service, &info.name, &sub, url, owner).await {
             Ok(()) | Err(CoreError::QueueNotFound(_)) => {}
             Err(e) => tracing::warn!(
                 subscription = sub.name,
@@ -85,6 +87,7 @@ async fn push_subscription(
     queue: &str,
     sub: &Subscription,
     url: &str,
+    owner: &str,
 ) -> CoreResult<()> {
     let taken = service
         .receive(
@@ -100,8 +103,8 @@ async fn push_subscription(
     let pushes: Vec<_> = taken
         .iter()
         .map(|m| {
-            let (url, format, m) = (url.to_string(), sub.format, m.clone());
-            tokio::spawn(async move { post(&url, format, &m).await })
+            let (url, sub, owner, m) = (url.to_string(), sub.clone(), owner.to_string(), m.clone());
+            tokio::spawn(async move { post(&url, &sub, &owner, &m).await })
         })
         .collect();
     for (m, push) in taken.iter().zip(pushes) {
@@ -182,8 +185,11 @@ fn attribute_text<'a>(m: &'a Message, name: &str) -> Option<&'a str> {
     }
 }
 
-/// POSTs one notification; the endpoint's status, or why there was none.
-async fn post(url: &str, format: ContentFormat, m: &Message) -> Result<u16, String> {
+/// POSTs one notification; the endpoint's status, or why there was none. The headers are
+/// those of a push captured from MNS (the Go SDK's `example/http_authorization.go`) but its
+/// signature: topic, owner, subscriber, subscription, publish time, message id and tag, and
+/// `Content-MD5` as upper-case hex.
+async fn post(url: &str, sub: &Subscription, owner: &str, m: &Message) -> Result<u16, String> {
     let uri: http::Uri = url.parse().map_err(|e| format!("bad endpoint URL: {e}"))?;
     let authority = uri.authority().ok_or("endpoint URL has no host")?.clone();
     let port = authority.port_u16().unwrap_or(80);
@@ -192,7 +198,7 @@ async fn post(url: &str, format: ContentFormat, m: &Message) -> Result<u16, Stri
         None | Some("/") | Some("") => "/notifications",
         Some(p) => p,
     };
-    let content_type = match format {
+    let content_type = match sub.format {
         ContentFormat::Xml => "text/xml;charset=utf-8",
         ContentFormat::Json => "application/json;charset=utf-8",
         ContentFormat::Simplified => "text/plain;charset=utf-8",
@@ -200,6 +206,11 @@ async fn post(url: &str, format: ContentFormat, m: &Message) -> Result<u16, Stri
     let mut request = http::Request::post(target)
         .header(http::header::HOST, authority.as_str())
         .header(http::header::CONTENT_TYPE, content_type)
+        .header(
+            http::header::USER_AGENT,
+            "Aliyun Notification Service Agent",
+        )
+        .header("content-md5", hex::encode_upper(Md5::digest(&m.body)))
         .header(
             http::header::DATE,
             httpdate::fmt_http_date(SystemTime::now()),
@@ -209,7 +220,14 @@ async fn post(url: &str, format: ContentFormat, m: &Message) -> Result<u16, Stri
         .header(
             "x-mns-request-id",
             uuid::Uuid::new_v4().simple().to_string()[..24].to_ascii_uppercase(),
-        );
+        )
+        .header("x-mns-topic-owner", owner)
+        .header("x-mns-topic-name", &sub.topic)
+        .header("x-mns-subscriber", owner)
+        .header("x-mns-subscription-name", &sub.name);
+    if let Some(time) = attribute_text(m, PUBLISH_TIME_ATTRIBUTE) {
+        request = request.header("x-mns-publish-time", time);
+    }
     if let Some(id) = attribute_text(m, MESSAGE_ID_ATTRIBUTE) {
         request = request.header("x-mns-message-id", id);
     }

@@ -50,47 +50,52 @@ pub fn validate_subscription_name(name: &str) -> MnsResult<()> {
 /// Where notifications go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// `acs:mns:{region}:{account}:queues/{queue}`: a queue of this server (region and
-    /// account are not checked: polyq serves one account).
+    /// `acs:mns:{region}:{account}:queues/{queue}`: a queue of this server. Region and account
+    /// are not checked (polyq serves one account), and may hold anything: SDK samples build
+    /// them from the endpoint's host, port included (`acs:mns::localhost:9324:queues/q`).
     Queue(String),
     /// `http://host[:port][/path]`: pushed by POST.
     Http(String),
+    /// A documented endpoint polyq cannot deliver to: `https://` (no TLS client),
+    /// `mail:directmail:…` and `sms:directsms:…`. The subscription is kept, as MNS keeps it;
+    /// each notification for it is dropped with a log line naming the reason.
+    Undeliverable(&'static str),
 }
 
 impl Endpoint {
     pub fn parse(text: &str) -> MnsResult<Endpoint> {
         let text = text.trim();
         if let Some(rest) = text.strip_prefix("acs:mns:") {
-            let parts: Vec<&str> = rest.splitn(3, ':').collect();
-            if let [_region, _account, resource] = parts.as_slice() {
-                if let Some(queue) = resource.strip_prefix("queues/") {
-                    if is_name_shaped(queue) {
-                        return Ok(Endpoint::Queue(queue.to_string()));
-                    }
+            // `{region}:{account}` before `:queues/`, either possibly empty or holding colons.
+            let queue = rest
+                .rsplit_once(":queues/")
+                .filter(|(scope, q)| scope.contains(':') && is_name_shaped(q))
+                .map(|(_, q)| q);
+            return match queue {
+                Some(q) => Ok(Endpoint::Queue(q.to_string())),
+                None => Err(MnsError::endpoint_invalid(
+                    "a queue endpoint is acs:mns:{region}:{account}:queues/{queue}.",
+                )),
+            };
+        }
+        for (scheme, make) in [
+            ("http://", Endpoint::Http as fn(String) -> Endpoint),
+            ("https://", |_| {
+                Endpoint::Undeliverable("polyq pushes over plain http:// only")
+            }),
+        ] {
+            if let Some(rest) = text.strip_prefix(scheme) {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+                if host.is_empty() || http::uri::Authority::try_from(host).is_err() {
+                    return Err(MnsError::endpoint_invalid(
+                        "an HTTP endpoint is http://{host}[:{port}][/{path}].",
+                    ));
                 }
+                return Ok(make(text.to_string()));
             }
-            return Err(MnsError::endpoint_invalid(
-                "a queue endpoint is acs:mns:{region}:{account}:queues/{queue}.",
-            ));
-        }
-        if let Some(rest) = text.strip_prefix("http://") {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-            if !host.is_empty() && http::uri::Authority::try_from(host).is_ok() {
-                return Ok(Endpoint::Http(text.to_string()));
-            }
-            return Err(MnsError::endpoint_invalid(
-                "an HTTP endpoint is http://{host}[:{port}][/{path}].",
-            ));
-        }
-        if text.starts_with("https://") {
-            return Err(MnsError::endpoint_invalid(
-                "polyq pushes over plain http:// only; put a TLS-terminating proxy behind an http:// endpoint.",
-            ));
         }
         if text.starts_with("mail:directmail:") || text.starts_with("sms:directsms:") {
-            return Err(MnsError::endpoint_invalid(
-                "polyq does not send mail or SMS; subscribe a queue (acs:mns:{region}:{account}:queues/{queue}) or an http:// endpoint.",
-            ));
+            return Ok(Endpoint::Undeliverable("polyq sends no mail or SMS"));
         }
         Err(MnsError::endpoint_invalid(
             "expected http://…, acs:mns:{region}:{account}:queues/{queue}, mail:directmail:… or sms:directsms:….",
@@ -285,12 +290,7 @@ pub async fn subscribe(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Repl
         .filter(|e| !e.is_empty())
         .ok_or_else(|| MnsError::endpoint_invalid("Endpoint is required."))?
         .to_string();
-    let filter_tag = root.child_text("FilterTag").unwrap_or("").to_string();
-    if filter_tag.chars().count() > MAX_TAG {
-        return Err(MnsError::invalid_argument(format!(
-            "The length of FilterTag should between 0 and {MAX_TAG}."
-        )));
-    }
+    let filter_tag = parse_filter_tag(&root)?.unwrap_or_default();
     let sub = Subscription {
         topic: topic.to_string(),
         name: name.to_string(),
@@ -324,13 +324,27 @@ pub async fn subscribe(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Repl
     Ok(reply)
 }
 
-/// Only NotifyStrategy can change (the SDKs send nothing else).
+fn parse_filter_tag(root: &Element) -> MnsResult<Option<String>> {
+    let Some(tag) = root.child_text("FilterTag") else {
+        return Ok(None);
+    };
+    if tag.chars().count() > MAX_TAG {
+        return Err(MnsError::invalid_argument(format!(
+            "The length of FilterTag should between 0 and {MAX_TAG}."
+        )));
+    }
+    Ok(Some(tag.to_string()))
+}
+
+/// NotifyStrategy and FilterTag change (the Python SDK sends the former, Java's both); the
+/// endpoint and content format are fixed at Subscribe.
 pub async fn set_attributes(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Reply> {
     let root = parse_document(&ctx.req.body)?;
     let strategy = match root.child_text("NotifyStrategy") {
         Some(s) if !s.trim().is_empty() => Some(NotifyStrategy::parse(s)?),
         _ => None,
     };
+    let filter_tag = parse_filter_tag(&root)?;
     let update = ctx
         .service
         .update_queue(
@@ -338,6 +352,9 @@ pub async fn set_attributes(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult
             Box::new(move |config| {
                 if let Some(s) = strategy {
                     config.extras.insert(STRATEGY_KEY.into(), s.as_str().into());
+                }
+                if let Some(tag) = filter_tag {
+                    config.extras.insert(FILTER_TAG_KEY.into(), tag);
                 }
                 Ok(())
             }),
@@ -351,8 +368,13 @@ pub async fn set_attributes(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult
 
 pub async fn get_attributes(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Reply> {
     let sub = get_subscription(ctx, topic, name).await?;
-    let account = &ctx.config.account_id;
     let mut w = Writer::new("Subscription", ctx.form.namespace());
+    write_attributes(&mut w, &sub, &ctx.config.account_id);
+    Ok(Reply::xml(200, w.finish("Subscription")))
+}
+
+/// The ten elements of GetSubscriptionAttributes (Python requires eight of them).
+fn write_attributes(w: &mut Writer, sub: &Subscription, account: &str) {
     w.field("SubscriptionName", &sub.name)
         .field("Subscriber", account)
         .field("TopicOwner", account)
@@ -363,7 +385,6 @@ pub async fn get_attributes(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult
         .field("FilterTag", &sub.filter_tag)
         .field("CreateTime", sub.created_ms / 1000)
         .field("LastModifyTime", sub.modified_ms / 1000);
-    Ok(Reply::xml(200, w.finish("Subscription")))
 }
 
 pub async fn unsubscribe(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Reply> {
@@ -397,8 +418,13 @@ pub async fn list(ctx: &Ctx<'_>, topic: &str) -> MnsResult<Reply> {
     let mut w = Writer::new("Subscriptions", ctx.form.namespace());
     for s in &subs {
         w.open("Subscription")
-            .field("SubscriptionURL", ctx.subscription_url(topic, &s.name))
-            .close("Subscription");
+            .field("SubscriptionURL", ctx.subscription_url(topic, &s.name));
+        // Java's listSubscriptions and Go's ListSubscriptionDetailByTopic ask for the
+        // attributes; Python's decoder wants the URL alone.
+        if page.with_meta {
+            write_attributes(&mut w, s, &ctx.config.account_id);
+        }
+        w.close("Subscription");
     }
     if let Some(last) = subs.last().filter(|_| more) {
         w.field("NextMarker", &last.name);
@@ -453,16 +479,39 @@ mod tests {
             Endpoint::parse("http://127.0.0.1:8080/notify").unwrap(),
             Endpoint::Http("http://127.0.0.1:8080/notify".into())
         );
-        for bad in [
-            "acs:mns:cn-hangzhou:123456:topics/t",
-            "acs:mns:cn-hangzhou:queues/q",
-            "acs:mns:r:a:queues/bad_name",
-            "http://",
-            "http:// spaced/",
-            "https://example.com",
-            "ftp://example.com",
+        // What SDKs build from endpoints with a port or an IP address: region and account are
+        // whatever the host split gave.
+        for text in [
+            "acs:mns::localhost:9324:queues/q-1",
+            "acs:mns:internal:9324:host:queues/q-1",
+            "acs:mns:null:127:queues/q-1",
+            "acs:mns:::queues/q-1",
+        ] {
+            assert_eq!(
+                Endpoint::parse(text).unwrap(),
+                Endpoint::Queue("q-1".into()),
+                "{text}"
+            );
+        }
+        for text in [
+            "https://example.com/x",
             "mail:directmail:a@example.com",
             "sms:directsms:anonymous",
+        ] {
+            assert!(
+                matches!(Endpoint::parse(text), Ok(Endpoint::Undeliverable(_))),
+                "{text}"
+            );
+        }
+        for bad in [
+            "acs:mns:cn-hangzhou:123456:topics/t",
+            "acs:mns:r:a:queues/bad_name",
+            "acs:mns:cn-hangzhou:queues/q",
+            "acs:mns:r:a:queues/",
+            "http://",
+            "http:// spaced/",
+            "https://",
+            "ftp://example.com",
             "",
         ] {
             assert_eq!(
