@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod civil;
+pub mod metrics;
 mod server;
 pub mod uri_encoding;
 pub mod xml;

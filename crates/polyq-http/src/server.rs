@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::FutureExt;
@@ -16,6 +16,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::metrics::{RequestMetrics, NO_DIALECT};
 use crate::{response, Dialect, Request, Response};
 
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +41,7 @@ impl Default for ServerLimits {
 pub struct Router {
     dialects: Vec<Arc<dyn Dialect>>,
     limits: ServerLimits,
+    metrics: Arc<RequestMetrics>,
 }
 
 const UNDETECTED: &str = "polyq could not tell which queue API this request speaks. Expected one of: \
@@ -49,7 +51,22 @@ GET /health answers when the server is ready.\n";
 
 impl Router {
     pub fn new(dialects: Vec<Arc<dyn Dialect>>, limits: ServerLimits) -> Self {
-        Router { dialects, limits }
+        Router {
+            dialects,
+            limits,
+            metrics: Arc::default(),
+        }
+    }
+
+    /// Records requests into `metrics` (shared with whoever exposes them) instead of a
+    /// private set.
+    pub fn with_metrics(mut self, metrics: Arc<RequestMetrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn metrics(&self) -> &Arc<RequestMetrics> {
+        &self.metrics
     }
 
     pub fn limits(&self) -> ServerLimits {
@@ -67,23 +84,42 @@ impl Router {
     /// Serves one read request: a dialect's answer, the health endpoint, a dialect's answer to
     /// an undetected request ([`Dialect::undetected`]), or a clear 400.
     pub async fn dispatch(&self, req: Request) -> Response {
+        let started = Instant::now();
+        let (name, resp) = self.answer(req).await;
+        self.metrics
+            .record(name, resp.status().as_u16(), started.elapsed());
+        resp
+    }
+
+    /// [`Router::dispatch`] without the bookkeeping: the answer and the dialect that gave it.
+    async fn answer(&self, req: Request) -> (&'static str, Response) {
         let dialect = self.dialects.iter().find(|d| d.detect(&req)).cloned();
         let Some(dialect) = dialect else {
             if req.method == http::Method::GET
                 && (req.uri.path() == "/health" || req.uri.path() == "/healthz")
             {
-                return response(200, "text/plain; charset=utf-8", "ok\n");
+                return (
+                    NO_DIALECT,
+                    response(200, "text/plain; charset=utf-8", "ok\n"),
+                );
             }
             // A vendor's own answer to a request of its shape that names no operation, before
             // polyq's generic one.
-            if let Some(resp) = self.dialects.iter().find_map(|d| d.undetected(&req)) {
-                return resp;
+            if let Some((name, resp)) = self
+                .dialects
+                .iter()
+                .find_map(|d| d.undetected(&req).map(|r| (d.name(), r)))
+            {
+                return (name, resp);
             }
-            return response(400, "text/plain; charset=utf-8", UNDETECTED);
+            return (
+                NO_DIALECT,
+                response(400, "text/plain; charset=utf-8", UNDETECTED),
+            );
         };
         let name = dialect.name();
         let request_id = req.request_id.clone();
-        match std::panic::AssertUnwindSafe(dialect.handle(req))
+        let resp = match std::panic::AssertUnwindSafe(dialect.handle(req))
             .catch_unwind()
             .await
         {
@@ -100,7 +136,8 @@ impl Router {
                     format!("internal error in the {name} handler (request id {request_id}); see the server log\n"),
                 )
             }
-        }
+        };
+        (name, resp)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `polyq` binary: command line, configuration, wiring of store, service, dialects and
 //! listeners, and graceful shutdown. The only crate that sees every other crate.
 
+mod admin;
 mod config;
 mod serve;
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use polyq_core::{MemoryStore, QueueService, QueueStore, SystemClock};
 use polyq_http::auth::AuthConfig;
+use polyq_http::metrics::RequestMetrics;
 use polyq_http::{Router, ServerLimits};
 use tokio::net::TcpListener;
 
@@ -76,8 +77,17 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             region: settings.region.clone(),
         },
     );
-    // Detection order: the most specific markers first; SQS query (Action=) is the broadest.
-    let router = Arc::new(Router::new(vec![azure, mns, sqs], ServerLimits::default()));
+    let metrics = Arc::new(RequestMetrics::default());
+    let admin = crate::admin::dialect(
+        service.clone(),
+        metrics.clone(),
+        settings.auth == polyq_http::auth::AuthMode::Dev,
+    );
+    // Detection order: the most specific markers first; SQS query (Action=) is the broadest;
+    // polyq's own endpoints (metrics, console) carry no vendor marker and come last.
+    let router = Arc::new(
+        Router::new(vec![azure, mns, sqs, admin], ServerLimits::default()).with_metrics(metrics),
+    );
 
     let mut listeners = Vec::new();
     for addr in &settings.listen {

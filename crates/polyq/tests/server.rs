@@ -301,3 +301,81 @@ async fn mns_topics_survive_a_kill_and_stay_hidden_from_queue_listings() {
     let hidden = hidden.text().await.unwrap();
     assert!(hidden.contains("QueueDoesNotExist"), "{hidden}");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_and_messages() {
+    let s = common::start(&[]);
+    let c = client();
+    let sqs = |action: &str, body: String| {
+        c.post(format!("{}/", s.base))
+            .header("x-amz-target", format!("AmazonSQS.{action}"))
+            .body(body)
+            .send()
+    };
+    let created = sqs("CreateQueue", r#"{"QueueName":"counted"}"#.into())
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    for body in ["one", "two"] {
+        let r = sqs(
+            "SendMessage",
+            format!(r#"{{"QueueUrl":"counted","MessageBody":"{body}"}}"#),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let r = sqs(
+        "ReceiveMessage",
+        r#"{"QueueUrl":"counted","MaxNumberOfMessages":1,"VisibilityTimeout":300}"#.into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let missing = sqs("GetQueueUrl", r#"{"QueueName":"nope"}"#.into())
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 400);
+    assert_eq!(mns(&s.base, "PUT", "/queues/mq", "").await.0, 201);
+    // An MNS topic is an internal queue: not a queue the metrics list.
+    assert_eq!(mns(&s.base, "PUT", "/topics/t", "").await.0, 201);
+    let undetected = c.get(format!("{}/nothing", s.base)).send().await.unwrap();
+    assert_eq!(undetected.status(), 400);
+
+    let r = c.get(format!("{}/metrics", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    let text = r.text().await.unwrap();
+    for line in [
+        r#"polyq_requests_total{dialect="SQS",code="200"} 4"#,
+        r#"polyq_requests_total{dialect="SQS",code="400"} 1"#,
+        r#"polyq_requests_total{dialect="MNS",code="201"} 2"#,
+        r#"polyq_requests_total{dialect="none",code="400"} 1"#,
+        r#"polyq_request_duration_seconds_count{dialect="SQS"} 5"#,
+        "polyq_queues 2",
+        r#"polyq_queue_messages{queue="counted",state="visible"} 1"#,
+        r#"polyq_queue_messages{queue="counted",state="in_flight"} 1"#,
+        r#"polyq_queue_messages{queue="counted",state="delayed"} 0"#,
+        r#"polyq_queue_messages{queue="mq",state="visible"} 0"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+    }
+    assert!(!text.contains("~mns-topic~"), "{text}");
+    assert!(text.ends_with("# EOF\n"));
+    // The scrape itself is counted once it is answered.
+    let again = c
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        again.contains(r#"polyq_requests_total{dialect="polyq",code="200"} 1"#),
+        "{again}"
+    );
+}
