@@ -148,6 +148,7 @@ async fn handle(
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let limit = router.limits.max_body_bytes;
+    let started = Instant::now();
     let body = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
@@ -167,6 +168,10 @@ async fn handle(
                     format!("could not read the request body: {e}\n"),
                 )
             };
+            // Refused before any dialect saw it, but still a request the metrics must show.
+            router
+                .metrics
+                .record(NO_DIALECT, resp.status().as_u16(), started.elapsed());
             return Ok(resp.map(Full::new));
         }
     };

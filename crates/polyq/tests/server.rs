@@ -341,6 +341,14 @@ async fn metrics_count_requests_and_messages() {
     assert_eq!(mns(&s.base, "PUT", "/topics/t", "").await.0, 201);
     let undetected = c.get(format!("{}/nothing", s.base)).send().await.unwrap();
     assert_eq!(undetected.status(), 400);
+    // Refused for its size before any dialect sees it: still counted.
+    let too_big = c
+        .post(format!("{}/", s.base))
+        .body(vec![b'x'; 8 * 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 413);
 
     let r = c.get(format!("{}/metrics", s.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -354,6 +362,7 @@ async fn metrics_count_requests_and_messages() {
         r#"polyq_requests_total{dialect="SQS",code="400"} 1"#,
         r#"polyq_requests_total{dialect="MNS",code="201"} 2"#,
         r#"polyq_requests_total{dialect="none",code="400"} 1"#,
+        r#"polyq_requests_total{dialect="none",code="413"} 1"#,
         r#"polyq_request_duration_seconds_count{dialect="SQS"} 5"#,
         "polyq_queues 2",
         r#"polyq_queue_messages{queue="counted",state="visible"} 1"#,
