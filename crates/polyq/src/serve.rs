@@ -83,10 +83,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         metrics.clone(),
         settings.auth == polyq_http::auth::AuthMode::Dev,
     );
-    // Detection order: the most specific markers first; SQS query (Action=) is the broadest;
-    // polyq's own endpoints (metrics, console) carry no vendor marker and come last.
+    // Detection order: polyq's own paths (metrics, console; none a vendor can use), then the
+    // most specific markers first; SQS query (Action=) is the broadest.
     let router = Arc::new(
-        Router::new(vec![azure, mns, sqs, admin], ServerLimits::default()).with_metrics(metrics),
+        Router::new(vec![admin, azure, mns, sqs], ServerLimits::default()).with_metrics(metrics),
     );
 
     let mut listeners = Vec::new();

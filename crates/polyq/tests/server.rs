@@ -374,6 +374,15 @@ async fn metrics_count_requests_and_messages() {
     }
     assert!(!text.contains("~mns-topic~"), "{text}");
     assert!(text.ends_with("# EOF\n"));
+    // With a vendor's marker, /metrics is that vendor's path (here Azure's account "metrics").
+    let azure = c
+        .get(format!("{}/metrics?comp=list", s.base))
+        .header("x-ms-version", "2021-12-02")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(azure.status(), 200);
+    assert!(azure.headers().contains_key("x-ms-request-id"));
     // The scrape itself is counted once it is answered.
     let again = c
         .get(format!("{}/metrics", s.base))

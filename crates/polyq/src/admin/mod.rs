@@ -1,10 +1,14 @@
 //! polyq's own endpoints beside the vendor APIs: Prometheus metrics (`GET /metrics`) and the
 //! web console (`/_polyq/console`, its JSON API under `/_polyq/api/`).
 //!
-//! They are served as the last "dialect" of the router: detection asks the vendor dialects
-//! first, and these paths carry none of their markers, so no vendor request can land here.
+//! They are served as the first "dialect" of the router, on paths no vendor request can have:
+//! `/_polyq…` (no SQS account id, Azure account or MNS queue name may start with `_`) and a
+//! `GET /metrics` that carries none of the vendors' headers (an Azure account named `metrics`
+//! still reaches Azure). Being first, they are never taken by a broader vendor rule (the 2007
+//! SQS REST API claims any path ending in `/back` or `/front`).
 
 mod console;
+mod console_api;
 mod metrics;
 
 use std::sync::Arc;
@@ -40,6 +44,20 @@ fn is_console_path(path: &str) -> bool {
     path == CONSOLE_PREFIX || path.starts_with("/_polyq/")
 }
 
+/// A `GET` with no query and none of the vendors' markers: what a Prometheus scrape sends.
+fn is_plain_get(req: &Request) -> bool {
+    const VENDOR_HEADERS: &[&str] = &[
+        "authorization",
+        "x-amz-target",
+        "x-ms-version",
+        "x-mns-version",
+        "x-mqs-version",
+    ];
+    req.method == http::Method::GET
+        && req.uri.query().is_none_or(str::is_empty)
+        && !VENDOR_HEADERS.iter().any(|h| req.headers.contains_key(*h))
+}
+
 #[async_trait]
 impl Dialect for Admin {
     fn name(&self) -> &'static str {
@@ -48,7 +66,7 @@ impl Dialect for Admin {
 
     fn detect(&self, req: &Request) -> bool {
         let path = req.uri.path();
-        (req.method == http::Method::GET && path == "/metrics") || is_console_path(path)
+        is_console_path(path) || (path == "/metrics" && is_plain_get(req))
     }
 
     async fn handle(&self, req: Request) -> Response {
