@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use polyq_core::QueueService;
+use polyq_core::{CreateOutcome, QueueInfo, QueueService};
 use polyq_http::auth::AuthConfig;
 use polyq_http::{Dialect, Request, Response};
 use tokio::sync::Notify;
@@ -94,6 +94,25 @@ impl Reply {
             body: Some(body),
             headers: Vec::new(),
         }
+    }
+
+    /// The answer to CreateQueue, CreateTopic and Subscribe: 201 for a new resource, 204 when
+    /// it existed with the same attributes (`same`), else `conflict` (409). Both 2xx carry
+    /// `Location`: Python reads it on every 2xx.
+    pub fn created(
+        outcome: CreateOutcome,
+        same: impl FnOnce(&QueueInfo) -> bool,
+        conflict: MnsError,
+        location: String,
+    ) -> MnsResult<Reply> {
+        let status = match outcome {
+            CreateOutcome::Created(_) => 201,
+            CreateOutcome::Exists(existing) if same(&existing) => 204,
+            CreateOutcome::Exists(_) => return Err(conflict),
+        };
+        let mut reply = Reply::empty(status);
+        reply.headers.push(("location", location));
+        Ok(reply)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Queue operations: CreateQueue, SetQueueAttributes, GetQueueAttributes, DeleteQueue and
 //! ListQueue.
 
-use polyq_core::{CoreError, CreateOutcome, QueueConfig, QueueInfo};
+use polyq_core::{CoreError, QueueConfig, QueueInfo};
 
 use crate::error::{MnsError, MnsResult};
 use crate::form::Form;
@@ -48,16 +48,7 @@ impl QueueAttributes {
         if root.name != "Queue" {
             return Err(MnsError::schema(&root.name));
         }
-        let logging_enabled = match root.child_text("LoggingEnabled").map(str::trim) {
-            None => None,
-            Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
-            Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
-            Some(_) => {
-                return Err(MnsError::invalid_argument(
-                    "The value of LoggingEnabled should be True or False.",
-                ))
-            }
-        };
+        let logging_enabled = parse_logging_enabled(&root)?;
         let to_u32 = |v: Option<u64>| v.map(|v| v as u32);
         Ok(QueueAttributes {
             delay_seconds: to_u32(ranged(&root, "DelaySeconds", 0, 604_800, "seconds")?),
@@ -99,12 +90,28 @@ impl QueueAttributes {
             config.receive_wait_seconds = v;
         }
         if let Some(v) = self.logging_enabled {
-            config.extras.insert(
-                LOGGING_ENABLED_KEY.into(),
-                if v { "True" } else { "False" }.into(),
-            );
+            set_logging_enabled(config, v);
         }
     }
+}
+
+/// `<LoggingEnabled>` of a queue or topic document: `True`/`False` in any case.
+pub fn parse_logging_enabled(root: &Element) -> MnsResult<Option<bool>> {
+    match root.child_text("LoggingEnabled").map(str::trim) {
+        None => Ok(None),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(_) => Err(MnsError::invalid_argument(
+            "The value of LoggingEnabled should be True or False.",
+        )),
+    }
+}
+
+pub fn set_logging_enabled(config: &mut QueueConfig, on: bool) {
+    config.extras.insert(
+        LOGGING_ENABLED_KEY.into(),
+        if on { "True" } else { "False" }.into(),
+    );
 }
 
 /// MNS's defaults (MQS documented a 3-day retention).
@@ -170,19 +177,13 @@ pub async fn create(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
     let attrs = QueueAttributes::parse(&ctx.req.body)?;
     let mut config = default_config(ctx.form);
     attrs.apply(&mut config);
-    let status = match ctx.service.create_queue(name, config.clone()).await? {
-        CreateOutcome::Created(_) => 201,
-        CreateOutcome::Exists(existing)
-            if visible_attributes(&existing.config) == visible_attributes(&config) =>
-        {
-            204
-        }
-        CreateOutcome::Exists(_) => return Err(MnsError::queue_already_exist()),
-    };
-    let mut reply = Reply::empty(status);
-    // Python reads Location on every 2xx, so the 204 carries it too.
-    reply.headers.push(("location", ctx.queue_url(name)));
-    Ok(reply)
+    let outcome = ctx.service.create_queue(name, config.clone()).await?;
+    Reply::created(
+        outcome,
+        |existing| visible_attributes(&existing.config) == visible_attributes(&config),
+        MnsError::queue_already_exist(),
+        ctx.queue_url(name),
+    )
 }
 
 pub async fn set_attributes(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {

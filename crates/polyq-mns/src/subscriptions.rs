@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use polyq_core::{CoreError, CreateOutcome, QueueConfig, QueueInfo};
+use polyq_core::{CoreError, QueueConfig, QueueInfo};
 
 use crate::error::{MnsError, MnsResult};
 use crate::queues::{is_name_shaped, MNS_MAX_MESSAGE_SIZE};
@@ -310,18 +310,15 @@ pub async fn subscribe(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Repl
     };
     get_topic(ctx, topic).await?;
     let queue = subscription_queue(topic, name);
-    let status = match ctx.service.create_queue(&queue, sub.config()).await? {
-        CreateOutcome::Created(_) => 201,
-        CreateOutcome::Exists(existing) => match Subscription::from_info(&existing) {
-            Some(old) if old.settings() == sub.settings() => 204,
-            _ => return Err(MnsError::subscription_already_exist()),
+    let outcome = ctx.service.create_queue(&queue, sub.config()).await?;
+    Reply::created(
+        outcome,
+        |existing| {
+            Subscription::from_info(existing).is_some_and(|old| old.settings() == sub.settings())
         },
-    };
-    let mut reply = Reply::empty(status);
-    reply
-        .headers
-        .push(("location", ctx.subscription_url(topic, name)));
-    Ok(reply)
+        MnsError::subscription_already_exist(),
+        ctx.subscription_url(topic, name),
+    )
 }
 
 fn parse_filter_tag(root: &Element) -> MnsResult<Option<String>> {

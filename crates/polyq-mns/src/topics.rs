@@ -6,10 +6,13 @@
 //! between nodes as queues are: its settings are the queue's config, and it never holds
 //! messages (publishing hands each one straight to the subscriptions, see [`crate::publish`]).
 
-use polyq_core::{CoreError, CreateOutcome, QueueConfig, QueueInfo};
+use polyq_core::{CoreError, QueueConfig, QueueInfo};
 
 use crate::error::{MnsError, MnsResult};
-use crate::queues::{is_name_shaped, logging_enabled, LOGGING_ENABLED_KEY, MNS_MAX_MESSAGE_SIZE};
+use crate::queues::{
+    is_name_shaped, logging_enabled, parse_logging_enabled, set_logging_enabled,
+    MNS_MAX_MESSAGE_SIZE,
+};
 use crate::subscriptions;
 use crate::xml::{self, Writer};
 use crate::{Ctx, Reply};
@@ -66,19 +69,9 @@ impl TopicAttributes {
                 }
             },
         };
-        let logging_enabled = match root.child_text("LoggingEnabled").map(str::trim) {
-            None => None,
-            Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
-            Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
-            Some(_) => {
-                return Err(MnsError::invalid_argument(
-                    "The value of LoggingEnabled should be True or False.",
-                ))
-            }
-        };
         Ok(TopicAttributes {
             maximum_message_size,
-            logging_enabled,
+            logging_enabled: parse_logging_enabled(&root)?,
         })
     }
 
@@ -87,10 +80,7 @@ impl TopicAttributes {
             config.max_message_size = v;
         }
         if let Some(v) = self.logging_enabled {
-            config.extras.insert(
-                LOGGING_ENABLED_KEY.into(),
-                if v { "True" } else { "False" }.into(),
-            );
+            set_logging_enabled(config, v);
         }
     }
 }
@@ -131,18 +121,16 @@ pub async fn create(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
     let mut config = default_config();
     attrs.apply(&mut config);
     let shown = |c: &QueueConfig| (c.max_message_size, logging_enabled(c));
-    let status = match ctx
+    let outcome = ctx
         .service
         .create_queue(&topic_queue(name), config.clone())
-        .await?
-    {
-        CreateOutcome::Created(_) => 201,
-        CreateOutcome::Exists(existing) if shown(&existing.config) == shown(&config) => 204,
-        CreateOutcome::Exists(_) => return Err(MnsError::topic_already_exist()),
-    };
-    let mut reply = Reply::empty(status);
-    reply.headers.push(("location", ctx.topic_url(name)));
-    Ok(reply)
+        .await?;
+    Reply::created(
+        outcome,
+        |existing| shown(&existing.config) == shown(&config),
+        MnsError::topic_already_exist(),
+        ctx.topic_url(name),
+    )
 }
 
 pub async fn set_attributes(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
