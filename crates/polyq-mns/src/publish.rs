@@ -207,17 +207,7 @@ mod tests {
     use crate::subscriptions::NotifyStrategy;
 
     fn sub(format: ContentFormat) -> Subscription {
-        Subscription {
-            topic: "t".into(),
-            name: "s".into(),
-            endpoint_text: "acs:mns:r:1:queues/q".into(),
-            endpoint: Endpoint::Queue("q".into()),
-            filter_tag: String::new(),
-            strategy: NotifyStrategy::BackoffRetry,
-            format,
-            created_ms: 0,
-            modified_ms: 0,
-        }
+        Subscription::sample("acs:mns:r:1:queues/q", NotifyStrategy::BackoffRetry, format)
     }
 
     fn notification<'a>(tag: &'a str) -> Notification<'a> {

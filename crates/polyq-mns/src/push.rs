@@ -264,17 +264,7 @@ mod tests {
     use polyq_core::{ManualClock, MemoryStore, NewMessage, QueueConfig};
 
     fn subscription(strategy: NotifyStrategy) -> Subscription {
-        Subscription {
-            topic: "t".into(),
-            name: "s".into(),
-            endpoint_text: "http://127.0.0.1:9/".into(),
-            endpoint: Endpoint::Http("http://127.0.0.1:9/".into()),
-            filter_tag: String::new(),
-            strategy,
-            format: ContentFormat::Xml,
-            created_ms: 0,
-            modified_ms: 0,
-        }
+        Subscription::sample("http://127.0.0.1:9/", strategy, ContentFormat::Xml)
     }
 
     async fn service_with_one_message() -> (QueueService, ManualClock) {

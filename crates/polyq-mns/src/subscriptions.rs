@@ -199,6 +199,22 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// Subscription `s` of topic `t` to `endpoint` (parsed), for tests.
+    #[cfg(test)]
+    pub fn sample(endpoint: &str, strategy: NotifyStrategy, format: ContentFormat) -> Self {
+        Subscription {
+            topic: "t".into(),
+            name: "s".into(),
+            endpoint_text: endpoint.into(),
+            endpoint: Endpoint::parse(endpoint).expect("a valid endpoint"),
+            filter_tag: String::new(),
+            strategy,
+            format,
+            created_ms: 0,
+            modified_ms: 0,
+        }
+    }
+
     /// Reads a subscription back from its queue; `None` if the queue is not one.
     pub fn from_info(info: &QueueInfo) -> Option<Subscription> {
         let x = &info.config.extras;
