@@ -517,6 +517,50 @@ def test_http_endpoint_push(new_topic, notify_server):
     assert sorted(parse_notification(b, "XML")["Message"] for _, b in late[1:]) == ["skip me", "take me"]
 
 
+def verify_push_signature(request):
+    """Verifies a pushed request as the SDK's HTTP endpoint sample does: download the
+    certificate named (base64) by x-mns-signing-cert-url, take the subjectPublicKeyInfo out of
+    its TBSCertificate, and check Authorization (base64 RSA-SHA1, PKCS#1 v1.5) over the method,
+    Content-MD5, Content-Type, Date, the sorted x-mns-* "name:value" lines and the path."""
+    from urllib.request import urlopen
+    from Crypto.Hash import SHA
+    from Crypto.PublicKey import RSA
+    from Crypto.Signature import PKCS1_v1_5
+    from Crypto.Util.asn1 import DerSequence
+
+    headers = request["headers"]
+    vendor = "\n".join(sorted(f"{k}:{v}" for k, v in headers.items() if k.startswith("x-mns-")))
+    fixed = "\n".join(headers.get(k, "") for k in ("content-md5", "content-type", "date"))
+    to_sign = f"{request['method']}\n{fixed}\n{vendor}\n{request['path']}"
+    cert_url = base64.b64decode(headers["x-mns-signing-cert-url"]).decode()
+    pem = urlopen(cert_url, timeout=10).read().decode()
+    der = base64.b64decode("".join(pem.strip().splitlines()[1:-1]))
+    cert = DerSequence()
+    cert.decode(der)
+    tbs = DerSequence()
+    tbs.decode(cert[0])
+    key = RSA.importKey(tbs[6])
+    signature = base64.b64decode(headers["authorization"])
+    return PKCS1_v1_5.new(key).verify(SHA.new(to_sign.encode()), signature)
+
+
+def test_http_pushes_verify_like_the_sdk_sample(new_topic, notify_server, endpoint):
+    topic = new_topic()
+    subscribe(topic, "signed-xml", f"{notify_server.base}/sig?x=1")
+    subscribe(topic, "signed-simple", f"{notify_server.base}/simple",
+              notify_content_format=SubscriptionNotifyContentFormat.SIMPLIFIED)
+    topic.publish_message(TopicMessage("verify me \u00e9", "tag"))
+    got = notify_server.wait_for(2, timeout=15)
+    assert len(got) == 2, got
+    for request in got:
+        cert_url = base64.b64decode(request["headers"]["x-mns-signing-cert-url"]).decode()
+        assert cert_url == f"{endpoint}/_polyq/mns-signing-cert.pem"
+        assert verify_push_signature(request), request
+        # A request changed on the way does not verify.
+        forged = dict(request, headers=dict(request["headers"], **{"x-mns-message-tag": "other"}))
+        assert not verify_push_signature(forged)
+
+
 def test_http_push_retried_with_exponential_decay(new_topic, notify_server):
     topic = new_topic()
     subscribe(topic, "retry", notify_server.base + "/retry",

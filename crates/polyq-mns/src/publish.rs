@@ -21,6 +21,8 @@ use crate::{Ctx, Reply, MNS_NAMESPACE};
 pub const MESSAGE_ID_ATTRIBUTE: &str = "x-mns-message-id";
 pub const MESSAGE_TAG_ATTRIBUTE: &str = "x-mns-message-tag";
 pub const PUBLISH_TIME_ATTRIBUTE: &str = "x-mns-publish-time";
+/// `http://{Host}` of the publish: where the push's receiver finds the signing certificate.
+pub const SIGNING_BASE_ATTRIBUTE: &str = "polyq-signing-base";
 
 /// One published message, as every notification of it describes it.
 pub struct Notification<'a> {
@@ -169,6 +171,10 @@ async fn deliver(
             headers.insert(
                 PUBLISH_TIME_ATTRIBUTE.into(),
                 text_attribute(&n.published_ms.to_string()),
+            );
+            headers.insert(
+                SIGNING_BASE_ATTRIBUTE.into(),
+                text_attribute(&ctx.base_url()),
             );
             if !n.tag.is_empty() {
                 headers.insert(MESSAGE_TAG_ATTRIBUTE.into(), text_attribute(n.tag));

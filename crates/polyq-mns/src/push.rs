@@ -7,9 +7,9 @@
 //! log line, as MNS drops it. A publish wakes the task at once; it also looks every second, for
 //! retries that came due and for notifications published through other nodes.
 //!
-//! Requests carry MNS's headers (`x-mns-request-id`, `x-mns-message-id`, `x-mns-message-tag`,
-//! `x-mns-version`, `Date`) but no signature: polyq has no signing certificate to offer, so an
-//! endpoint that verifies `x-mns-signing-cert-url` refuses them (docs/compatibility.md).
+//! Requests carry the headers of a push captured from MNS and its signature, made with this
+//! process's own key ([`crate::push_signing`]), whose certificate the receiver downloads from
+//! the URL in `x-mns-signing-cert-url`.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -24,7 +24,10 @@ use polyq_core::{
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use crate::publish::{MESSAGE_ID_ATTRIBUTE, MESSAGE_TAG_ATTRIBUTE, PUBLISH_TIME_ATTRIBUTE};
+use crate::publish::{
+    MESSAGE_ID_ATTRIBUTE, MESSAGE_TAG_ATTRIBUTE, PUBLISH_TIME_ATTRIBUTE, SIGNING_BASE_ATTRIBUTE,
+};
+use crate::push_signing;
 use crate::subscriptions::{ContentFormat, Endpoint, Subscription, SUBSCRIPTION_QUEUE_PREFIX};
 
 /// How often the task looks without being woken.
@@ -203,36 +206,50 @@ async fn post(url: &str, sub: &Subscription, owner: &str, m: &Message) -> Result
         ContentFormat::Json => "application/json;charset=utf-8",
         ContentFormat::Simplified => "text/plain;charset=utf-8",
     };
-    let mut request = http::Request::post(target)
-        .header(http::header::HOST, authority.as_str())
-        .header(http::header::CONTENT_TYPE, content_type)
-        .header(
-            http::header::USER_AGENT,
-            "Aliyun Notification Service Agent",
-        )
-        .header("content-md5", hex::encode_upper(Md5::digest(&m.body)))
-        .header(
-            http::header::DATE,
-            httpdate::fmt_http_date(SystemTime::now()),
-        )
-        .header("x-mns-version", "2015-06-06")
+    let mut headers: Vec<(&str, String)> = vec![
+        ("content-type", content_type.to_string()),
+        ("content-md5", hex::encode_upper(Md5::digest(&m.body))),
+        ("date", httpdate::fmt_http_date(SystemTime::now())),
+        (
+            "user-agent",
+            "Aliyun Notification Service Agent".to_string(),
+        ),
+        ("x-mns-version", "2015-06-06".to_string()),
         // MNS request ids are 24 upper-case hex digits (see `mns_request_id`).
-        .header(
+        (
             "x-mns-request-id",
             uuid::Uuid::new_v4().simple().to_string()[..24].to_ascii_uppercase(),
-        )
-        .header("x-mns-topic-owner", owner)
-        .header("x-mns-topic-name", &sub.topic)
-        .header("x-mns-subscriber", owner)
-        .header("x-mns-subscription-name", &sub.name);
-    if let Some(time) = attribute_text(m, PUBLISH_TIME_ATTRIBUTE) {
-        request = request.header("x-mns-publish-time", time);
+        ),
+        ("x-mns-topic-owner", owner.to_string()),
+        ("x-mns-topic-name", sub.topic.clone()),
+        ("x-mns-subscriber", owner.to_string()),
+        ("x-mns-subscription-name", sub.name.clone()),
+    ];
+    for (attribute, header) in [
+        (PUBLISH_TIME_ATTRIBUTE, "x-mns-publish-time"),
+        (MESSAGE_ID_ATTRIBUTE, "x-mns-message-id"),
+        (MESSAGE_TAG_ATTRIBUTE, "x-mns-message-tag"),
+    ] {
+        if let Some(value) = attribute_text(m, attribute) {
+            headers.push((header, value.to_string()));
+        }
     }
-    if let Some(id) = attribute_text(m, MESSAGE_ID_ATTRIBUTE) {
-        request = request.header("x-mns-message-id", id);
+    if let Some(base) = attribute_text(m, SIGNING_BASE_ATTRIBUTE) {
+        headers.push((
+            "x-mns-signing-cert-url",
+            push_signing::cert_url_header(base),
+        ));
     }
-    if let Some(tag) = attribute_text(m, MESSAGE_TAG_ATTRIBUTE) {
-        request = request.header("x-mns-message-tag", tag);
+    match push_signing::signer() {
+        Ok(signer) => {
+            let named: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            headers.push(("authorization", signer.authorization(&named, target)));
+        }
+        Err(e) => tracing::warn!(error = e, "MNS push sent unsigned"),
+    }
+    let mut request = http::Request::post(target).header(http::header::HOST, authority.as_str());
+    for (name, value) in &headers {
+        request = request.header(*name, value);
     }
     let request = request
         .body(Full::new(Bytes::clone(&m.body)))

@@ -952,6 +952,83 @@ async fn http_endpoints_are_pushed_to() {
     assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
+/// The push's string-to-sign, written out independently of the server's code: as the Python
+/// SDK's endpoint sample builds it (method, Content-MD5, Content-Type, Date, the sorted
+/// `name:value` lines of the x-mns-* headers, then the request target).
+fn push_string_to_sign(p: &Pushed) -> String {
+    let mut vendor: Vec<String> = p
+        .headers
+        .iter()
+        .filter(|(k, _)| k.starts_with("x-mns-"))
+        .map(|(k, v)| format!("{k}:{v}"))
+        .collect();
+    vendor.sort();
+    format!(
+        "POST\n{}\n{}\n{}\n{}\n{}",
+        p.header("content-md5").unwrap_or(""),
+        p.header("content-type").unwrap_or(""),
+        p.header("date").unwrap_or(""),
+        vendor.join("\n"),
+        p.path
+    )
+}
+
+#[tokio::test]
+async fn pushes_are_signed_for_the_served_certificate() {
+    use base64::Engine;
+    use rsa::pkcs1v15::{Signature, VerifyingKey};
+    use rsa::signature::Verifier;
+    use x509_cert::der::referenced::OwnedToRef;
+    use x509_cert::der::DecodePem;
+
+    let s = start_dev().await;
+    let (base, seen) = endpoint(vec![]).await;
+    assert_eq!(create_topic(&s, "signed", "").await.status, 201);
+    for (name, format) in [("x", "XML"), ("simple", "SIMPLIFIED")] {
+        let extra = format!("<NotifyContentFormat>{format}</NotifyContentFormat>");
+        let r = subscribe(&s, "signed", name, &format!("{base}/{name}?q=1"), &extra).await;
+        assert_eq!(r.status, 201);
+    }
+    assert_eq!(
+        publish(&s, "signed", "sign me", Some("t")).await.status,
+        201
+    );
+    let got = wait_for(&seen, 2, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let cert =
+        x509_cert::Certificate::from_pem(polyq_mns::push_signing::certificate_pem().unwrap())
+            .unwrap();
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    let key =
+        VerifyingKey::<sha1::Sha1>::new(rsa::PublicKey::try_from(spki.owned_to_ref()).unwrap());
+    for p in &got {
+        let url = b64
+            .decode(
+                p.header("x-mns-signing-cert-url")
+                    .expect("a certificate URL"),
+            )
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(url).unwrap(),
+            format!("{}/_polyq/mns-signing-cert.pem", s.base)
+        );
+        let signature = b64
+            .decode(p.header("authorization").expect("a signature"))
+            .unwrap();
+        let signature = Signature::try_from(signature.as_slice()).unwrap();
+        key.verify(push_string_to_sign(p).as_bytes(), &signature)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.path));
+        // The signature covers the body's MD5 and the headers: a changed one fails.
+        let mut tampered = p.clone();
+        tampered.headers.retain(|(k, _)| k != "x-mns-message-tag");
+        assert!(key
+            .verify(push_string_to_sign(&tampered).as_bytes(), &signature)
+            .is_err());
+    }
+}
+
 #[tokio::test]
 async fn failed_pushes_are_retried_by_the_strategy() {
     let s = start_dev().await;

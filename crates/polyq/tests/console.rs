@@ -841,4 +841,25 @@ async fn enforce_mode_turns_the_console_off() {
         assert_eq!(r.status, 403, "{method} {path}: {}", r.text);
         assert!(r.text.contains("enforce"), "{}", r.text);
     }
+    // The MNS push signing certificate is public: served in every mode, and only to GET.
+    let cert = api
+        .call("GET", "/_polyq/mns-signing-cert.pem", None, None, &[])
+        .await;
+    assert_eq!(cert.status, 200, "{}", cert.text);
+    assert!(
+        cert.text.starts_with("-----BEGIN CERTIFICATE-----\n"),
+        "{}",
+        cert.text
+    );
+    assert!(cert.text.trim_end().ends_with("-----END CERTIFICATE-----"));
+    let post = api
+        .call(
+            "POST",
+            "/_polyq/mns-signing-cert.pem",
+            Some(JSON),
+            Some("{}"),
+            &[],
+        )
+        .await;
+    assert_eq!(post.status, 405);
 }

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use polyq_core::QueueService;
 use polyq_http::metrics::RequestMetrics;
 use polyq_http::{Dialect, Request, Response};
+use polyq_mns::push_signing;
 
 /// Prefix of the console and its API.
 pub const CONSOLE_PREFIX: &str = "/_polyq";
@@ -58,6 +59,25 @@ fn is_plain_get(req: &Request) -> bool {
         && !VENDOR_HEADERS.iter().any(|h| req.headers.contains_key(*h))
 }
 
+/// The certificate MNS push receivers download to verify polyq's pushes: served in every
+/// auth mode (it is public by nature), unlike the console.
+fn signing_certificate(req: &Request) -> Response {
+    if req.method != http::Method::GET {
+        let mut r = polyq_http::response(405, "text/plain; charset=utf-8", "use GET\n");
+        r.headers_mut()
+            .insert(http::header::ALLOW, http::HeaderValue::from_static("GET"));
+        return r;
+    }
+    match push_signing::certificate_pem() {
+        Ok(pem) => polyq_http::response(200, "application/x-pem-file", pem),
+        Err(e) => polyq_http::response(
+            503,
+            "text/plain; charset=utf-8",
+            format!("no signing certificate: {e}\n"),
+        ),
+    }
+}
+
 #[async_trait]
 impl Dialect for Admin {
     fn name(&self) -> &'static str {
@@ -72,6 +92,9 @@ impl Dialect for Admin {
     async fn handle(&self, req: Request) -> Response {
         if req.uri.path() == "/metrics" {
             return metrics::render(&self.service, &self.metrics).await;
+        }
+        if req.uri.path() == push_signing::CERT_PATH {
+            return signing_certificate(&req);
         }
         if !self.console_enabled {
             return polyq_http::response(
