@@ -62,6 +62,11 @@ impl QueueService {
         &self.store
     }
 
+    /// [`QueueStore::health`]: whether the store can take writes now.
+    pub async fn health(&self) -> CoreResult<()> {
+        self.store.health().await
+    }
+
     /// Ends every long poll now (they answer with what they have) so shutdown is not held up.
     pub fn begin_shutdown(&self) {
         let _ = self.shutdown_tx.send(true);

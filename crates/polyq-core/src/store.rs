@@ -141,4 +141,10 @@ pub trait QueueStore: Send + Sync + 'static {
     /// LISTEN/NOTIFY) calls `waiters.wake(queue)`. Single-node stores need nothing: the service
     /// wakes its own waiters.
     fn attach_waiters(&self, _waiters: std::sync::Arc<Waiters>) {}
+
+    /// Whether the store can take writes now, for health checks: `Err` says why not (the
+    /// embedded store after a failed write, PostgreSQL out of reach). Default: healthy.
+    async fn health(&self) -> CoreResult<()> {
+        Ok(())
+    }
 }

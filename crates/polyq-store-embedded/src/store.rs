@@ -204,6 +204,11 @@ impl EmbeddedStore {
 
 #[async_trait]
 impl QueueStore for EmbeddedStore {
+    /// Unhealthy once a write has failed: the store is read-only until restart.
+    async fn health(&self) -> CoreResult<()> {
+        self.writable()
+    }
+
     async fn create_queue(
         &self,
         name: &str,

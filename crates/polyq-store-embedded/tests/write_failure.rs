@@ -28,6 +28,7 @@ async fn a_failed_commit_turns_the_store_read_only_and_loses_nothing_acknowledge
         .remove(0)
         .unwrap();
     assert_eq!(store.failure(), None);
+    store.health().await.expect("healthy before the failure");
 
     store.inject_write_failure();
     let err = store.send("q", vec![msg("lost")], T0).await.unwrap_err();
@@ -36,6 +37,11 @@ async fn a_failed_commit_turns_the_store_read_only_and_loses_nothing_acknowledge
         "{err:?}"
     );
     assert!(store.failure().is_some());
+    let unhealthy = store.health().await.unwrap_err();
+    assert!(
+        matches!(&unhealthy, CoreError::Storage(why) if why.contains("read-only")),
+        "{unhealthy:?}"
+    );
 
     // Every later change is refused at once, before touching memory.
     for result in [

@@ -11,6 +11,25 @@ use crate::PostgresStore;
 
 #[async_trait]
 impl QueueStore for PostgresStore {
+    /// Healthy when a pooled connection answers a trivial query within two seconds.
+    async fn health(&self) -> CoreResult<()> {
+        let check = async {
+            let client = self.inner.client().await?;
+            client
+                .simple_query("SELECT 1")
+                .await
+                .map_err(|e| CoreError::Unavailable(format!("PostgreSQL does not answer: {e}")))?;
+            Ok(())
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(2), check)
+            .await
+            .unwrap_or_else(|_| {
+                Err(CoreError::Unavailable(
+                    "PostgreSQL did not answer within 2 seconds".into(),
+                ))
+            })
+    }
+
     async fn create_queue(
         &self,
         name: &str,

@@ -108,6 +108,7 @@ async fn outage_fails_requests_then_recovers_without_losing_messages() {
         .create_queue("q", QueueConfig::default(), T0)
         .await
         .unwrap();
+    store.health().await.expect("healthy before the cut");
     let batch = (0..5).map(|k| text(&format!("before-{k}"))).collect();
     for r in store.send("q", batch, T0).await.unwrap() {
         r.unwrap();
@@ -131,6 +132,8 @@ async fn outage_fails_requests_then_recovers_without_losing_messages() {
     let r = store.get_queue("q", T0).await;
     assert!(unavailable(r.clone()), "get_queue while cut: {r:?}");
     assert!(!store.is_listening(), "the listener noticed");
+    let r = store.health().await;
+    assert!(unavailable(r.clone()), "health while cut: {r:?}");
 
     proxy.restore();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -145,6 +148,7 @@ async fn outage_fails_requests_then_recovers_without_losing_messages() {
         }
     };
     assert_eq!(info.stats.visible, 5, "acknowledged messages survived");
+    store.health().await.expect("healthy again");
     let got = store
         .lease(
             "q",

@@ -59,6 +59,20 @@ fn is_plain_get(req: &Request) -> bool {
         && !VENDOR_HEADERS.iter().any(|h| req.headers.contains_key(*h))
 }
 
+/// `GET /health`: 200 `ok` while the store takes writes, else 503 with the reason (the
+/// embedded store after a failed write, PostgreSQL out of reach), so an orchestrator stops
+/// sending traffic to a node that can only fail it.
+async fn health(service: &QueueService) -> Response {
+    match service.health().await {
+        Ok(()) => polyq_http::response(200, "text/plain; charset=utf-8", "ok\n"),
+        Err(e) => polyq_http::response(
+            503,
+            "text/plain; charset=utf-8",
+            format!("unhealthy: {e}\n"),
+        ),
+    }
+}
+
 /// The certificate MNS push receivers download to verify polyq's pushes: served in every
 /// auth mode (it is public by nature), unlike the console.
 fn signing_certificate(req: &Request) -> Response {
@@ -86,12 +100,15 @@ impl Dialect for Admin {
 
     fn detect(&self, req: &Request) -> bool {
         let path = req.uri.path();
-        is_console_path(path) || (path == "/metrics" && is_plain_get(req))
+        is_console_path(path)
+            || (matches!(path, "/metrics" | "/health" | "/healthz") && is_plain_get(req))
     }
 
     async fn handle(&self, req: Request) -> Response {
-        if req.uri.path() == "/metrics" {
-            return metrics::render(&self.service, &self.metrics).await;
+        match req.uri.path() {
+            "/metrics" => return metrics::render(&self.service, &self.metrics).await,
+            "/health" | "/healthz" => return health(&self.service).await,
+            _ => {}
         }
         if req.uri.path() == push_signing::CERT_PATH {
             return signing_certificate(&req);
@@ -112,5 +129,56 @@ impl Dialect for Admin {
             lines.push(format!("Console {base}{CONSOLE_PREFIX}/console"));
         }
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polyq_core::{QueueConfig, SystemClock};
+    use polyq_store_embedded::EmbeddedStore;
+
+    fn get(path: &str) -> Request {
+        Request {
+            method: http::Method::GET,
+            uri: path.parse().unwrap(),
+            headers: http::HeaderMap::new(),
+            body: Default::default(),
+            remote: None,
+            request_id: "r".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn health_follows_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(EmbeddedStore::open_disposable(dir.path().join("data")).unwrap());
+        let service = Arc::new(QueueService::new(store.clone(), Arc::new(SystemClock)));
+        let admin = dialect(service.clone(), Arc::default(), true);
+        for path in ["/health", "/healthz"] {
+            assert!(admin.detect(&get(path)));
+            let r = admin.handle(get(path)).await;
+            assert_eq!(r.status(), 200, "{path}");
+            assert_eq!(r.body().as_ref(), b"ok\n");
+        }
+        // A health check carrying a vendor's marker is that vendor's request.
+        let mut azure = get("/health");
+        azure
+            .headers
+            .insert("x-ms-version", http::HeaderValue::from_static("2021-12-02"));
+        assert!(!admin.detect(&azure));
+
+        store.inject_write_failure();
+        assert!(service
+            .create_queue("q", QueueConfig::default())
+            .await
+            .is_err());
+        let r = admin.handle(get("/health")).await;
+        assert_eq!(r.status(), 503);
+        let text = String::from_utf8_lossy(r.body()).into_owned();
+        assert!(
+            text.starts_with("unhealthy: ") && text.contains("read-only"),
+            "{text}"
+        );
     }
 }
