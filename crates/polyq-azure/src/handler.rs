@@ -141,17 +141,32 @@ impl AzureDialect {
 
     pub(crate) async fn serve(&self, req: Request) -> Response {
         let now = self.service.now_ms();
+        let mut op = None;
         let (result, account) = match self.locate(&req) {
             Ok(loc) => {
                 let account = loc.account.clone();
-                (self.process(&req, loc, now).await, Some(account))
+                (self.process(&req, loc, now, &mut op).await, Some(account))
             }
             Err(e) => (Err(e), None),
         };
-        self.finish(&req, result, account.as_deref(), now)
+        let mut resp = self.finish(&req, result, account.as_deref(), now);
+        let name = match (op, req.method == Method::OPTIONS) {
+            (Some(op), _) => op.name(),
+            (None, true) => Op::PreflightQueueRequest.name(),
+            (None, false) => polyq_http::metrics::NO_OPERATION,
+        };
+        polyq_http::metrics::tag(&mut resp, name);
+        resp
     }
 
-    async fn process(&self, req: &Request, loc: Located, now: u64) -> AzResult<Reply> {
+    /// Serves one located request; `op` is set once the operation is known.
+    async fn process(
+        &self,
+        req: &Request,
+        loc: Located,
+        now: u64,
+        op_out: &mut Option<Op>,
+    ) -> AzResult<Reply> {
         let account = self
             .account(&loc.account)
             .ok_or_else(|| AzError::internal("account vanished"))?;
@@ -179,6 +194,10 @@ impl AzureDialect {
             remote: req.remote.map(|r| r.ip()),
             enforce: self.enforce,
         };
+        // Named before authenticating, so refused requests count under their operation too.
+        if let Ok((op, _)) = &routed {
+            *op_out = Some(*op);
+        }
         let grant = auth::authenticate(&input)?;
         let (op, target) = routed?;
         // Only List Queues reports the endpoint: other requests skip building it.

@@ -27,6 +27,31 @@ pub enum Op {
     UpdateMessage,
 }
 
+impl Op {
+    /// Azure's name of the operation (for metrics).
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::ListQueues => "ListQueues",
+            Op::SetQueueServiceProperties => "SetQueueServiceProperties",
+            Op::GetQueueServiceProperties => "GetQueueServiceProperties",
+            Op::GetQueueServiceStats => "GetQueueServiceStats",
+            Op::PreflightQueueRequest => "PreflightQueueRequest",
+            Op::CreateQueue => "CreateQueue",
+            Op::DeleteQueue => "DeleteQueue",
+            Op::GetQueueMetadata => "GetQueueMetadata",
+            Op::SetQueueMetadata => "SetQueueMetadata",
+            Op::GetQueueAcl => "GetQueueAcl",
+            Op::SetQueueAcl => "SetQueueAcl",
+            Op::PutMessage => "PutMessage",
+            Op::GetMessages => "GetMessages",
+            Op::PeekMessages => "PeekMessages",
+            Op::DeleteMessage => "DeleteMessage",
+            Op::ClearMessages => "ClearMessages",
+            Op::UpdateMessage => "UpdateMessage",
+        }
+    }
+}
+
 /// Where the request points below the account: `[queue [, "messages" [, message id]]]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Target {

@@ -12,19 +12,33 @@ use prometheus_client::registry::Registry;
 
 /// Dialect name for requests no dialect took (health checks, undetected requests).
 pub const NO_DIALECT: &str = "none";
+/// Operation label of a request whose dialect named none (it failed before one was known).
+pub const NO_OPERATION: &str = "-";
+
+/// The vendor's name of the operation a response answers (`SendMessage`, `PutMessage`, ...),
+/// put in the response's extensions by the dialect so the router can label its metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operation(pub &'static str);
+
+/// Labels `resp` as the answer to `operation`.
+pub fn tag(resp: &mut crate::Response, operation: &'static str) {
+    resp.extensions_mut().insert(Operation(operation));
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     dialect: &'static str,
+    operation: &'static str,
     code: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct DialectLabel {
+struct OperationLabels {
     dialect: &'static str,
+    operation: &'static str,
 }
 
-type HistogramFamily = Family<DialectLabel, Histogram, fn() -> Histogram>;
+type HistogramFamily = Family<OperationLabels, Histogram, fn() -> Histogram>;
 
 /// 100 µs to ~6.5 s, doubling: a memory-store request takes well under a millisecond, a long
 /// poll up to 20 s (the last bucket, +Inf, takes those).
@@ -49,12 +63,22 @@ impl Default for RequestMetrics {
 
 impl RequestMetrics {
     /// Counts one answered request.
-    pub fn record(&self, dialect: &'static str, code: u16, elapsed: Duration) {
+    pub fn record(
+        &self,
+        dialect: &'static str,
+        operation: &'static str,
+        code: u16,
+        elapsed: Duration,
+    ) {
         self.requests
-            .get_or_create(&RequestLabels { dialect, code })
+            .get_or_create(&RequestLabels {
+                dialect,
+                operation,
+                code,
+            })
             .inc();
         self.durations
-            .get_or_create(&DialectLabel { dialect })
+            .get_or_create(&OperationLabels { dialect, operation })
             .observe(elapsed.as_secs_f64());
     }
 
@@ -62,12 +86,12 @@ impl RequestMetrics {
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
             "polyq_requests",
-            "Requests answered, by dialect and HTTP status code",
+            "Requests answered, by dialect, operation and HTTP status code",
             self.requests.clone(),
         );
         registry.register(
             "polyq_request_duration_seconds",
-            "Time from a request's arrival to its answer, by dialect (long polls included)",
+            "Time from a request's arrival to its answer, by dialect and operation (long polls included)",
             self.durations.clone(),
         );
     }
@@ -89,33 +113,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_and_times_requests_by_dialect() {
+    fn counts_and_times_requests_by_dialect_and_operation() {
         let m = RequestMetrics::default();
-        m.record("SQS", 200, Duration::from_micros(300));
-        m.record("SQS", 200, Duration::from_millis(3));
-        m.record("SQS", 400, Duration::from_micros(50));
-        m.record("MNS", 201, Duration::from_secs(30));
+        m.record("SQS", "SendMessage", 200, Duration::from_micros(300));
+        m.record("SQS", "SendMessage", 200, Duration::from_millis(3));
+        m.record("SQS", "ReceiveMessage", 400, Duration::from_micros(50));
+        m.record("MNS", "ReceiveMessage", 200, Duration::from_secs(30));
         let mut registry = Registry::default();
         m.register(&mut registry);
         let text = encode(&registry);
-        assert!(
-            text.contains(r#"polyq_requests_total{dialect="SQS",code="200"} 2"#),
-            "{text}"
-        );
-        assert!(text.contains(r#"polyq_requests_total{dialect="SQS",code="400"} 1"#));
-        assert!(text.contains(r#"polyq_requests_total{dialect="MNS",code="201"} 1"#));
-        assert!(
-            text.contains(r#"polyq_request_duration_seconds_count{dialect="SQS"} 3"#),
-            "{text}"
-        );
-        // The 30 s long poll is past the last finite bucket.
-        assert!(
-            text.contains(r#"polyq_request_duration_seconds_bucket{le="+Inf",dialect="MNS"} 1"#)
-                || text.contains(
-                    r#"polyq_request_duration_seconds_bucket{dialect="MNS",le="+Inf"} 1"#
-                ),
-            "{text}"
-        );
+        for line in [
+            r#"polyq_requests_total{dialect="SQS",operation="SendMessage",code="200"} 2"#,
+            r#"polyq_requests_total{dialect="SQS",operation="ReceiveMessage",code="400"} 1"#,
+            r#"polyq_requests_total{dialect="MNS",operation="ReceiveMessage",code="200"} 1"#,
+            r#"polyq_request_duration_seconds_count{dialect="SQS",operation="SendMessage"} 2"#,
+            // The 30 s long poll is past the last finite bucket.
+            r#"polyq_request_duration_seconds_bucket{le="6.5536",dialect="MNS",operation="ReceiveMessage"} 0"#,
+            r#"polyq_request_duration_seconds_bucket{le="+Inf",dialect="MNS",operation="ReceiveMessage"} 1"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+        }
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn a_tag_names_the_operation() {
+        let mut resp = crate::response(200, "text/plain", "x");
+        assert_eq!(resp.extensions().get::<Operation>(), None);
+        tag(&mut resp, "PutMessage");
+        assert_eq!(
+            resp.extensions().get::<Operation>(),
+            Some(&Operation("PutMessage"))
+        );
     }
 }

@@ -16,7 +16,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::metrics::{RequestMetrics, NO_DIALECT};
+use crate::metrics::{Operation, RequestMetrics, NO_DIALECT, NO_OPERATION};
 use crate::{response, Dialect, Request, Response};
 
 #[derive(Debug, Clone, Copy)]
@@ -86,8 +86,12 @@ impl Router {
     pub async fn dispatch(&self, req: Request) -> Response {
         let started = Instant::now();
         let (name, resp) = self.answer(req).await;
+        let operation = resp
+            .extensions()
+            .get::<Operation>()
+            .map_or(NO_OPERATION, |o| o.0);
         self.metrics
-            .record(name, resp.status().as_u16(), started.elapsed());
+            .record(name, operation, resp.status().as_u16(), started.elapsed());
         resp
     }
 
@@ -169,9 +173,12 @@ async fn handle(
                 )
             };
             // Refused before any dialect saw it, but still a request the metrics must show.
-            router
-                .metrics
-                .record(NO_DIALECT, resp.status().as_u16(), started.elapsed());
+            router.metrics.record(
+                NO_DIALECT,
+                NO_OPERATION,
+                resp.status().as_u16(),
+                started.elapsed(),
+            );
             return Ok(resp.map(Full::new));
         }
     };

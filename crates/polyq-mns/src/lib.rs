@@ -197,10 +197,13 @@ impl Ctx<'_> {
 }
 
 impl MnsDialect {
-    async fn serve(&self, ctx: &Ctx<'_>) -> MnsResult<Reply> {
+    /// Serves one request; `operation` is set to the operation's name once it is known.
+    async fn serve(&self, ctx: &Ctx<'_>, operation: &mut &'static str) -> MnsResult<Reply> {
         signature::verify(ctx.req, &self.config.auth, SystemTime::now())?;
         let req = ctx.req;
-        match route::route(ctx.form, &req.method, req.uri.path(), req.query())? {
+        let route = route::route(ctx.form, &req.method, req.uri.path(), req.query())?;
+        *operation = route.name();
+        match route {
             Route::ListQueue => queues::list(ctx).await,
             Route::PutQueue {
                 queue,
@@ -307,7 +310,8 @@ impl Dialect for MnsDialect {
             req: &req,
         };
         let request_id = ctx.request_id();
-        let reply = match self.serve(&ctx).await {
+        let mut operation = polyq_http::metrics::NO_OPERATION;
+        let reply = match self.serve(&ctx, &mut operation).await {
             Ok(reply) => reply,
             Err(e) => Reply::xml(e.status, e.document(form, &request_id, &self.host_id(&req))),
         };
@@ -334,6 +338,7 @@ impl Dialect for MnsDialect {
         for (name, value) in reply.headers {
             headers.insert(name, header_value(&value));
         }
+        polyq_http::metrics::tag(&mut resp, operation);
         resp
     }
 

@@ -82,6 +82,55 @@ pub enum Route {
     OpenService,
 }
 
+impl Route {
+    /// MNS's name of the operation (for metrics). SendMessage also names BatchSendMessage,
+    /// which only the body tells apart.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Route::ListQueue => "ListQueue",
+            Route::PutQueue {
+                set_attributes: false,
+                ..
+            } => "CreateQueue",
+            Route::PutQueue { .. } => "SetQueueAttributes",
+            Route::GetQueueAttributes { .. } => "GetQueueAttributes",
+            Route::DeleteQueue { .. } => "DeleteQueue",
+            Route::Send { .. } => "SendMessage",
+            Route::Receive { query, .. } => {
+                match (query.flag("peekonly"), query.get("numOfMessages").is_some()) {
+                    (true, false) => "PeekMessage",
+                    (true, true) => "BatchPeekMessage",
+                    (false, false) => "ReceiveMessage",
+                    (false, true) => "BatchReceiveMessage",
+                }
+            }
+            Route::Delete { query, .. } if query.get("ReceiptHandle").is_some() => "DeleteMessage",
+            Route::Delete { .. } => "BatchDeleteMessage",
+            Route::ChangeMessageVisibility { .. } => "ChangeMessageVisibility",
+            Route::ListTopic => "ListTopic",
+            Route::PutTopic {
+                set_attributes: false,
+                ..
+            } => "CreateTopic",
+            Route::PutTopic { .. } => "SetTopicAttributes",
+            Route::GetTopicAttributes { .. } => "GetTopicAttributes",
+            Route::DeleteTopic { .. } => "DeleteTopic",
+            Route::PublishMessage { .. } => "PublishMessage",
+            Route::ListSubscriptionByTopic { .. } => "ListSubscriptionByTopic",
+            Route::PutSubscription {
+                set_attributes: false,
+                ..
+            } => "Subscribe",
+            Route::PutSubscription { .. } => "SetSubscriptionAttributes",
+            Route::GetSubscriptionAttributes { .. } => "GetSubscriptionAttributes",
+            Route::Unsubscribe { .. } => "Unsubscribe",
+            Route::GetAccountAttributes => "GetAccountAttributes",
+            Route::SetAccountAttributes => "SetAccountAttributes",
+            Route::OpenService => "OpenService",
+        }
+    }
+}
+
 /// Query parameters, decoded. Keys match case-insensitively (the docs write `receiptHandle`,
 /// every SDK sends `ReceiptHandle`), and `+` stays literal: Python puts receipt handles into the
 /// query unescaped and handles in the docs contain `+`.
@@ -421,6 +470,42 @@ mod tests {
                 queue: "topicsX".into()
             })
         );
+    }
+
+    #[test]
+    fn routes_are_named_as_mns_names_operations() {
+        let name = |m: Method, target: &str| r(Form::Mns2015, m, target).unwrap().name();
+        assert_eq!(name(Method::PUT, "/queues/q"), "CreateQueue");
+        assert_eq!(
+            name(Method::PUT, "/queues/q?metaoverride=true"),
+            "SetQueueAttributes"
+        );
+        assert_eq!(name(Method::GET, "/queues/q/messages"), "ReceiveMessage");
+        assert_eq!(
+            name(Method::GET, "/queues/q/messages?numOfMessages=3"),
+            "BatchReceiveMessage"
+        );
+        assert_eq!(
+            name(Method::GET, "/queues/q/messages?peekonly=true"),
+            "PeekMessage"
+        );
+        assert_eq!(
+            name(
+                Method::GET,
+                "/queues/q/messages?peekonly=true&numOfMessages=2"
+            ),
+            "BatchPeekMessage"
+        );
+        assert_eq!(
+            name(Method::DELETE, "/queues/q/messages?ReceiptHandle=h"),
+            "DeleteMessage"
+        );
+        assert_eq!(
+            name(Method::DELETE, "/queues/q/messages"),
+            "BatchDeleteMessage"
+        );
+        assert_eq!(name(Method::POST, "/topics/t/messages"), "PublishMessage");
+        assert_eq!(name(Method::PUT, "/topics/t/subscriptions/s"), "Subscribe");
     }
 
     #[test]

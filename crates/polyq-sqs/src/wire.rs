@@ -39,7 +39,32 @@ pub async fn handle(
         Ok(x) => x,
         Err(e) => return render_error(protocol, &e, &req.request_id),
     };
-    let caller = match authenticate(config, &req) {
+    let mut resp = answer(service, config, purges, &req, protocol, &action, &input).await;
+    polyq_http::metrics::tag(&mut resp, operation_name(&action));
+    resp
+}
+
+/// The action's name as a `'static` metrics label (decoding admitted only known actions).
+fn operation_name(action: &str) -> &'static str {
+    ops::ACTIONS
+        .iter()
+        .chain([&crate::sts::GET_CALLER_IDENTITY])
+        .find(|a| **a == action)
+        .copied()
+        .unwrap_or(polyq_http::metrics::NO_OPERATION)
+}
+
+/// Authenticates and runs one decoded action.
+async fn answer(
+    service: &std::sync::Arc<QueueService>,
+    config: &SqsConfig,
+    purges: &crate::purge_limit::PurgeLimiter,
+    req: &Request,
+    protocol: Protocol,
+    action: &str,
+    input: &Value,
+) -> Response {
+    let caller = match authenticate(config, req) {
         Ok(c) => c,
         Err(e) => return render_error(protocol, &e, &req.request_id),
     };
@@ -60,8 +85,8 @@ pub async fn handle(
         sender_id: &sender,
         purges,
     };
-    match ops::dispatch(&action, &ctx, &input).await {
-        Ok(output) => render_ok(protocol, &action, &output, &req.request_id),
+    match ops::dispatch(action, &ctx, input).await {
+        Ok(output) => render_ok(protocol, action, &output, &req.request_id),
         Err(e) => {
             if e.code.status() >= 500 {
                 tracing::error!(action, request_id = %req.request_id, error = %e.message, "SQS action failed");

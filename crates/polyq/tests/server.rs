@@ -358,12 +358,15 @@ async fn metrics_count_requests_and_messages() {
         .starts_with("application/openmetrics-text"));
     let text = r.text().await.unwrap();
     for line in [
-        r#"polyq_requests_total{dialect="SQS",code="200"} 4"#,
-        r#"polyq_requests_total{dialect="SQS",code="400"} 1"#,
-        r#"polyq_requests_total{dialect="MNS",code="201"} 2"#,
-        r#"polyq_requests_total{dialect="none",code="400"} 1"#,
-        r#"polyq_requests_total{dialect="none",code="413"} 1"#,
-        r#"polyq_request_duration_seconds_count{dialect="SQS"} 5"#,
+        r#"polyq_requests_total{dialect="SQS",operation="CreateQueue",code="200"} 1"#,
+        r#"polyq_requests_total{dialect="SQS",operation="SendMessage",code="200"} 2"#,
+        r#"polyq_requests_total{dialect="SQS",operation="ReceiveMessage",code="200"} 1"#,
+        r#"polyq_requests_total{dialect="SQS",operation="GetQueueUrl",code="400"} 1"#,
+        r#"polyq_requests_total{dialect="MNS",operation="CreateQueue",code="201"} 1"#,
+        r#"polyq_requests_total{dialect="MNS",operation="CreateTopic",code="201"} 1"#,
+        r#"polyq_requests_total{dialect="none",operation="-",code="400"} 1"#,
+        r#"polyq_requests_total{dialect="none",operation="-",code="413"} 1"#,
+        r#"polyq_request_duration_seconds_count{dialect="SQS",operation="SendMessage"} 2"#,
         "polyq_queues 2",
         r#"polyq_queue_messages{queue="counted",state="visible"} 1"#,
         r#"polyq_queue_messages{queue="counted",state="in_flight"} 1"#,
@@ -383,6 +386,14 @@ async fn metrics_count_requests_and_messages() {
         .unwrap();
     assert_ne!(azure.status(), 200);
     assert!(azure.headers().contains_key("x-ms-request-id"));
+    let put = c
+        .put(format!("{}/devstoreaccount1/azq", s.base))
+        .header("x-ms-version", "2021-12-02")
+        .send()
+        .await
+        .unwrap();
+    // Refused (no credentials), but still counted under its operation.
+    assert_eq!(put.status(), 401);
     // The scrape itself is counted once it is answered.
     let again = c
         .get(format!("{}/metrics", s.base))
@@ -393,7 +404,13 @@ async fn metrics_count_requests_and_messages() {
         .await
         .unwrap();
     assert!(
-        again.contains(r#"polyq_requests_total{dialect="polyq",code="200"} 1"#),
+        again.contains(r#"polyq_requests_total{dialect="polyq",operation="Metrics",code="200"} 1"#),
+        "{again}"
+    );
+    assert!(
+        again.contains(
+            r#"polyq_requests_total{dialect="Azure",operation="CreateQueue",code="401"} 1"#
+        ),
         "{again}"
     );
 }

@@ -92,6 +92,25 @@ fn signing_certificate(req: &Request) -> Response {
     }
 }
 
+impl Admin {
+    async fn answer(&self, req: Request) -> Response {
+        match req.uri.path() {
+            "/metrics" => return metrics::render(&self.service, &self.metrics).await,
+            "/health" | "/healthz" => return health(&self.service).await,
+            push_signing::CERT_PATH => return signing_certificate(&req),
+            _ => {}
+        }
+        if !self.console_enabled {
+            return polyq_http::response(
+                403,
+                "text/plain; charset=utf-8",
+                "The web console is off in enforce mode: its API would let requests past signature checks. Run with --auth dev (on loopback) to use it.\n",
+            );
+        }
+        console::handle(&self.service, req).await
+    }
+}
+
 #[async_trait]
 impl Dialect for Admin {
     fn name(&self) -> &'static str {
@@ -105,22 +124,15 @@ impl Dialect for Admin {
     }
 
     async fn handle(&self, req: Request) -> Response {
-        match req.uri.path() {
-            "/metrics" => return metrics::render(&self.service, &self.metrics).await,
-            "/health" | "/healthz" => return health(&self.service).await,
-            _ => {}
-        }
-        if req.uri.path() == push_signing::CERT_PATH {
-            return signing_certificate(&req);
-        }
-        if !self.console_enabled {
-            return polyq_http::response(
-                403,
-                "text/plain; charset=utf-8",
-                "The web console is off in enforce mode: its API would let requests past signature checks. Run with --auth dev (on loopback) to use it.\n",
-            );
-        }
-        console::handle(&self.service, req).await
+        let operation = match req.uri.path() {
+            "/metrics" => "Metrics",
+            "/health" | "/healthz" => "Health",
+            push_signing::CERT_PATH => "SigningCertificate",
+            _ => "Console",
+        };
+        let mut resp = self.answer(req).await;
+        polyq_http::metrics::tag(&mut resp, operation);
+        resp
     }
 
     fn describe(&self, base: &str) -> Vec<String> {
