@@ -346,5 +346,16 @@ async fn internal_queues_are_listed_only_on_request() {
         .unwrap()
         .is_empty());
     // Dead-letter source listings never name internal queues either.
-    assert!(s.dead_letter_sources("a").await.unwrap().is_empty());
+    let redrive_to_a = || QueueConfig {
+        redrive: Some(RedrivePolicy {
+            dead_letter_queue: "a".into(),
+            max_receive_count: 3,
+        }),
+        ..QueueConfig::default()
+    };
+    s.create_queue("src", redrive_to_a()).await.unwrap();
+    s.create_queue("~internal-src", redrive_to_a())
+        .await
+        .unwrap();
+    assert_eq!(names(s.dead_letter_sources("a").await.unwrap()), ["src"]);
 }
