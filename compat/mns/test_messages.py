@@ -195,3 +195,15 @@ def test_user_properties(new_queue):
     assert props["size"].get_data_type() == PropertyType.NUMBER
     assert props["ok"].get_data_type() == PropertyType.BOOLEAN
     assert props["raw"].get_binary_value() == b"\x00\x01"
+
+
+def test_message_group_id_is_kept_and_shown_back(new_queue):
+    """SDK 1.3.0 sends MessageGroupId and reads it back from ReceiveMessage answers (its send
+    and peek results do not copy it); polyq keeps it with the message (no FIFO ordering)."""
+    queue = new_queue()
+    queue.set_encoding(False)
+    # (The SDK's send result does not copy MessageGroupId over from the answer.)
+    queue.send_message(Message("grouped", message_group_id="orders-7"))
+    queue.send_message(Message("plain"))
+    got = {m.message_body: m.message_group_id for m in queue.batch_receive_message(16)}
+    assert got == {"grouped": "orders-7", "plain": ""}

@@ -52,6 +52,9 @@ fn write_fields(w: &mut Writer, m: &Message, shape: Shape) {
     w.field("FirstDequeueTime", m.first_receive_ms.unwrap_or(0))
         .field("DequeueCount", m.receive_count)
         .field("Priority", m.priority);
+    if let Some(g) = &m.group_id {
+        w.field("MessageGroupId", g);
+    }
     for (list, entry, attrs) in [
         ("UserProperties", "PropertyValue", &m.attributes),
         (

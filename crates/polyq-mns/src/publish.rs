@@ -10,7 +10,7 @@ use bytes::Bytes;
 use polyq_core::{AttributeValue, Attributes, CoreError, MessageAttribute, NewMessage};
 
 use crate::error::{MnsError, MnsResult};
-use crate::send::{body_md5, parse_properties};
+use crate::send::{body_md5, message_group_id, parse_properties};
 use crate::subscriptions::{self, subscription_queue, ContentFormat, Endpoint, Subscription};
 use crate::topics::get_topic;
 use crate::xml::{self, Writer};
@@ -117,6 +117,7 @@ pub async fn publish(ctx: &Ctx<'_>, topic: &str) -> MnsResult<Reply> {
         )));
     }
     let properties = parse_properties(root.child("UserProperties"), "PropertyValue")?;
+    let group_id = message_group_id(&root)?;
     let message_id = new_message_id();
     let md5 = body_md5(body.as_bytes());
     let notification = Notification {
@@ -131,7 +132,7 @@ pub async fn publish(ctx: &Ctx<'_>, topic: &str) -> MnsResult<Reply> {
     let mut pushed = false;
     for sub in subscriptions::of_topic(ctx, topic).await? {
         if sub.accepts(tag) {
-            deliver(ctx, &sub, &notification, &properties).await?;
+            deliver(ctx, &sub, &notification, &properties, group_id.as_deref()).await?;
             pushed |= matches!(sub.endpoint, Endpoint::Http(_));
         }
     }
@@ -141,6 +142,9 @@ pub async fn publish(ctx: &Ctx<'_>, topic: &str) -> MnsResult<Reply> {
     let mut w = Writer::new("Message", ctx.form.namespace());
     w.field("MessageId", &message_id)
         .field("MessageBodyMD5", &md5);
+    if let Some(g) = &group_id {
+        w.field("MessageGroupId", g);
+    }
     Ok(Reply::xml(201, w.finish("Message")))
 }
 
@@ -152,6 +156,7 @@ async fn deliver(
     sub: &Subscription,
     n: &Notification<'_>,
     properties: &Attributes,
+    group_id: Option<&str>,
 ) -> MnsResult<()> {
     let body = Bytes::from(n.render(sub));
     let (queue, attributes) = match &sub.endpoint {
@@ -185,6 +190,10 @@ async fn deliver(
     let message = NewMessage {
         body,
         attributes,
+        // Kept on queue endpoints' messages, as on a queue's own sends.
+        group_id: matches!(sub.endpoint, Endpoint::Queue(_))
+            .then(|| group_id.map(str::to_string))
+            .flatten(),
         ..NewMessage::default()
     };
     match ctx.service.send(&queue, vec![message]).await {

@@ -125,8 +125,24 @@ pub fn parse_message(el: &Element, max_size: u32) -> MnsResult<NewMessage> {
         system_attributes: parse_properties(el.child("SystemProperties"), "SystemPropertyValue")?,
         priority: Some(priority),
         delay_seconds: delay.map(|d| d as u32),
+        group_id: message_group_id(el)?,
         ..NewMessage::default()
     })
+}
+
+/// Longest MessageGroupId accepted.
+pub const MAX_GROUP_ID: usize = 128;
+
+/// `<MessageGroupId>` of a message (newer SDKs send it for ordered queues): kept with the
+/// message and shown back, without ordering on MNS queues (docs/compatibility.md).
+pub fn message_group_id(el: &Element) -> MnsResult<Option<String>> {
+    match el.child_text("MessageGroupId").map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(g) if g.chars().count() <= MAX_GROUP_ID => Ok(Some(g.to_string())),
+        Some(_) => Err(MnsError::invalid_argument(format!(
+            "The length of MessageGroupId should between 1 and {MAX_GROUP_ID}."
+        ))),
+    }
 }
 
 pub async fn send(ctx: &Ctx<'_>, queue: &str) -> MnsResult<Reply> {
@@ -143,6 +159,7 @@ pub async fn send(ctx: &Ctx<'_>, queue: &str) -> MnsResult<Reply> {
 async fn send_one(ctx: &Ctx<'_>, queue: &str, root: &Element, max_size: u32) -> MnsResult<Reply> {
     let msg = parse_message(root, max_size)?;
     let md5 = body_md5(&msg.body);
+    let group_id = msg.group_id.clone();
     let sent = ctx.service.send(queue, vec![msg]).await?;
     let sent = sent
         .into_iter()
@@ -153,6 +170,9 @@ async fn send_one(ctx: &Ctx<'_>, queue: &str, root: &Element, max_size: u32) -> 
     if sent.visible_ms > sent.enqueued_ms {
         // Newer MNS hands delayed messages a handle usable before their first receive.
         w.field("ReceiptHandle", sent.receipt.encode());
+    }
+    if let Some(g) = group_id {
+        w.field("MessageGroupId", g);
     }
     Ok(Reply::xml(201, w.finish("Message")))
 }

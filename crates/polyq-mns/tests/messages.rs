@@ -606,3 +606,63 @@ async fn user_properties_round_trip() {
     assert_eq!(got.fields("Value"), ["v &amp; w", "42"]);
     assert_eq!(got.fields("Type"), ["STRING", "NUMBER"]);
 }
+
+#[tokio::test]
+async fn message_group_ids_are_kept_and_shown_back() {
+    let s = start_dev().await;
+    let form = Form::Mns;
+    assert_eq!(s.create(form, "groups").await.status, 201);
+    let sent = s
+        .req(
+            form,
+            "POST",
+            form.messages("groups"),
+            &msg("g", "<MessageGroupId>orders-7</MessageGroupId>"),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    assert_eq!(sent.field("MessageGroupId").as_deref(), Some("orders-7"));
+    let plain = s
+        .req(form, "POST", form.messages("groups"), &msg("p", ""))
+        .await;
+    assert_eq!(plain.status, 201);
+    assert_eq!(plain.field("MessageGroupId"), None);
+
+    let peek = s
+        .req(
+            form,
+            "GET",
+            format!("{}?peekonly=true&numOfMessages=16", form.messages("groups")),
+            "",
+        )
+        .await;
+    assert_eq!(peek.fields("MessageGroupId"), ["orders-7"], "{}", peek.body);
+    let got = s
+        .req(
+            form,
+            "GET",
+            format!("{}?numOfMessages=16", form.messages("groups")),
+            "",
+        )
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(got.fields("MessageGroupId"), ["orders-7"], "{}", got.body);
+
+    let long = s
+        .req(
+            form,
+            "POST",
+            form.messages("groups"),
+            &msg(
+                "x",
+                &format!("<MessageGroupId>{}</MessageGroupId>", "g".repeat(129)),
+            ),
+        )
+        .await;
+    assert_eq!(
+        long.code().as_deref(),
+        Some("InvalidArgument"),
+        "{}",
+        long.body
+    );
+}
