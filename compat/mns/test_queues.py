@@ -88,5 +88,13 @@ def test_list_queue_with_meta(account, new_queue):
     assert meta["QueueURL"].endswith("/queues/" + queue.queue_name)
 
 
-def test_account_attributes_stub(account):
+def test_account_attributes_are_kept(account):
+    from mns.account import AccountMeta
+
+    assert account.get_attributes().logging_bucket in ("", None)
+    try:
+        account.set_attributes(AccountMeta("polyq-logs"))
+        assert account.get_attributes().logging_bucket == "polyq-logs"
+    finally:
+        account.set_attributes(AccountMeta(""))
     assert account.get_attributes().logging_bucket in ("", None)

@@ -252,8 +252,8 @@ impl MnsDialect {
                 topic,
                 subscription,
             } => subscriptions::unsubscribe(ctx, &topic, &subscription).await,
-            Route::GetAccountAttributes => account::attributes(ctx),
-            Route::SetAccountAttributes => Ok(Reply::empty(204)),
+            Route::GetAccountAttributes => account::attributes(ctx).await,
+            Route::SetAccountAttributes => account::set_attributes(ctx).await,
             Route::OpenService => account::open_service(ctx),
         }
     }

@@ -244,22 +244,45 @@ async fn list_queue_pages_with_prefix_marker_and_meta() {
 }
 
 #[tokio::test]
-async fn account_attributes_stub() {
+async fn account_attributes_are_kept() {
     let s = start_dev().await;
-    let r = s.req(Form::Mns, "GET", "/?accountmeta=true", "").await;
+    let get = || s.req(Form::Mns, "GET", "/?accountmeta=true", "");
+    let r = get().await;
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("<LoggingBucket></LoggingBucket>"));
+    assert!(
+        r.body.contains("<LoggingBucket></LoggingBucket>"),
+        "{}",
+        r.body
+    );
+    let set = |body: &'static str| s.req(Form::Mns, "PUT", "/?accountmeta=true", body);
     assert_eq!(
-        s.req(
-            Form::Mns,
-            "PUT",
-            "/?accountmeta=true",
-            "<Account><LoggingBucket/></Account>"
-        )
-        .await
-        .status,
+        set("<Account><LoggingBucket>my-logs</LoggingBucket></Account>")
+            .await
+            .status,
         204
     );
+    assert_eq!(
+        get().await.field("LoggingBucket").as_deref(),
+        Some("my-logs")
+    );
+    // Without the element (or an empty body) the setting stays; an empty one clears it.
+    assert_eq!(set("<Account/>").await.status, 204);
+    assert_eq!(set("").await.status, 204);
+    assert_eq!(
+        get().await.field("LoggingBucket").as_deref(),
+        Some("my-logs")
+    );
+    assert_eq!(set("<Account><LoggingBucket/></Account>").await.status, 204);
+    assert_eq!(get().await.field("LoggingBucket").as_deref(), Some(""));
+    let bad = set("<Queue/>").await;
+    assert_eq!(bad.code().as_deref(), Some("InvalidArgument"));
+    assert_eq!(
+        set("<Account>").await.code().as_deref(),
+        Some("MalformedXML")
+    );
+    // The settings' internal queue is no queue of the user's.
+    let list = s.req(Form::Mns, "GET", "/queues", "").await;
+    assert!(!list.body.contains("mns-account"), "{}", list.body);
 }
 
 #[tokio::test]
