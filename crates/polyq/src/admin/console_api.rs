@@ -225,33 +225,23 @@ fn no_fields(req: &Request) -> ApiResult<()> {
     }
 }
 
-/// The queue name in a path segment, percent-decoded.
+/// The queue name in a path segment, percent-decoded; a `%` not followed by two hex digits
+/// is refused rather than taken literally.
 fn decode_name(segment: &str) -> ApiResult<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            match hex {
-                Some(b) => out.push(b),
-                None => {
-                    return Err(ApiError::bad(
-                        "InvalidQueueName",
-                        "the queue name in the path has a bad %-escape",
-                    ))
-                }
-            }
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let bad_escape = segment.split('%').skip(1).any(|after| {
+        !after
+            .get(..2)
+            .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    if bad_escape {
+        return Err(ApiError::bad(
+            "InvalidQueueName",
+            "the queue name in the path has a bad %-escape",
+        ));
     }
-    String::from_utf8(out)
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map(|name| name.into_owned())
         .map_err(|_| ApiError::bad("InvalidQueueName", "the queue name is not UTF-8"))
 }
 
@@ -265,23 +255,10 @@ fn existing_name(segment: &str) -> ApiResult<String> {
     Ok(name)
 }
 
-/// SQS's rule: 1 to 80 characters of `[A-Za-z0-9_-]`, a FIFO queue's ending in `.fifo`.
-fn valid_new_name(name: &str) -> bool {
-    let stem = name.strip_suffix(".fifo").unwrap_or(name);
-    !stem.is_empty()
-        && name.len() <= 80
-        && stem
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
 async fn list(service: &QueueService) -> ApiResult {
+    // `list_queues` never lists internal queues.
     let queues = service.list_queues("", None, usize::MAX).await?;
-    let queues: Vec<Value> = queues
-        .iter()
-        .filter(|q| !is_internal_queue(&q.name))
-        .map(queue_json)
-        .collect();
+    let queues: Vec<Value> = queues.iter().map(queue_json).collect();
     Ok(json_response(
         200,
         &json!({"queues": queues, "now_ms": service.now_ms()}),
@@ -290,7 +267,8 @@ async fn list(service: &QueueService) -> ApiResult {
 
 async fn create(service: &QueueService, req: &Request, segment: &str) -> ApiResult {
     let name = decode_name(segment)?;
-    if !valid_new_name(&name) {
+    // SQS's rule: 1 to 80 characters of `[A-Za-z0-9_-]`, a FIFO queue's ending in `.fifo`.
+    if polyq_sqs::names::validate_queue_name(&name, name.ends_with(".fifo")).is_err() {
         return Err(ApiError::bad(
             "InvalidQueueName",
             format!("{name:?} is not a valid queue name: use 1 to 80 letters, digits, hyphens or underscores; end a FIFO queue's name with .fifo"),

@@ -93,21 +93,30 @@ fn signing_certificate(req: &Request) -> Response {
 }
 
 impl Admin {
-    async fn answer(&self, req: Request) -> Response {
+    /// The answer, and the operation's name for the metrics.
+    async fn answer(&self, req: Request) -> (&'static str, Response) {
         match req.uri.path() {
-            "/metrics" => return metrics::render(&self.service, &self.metrics).await,
-            "/health" | "/healthz" => return health(&self.service).await,
-            push_signing::CERT_PATH => return signing_certificate(&req),
+            "/metrics" => {
+                return (
+                    "Metrics",
+                    metrics::render(&self.service, &self.metrics).await,
+                )
+            }
+            "/health" | "/healthz" => return ("Health", health(&self.service).await),
+            push_signing::CERT_PATH => return ("SigningCertificate", signing_certificate(&req)),
             _ => {}
         }
         if !self.console_enabled {
-            return polyq_http::response(
-                403,
-                "text/plain; charset=utf-8",
-                "The web console is off in enforce mode: its API would let requests past signature checks. Run with --auth dev (on loopback) to use it.\n",
+            return (
+                "Console",
+                polyq_http::response(
+                    403,
+                    "text/plain; charset=utf-8",
+                    "The web console is off in enforce mode: its API would let requests past signature checks. Run with --auth dev (on loopback) to use it.\n",
+                ),
             );
         }
-        console::handle(&self.service, req).await
+        ("Console", console::handle(&self.service, req).await)
     }
 }
 
@@ -124,13 +133,7 @@ impl Dialect for Admin {
     }
 
     async fn handle(&self, req: Request) -> Response {
-        let operation = match req.uri.path() {
-            "/metrics" => "Metrics",
-            "/health" | "/healthz" => "Health",
-            push_signing::CERT_PATH => "SigningCertificate",
-            _ => "Console",
-        };
-        let mut resp = self.answer(req).await;
+        let (operation, mut resp) = self.answer(req).await;
         polyq_http::metrics::tag(&mut resp, operation);
         resp
     }
