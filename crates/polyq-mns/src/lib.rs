@@ -135,6 +135,20 @@ pub(crate) struct ListPage {
     pub with_meta: bool,
 }
 
+impl ListPage {
+    /// How many entries to fetch: one past the page, to learn whether another page follows.
+    pub fn fetch(&self) -> usize {
+        self.limit + 1
+    }
+
+    /// The page's entries out of what [`ListPage::fetch`] got, and whether more follow.
+    pub fn cut<T>(&self, mut fetched: Vec<T>) -> (Vec<T>, bool) {
+        let more = fetched.len() > self.limit;
+        fetched.truncate(self.limit);
+        (fetched, more)
+    }
+}
+
 impl Ctx<'_> {
     /// `{form}-prefix`, `-marker`, `-ret-number` (1..=1000, default 1000) and `-with-meta`.
     pub fn list_page(&self) -> MnsResult<ListPage> {

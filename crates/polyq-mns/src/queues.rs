@@ -237,12 +237,11 @@ pub async fn delete(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
 
 pub async fn list(ctx: &Ctx<'_>) -> MnsResult<Reply> {
     let page = ctx.list_page()?;
-    let mut queues = ctx
+    let fetched = ctx
         .service
-        .list_queues(&page.prefix, page.marker.as_deref(), page.limit + 1)
+        .list_queues(&page.prefix, page.marker.as_deref(), page.fetch())
         .await?;
-    let more = queues.len() > page.limit;
-    queues.truncate(page.limit);
+    let (queues, more) = page.cut(fetched);
 
     let mut w = Writer::new("Queues", ctx.form.namespace());
     for q in &queues {

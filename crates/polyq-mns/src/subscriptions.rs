@@ -416,16 +416,15 @@ pub async fn list(ctx: &Ctx<'_>, topic: &str) -> MnsResult<Reply> {
     get_topic(ctx, topic).await?;
     let page = ctx.list_page()?;
     let after = page.marker.as_deref().map(|m| subscription_queue(topic, m));
-    let mut subs = ctx
+    let fetched = ctx
         .service
         .list_internal_queues(
             &format!("{}{}", topic_prefix(topic), page.prefix),
             after.as_deref(),
-            page.limit + 1,
+            page.fetch(),
         )
         .await?;
-    let more = subs.len() > page.limit;
-    subs.truncate(page.limit);
+    let (subs, more) = page.cut(fetched);
     let subs: Vec<Subscription> = subs.iter().filter_map(Subscription::from_info).collect();
 
     let mut w = Writer::new("Subscriptions", ctx.form.namespace());

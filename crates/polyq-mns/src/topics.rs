@@ -187,12 +187,11 @@ pub async fn delete(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
 pub async fn list(ctx: &Ctx<'_>) -> MnsResult<Reply> {
     let page = ctx.list_page()?;
     let after = page.marker.as_deref().map(topic_queue);
-    let mut topics = ctx
+    let fetched = ctx
         .service
-        .list_internal_queues(&topic_queue(&page.prefix), after.as_deref(), page.limit + 1)
+        .list_internal_queues(&topic_queue(&page.prefix), after.as_deref(), page.fetch())
         .await?;
-    let more = topics.len() > page.limit;
-    topics.truncate(page.limit);
+    let (topics, more) = page.cut(fetched);
 
     let mut w = Writer::new("Topics", ctx.form.namespace());
     for t in &topics {
