@@ -39,19 +39,14 @@ pub async fn handle(
         Ok(x) => x,
         Err(e) => return render_error(protocol, &e, &req.request_id),
     };
-    let mut resp = answer(service, config, purges, &req, protocol, &action, &input).await;
-    polyq_http::metrics::tag(&mut resp, operation_name(&action));
+    let mut resp = answer(service, config, purges, &req, protocol, action, &input).await;
+    polyq_http::metrics::tag(&mut resp, action);
     resp
 }
 
-/// The action's name as a `'static` metrics label (decoding admitted only known actions).
-fn operation_name(action: &str) -> &'static str {
-    ops::ACTIONS
-        .iter()
-        .chain([&crate::sts::GET_CALLER_IDENTITY])
-        .find(|a| **a == action)
-        .copied()
-        .unwrap_or(polyq_http::metrics::NO_OPERATION)
+/// The served action of this name, as the `'static` name the metrics label it with.
+fn known_action(name: &str) -> Option<&'static str> {
+    ops::ACTIONS.iter().find(|a| **a == name).copied()
 }
 
 /// Authenticates and runs one decoded action.
@@ -96,17 +91,15 @@ async fn answer(
     }
 }
 
-fn decode(protocol: Protocol, req: &Request) -> Result<(String, Value), SqsError> {
+fn decode(protocol: Protocol, req: &Request) -> Result<(&'static str, Value), SqsError> {
     match protocol {
         Protocol::Json => {
             let target = req.header("x-amz-target").unwrap_or("");
-            let action = target.strip_prefix("AmazonSQS.").unwrap_or("").to_string();
-            if !ops::ACTIONS.contains(&action.as_str()) {
-                return Err(SqsError::new(
+            let action = known_action(target.strip_prefix("AmazonSQS.").unwrap_or(""))
+                .ok_or_else(|| SqsError::new(
                     ErrorCode::InvalidAction,
                     format!("The action or operation requested is invalid: {target:?}. Expected X-Amz-Target: AmazonSQS.<Action>."),
-                ));
-            }
+                ))?;
             if req.body.iter().all(u8::is_ascii_whitespace) {
                 return Ok((action, json!({})));
             }
@@ -133,23 +126,22 @@ fn decode(protocol: Protocol, req: &Request) -> Result<(String, Value), SqsError
                 .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
             let body = (form && req.method == http::Method::POST).then_some(&req.body[..]);
             let params = query::parse_params(req.query(), body).map_err(query_error)?;
-            let action = params
+            let name = params
                 .iter()
                 .find(|(k, _)| k == "Action")
-                .map(|(_, v)| v.clone())
+                .map(|(_, v)| v.as_str())
                 .ok_or_else(|| SqsError::missing("Action"))?;
-            if action == crate::sts::GET_CALLER_IDENTITY {
-                return Ok((action, json!({})));
+            if name == crate::sts::GET_CALLER_IDENTITY {
+                return Ok((crate::sts::GET_CALLER_IDENTITY, json!({})));
             }
             // AWS answers InvalidAction both for unknown actions and for account-level actions
             // (CreateQueue, ListQueues) sent to a queue's URL.
-            if !ops::ACTIONS.contains(&action.as_str())
-                || (crate::names::is_queue_path(req.uri.path())
-                    && QUEUE_LESS_ACTIONS.contains(&action.as_str()))
-            {
-                return Err(invalid_action(&action));
-            }
-            let input = query::input_to_json(&action, &params).map_err(query_error)?;
+            let action = known_action(name)
+                .filter(|a| {
+                    !(crate::names::is_queue_path(req.uri.path()) && QUEUE_LESS_ACTIONS.contains(a))
+                })
+                .ok_or_else(|| invalid_action(name))?;
+            let input = query::input_to_json(action, &params).map_err(query_error)?;
             Ok((action, input))
         }
     }
