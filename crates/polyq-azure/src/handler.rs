@@ -10,6 +10,7 @@ use polyq_http::{Request, Response};
 use crate::acl;
 use crate::auth::{self, AuthInput, Grant};
 use crate::error::{AzError, AzResult};
+use crate::props::ServiceProps;
 use crate::route::{self, check_queue_name, Op};
 use crate::sign::{decode, parse_query};
 use crate::time::{iso8601, rfc1123, rfc1123_into};
@@ -142,14 +143,17 @@ impl AzureDialect {
     pub(crate) async fn serve(&self, req: Request) -> Response {
         let now = self.service.now_ms();
         let mut op = None;
-        let (result, account) = match self.locate(&req) {
+        let (result, props) = match self.locate(&req) {
             Ok(loc) => {
-                let account = loc.account.clone();
-                (self.process(&req, loc, now, &mut op).await, Some(account))
+                let props = self.props.get(&self.service, &loc.account).await;
+                (
+                    self.process(&req, loc, &props, now, &mut op).await,
+                    Some(props),
+                )
             }
             Err(e) => (Err(e), None),
         };
-        let mut resp = self.finish(&req, result, account.as_deref(), now);
+        let mut resp = self.finish(&req, result, props.as_deref(), now);
         let name = match (op, req.method == Method::OPTIONS) {
             (Some(op), _) => op.name(),
             (None, true) => Op::PreflightQueueRequest.name(),
@@ -164,6 +168,7 @@ impl AzureDialect {
         &self,
         req: &Request,
         loc: Located,
+        props: &ServiceProps,
         now: u64,
         op_out: &mut Option<Op>,
     ) -> AzResult<Reply> {
@@ -172,7 +177,7 @@ impl AzureDialect {
             .ok_or_else(|| AzError::internal("account vanished"))?;
         let query = parse_query(req.query());
         if req.method == Method::OPTIONS {
-            return self.preflight(req, &loc.account);
+            return preflight(req, props);
         }
         let q = |name: &str| {
             query
@@ -234,7 +239,7 @@ impl AzureDialect {
                 auth::check_service_sas(f, policy.as_ref(), op, now)?;
             }
         }
-        let reply = self.run(op, &ctx, req).await?;
+        let reply = self.run(op, &ctx, req, props).await?;
         // Azure marks every read it answers with a document `Cache-Control: no-cache` (recorded
         // in the Java and Go SDK suites: list, service properties, ACL, get and peek; Get
         // Queue Metadata adds its own).
@@ -249,15 +254,14 @@ impl AzureDialect {
         })
     }
 
-    async fn run(&self, op: Op, ctx: &Ctx, req: &Request) -> AzResult<Reply> {
+    async fn run(&self, op: Op, ctx: &Ctx, req: &Request, props: &ServiceProps) -> AzResult<Reply> {
         match op {
             Op::ListQueues => self.list_queues(ctx).await,
-            Op::GetQueueServiceProperties => {
-                let body = self.props.lock().entry(ctx.account.clone()).or_default().render();
-                Ok(Reply::xml(200, body))
-            }
+            Op::GetQueueServiceProperties => Ok(Reply::xml(200, props.render())),
             Op::SetQueueServiceProperties => {
-                self.props.lock().entry(ctx.account.clone()).or_default().apply(&req.body)?;
+                self.props
+                    .set(&self.service, &ctx.account, &req.body)
+                    .await?;
                 Ok(Reply::empty(202))
             }
             Op::GetQueueServiceStats => Ok(Reply::xml(
@@ -268,7 +272,7 @@ impl AzureDialect {
                     rfc1123(ctx.now_ms)
                 ),
             )),
-            Op::PreflightQueueRequest => self.preflight(req, &ctx.account),
+            Op::PreflightQueueRequest => preflight(req, props),
             Op::CreateQueue => self.create_queue(ctx, req).await,
             Op::DeleteQueue => self.delete_queue(ctx).await,
             Op::GetQueueMetadata => self.get_metadata(ctx).await,
@@ -284,30 +288,11 @@ impl AzureDialect {
         }
     }
 
-    fn preflight(&self, req: &Request, account: &str) -> AzResult<Reply> {
-        let origin = req
-            .header("origin")
-            .ok_or_else(|| cors_header_missing("Origin"))?;
-        let method = req
-            .header("access-control-request-method")
-            .ok_or_else(|| cors_header_missing("Access-Control-Request-Method"))?;
-        let wanted = req.header("access-control-request-headers").unwrap_or("");
-        let headers = self
-            .props
-            .lock()
-            .entry(account.to_string())
-            .or_default()
-            .preflight(origin, method, wanted)?;
-        let mut reply = Reply::empty(200);
-        reply.headers = headers;
-        Ok(reply)
-    }
-
     fn finish(
         &self,
         req: &Request,
         result: AzResult<Reply>,
-        account: Option<&str>,
+        props: Option<&ServiceProps>,
         now: u64,
     ) -> Response {
         let head = req.method == Method::HEAD;
@@ -359,16 +344,29 @@ impl AzureDialect {
                 out.append(X_MS_CLIENT_REQUEST_ID, id.clone());
             }
         }
-        if let Some(account) = account.filter(|_| req.method != Method::OPTIONS) {
-            let cors = self
-                .props
-                .lock()
-                .get(account)
-                .map(|p| p.actual_response_headers(req.header("origin"), req.method.as_str()));
-            append_pairs(out, cors.unwrap_or_default());
+        if let Some(props) = props.filter(|_| req.method != Method::OPTIONS) {
+            append_pairs(
+                out,
+                props.actual_response_headers(req.header("origin"), req.method.as_str()),
+            );
         }
         resp
     }
+}
+
+/// Answers a CORS preflight (`OPTIONS`) by the account's rules.
+fn preflight(req: &Request, props: &ServiceProps) -> AzResult<Reply> {
+    let origin = req
+        .header("origin")
+        .ok_or_else(|| cors_header_missing("Origin"))?;
+    let method = req
+        .header("access-control-request-method")
+        .ok_or_else(|| cors_header_missing("Access-Control-Request-Method"))?;
+    let wanted = req.header("access-control-request-headers").unwrap_or("");
+    let headers = props.preflight(origin, method, wanted)?;
+    let mut reply = Reply::empty(200);
+    reply.headers = headers;
+    Ok(reply)
 }
 
 /// A preflight without one of its required headers: Azure's 400 `InvalidHeaderValue` with its

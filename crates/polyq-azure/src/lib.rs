@@ -15,6 +15,7 @@ mod error;
 mod handler;
 mod messages;
 mod props;
+mod props_store;
 mod queues;
 mod retention;
 mod route;
@@ -22,11 +23,9 @@ pub mod sign;
 mod time;
 mod xml;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use parking_lot::Mutex;
 use polyq_core::QueueService;
 use polyq_http::{Dialect, Request, Response};
 
@@ -98,7 +97,7 @@ pub fn dialect(service: Arc<QueueService>, config: AzureConfig) -> Arc<dyn Diale
         service,
         accounts,
         enforce: config.enforce,
-        props: Mutex::new(HashMap::new()),
+        props: props_store::PropsStore::default(),
     })
 }
 
@@ -106,8 +105,8 @@ pub(crate) struct AzureDialect {
     pub(crate) service: Arc<QueueService>,
     pub(crate) accounts: Vec<auth::Account>,
     pub(crate) enforce: bool,
-    /// Service properties per account (not queue data, so not in the store).
-    pub(crate) props: Mutex<HashMap<String, props::ServiceProps>>,
+    /// Service properties per account, kept in the store.
+    pub(crate) props: props_store::PropsStore,
 }
 
 impl AzureDialect {

@@ -57,10 +57,18 @@ impl Reply {
 }
 
 pub async fn start(config: AzureConfig) -> Server {
-    let service = Arc::new(QueueService::new(
+    start_on(memory_service(), config).await
+}
+
+pub fn memory_service() -> Arc<QueueService> {
+    Arc::new(QueueService::new(
         Arc::new(MemoryStore::new()),
         Arc::new(SystemClock),
-    ));
+    ))
+}
+
+/// A server over `service`: two of them over one service are two nodes sharing a store.
+pub async fn start_on(service: Arc<QueueService>, config: AzureConfig) -> Server {
     let dialect = polyq_azure::dialect(service, config);
     let router = Arc::new(polyq_http::Router::new(vec![dialect], Default::default()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

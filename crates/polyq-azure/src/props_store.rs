@@ -1,0 +1,106 @@
+//! Where each account's queue service properties live: in the extras of an internal core queue
+//! (see [`polyq_core::INTERNAL_QUEUE_PREFIX`]), so they are as durable as queues (a restart of
+//! an embedded-store server keeps its CORS rules) and shared by the nodes of one PostgreSQL
+//! store. Every response needs the account's CORS rules, so each node keeps a copy and reads
+//! the store again once that copy is a second old: a change made through another node shows
+//! here within a second, one made here at once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use polyq_core::{CoreError, QueueConfig, QueueService};
+
+use crate::error::AzResult;
+use crate::props::ServiceProps;
+
+/// The internal queue holding every account's service properties.
+pub const SERVICE_QUEUE: &str = "~azure-service";
+/// Extras key of one account's properties (the rendered `StorageServiceProperties` document).
+const KEY_PREFIX: &str = "azure.service-properties.";
+/// How long a node answers from its copy before reading the store again.
+const FRESH_FOR: Duration = Duration::from_secs(1);
+
+fn key(account: &str) -> String {
+    format!("{KEY_PREFIX}{account}")
+}
+
+#[derive(Default)]
+pub(crate) struct PropsStore {
+    copies: Mutex<HashMap<String, (Arc<ServiceProps>, Instant)>>,
+}
+
+impl PropsStore {
+    /// The account's properties. A store that cannot be read leaves the last copy (or the
+    /// defaults) in use, logged: CORS headers must not turn a served request into an error.
+    pub async fn get(&self, service: &QueueService, account: &str) -> Arc<ServiceProps> {
+        if let Some((props, read)) = self.copies.lock().get(account) {
+            if read.elapsed() < FRESH_FOR {
+                return props.clone();
+            }
+        }
+        match read(service, account).await {
+            Ok(props) => self.keep(account, props),
+            Err(e) => {
+                tracing::warn!(account, error = %e, "reading Azure service properties failed; using the last known ones");
+                let props = self.copies.lock().get(account).map(|(p, _)| p.clone());
+                props.unwrap_or_default()
+            }
+        }
+    }
+
+    /// Applies a Set Queue Service Properties body to the stored properties and stores the
+    /// result. Nothing is stored when the body is refused.
+    pub async fn set(&self, service: &QueueService, account: &str, body: &[u8]) -> AzResult<()> {
+        let mut props = read(service, account).await?;
+        props.apply(body)?;
+        let document = props.render();
+        // Made on first use; an existing one is kept as it is.
+        service
+            .create_queue(SERVICE_QUEUE, QueueConfig::default())
+            .await?;
+        let name = key(account);
+        service
+            .update_queue(
+                SERVICE_QUEUE,
+                Box::new(move |config| {
+                    config.extras.insert(name, document);
+                    Ok(())
+                }),
+            )
+            .await?;
+        self.keep(account, props);
+        Ok(())
+    }
+
+    fn keep(&self, account: &str, props: ServiceProps) -> Arc<ServiceProps> {
+        let props = Arc::new(props);
+        self.copies
+            .lock()
+            .insert(account.to_string(), (props.clone(), Instant::now()));
+        props
+    }
+}
+
+/// The stored properties of `account`, the defaults when none were ever set.
+async fn read(service: &QueueService, account: &str) -> Result<ServiceProps, CoreError> {
+    let info = match service.get_queue(SERVICE_QUEUE).await {
+        Ok(info) => info,
+        Err(CoreError::QueueNotFound(_)) => return Ok(ServiceProps::default()),
+        Err(e) => return Err(e),
+    };
+    let mut props = ServiceProps::default();
+    if let Some(document) = info.config.extras.get(&key(account)) {
+        if props.apply(document.as_bytes()).is_err() {
+            // Only this module writes it, from `render`; a document it cannot read back is a
+            // bug, not the user's input.
+            tracing::error!(
+                account,
+                "stored Azure service properties do not parse; using the defaults"
+            );
+            props = ServiceProps::default();
+        }
+    }
+    Ok(props)
+}
