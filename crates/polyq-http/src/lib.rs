@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Uri};
 
-pub use server::{serve, Router, ServerLimits};
+pub use server::{serve, HealthCheck, Router, ServerLimits};
 
 /// A fully read request.
 #[derive(Debug, Clone)]

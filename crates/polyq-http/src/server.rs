@@ -37,11 +37,18 @@ impl Default for ServerLimits {
     }
 }
 
+/// Whether the server can do its job (for `GET /health`): `Err` with the reason when not.
+#[async_trait::async_trait]
+pub trait HealthCheck: Send + Sync {
+    async fn check(&self) -> Result<(), String>;
+}
+
 /// The dialects in detection order, and the shared limits.
 pub struct Router {
     dialects: Vec<Arc<dyn Dialect>>,
     limits: ServerLimits,
     metrics: Arc<RequestMetrics>,
+    health: Option<Arc<dyn HealthCheck>>,
 }
 
 const UNDETECTED: &str = "polyq could not tell which queue API this request speaks. Expected one of: \
@@ -55,7 +62,15 @@ impl Router {
             dialects,
             limits,
             metrics: Arc::default(),
+            health: None,
         }
+    }
+
+    /// Makes `GET /health` answer 503 with the reason while `check` fails (without one, it
+    /// answers 200 once the server listens).
+    pub fn with_health(mut self, check: Arc<dyn HealthCheck>) -> Self {
+        self.health = Some(check);
+        self
     }
 
     /// Records requests into `metrics` (shared with whoever exposes them) instead of a
@@ -95,6 +110,25 @@ impl Router {
         resp
     }
 
+    /// `GET /health`: 200 `ok`, or 503 with the reason while the health check fails (so an
+    /// orchestrator stops sending traffic to a node that can only fail it).
+    async fn health(&self) -> Response {
+        let verdict = match &self.health {
+            Some(check) => check.check().await,
+            None => Ok(()),
+        };
+        let mut resp = match verdict {
+            Ok(()) => response(200, "text/plain; charset=utf-8", "ok\n"),
+            Err(why) => response(
+                503,
+                "text/plain; charset=utf-8",
+                format!("unhealthy: {why}\n"),
+            ),
+        };
+        crate::metrics::tag(&mut resp, "Health");
+        resp
+    }
+
     /// [`Router::dispatch`] without the bookkeeping: the answer and the dialect that gave it.
     async fn answer(&self, req: Request) -> (&'static str, Response) {
         let dialect = self.dialects.iter().find(|d| d.detect(&req)).cloned();
@@ -102,10 +136,7 @@ impl Router {
             if req.method == http::Method::GET
                 && (req.uri.path() == "/health" || req.uri.path() == "/healthz")
             {
-                return (
-                    NO_DIALECT,
-                    response(200, "text/plain; charset=utf-8", "ok\n"),
-                );
+                return (NO_DIALECT, self.health().await);
             }
             // A vendor's own answer to a request of its shape that names no operation, before
             // polyq's generic one.

@@ -86,7 +86,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // Detection order: polyq's own paths (metrics, console; none a vendor can use), then the
     // most specific markers first; SQS query (Action=) is the broadest.
     let router = Arc::new(
-        Router::new(vec![admin, azure, mns, sqs], ServerLimits::default()).with_metrics(metrics),
+        Router::new(vec![admin, azure, mns, sqs], ServerLimits::default())
+            .with_metrics(metrics)
+            .with_health(Arc::new(crate::admin::StoreHealth(service.clone()))),
     );
 
     let mut listeners = Vec::new();

@@ -6,6 +6,9 @@
 //! `GET /metrics` that carries none of the vendors' headers (an Azure account named `metrics`
 //! still reaches Azure). Being first, they are never taken by a broader vendor rule (the 2007
 //! SQS REST API claims any path ending in `/back` or `/front`).
+//!
+//! [`StoreHealth`] is the check behind the router's `GET /health` (answered by the router
+//! itself, for any request no vendor claims, whatever headers a probe sends).
 
 mod console;
 mod console_api;
@@ -16,7 +19,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use polyq_core::QueueService;
 use polyq_http::metrics::RequestMetrics;
-use polyq_http::{Dialect, Request, Response};
+use polyq_http::{Dialect, HealthCheck, Request, Response};
 use polyq_mns::push_signing;
 
 /// Prefix of the console and its API.
@@ -59,17 +62,14 @@ fn is_plain_get(req: &Request) -> bool {
         && !VENDOR_HEADERS.iter().any(|h| req.headers.contains_key(*h))
 }
 
-/// `GET /health`: 200 `ok` while the store takes writes, else 503 with the reason (the
-/// embedded store after a failed write, PostgreSQL out of reach), so an orchestrator stops
-/// sending traffic to a node that can only fail it.
-async fn health(service: &QueueService) -> Response {
-    match service.health().await {
-        Ok(()) => polyq_http::response(200, "text/plain; charset=utf-8", "ok\n"),
-        Err(e) => polyq_http::response(
-            503,
-            "text/plain; charset=utf-8",
-            format!("unhealthy: {e}\n"),
-        ),
+/// The router's `GET /health` check: the store takes writes (it fails for the embedded store
+/// after a failed write, and for PostgreSQL out of reach).
+pub struct StoreHealth(pub Arc<QueueService>);
+
+#[async_trait]
+impl HealthCheck for StoreHealth {
+    async fn check(&self) -> Result<(), String> {
+        self.0.health().await.map_err(|e| e.to_string())
     }
 }
 
@@ -102,7 +102,6 @@ impl Admin {
                     metrics::render(&self.service, &self.metrics).await,
                 )
             }
-            "/health" | "/healthz" => return ("Health", health(&self.service).await),
             push_signing::CERT_PATH => return ("SigningCertificate", signing_certificate(&req)),
             _ => {}
         }
@@ -128,8 +127,7 @@ impl Dialect for Admin {
 
     fn detect(&self, req: &Request) -> bool {
         let path = req.uri.path();
-        is_console_path(path)
-            || (matches!(path, "/metrics" | "/health" | "/healthz") && is_plain_get(req))
+        is_console_path(path) || (path == "/metrics" && is_plain_get(req))
     }
 
     async fn handle(&self, req: Request) -> Response {
@@ -165,35 +163,41 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn health_follows_the_store() {
+    async fn health_follows_the_store_whoever_asks() {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(EmbeddedStore::open_disposable(dir.path().join("data")).unwrap());
         let service = Arc::new(QueueService::new(store.clone(), Arc::new(SystemClock)));
         let admin = dialect(service.clone(), Arc::default(), true);
-        for path in ["/health", "/healthz"] {
-            assert!(admin.detect(&get(path)));
-            let r = admin.handle(get(path)).await;
-            assert_eq!(r.status(), 200, "{path}");
+        let router = polyq_http::Router::new(vec![admin.clone()], Default::default())
+            .with_health(Arc::new(StoreHealth(service.clone())));
+        // A probe may carry credentials (a Kubernetes probe with a bearer token): it is still
+        // the health check, answered by the router, not the console.
+        let mut with_token = get("/health");
+        with_token.headers.insert(
+            "authorization",
+            http::HeaderValue::from_static("Bearer abc"),
+        );
+        let probes = [get("/health"), get("/healthz"), with_token];
+        for probe in &probes {
+            assert!(!admin.detect(probe));
+            let r = router.dispatch(probe.clone()).await;
+            assert_eq!(r.status(), 200, "{}", probe.uri);
             assert_eq!(r.body().as_ref(), b"ok\n");
         }
-        // A health check carrying a vendor's marker is that vendor's request.
-        let mut azure = get("/health");
-        azure
-            .headers
-            .insert("x-ms-version", http::HeaderValue::from_static("2021-12-02"));
-        assert!(!admin.detect(&azure));
 
         store.inject_write_failure();
         assert!(service
             .create_queue("q", QueueConfig::default())
             .await
             .is_err());
-        let r = admin.handle(get("/health")).await;
-        assert_eq!(r.status(), 503);
-        let text = String::from_utf8_lossy(r.body()).into_owned();
-        assert!(
-            text.starts_with("unhealthy: ") && text.contains("read-only"),
-            "{text}"
-        );
+        for probe in probes {
+            let r = router.dispatch(probe).await;
+            assert_eq!(r.status(), 503);
+            let text = String::from_utf8_lossy(r.body()).into_owned();
+            assert!(
+                text.starts_with("unhealthy: ") && text.contains("read-only"),
+                "{text}"
+            );
+        }
     }
 }
