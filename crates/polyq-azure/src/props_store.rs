@@ -58,10 +58,12 @@ impl PropsStore {
         let document = props.render();
         // Made on first use; an existing one is kept as it is.
         service
+            .internal()
             .create_queue(SERVICE_QUEUE, QueueConfig::default())
             .await?;
         let name = key(account);
         service
+            .internal()
             .update_queue(
                 SERVICE_QUEUE,
                 Box::new(move |config| {
@@ -85,7 +87,7 @@ impl PropsStore {
 
 /// The stored properties of `account`, the defaults when none were ever set.
 async fn read(service: &QueueService, account: &str) -> Result<ServiceProps, CoreError> {
-    let info = match service.get_queue(SERVICE_QUEUE).await {
+    let info = match service.internal().get_queue(SERVICE_QUEUE).await {
         Ok(info) => info,
         Err(CoreError::QueueNotFound(_)) => return Ok(ServiceProps::default()),
         Err(e) => return Err(e),

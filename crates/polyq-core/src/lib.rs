@@ -23,5 +23,5 @@ pub use error::{CoreError, CoreResult};
 pub use ids::Receipt;
 pub use memory::MemoryStore;
 pub use model::*;
-pub use service::{QueueService, ReceiveOptions};
+pub use service::{Internal, QueueService, ReceiveOptions};
 pub use store::{QueueStore, QueueUpdate};

@@ -1,6 +1,11 @@
 //! `QueueService`: what dialects call. It stamps each request with the clock's time, runs long
 //! polls, wakes waiters when messages become visible, and owns message move tasks. Vendor rules
 //! (names, ranges, error codes) stay in the dialects.
+//!
+//! Internal queues (names starting with [`crate::INTERNAL_QUEUE_PREFIX`]) are kept apart here,
+//! whatever a dialect checks: every call a user's request can reach answers "no such queue"
+//! for them (ARCHITECTURE.md invariant 10), and the dialect code that keeps its own state in
+//! them goes through [`QueueService::internal`], which reaches nothing else.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::ids::Receipt;
 use crate::model::*;
 use crate::move_tasks::{MoveTaskInfo, MoveTaskSpec, MoveTasks};
@@ -72,17 +77,37 @@ impl QueueService {
         let _ = self.shutdown_tx.send(true);
     }
 
+    /// The calls on internal queues, for the dialect code that keeps its state in them.
+    pub fn internal(&self) -> Internal<'_> {
+        Internal { service: self }
+    }
+
     pub async fn create_queue(&self, name: &str, config: QueueConfig) -> CoreResult<CreateOutcome> {
+        if is_internal_queue(name) {
+            return Err(CoreError::InvalidArgument(format!(
+                "queue names starting with '{INTERNAL_QUEUE_PREFIX}' are reserved for polyq's own state"
+            )));
+        }
+        self.create(name, config).await
+    }
+
+    async fn create(&self, name: &str, config: QueueConfig) -> CoreResult<CreateOutcome> {
         self.store.create_queue(name, config, self.now_ms()).await
     }
 
     pub async fn delete_queue(&self, name: &str) -> CoreResult<()> {
+        user_queue(name)?;
+        self.delete_any(name).await
+    }
+
+    async fn delete_any(&self, name: &str) -> CoreResult<()> {
         self.store.delete_queue(name).await?;
         self.waiters.forget(name);
         Ok(())
     }
 
     pub async fn get_queue(&self, name: &str) -> CoreResult<QueueInfo> {
+        user_queue(name)?;
         self.store.get_queue(name, self.now_ms()).await
     }
 
@@ -106,23 +131,12 @@ impl QueueService {
         Ok(queues)
     }
 
-    /// Internal queues whose name starts with `prefix` (which must itself be internal), for
-    /// the dialect that keeps its state in them.
-    pub async fn list_internal_queues(
-        &self,
-        prefix: &str,
-        start_after: Option<&str>,
-        limit: usize,
-    ) -> CoreResult<Vec<QueueInfo>> {
-        if !is_internal_queue(prefix) {
-            return Ok(Vec::new());
-        }
-        self.store
-            .list_queues(prefix, start_after, limit, self.now_ms())
-            .await
+    pub async fn update_queue(&self, name: &str, update: QueueUpdate) -> CoreResult<QueueInfo> {
+        user_queue(name)?;
+        self.update(name, update).await
     }
 
-    pub async fn update_queue(&self, name: &str, update: QueueUpdate) -> CoreResult<QueueInfo> {
+    async fn update(&self, name: &str, update: QueueUpdate) -> CoreResult<QueueInfo> {
         let info = self.store.update_queue(name, update, self.now_ms()).await?;
         // A shorter delay can make messages visible sooner; let waiters look again.
         self.waiters.wake(name);
@@ -130,10 +144,20 @@ impl QueueService {
     }
 
     pub async fn purge_queue(&self, name: &str) -> CoreResult<u64> {
+        user_queue(name)?;
         self.store.purge_queue(name, self.now_ms()).await
     }
 
     pub async fn send(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+    ) -> CoreResult<Vec<CoreResult<Sent>>> {
+        user_queue(queue)?;
+        self.send_to(queue, messages).await
+    }
+
+    async fn send_to(
         &self,
         queue: &str,
         messages: Vec<NewMessage>,
@@ -151,6 +175,11 @@ impl QueueService {
 
     /// Leases messages, waiting up to the long-poll time for some to become visible.
     pub async fn receive(&self, queue: &str, opts: ReceiveOptions) -> CoreResult<Vec<Message>> {
+        user_queue(queue)?;
+        self.receive_from(queue, opts).await
+    }
+
+    async fn receive_from(&self, queue: &str, opts: ReceiveOptions) -> CoreResult<Vec<Message>> {
         let request = LeaseRequest {
             max_messages: opts.max_messages,
             visibility_seconds: opts.visibility_seconds,
@@ -190,10 +219,12 @@ impl QueueService {
     }
 
     pub async fn peek(&self, queue: &str, max: usize) -> CoreResult<Vec<Message>> {
+        user_queue(queue)?;
         self.store.peek(queue, max, self.now_ms()).await
     }
 
     pub async fn get_message(&self, queue: &str, id: &str) -> CoreResult<Message> {
+        user_queue(queue)?;
         self.store.get_message(queue, id, self.now_ms()).await
     }
 
@@ -202,11 +233,21 @@ impl QueueService {
         queue: &str,
         receipts: &[Receipt],
     ) -> CoreResult<Vec<CoreResult<()>>> {
+        user_queue(queue)?;
         self.store.delete(queue, receipts, self.now_ms()).await
     }
 
     /// [`QueueStore::delete_leased`]: deletes only while each receipt's lease runs.
     pub async fn delete_leased(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        user_queue(queue)?;
+        self.delete_leased_in(queue, receipts).await
+    }
+
+    async fn delete_leased_in(
         &self,
         queue: &str,
         receipts: &[Receipt],
@@ -217,6 +258,15 @@ impl QueueService {
     }
 
     pub async fn change_visibility(
+        &self,
+        queue: &str,
+        changes: &[VisibilityChange],
+    ) -> CoreResult<Vec<CoreResult<Relet>>> {
+        user_queue(queue)?;
+        self.change_visibility_in(queue, changes).await
+    }
+
+    async fn change_visibility_in(
         &self,
         queue: &str,
         changes: &[VisibilityChange],
@@ -238,6 +288,7 @@ impl QueueService {
         change: VisibilityChange,
         body: Option<bytes::Bytes>,
     ) -> CoreResult<Relet> {
+        user_queue(queue)?;
         let relet = self
             .store
             .update_message(queue, change, body, self.now_ms())
@@ -287,11 +338,106 @@ impl QueueService {
         self.move_tasks.start(spec, to_move)
     }
 
+    /// Move tasks of `source` (none for an internal queue, which has none).
     pub fn list_move_tasks(&self, source: &str, max: usize) -> Vec<MoveTaskInfo> {
         self.move_tasks.list(source, max)
     }
 
     pub fn cancel_move_task(&self, handle: &str) -> CoreResult<MoveTaskInfo> {
         self.move_tasks.cancel(handle)
+    }
+}
+
+/// Refuses an internal queue on the calls a user's request reaches: to users it names no queue.
+fn user_queue(name: &str) -> CoreResult<()> {
+    if is_internal_queue(name) {
+        return Err(CoreError::QueueNotFound(name.to_string()));
+    }
+    Ok(())
+}
+
+/// Refuses a user's queue on the calls for internal state: a slip in the code that keeps its
+/// state in internal queues must not touch user data.
+fn internal_queue(name: &str) -> CoreResult<()> {
+    if !is_internal_queue(name) {
+        return Err(CoreError::InvalidArgument(format!(
+            "'{name}' is not an internal queue (they start with '{INTERNAL_QUEUE_PREFIX}')"
+        )));
+    }
+    Ok(())
+}
+
+/// The calls on internal queues (see [`QueueService::internal`]): the same as the user-facing
+/// ones, for names starting with [`INTERNAL_QUEUE_PREFIX`] only.
+pub struct Internal<'a> {
+    service: &'a QueueService,
+}
+
+impl Internal<'_> {
+    pub async fn create_queue(&self, name: &str, config: QueueConfig) -> CoreResult<CreateOutcome> {
+        internal_queue(name)?;
+        self.service.create(name, config).await
+    }
+
+    pub async fn delete_queue(&self, name: &str) -> CoreResult<()> {
+        internal_queue(name)?;
+        self.service.delete_any(name).await
+    }
+
+    pub async fn get_queue(&self, name: &str) -> CoreResult<QueueInfo> {
+        internal_queue(name)?;
+        let s = self.service;
+        s.store.get_queue(name, s.now_ms()).await
+    }
+
+    /// Internal queues whose name starts with `prefix` (itself internal), in name order.
+    pub async fn list_queues(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> CoreResult<Vec<QueueInfo>> {
+        internal_queue(prefix)?;
+        let s = self.service;
+        s.store
+            .list_queues(prefix, start_after, limit, s.now_ms())
+            .await
+    }
+
+    pub async fn update_queue(&self, name: &str, update: QueueUpdate) -> CoreResult<QueueInfo> {
+        internal_queue(name)?;
+        self.service.update(name, update).await
+    }
+
+    pub async fn send(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+    ) -> CoreResult<Vec<CoreResult<Sent>>> {
+        internal_queue(queue)?;
+        self.service.send_to(queue, messages).await
+    }
+
+    pub async fn receive(&self, queue: &str, opts: ReceiveOptions) -> CoreResult<Vec<Message>> {
+        internal_queue(queue)?;
+        self.service.receive_from(queue, opts).await
+    }
+
+    pub async fn delete_leased(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        internal_queue(queue)?;
+        self.service.delete_leased_in(queue, receipts).await
+    }
+
+    pub async fn change_visibility(
+        &self,
+        queue: &str,
+        changes: &[VisibilityChange],
+    ) -> CoreResult<Vec<CoreResult<Relet>>> {
+        internal_queue(queue)?;
+        self.service.change_visibility_in(queue, changes).await
     }
 }

@@ -318,8 +318,14 @@ async fn manual_clock_drives_delay_visibility_dedup_and_expiry() {
 #[tokio::test]
 async fn internal_queues_are_listed_only_on_request() {
     let s = service();
-    for name in ["a", "~mns-topic~t", "b", "~other"] {
+    for name in ["a", "b"] {
         s.create_queue(name, QueueConfig::default()).await.unwrap();
+    }
+    for name in ["~mns-topic~t", "~other"] {
+        s.internal()
+            .create_queue(name, QueueConfig::default())
+            .await
+            .unwrap();
     }
     let names = |v: Vec<QueueInfo>| v.into_iter().map(|q| q.name).collect::<Vec<_>>();
     assert_eq!(
@@ -327,24 +333,25 @@ async fn internal_queues_are_listed_only_on_request() {
         ["a", "b"]
     );
     assert!(s.list_queues("~", None, 100).await.unwrap().is_empty());
+    let internal = s.internal();
     assert_eq!(
         names(
-            s.list_internal_queues("~mns-topic~", None, 100)
+            internal
+                .list_queues("~mns-topic~", None, 100)
                 .await
                 .unwrap()
         ),
         ["~mns-topic~t"]
     );
     assert_eq!(
-        names(s.list_internal_queues("~", None, 100).await.unwrap()),
+        names(internal.list_queues("~", None, 100).await.unwrap()),
         ["~mns-topic~t", "~other"]
     );
-    // A prefix that is not internal lists nothing: the user's queues are not internal state.
-    assert!(s
-        .list_internal_queues("a", None, 100)
-        .await
-        .unwrap()
-        .is_empty());
+    // A prefix that is not internal is refused: the user's queues are not internal state.
+    assert!(matches!(
+        internal.list_queues("a", None, 100).await,
+        Err(CoreError::InvalidArgument(_))
+    ));
     // Dead-letter source listings never name internal queues either.
     let redrive_to_a = || QueueConfig {
         redrive: Some(RedrivePolicy {
@@ -354,8 +361,81 @@ async fn internal_queues_are_listed_only_on_request() {
         ..QueueConfig::default()
     };
     s.create_queue("src", redrive_to_a()).await.unwrap();
-    s.create_queue("~internal-src", redrive_to_a())
+    internal
+        .create_queue("~internal-src", redrive_to_a())
         .await
         .unwrap();
     assert_eq!(names(s.dead_letter_sources("a").await.unwrap()), ["src"]);
+}
+
+/// Whatever a dialect checks, no call a user's request reaches touches an internal queue, and
+/// the internal calls touch nothing else.
+#[tokio::test]
+async fn internal_queues_are_out_of_reach_of_the_user_facing_calls() {
+    let s = service();
+    let q = "~state";
+    let internal = s.internal();
+    internal
+        .create_queue(q, QueueConfig::default())
+        .await
+        .unwrap();
+    internal.send(q, vec![msg("kept")]).await.unwrap();
+    let leased = internal.receive(q, wait(0)).await.unwrap();
+    let receipt = leased[0].receipt();
+    let hidden = |r: CoreResult<()>| matches!(r, Err(CoreError::QueueNotFound(_)));
+    let change = VisibilityChange {
+        receipt,
+        visibility_seconds: 0,
+        renew_receipt: false,
+        require_in_flight: false,
+        accept_older_receipt: false,
+    };
+    assert!(matches!(
+        s.create_queue("~new", QueueConfig::default()).await,
+        Err(CoreError::InvalidArgument(_))
+    ));
+    assert!(hidden(s.get_queue(q).await.map(drop)));
+    assert!(hidden(s.delete_queue(q).await));
+    assert!(hidden(
+        s.update_queue(q, Box::new(|_| Ok(()))).await.map(drop)
+    ));
+    assert!(hidden(s.purge_queue(q).await.map(drop)));
+    assert!(hidden(s.send(q, vec![msg("x")]).await.map(drop)));
+    assert!(hidden(s.receive(q, wait(0)).await.map(drop)));
+    assert!(hidden(s.peek(q, 10).await.map(drop)));
+    assert!(hidden(s.get_message(q, &leased[0].id).await.map(drop)));
+    assert!(hidden(s.delete(q, &[receipt]).await.map(drop)));
+    assert!(hidden(s.delete_leased(q, &[receipt]).await.map(drop)));
+    assert!(hidden(s.change_visibility(q, &[change]).await.map(drop)));
+    assert!(hidden(s.update_message(q, change, None).await.map(drop)));
+    assert!(hidden(s.dead_letter_sources(q).await.map(drop)));
+    assert!(hidden(s.start_move_task(q, None, None).await.map(drop)));
+
+    // Nothing was changed through them: the message is still leased, and only once.
+    let info = internal.get_queue(q).await.unwrap();
+    assert_eq!((info.stats.visible, info.stats.in_flight), (0, 1));
+    assert_eq!(info.config, QueueConfig::default());
+
+    // And the internal calls refuse a user's queue.
+    s.create_queue("user", QueueConfig::default())
+        .await
+        .unwrap();
+    let refused = |r: CoreResult<()>| matches!(r, Err(CoreError::InvalidArgument(_)));
+    assert!(refused(internal.get_queue("user").await.map(drop)));
+    assert!(refused(internal.delete_queue("user").await));
+    assert!(refused(
+        internal.send("user", vec![msg("x")]).await.map(drop)
+    ));
+    assert!(refused(internal.receive("user", wait(0)).await.map(drop)));
+    assert!(refused(internal.delete_leased("user", &[]).await.map(drop)));
+    assert!(refused(
+        internal.change_visibility("user", &[]).await.map(drop)
+    ));
+    assert!(refused(
+        internal
+            .update_queue("user", Box::new(|_| Ok(())))
+            .await
+            .map(drop)
+    ));
+    assert!(s.get_queue("user").await.is_ok());
 }

@@ -17,7 +17,7 @@ const LOGGING_BUCKET_KEY: &str = "mns.LoggingBucket";
 
 /// `GET /?accountmeta=true`.
 pub async fn attributes(ctx: &Ctx<'_>) -> MnsResult<Reply> {
-    let bucket = match ctx.service.get_queue(ACCOUNT_QUEUE).await {
+    let bucket = match ctx.service.internal().get_queue(ACCOUNT_QUEUE).await {
         Ok(info) => info
             .config
             .extras
@@ -50,9 +50,11 @@ pub async fn set_attributes(ctx: &Ctx<'_>) -> MnsResult<Reply> {
     };
     // Made on first use; an existing one is kept as it is.
     ctx.service
+        .internal()
         .create_queue(ACCOUNT_QUEUE, QueueConfig::default())
         .await?;
     ctx.service
+        .internal()
         .update_queue(
             ACCOUNT_QUEUE,
             Box::new(move |config| {

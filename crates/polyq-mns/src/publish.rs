@@ -196,7 +196,13 @@ async fn deliver(
             .flatten(),
         ..NewMessage::default()
     };
-    match ctx.service.send(&queue, vec![message]).await {
+    // A queue endpoint is a user's queue; an HTTP endpoint's notifications wait in the
+    // subscription's internal queue for the push task.
+    let sent = match sub.endpoint {
+        Endpoint::Queue(_) => ctx.service.send(&queue, vec![message]).await,
+        _ => ctx.service.internal().send(&queue, vec![message]).await,
+    };
+    match sent {
         Ok(results) => {
             for r in results {
                 r?;

@@ -63,7 +63,8 @@ pub fn spawn(service: Arc<QueueService>, wake: Arc<Notify>, owner: String) {
 /// subscription that fails (e.g. deleted meanwhile) does not hold up the others.
 async fn push_due(service: &QueueService, owner: &str) -> CoreResult<()> {
     let queues = service
-        .list_internal_queues(SUBSCRIPTION_QUEUE_PREFIX, None, usize::MAX)
+        .internal()
+        .list_queues(SUBSCRIPTION_QUEUE_PREFIX, None, usize::MAX)
         .await?;
     for info in queues.iter().filter(|q| q.stats.visible > 0) {
         let Some(sub) = Subscription::from_info(info) else {
@@ -93,6 +94,7 @@ async fn push_subscription(
     owner: &str,
 ) -> CoreResult<()> {
     let taken = service
+        .internal()
         .receive(
             queue,
             ReceiveOptions {
@@ -134,7 +136,10 @@ async fn settle(
         Err(e) => Some(e),
     };
     let Some(failure) = failure else {
-        service.delete_leased(queue, &[m.receipt()]).await?;
+        service
+            .internal()
+            .delete_leased(queue, &[m.receipt()])
+            .await?;
         return Ok(());
     };
     if m.receive_count >= sub.strategy.attempts() {
@@ -146,7 +151,10 @@ async fn settle(
             failure,
             "MNS notification dropped after its last push attempt"
         );
-        service.delete_leased(queue, &[m.receipt()]).await?;
+        service
+            .internal()
+            .delete_leased(queue, &[m.receipt()])
+            .await?;
         return Ok(());
     }
     tracing::debug!(
@@ -157,6 +165,7 @@ async fn settle(
     );
     let wait = sub.strategy.retry_after(m.receive_count, jitter(m));
     service
+        .internal()
         .change_visibility(
             queue,
             &[VisibilityChange {
@@ -288,10 +297,12 @@ mod tests {
         let clock = ManualClock::new(1_000_000);
         let service = QueueService::new(Arc::new(MemoryStore::new()), Arc::new(clock.clone()));
         service
+            .internal()
             .create_queue("~q", QueueConfig::default())
             .await
             .unwrap();
         service
+            .internal()
             .send(
                 "~q",
                 vec![NewMessage {
@@ -306,6 +317,7 @@ mod tests {
 
     async fn take(service: &QueueService) -> Message {
         let mut got = service
+            .internal()
             .receive(
                 "~q",
                 ReceiveOptions {
@@ -327,13 +339,31 @@ mod tests {
         let sub = subscription(NotifyStrategy::BackoffRetry);
         let m = take(&service).await;
         settle(&service, "~q", &sub, &m, Ok(500)).await.unwrap();
-        let info = service.get_queue("~q").await.unwrap();
+        let info = service.internal().get_queue("~q").await.unwrap();
         assert_eq!((info.stats.visible, info.stats.in_flight), (0, 1));
         // BACKOFF_RETRY waits 10 to 20 seconds.
         clock.advance_secs(9);
-        assert_eq!(service.get_queue("~q").await.unwrap().stats.visible, 0);
+        assert_eq!(
+            service
+                .internal()
+                .get_queue("~q")
+                .await
+                .unwrap()
+                .stats
+                .visible,
+            0
+        );
         clock.advance_secs(12);
-        assert_eq!(service.get_queue("~q").await.unwrap().stats.visible, 1);
+        assert_eq!(
+            service
+                .internal()
+                .get_queue("~q")
+                .await
+                .unwrap()
+                .stats
+                .visible,
+            1
+        );
     }
 
     #[tokio::test]
@@ -348,7 +378,7 @@ mod tests {
                 .unwrap();
             clock.advance_secs(21);
         }
-        let info = service.get_queue("~q").await.unwrap();
+        let info = service.internal().get_queue("~q").await.unwrap();
         assert_eq!((info.stats.visible, info.stats.in_flight), (0, 0));
     }
 
@@ -358,7 +388,7 @@ mod tests {
         let sub = subscription(NotifyStrategy::ExponentialDecayRetry);
         let m = take(&service).await;
         settle(&service, "~q", &sub, &m, Ok(204)).await.unwrap();
-        let info = service.get_queue("~q").await.unwrap();
+        let info = service.internal().get_queue("~q").await.unwrap();
         assert_eq!((info.stats.visible, info.stats.in_flight), (0, 0));
     }
 

@@ -276,6 +276,7 @@ fn parse_document(body: &[u8]) -> MnsResult<Element> {
 async fn get_subscription(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Subscription> {
     match ctx
         .service
+        .internal()
         .get_queue(&subscription_queue(topic, name))
         .await
     {
@@ -326,7 +327,11 @@ pub async fn subscribe(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Repl
     };
     get_topic(ctx, topic).await?;
     let queue = subscription_queue(topic, name);
-    let outcome = ctx.service.create_queue(&queue, sub.config()).await?;
+    let outcome = ctx
+        .service
+        .internal()
+        .create_queue(&queue, sub.config())
+        .await?;
     Reply::created(
         outcome,
         |existing| {
@@ -360,6 +365,7 @@ pub async fn set_attributes(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult
     let filter_tag = parse_filter_tag(&root)?;
     let update = ctx
         .service
+        .internal()
         .update_queue(
             &subscription_queue(topic, name),
             Box::new(move |config| {
@@ -403,6 +409,7 @@ fn write_attributes(w: &mut Writer, sub: &Subscription, account: &str) {
 pub async fn unsubscribe(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Reply> {
     match ctx
         .service
+        .internal()
         .delete_queue(&subscription_queue(topic, name))
         .await
     {
@@ -418,7 +425,8 @@ pub async fn list(ctx: &Ctx<'_>, topic: &str) -> MnsResult<Reply> {
     let after = page.marker.as_deref().map(|m| subscription_queue(topic, m));
     let fetched = ctx
         .service
-        .list_internal_queues(
+        .internal()
+        .list_queues(
             &format!("{}{}", topic_prefix(topic), page.prefix),
             after.as_deref(),
             page.fetch(),
@@ -448,7 +456,8 @@ pub async fn list(ctx: &Ctx<'_>, topic: &str) -> MnsResult<Reply> {
 pub async fn of_topic(ctx: &Ctx<'_>, topic: &str) -> MnsResult<Vec<Subscription>> {
     let subs = ctx
         .service
-        .list_internal_queues(&topic_prefix(topic), None, usize::MAX)
+        .internal()
+        .list_queues(&topic_prefix(topic), None, usize::MAX)
         .await?;
     Ok(subs.iter().filter_map(Subscription::from_info).collect())
 }
@@ -458,6 +467,7 @@ pub async fn delete_all(ctx: &Ctx<'_>, topic: &str) -> MnsResult<()> {
     for sub in of_topic(ctx, topic).await? {
         match ctx
             .service
+            .internal()
             .delete_queue(&subscription_queue(topic, &sub.name))
             .await
         {

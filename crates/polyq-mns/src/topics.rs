@@ -104,6 +104,7 @@ pub fn topic_error(e: CoreError) -> MnsError {
 /// The topic's stored form, or TopicNotExist.
 pub async fn get_topic(ctx: &Ctx<'_>, topic: &str) -> MnsResult<QueueInfo> {
     ctx.service
+        .internal()
         .get_queue(&topic_queue(topic))
         .await
         .map_err(topic_error)
@@ -123,6 +124,7 @@ pub async fn create(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
     let shown = |c: &QueueConfig| (c.max_message_size, logging_enabled(c));
     let outcome = ctx
         .service
+        .internal()
         .create_queue(&topic_queue(name), config.clone())
         .await?;
     Reply::created(
@@ -136,6 +138,7 @@ pub async fn create(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
 pub async fn set_attributes(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
     let attrs = TopicAttributes::parse(&ctx.req.body)?;
     ctx.service
+        .internal()
         .update_queue(
             &topic_queue(name),
             Box::new(move |config| {
@@ -173,7 +176,12 @@ pub async fn get_attributes(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
 
 /// Deletes the topic and its subscriptions (with their undelivered notifications).
 pub async fn delete(ctx: &Ctx<'_>, name: &str) -> MnsResult<Reply> {
-    match ctx.service.delete_queue(&topic_queue(name)).await {
+    match ctx
+        .service
+        .internal()
+        .delete_queue(&topic_queue(name))
+        .await
+    {
         // Like DeleteQueue, deleting a missing topic succeeds.
         Ok(()) | Err(CoreError::QueueNotFound(_)) => {}
         Err(e) => return Err(e.into()),
@@ -189,7 +197,8 @@ pub async fn list(ctx: &Ctx<'_>) -> MnsResult<Reply> {
     let after = page.marker.as_deref().map(topic_queue);
     let fetched = ctx
         .service
-        .list_internal_queues(&topic_queue(&page.prefix), after.as_deref(), page.fetch())
+        .internal()
+        .list_queues(&topic_queue(&page.prefix), after.as_deref(), page.fetch())
         .await?;
     let (topics, more) = page.cut(fetched);
 

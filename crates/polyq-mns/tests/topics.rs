@@ -689,6 +689,7 @@ async fn endpoints_polyq_cannot_serve_are_kept_but_get_nothing() {
     for name in ["tls", "mail", "sms"] {
         let info = s
             .service
+            .internal()
             .get_queue(&format!("~mns-sub~odd~{name}"))
             .await
             .unwrap();
