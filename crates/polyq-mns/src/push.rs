@@ -287,7 +287,7 @@ async fn post(url: &str, sub: &Subscription, owner: &str, m: &Message) -> Result
 mod tests {
     use super::*;
     use crate::subscriptions::NotifyStrategy;
-    use polyq_core::{ManualClock, MemoryStore, NewMessage, QueueConfig};
+    use polyq_core::{ManualClock, MemoryStore, NewMessage, QueueConfig, QueueStats};
 
     fn subscription(strategy: NotifyStrategy) -> Subscription {
         Subscription::sample("http://127.0.0.1:9/", strategy, ContentFormat::Xml)
@@ -315,6 +315,10 @@ mod tests {
         (service, clock)
     }
 
+    async fn stats(service: &QueueService) -> QueueStats {
+        service.internal().get_queue("~q").await.unwrap().stats
+    }
+
     async fn take(service: &QueueService) -> Message {
         let mut got = service
             .internal()
@@ -339,31 +343,13 @@ mod tests {
         let sub = subscription(NotifyStrategy::BackoffRetry);
         let m = take(&service).await;
         settle(&service, "~q", &sub, &m, Ok(500)).await.unwrap();
-        let info = service.internal().get_queue("~q").await.unwrap();
-        assert_eq!((info.stats.visible, info.stats.in_flight), (0, 1));
+        let info = stats(&service).await;
+        assert_eq!((info.visible, info.in_flight), (0, 1));
         // BACKOFF_RETRY waits 10 to 20 seconds.
         clock.advance_secs(9);
-        assert_eq!(
-            service
-                .internal()
-                .get_queue("~q")
-                .await
-                .unwrap()
-                .stats
-                .visible,
-            0
-        );
+        assert_eq!(stats(&service).await.visible, 0);
         clock.advance_secs(12);
-        assert_eq!(
-            service
-                .internal()
-                .get_queue("~q")
-                .await
-                .unwrap()
-                .stats
-                .visible,
-            1
-        );
+        assert_eq!(stats(&service).await.visible, 1);
     }
 
     #[tokio::test]
@@ -378,8 +364,8 @@ mod tests {
                 .unwrap();
             clock.advance_secs(21);
         }
-        let info = service.internal().get_queue("~q").await.unwrap();
-        assert_eq!((info.stats.visible, info.stats.in_flight), (0, 0));
+        let info = stats(&service).await;
+        assert_eq!((info.visible, info.in_flight), (0, 0));
     }
 
     #[tokio::test]
@@ -388,8 +374,8 @@ mod tests {
         let sub = subscription(NotifyStrategy::ExponentialDecayRetry);
         let m = take(&service).await;
         settle(&service, "~q", &sub, &m, Ok(204)).await.unwrap();
-        let info = service.internal().get_queue("~q").await.unwrap();
-        assert_eq!((info.stats.visible, info.stats.in_flight), (0, 0));
+        let info = stats(&service).await;
+        assert_eq!((info.visible, info.in_flight), (0, 0));
     }
 
     #[test]
