@@ -43,9 +43,15 @@ impl PropsStore {
         match read(service, account).await {
             Ok(props) => self.keep(account, props),
             Err(e) => {
+                // Kept as if just read, so the store is asked (and this logged) at most once a
+                // second while it fails, not on every request.
                 tracing::warn!(account, error = %e, "reading Azure service properties failed; using the last known ones");
-                let props = self.copies.lock().get(account).map(|(p, _)| p.clone());
-                props.unwrap_or_default()
+                let last = self.copies.lock().get(account).map(|(p, _)| p.clone());
+                let props = last.unwrap_or_default();
+                self.copies
+                    .lock()
+                    .insert(account.to_string(), (props.clone(), Instant::now()));
+                props
             }
         }
     }

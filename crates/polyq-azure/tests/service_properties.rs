@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use common::{memory_service, start_on, Server};
 use polyq_azure::AzureConfig;
-use polyq_core::{QueueService, SystemClock};
+use polyq_core::faults::FaultyStore;
+use polyq_core::{MemoryStore, QueueService, SystemClock};
 use polyq_store_embedded::EmbeddedStore;
 
 const A: &str = "/devstoreaccount1";
@@ -114,4 +115,44 @@ async fn the_properties_survive_a_restart_of_the_embedded_store() {
     let service = Arc::new(QueueService::new(Arc::new(store), Arc::new(SystemClock)));
     let s = start_on(service, AzureConfig::default()).await;
     assert_serves_what_was_set(&s).await;
+}
+
+#[tokio::test]
+async fn a_failing_store_leaves_the_last_known_properties_in_force() {
+    let store = Arc::new(FaultyStore::new(Arc::new(MemoryStore::new())));
+    let service = Arc::new(QueueService::new(store.clone(), Arc::new(SystemClock)));
+    let s = start_on(service, AzureConfig::default()).await;
+    set_rule_and_logging(&s).await;
+
+    store.set_failing(true);
+    // Past the node's one-second copy, so that the next requests ask the store again.
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    let r = s.ok("GET", PROPS, "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.elem("AllowedOrigins"), "http://app.example");
+    let listed = s
+        .send(
+            "GET",
+            &format!("{A}/?comp=list"),
+            &[("origin", "http://app.example")],
+            "",
+            common::Auth::SharedKey,
+        )
+        .await;
+    assert_eq!((listed.status, listed.code()), (503, "ServerBusy"));
+    assert!(listed.body.contains("<Message>"), "{}", listed.body);
+    assert_eq!(
+        listed.header("access-control-allow-origin"),
+        "http://app.example",
+        "an error answer keeps the account's CORS headers"
+    );
+    let clear = "<StorageServiceProperties><Cors /></StorageServiceProperties>";
+    let r = s.ok("PUT", PROPS, clear).await;
+    assert_eq!((r.status, r.code()), (503, "ServerBusy"), "{}", r.body);
+
+    store.set_failing(false);
+    assert_serves_what_was_set(&s).await;
+    assert_eq!(s.ok("PUT", PROPS, clear).await.status, 202);
+    let r = s.ok("GET", PROPS, "").await;
+    assert!(r.body.contains("<Cors />"), "{}", r.body);
 }

@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod conformance;
 pub mod error;
+pub mod faults;
 pub mod ids;
 pub mod memory;
 pub mod model;

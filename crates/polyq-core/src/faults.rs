@@ -1,0 +1,175 @@
+//! [`FaultyStore`]: a store that fails while told to, for tests of what a caller does when its
+//! store does (PostgreSQL out of reach fails every call, reads included). Like
+//! [`crate::conformance`], test support shipped with the crate so that other crates' tests can
+//! use it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::{CoreError, CoreResult};
+use crate::ids::Receipt;
+use crate::model::*;
+use crate::store::{QueueStore, QueueUpdate};
+use crate::waiters::Waiters;
+
+/// Wraps a store; while [`FaultyStore::set_failing`] is on, every call fails with
+/// [`CoreError::Unavailable`] and reaches nothing.
+pub struct FaultyStore {
+    inner: Arc<dyn QueueStore>,
+    failing: AtomicBool,
+}
+
+impl FaultyStore {
+    pub fn new(inner: Arc<dyn QueueStore>) -> Self {
+        FaultyStore {
+            inner,
+            failing: AtomicBool::new(false),
+        }
+    }
+
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> CoreResult<()> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(CoreError::Unavailable("injected store failure".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl QueueStore for FaultyStore {
+    async fn create_queue(
+        &self,
+        name: &str,
+        config: QueueConfig,
+        now: u64,
+    ) -> CoreResult<CreateOutcome> {
+        self.check()?;
+        self.inner.create_queue(name, config, now).await
+    }
+
+    async fn delete_queue(&self, name: &str) -> CoreResult<()> {
+        self.check()?;
+        self.inner.delete_queue(name).await
+    }
+
+    async fn get_queue(&self, name: &str, now: u64) -> CoreResult<QueueInfo> {
+        self.check()?;
+        self.inner.get_queue(name, now).await
+    }
+
+    async fn list_queues(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+        now: u64,
+    ) -> CoreResult<Vec<QueueInfo>> {
+        self.check()?;
+        self.inner.list_queues(prefix, start_after, limit, now).await
+    }
+
+    async fn update_queue(
+        &self,
+        name: &str,
+        update: QueueUpdate,
+        now: u64,
+    ) -> CoreResult<QueueInfo> {
+        self.check()?;
+        self.inner.update_queue(name, update, now).await
+    }
+
+    async fn purge_queue(&self, name: &str, now: u64) -> CoreResult<u64> {
+        self.check()?;
+        self.inner.purge_queue(name, now).await
+    }
+
+    async fn send(
+        &self,
+        queue: &str,
+        messages: Vec<NewMessage>,
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<Sent>>> {
+        self.check()?;
+        self.inner.send(queue, messages, now).await
+    }
+
+    async fn lease(
+        &self,
+        queue: &str,
+        request: LeaseRequest,
+        now: u64,
+    ) -> CoreResult<LeaseOutcome> {
+        self.check()?;
+        self.inner.lease(queue, request, now).await
+    }
+
+    async fn peek(&self, queue: &str, max: usize, now: u64) -> CoreResult<Vec<Message>> {
+        self.check()?;
+        self.inner.peek(queue, max, now).await
+    }
+
+    async fn get_message(&self, queue: &str, id: &str, now: u64) -> CoreResult<Message> {
+        self.check()?;
+        self.inner.get_message(queue, id, now).await
+    }
+
+    async fn delete_receipts(
+        &self,
+        queue: &str,
+        receipts: &[Receipt],
+        leased_only: bool,
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<()>>> {
+        self.check()?;
+        self.inner
+            .delete_receipts(queue, receipts, leased_only, now)
+            .await
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: &str,
+        changes: &[VisibilityChange],
+        now: u64,
+    ) -> CoreResult<Vec<CoreResult<Relet>>> {
+        self.check()?;
+        self.inner.change_visibility(queue, changes, now).await
+    }
+
+    async fn update_message(
+        &self,
+        queue: &str,
+        change: VisibilityChange,
+        body: Option<bytes::Bytes>,
+        now: u64,
+    ) -> CoreResult<Relet> {
+        self.check()?;
+        self.inner.update_message(queue, change, body, now).await
+    }
+
+    async fn move_messages(
+        &self,
+        from: &str,
+        to: Option<&str>,
+        max: usize,
+        now: u64,
+    ) -> CoreResult<u64> {
+        self.check()?;
+        self.inner.move_messages(from, to, max, now).await
+    }
+
+    fn attach_waiters(&self, waiters: Arc<Waiters>) {
+        self.inner.attach_waiters(waiters);
+    }
+
+    async fn health(&self) -> CoreResult<()> {
+        self.check()?;
+        self.inner.health().await
+    }
+}
