@@ -41,17 +41,13 @@ impl PropsStore {
             }
         }
         match read(service, account).await {
-            Ok(props) => self.keep(account, props),
+            Ok(props) => self.keep(account, Arc::new(props)),
             Err(e) => {
                 // Kept as if just read, so the store is asked (and this logged) at most once a
                 // second while it fails, not on every request.
                 tracing::warn!(account, error = %e, "reading Azure service properties failed; using the last known ones");
                 let last = self.copies.lock().get(account).map(|(p, _)| p.clone());
-                let props = last.unwrap_or_default();
-                self.copies
-                    .lock()
-                    .insert(account.to_string(), (props.clone(), Instant::now()));
-                props
+                self.keep(account, last.unwrap_or_default())
             }
         }
     }
@@ -78,12 +74,12 @@ impl PropsStore {
                 }),
             )
             .await?;
-        self.keep(account, props);
+        self.keep(account, Arc::new(props));
         Ok(())
     }
 
-    fn keep(&self, account: &str, props: ServiceProps) -> Arc<ServiceProps> {
-        let props = Arc::new(props);
+    /// Keeps `props` as this node's copy, fresh from now.
+    fn keep(&self, account: &str, props: Arc<ServiceProps>) -> Arc<ServiceProps> {
         self.copies
             .lock()
             .insert(account.to_string(), (props.clone(), Instant::now()));
