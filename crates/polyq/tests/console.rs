@@ -289,6 +289,19 @@ async fn queue_lifecycle_through_the_api() {
 
     let fifo = api.create("jobs.fifo").await;
     assert_eq!(fifo["config"]["fifo"], true);
+    // Made as SQS's CreateQueue makes a queue: SSE-SQS on, like one the SDK creates.
+    for name in ["orders", "jobs.fifo"] {
+        let attrs = api
+            .sqs(
+                "GetQueueAttributes",
+                json!({"QueueUrl": format!("{}/000000000000/{name}", s.base), "AttributeNames": ["All"]}),
+            )
+            .await;
+        assert_eq!(
+            attrs["Attributes"]["SqsManagedSseEnabled"], "true",
+            "{name}: {attrs}"
+        );
+    }
     assert_eq!(api.names().await, ["jobs.fifo", "orders"]);
 
     // The queue is an SQS queue like any other; its dead-letter settings show.

@@ -18,7 +18,7 @@
 use http::{header, HeaderValue, Method, StatusCode};
 use polyq_core::{
     is_internal_queue, AttributeValue, Attributes, CoreError, CreateOutcome, Message, MessageState,
-    NewMessage, QueueConfig, QueueInfo, QueueService,
+    NewMessage, QueueInfo, QueueService,
 };
 use polyq_http::{Request, Response};
 use serde::Deserialize;
@@ -275,10 +275,14 @@ async fn create(service: &QueueService, req: &Request, segment: &str) -> ApiResu
         ));
     }
     no_fields(req)?;
-    let config = QueueConfig {
-        fifo: name.ends_with(".fifo"),
-        ..QueueConfig::default()
-    };
+    // Exactly what SQS's CreateQueue makes of a bare name (its defaults, SSE-SQS on), so the
+    // queue looks the same whichever way it was made.
+    let mut attrs = std::collections::BTreeMap::new();
+    if name.ends_with(".fifo") {
+        attrs.insert("FifoQueue".to_string(), "true".to_string());
+    }
+    let config = polyq_sqs::queue_attrs::for_create(&name, &attrs)
+        .map_err(|e| ApiError::bad("InvalidQueueName", e.message))?;
     Ok(match service.create_queue(&name, config).await? {
         CreateOutcome::Created(q) => json_response(201, &queue_json(&q)),
         CreateOutcome::Exists(q) => json_response(200, &queue_json(&q)),
