@@ -436,6 +436,38 @@ async fn sends_follow_the_queue_type() {
     assert_eq!(peeked[2]["group_id"], "g");
     assert_eq!(peeked[2]["dedup_id"], "d1");
 
+    // Under ContentBasedDeduplication a send without an id is deduplicated by its body, as
+    // SQS does (the id is the body's SHA-256), also against a send made through SQS.
+    let url = format!("{}/000000000000/content.fifo", s.base);
+    api.create("content.fifo").await;
+    api.sqs(
+        "SetQueueAttributes",
+        json!({"QueueUrl": url, "Attributes": {"ContentBasedDeduplication": "true"}}),
+    )
+    .await;
+    let by_sqs = api
+        .sqs(
+            "SendMessage",
+            json!({"QueueUrl": url, "MessageBody": "same body", "MessageGroupId": "g"}),
+        )
+        .await;
+    let again = api
+        .send_message(
+            "content.fifo",
+            json!({"body": "same body", "group_id": "g"}),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.json()["id"], by_sqs["MessageId"]);
+    let other = api
+        .send_message(
+            "content.fifo",
+            json!({"body": "other body", "group_id": "g"}),
+        )
+        .await;
+    assert_eq!(other.status, 201, "{}", other.text);
+    assert_eq!(api.stats("content.fifo").await, (2, 0, 0));
+
     // A standard queue takes no FIFO ids.
     for extra in [json!({"group_id": "g"}), json!({"dedup_id": "d"})] {
         let mut body = json!({"body": "x"});

@@ -80,7 +80,7 @@ fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<Pre
         }
         match (dedup, queue.config.content_based_dedup) {
             (Some(d), _) => Some(d.to_string()),
-            (None, true) => Some(hex::encode(Sha256::digest(text.as_bytes()))),
+            (None, true) => Some(content_dedup_id(text)),
             (None, false) => {
                 return Err(SqsError::invalid_value(
                     "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
@@ -459,4 +459,10 @@ pub async fn change_message_visibility_batch(ctx: &Ctx<'_>, input: Input<'_>) ->
         }
     }
     Ok(batch_output(successful, failed))
+}
+
+/// The deduplication id SQS derives from a FIFO message's body under ContentBasedDeduplication:
+/// the hex SHA-256 of the body (attributes are not part of it).
+pub fn content_dedup_id(body: &str) -> String {
+    hex::encode(Sha256::digest(body.as_bytes()))
 }

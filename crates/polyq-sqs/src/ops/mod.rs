@@ -2,6 +2,7 @@
 //! query) call [`dispatch`], so every action behaves the same whatever the wire.
 
 mod messages;
+pub use messages::content_dedup_id;
 mod queues;
 mod receive;
 mod tasks;

@@ -8,7 +8,7 @@
 //! | `DELETE queues/{name}` | 204 |
 //! | `POST queues/{name}/purge` | `{"purged": n}` |
 //! | `GET queues/{name}/messages?max=N` | peek, 1..=100 (20): `{"messages": [...], "now_ms"}` |
-//! | `POST queues/{name}/messages` | `{"body", "delay_seconds", "group_id", "dedup_id"}`: 201 `{"id", ...}` (200 when FIFO dedup kept the first) |
+//! | `POST queues/{name}/messages` | `{"body", "delay_seconds", "group_id", "dedup_id"}`: 201 `{"id", ...}` (200 when FIFO dedup kept the first; without `dedup_id`, a queue with ContentBasedDeduplication uses SQS's id, the body's SHA-256) |
 //!
 //! Errors are `{"error": "<Code>", "message": "..."}`. A request that changes state must say
 //! `Content-Type: application/json`, which an HTML form cannot send, so another site cannot make
@@ -375,8 +375,15 @@ async fn send(service: &QueueService, req: &Request, segment: &str) -> ApiResult
                 "a FIFO queue takes no per-message delay_seconds (its own delay applies)",
             ));
         }
-        // Without an id each send is a new message: the request id is unique.
-        let dedup = send.dedup_id.unwrap_or_else(|| req.request_id.clone());
+        // Without an id: SQS's content-based id when the queue has ContentBasedDeduplication,
+        // else the request id, unique, so each send is a new message.
+        let dedup = match send.dedup_id {
+            Some(d) => d,
+            None if queue.config.content_based_dedup => {
+                polyq_sqs::ops::content_dedup_id(&send.body)
+            }
+            None => req.request_id.clone(),
+        };
         (send.group_id, Some(dedup))
     } else {
         if send.group_id.is_some() || send.dedup_id.is_some() {
