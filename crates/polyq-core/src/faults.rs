@@ -1,5 +1,6 @@
 //! [`FaultyStore`]: a store that fails while told to, for tests of what a caller does when its
-//! store does (PostgreSQL out of reach fails every call, reads included). Like
+//! store does (PostgreSQL out of reach fails every call, reads included), and that can hold a
+//! queue's creation at a gate, for tests of a race at exactly that point. Like
 //! [`crate::conformance`], test support shipped with the crate so that other crates' tests can
 //! use it.
 
@@ -7,6 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use parking_lot::Mutex;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::Receipt;
@@ -19,6 +22,27 @@ use crate::waiters::Waiters;
 pub struct FaultyStore {
     inner: Arc<dyn QueueStore>,
     failing: AtomicBool,
+    gate: Mutex<Option<Arc<Gate>>>,
+}
+
+/// Holds the creation of queues whose name starts with a prefix (see
+/// [`FaultyStore::gate_creates`]).
+pub struct Gate {
+    prefix: String,
+    reached: Notify,
+    open: Semaphore,
+}
+
+impl Gate {
+    /// Waits until a gated creation has reached the gate (and is waiting there).
+    pub async fn reached(&self) {
+        self.reached.notified().await;
+    }
+
+    /// Lets one waiting (or the next) gated creation through.
+    pub fn open_once(&self) {
+        self.open.add_permits(1);
+    }
 }
 
 impl FaultyStore {
@@ -26,7 +50,20 @@ impl FaultyStore {
         FaultyStore {
             inner,
             failing: AtomicBool::new(false),
+            gate: Mutex::new(None),
         }
+    }
+
+    /// From now on, creating a queue whose name starts with `prefix` waits at the returned
+    /// gate until it is opened (once per creation).
+    pub fn gate_creates(&self, prefix: &str) -> Arc<Gate> {
+        let gate = Arc::new(Gate {
+            prefix: prefix.to_string(),
+            reached: Notify::new(),
+            open: Semaphore::new(0),
+        });
+        *self.gate.lock() = Some(gate.clone());
+        gate
     }
 
     pub fn set_failing(&self, failing: bool) {
@@ -50,6 +87,15 @@ impl QueueStore for FaultyStore {
         now: u64,
     ) -> CoreResult<CreateOutcome> {
         self.check()?;
+        let gate = self.gate.lock().clone();
+        if let Some(gate) = gate.filter(|g| name.starts_with(&g.prefix)) {
+            gate.reached.notify_one();
+            gate.open
+                .acquire()
+                .await
+                .map_err(|_| CoreError::Unavailable("gate closed".into()))?
+                .forget();
+        }
         self.inner.create_queue(name, config, now).await
     }
 
@@ -71,7 +117,9 @@ impl QueueStore for FaultyStore {
         now: u64,
     ) -> CoreResult<Vec<QueueInfo>> {
         self.check()?;
-        self.inner.list_queues(prefix, start_after, limit, now).await
+        self.inner
+            .list_queues(prefix, start_after, limit, now)
+            .await
     }
 
     async fn update_queue(

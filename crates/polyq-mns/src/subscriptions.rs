@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use polyq_core::{CoreError, QueueConfig, QueueInfo};
+use polyq_core::{CoreError, CreateOutcome, QueueConfig, QueueInfo};
 
 use crate::error::{MnsError, MnsResult};
 use crate::queues::{is_name_shaped, MNS_MAX_MESSAGE_SIZE};
@@ -332,6 +332,18 @@ pub async fn subscribe(ctx: &Ctx<'_>, topic: &str, name: &str) -> MnsResult<Repl
         .internal()
         .create_queue(&queue, sub.config())
         .await?;
+    if matches!(outcome, CreateOutcome::Created(_)) {
+        // A DeleteTopic that ran since the check above may have listed the topic's
+        // subscriptions before this one existed; left here, it would belong to the next topic
+        // of that name. So look again, and take it back if the topic is gone.
+        if let Err(gone) = get_topic(ctx, topic).await {
+            match ctx.service.internal().delete_queue(&queue).await {
+                Ok(()) | Err(CoreError::QueueNotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            return Err(gone);
+        }
+    }
     Reply::created(
         outcome,
         |existing| {

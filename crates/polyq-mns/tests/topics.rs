@@ -7,8 +7,10 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{field, start_dev, Form, Resp, Server};
+use common::{field, start_dev, start_on, Form, Resp, Server};
 use md5::Digest;
+use polyq_core::faults::FaultyStore;
+use polyq_core::{MemoryStore, QueueService, SystemClock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -1083,4 +1085,48 @@ async fn an_unreachable_endpoint_does_not_hold_up_others() {
         field(&got[0].body, "SubscriptionName").as_deref(),
         Some("live")
     );
+}
+
+/// A Subscribe racing a DeleteTopic never leaves its subscription behind for a later topic of
+/// the same name. The race, made exact with a gate in the store: the Subscribe has found its
+/// topic and is about to create the subscription when the topic is deleted (DeleteTopic finds
+/// no subscription to remove); then the creation goes through.
+#[tokio::test]
+async fn a_subscribe_racing_a_topic_delete_leaves_nothing_behind() {
+    let store = Arc::new(FaultyStore::new(Arc::new(MemoryStore::new())));
+    let service = Arc::new(QueueService::new(store.clone(), Arc::new(SystemClock)));
+    let s = start_on(service, Default::default()).await;
+    assert_eq!(create_topic(&s, "news", "").await.status, 201);
+    let gate = store.gate_creates("~mns-sub~");
+    let endpoint = queue_endpoint("inbox");
+    let sub = subscribe(&s, "news", "s", &endpoint, "");
+    let race = async {
+        gate.reached().await;
+        let del = s.req(Form::Mns, "DELETE", topic("news"), "").await;
+        assert_eq!(del.status, 204, "{}", del.body);
+        gate.open_once();
+    };
+    let (sub, ()) = tokio::join!(sub, race);
+    assert_eq!(sub.status, 404, "{}", sub.body);
+    assert_eq!(field(&sub.body, "Code").as_deref(), Some("TopicNotExist"));
+
+    // A new topic of the same name starts without subscriptions.
+    assert_eq!(create_topic(&s, "news", "").await.status, 201);
+    let r = s
+        .req(
+            Form::Mns,
+            "GET",
+            format!("{}/subscriptions", topic("news")),
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains("<SubscriptionURL>"), "{}", r.body);
+    let left = s
+        .service
+        .internal()
+        .list_queues("~mns-sub~", None, usize::MAX)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -105,6 +105,11 @@ pub async fn start(auth: AuthConfig) -> Server {
         Arc::new(MemoryStore::new()),
         Arc::new(SystemClock),
     ));
+    start_on(service, auth).await
+}
+
+/// A server over `service` (e.g. one whose store is a test double).
+pub async fn start_on(service: Arc<QueueService>, auth: AuthConfig) -> Server {
     let config = MnsConfig {
         auth,
         account_id: "1234567890".into(),
