@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -109,6 +110,20 @@ class Server:
         self._log.close()
 
 
+def _store_args(tmp_path_factory, label):
+    """`--store` for a suite server: see compat/store.sh (POLYQ_COMPAT_STORE: memory, the
+    default; embedded, a fresh data directory; or a PostgreSQL URL, a fresh schema)."""
+    choice = os.environ.get("POLYQ_COMPAT_STORE", "memory")
+    if choice == "memory":
+        return ["--store", "memory"]
+    if choice == "embedded":
+        return ["--store", str(tmp_path_factory.mktemp(f"data-{label}") / "data")]
+    if choice.startswith(("postgres://", "postgresql://")):
+        sep = "&" if "?" in choice else "?"
+        return ["--store", f"{choice}{sep}schema=compat_{label}_{uuid.uuid4().hex[:8]}"]
+    pytest.exit(f"POLYQ_COMPAT_STORE must be memory, embedded or a postgres:// URL (got {choice!r})", returncode=2)
+
+
 def _start(tmp_path_factory, label, args):
     logdir = tmp_path_factory.mktemp(f"polyq-{label}")
     server = Server(label, args, logdir / "server.log")
@@ -122,7 +137,7 @@ def _start(tmp_path_factory, label, args):
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    srv, _ = _start(tmp_path_factory, "memory", ["--store", "memory"])
+    srv, _ = _start(tmp_path_factory, "memory", _store_args(tmp_path_factory, "dev"))
     yield srv
     srv.stop()
 
@@ -144,7 +159,7 @@ def auth_endpoint(tmp_path_factory):
     srv, _ = _start(
         tmp_path_factory,
         "enforce",
-        ["--store", "memory", "--auth", "enforce", "--config", str(cfg)],
+        [*_store_args(tmp_path_factory, "enforce"), "--auth", "enforce", "--config", str(cfg)],
     )
     yield srv.endpoint
     srv.stop()

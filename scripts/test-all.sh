@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 # Needs: a Rust toolchain, python3 (venvs are created under compat/), network access to
-# crates.io and PyPI on the first run. Takes ~15 minutes on a 2-core machine from clean.
+# crates.io and PyPI on the first run. Takes ~15-20 minutes on a 2-core machine from clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +42,32 @@ for dialect in mns azure js; do
   if [ -f "compat/$dialect/run.sh" ]; then
     step "$dialect compatibility with the vendor SDKs"
     bash "compat/$dialect/run.sh" "$bin"
+  fi
+done
+
+# The same SDK suites on the stores users run: the default embedded store (a fresh data
+# directory per server) and PostgreSQL (a fresh schema per server, dropped afterwards).
+stores=(embedded)
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  stores+=("postgres://postgres@127.0.0.1:5432/test")
+elif [ -n "${CI:-}" ]; then
+  echo "PostgreSQL is required in CI for the SDK suites on the PostgreSQL store" >&2
+  exit 1
+fi
+drop_compat_schemas() {
+  psql -q -h 127.0.0.1 -U postgres -d test -Atc "select 'drop schema if exists \"' || nspname || '\" cascade;' from pg_namespace where nspname like 'compat\_%'" \
+    | PGOPTIONS="-c client_min_messages=warning" psql -q -h 127.0.0.1 -U postgres -d test >/dev/null
+}
+for store in "${stores[@]}"; do
+  step "the SDK suites on the ${store%%:*} store"
+  export POLYQ_COMPAT_STORE="$store"
+  bash compat/run.sh "$bin"
+  for dialect in mns azure js; do
+    bash "compat/$dialect/run.sh" "$bin"
+  done
+  unset POLYQ_COMPAT_STORE
+  if [[ "$store" == postgres* ]] && command -v psql >/dev/null 2>&1; then
+    drop_compat_schemas
   fi
 done
 

@@ -13,9 +13,12 @@ if [ ! -x "$venv/bin/pytest" ] || ! cmp -s "$here/requirements.txt" "$venv/.requ
 fi
 port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 log="$(mktemp -t polyq-azure-compat.XXXXXX.log)"
-"$bin" serve --listen "127.0.0.1:$port" --store memory >"$log" 2>&1 &
+# shellcheck source=../store.sh
+source "$here/../store.sh"
+data="$(mktemp -d -t polyq-azure-compat-data.XXXXXX)"
+"$bin" serve --listen "127.0.0.1:$port" --store "$(compat_store azure "$data")" >"$log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
 "$venv/bin/python" - "$port" <<'PY'
 import sys, time, urllib.request
 url = f"http://127.0.0.1:{sys.argv[1]}/health"

@@ -4,6 +4,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${1:-$here/../../target/debug/polyq}"
+# Absolute: the server starts after the cd below.
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "compat/js: node and npm are needed; skipped"
   exit 0
@@ -15,9 +17,12 @@ if [ ! -d node_modules ] || ! cmp -s package-lock.json node_modules/.polyq-lock 
 fi
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 log="$(mktemp -t polyq-js-compat.XXXXXX.log)"
-"$bin" serve --listen "127.0.0.1:$port" --store memory >"$log" 2>&1 &
+# shellcheck source=../store.sh
+source "$here/../store.sh"
+data="$(mktemp -d -t polyq-js-compat-data.XXXXXX)"
+"$bin" serve --listen "127.0.0.1:$port" --store "$(compat_store js "$data")" >"$log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
+trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
   sleep 0.1

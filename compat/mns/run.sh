@@ -11,6 +11,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../store.sh
+source "$HERE/../store.sh"
 REPO_ROOT="$(cd "$HERE/../.." && pwd)"
 cd "$REPO_ROOT"
 
@@ -63,7 +65,8 @@ start_server() {
     local label=$1 var=$2 port
     shift 2
     port=$(free_port)
-    "$BIN" serve --listen "127.0.0.1:$port" --store memory "$@" >"$WORK/$label.log" 2>&1 &
+    store=$(compat_store "mns-$label" "$WORK")
+    "$BIN" serve --listen "127.0.0.1:$port" --store "$store" "$@" >"$WORK/$label.log" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 1 150); do
         if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
