@@ -24,6 +24,19 @@ async fn set_rule_and_logging(s: &Server) {
     assert_eq!(r.status, 202, "{}", r.body);
 }
 
+/// List Queues as a page served from the rule's origin would send it.
+async fn list_from_app_origin(s: &Server) -> common::Reply {
+    let origin = [("origin", "http://app.example")];
+    s.send(
+        "GET",
+        &format!("{A}/?comp=list"),
+        &origin,
+        "",
+        common::Auth::SharedKey,
+    )
+    .await
+}
+
 /// What a server that never saw the Set must answer for the account set through another.
 async fn assert_serves_what_was_set(s: &Server) {
     let r = s.ok("GET", PROPS, "").await;
@@ -45,15 +58,7 @@ async fn assert_serves_what_was_set(s: &Server) {
     assert_eq!(preflight.status(), 200);
     assert_eq!(preflight.headers()["access-control-max-age"], "600");
 
-    let actual = s
-        .send(
-            "GET",
-            &format!("{A}/?comp=list"),
-            &[("origin", "http://app.example")],
-            "",
-            common::Auth::SharedKey,
-        )
-        .await;
+    let actual = list_from_app_origin(s).await;
     assert_eq!(actual.status, 200, "{}", actual.body);
     assert_eq!(
         actual.header("access-control-allow-origin"),
@@ -130,15 +135,7 @@ async fn a_failing_store_leaves_the_last_known_properties_in_force() {
     let r = s.ok("GET", PROPS, "").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.elem("AllowedOrigins"), "http://app.example");
-    let listed = s
-        .send(
-            "GET",
-            &format!("{A}/?comp=list"),
-            &[("origin", "http://app.example")],
-            "",
-            common::Auth::SharedKey,
-        )
-        .await;
+    let listed = list_from_app_origin(&s).await;
     assert_eq!((listed.status, listed.code()), (503, "ServerBusy"));
     assert!(listed.body.contains("<Message>"), "{}", listed.body);
     assert_eq!(
