@@ -63,10 +63,6 @@ impl QueueService {
         &self.clock
     }
 
-    pub fn store(&self) -> &Arc<dyn QueueStore> {
-        &self.store
-    }
-
     /// [`QueueStore::health`]: whether the store can take writes now.
     pub async fn health(&self) -> CoreResult<()> {
         self.store.health().await
