@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 # Needs: a Rust toolchain, python3 (venvs are created under compat/), network access to
-# crates.io and PyPI on the first run. Takes ~15-20 minutes on a 2-core machine from clean.
+# crates.io and PyPI on the first run. Takes ~15-25 minutes on a 2-core machine from clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
