@@ -24,6 +24,12 @@ fn sub_path(t: &str, s: &str) -> String {
     format!("/topics/{t}/subscriptions/{s}")
 }
 
+/// SetTopicAttributes / SetSubscriptionAttributes: `PUT {path}?metaoverride=true`.
+async fn set_attributes(s: &Server, path: String, body: &str) -> Resp {
+    s.req(Form::Mns, "PUT", format!("{path}?metaoverride=true"), body)
+        .await
+}
+
 async fn create_topic(s: &Server, t: &str, body: &str) -> Resp {
     s.req(Form::Mns, "PUT", topic(t), body).await
 }
@@ -135,14 +141,7 @@ async fn topic_create_get_set_delete() {
     assert!(created > 1_600_000_000, "{created}");
     assert!(get.field("LastModifyTime").is_some());
 
-    let set = s
-        .req(
-            Form::Mns,
-            "PUT",
-            format!("{}?metaoverride=true", topic("t1")),
-            "<Topic><MaximumMessageSize>4096</MaximumMessageSize><LoggingEnabled>True</LoggingEnabled></Topic>",
-        )
-        .await;
+    let set = set_attributes(&s, topic("t1"), "<Topic><MaximumMessageSize>4096</MaximumMessageSize><LoggingEnabled>True</LoggingEnabled></Topic>").await;
     assert_eq!(set.status, 204, "{}", set.body);
     let get = s.req(Form::Mns, "GET", topic("t1"), "").await;
     assert_eq!(get.field("MaximumMessageSize").as_deref(), Some("4096"));
@@ -158,14 +157,12 @@ async fn topic_create_get_set_delete() {
         s.req(Form::Mns, "DELETE", topic("t1"), "").await.status,
         204
     );
-    let set_missing = s
-        .req(
-            Form::Mns,
-            "PUT",
-            format!("{}?metaoverride=true", topic("t1")),
-            "<Topic><LoggingEnabled>True</LoggingEnabled></Topic>",
-        )
-        .await;
+    let set_missing = set_attributes(
+        &s,
+        topic("t1"),
+        "<Topic><LoggingEnabled>True</LoggingEnabled></Topic>",
+    )
+    .await;
     assert_eq!(set_missing.code().as_deref(), Some("TopicNotExist"));
 }
 
@@ -344,14 +341,12 @@ async fn subscription_crud_and_errors() {
     }
     assert!(get.field("CreateTime").is_some() && get.field("LastModifyTime").is_some());
 
-    let set = s
-        .req(
-            Form::Mns,
-            "PUT",
-            format!("{}?metaoverride=true", sub_path("t", "s1")),
-            "<Subscription><NotifyStrategy>EXPONENTIAL_DECAY_RETRY</NotifyStrategy></Subscription>",
-        )
-        .await;
+    let set = set_attributes(
+        &s,
+        sub_path("t", "s1"),
+        "<Subscription><NotifyStrategy>EXPONENTIAL_DECAY_RETRY</NotifyStrategy></Subscription>",
+    )
+    .await;
     assert_eq!(set.status, 204, "{}", set.body);
     let get = s.req(Form::Mns, "GET", sub_path("t", "s1"), "").await;
     assert_eq!(
@@ -359,14 +354,7 @@ async fn subscription_crud_and_errors() {
         Some("EXPONENTIAL_DECAY_RETRY")
     );
     // FilterTag changes too (Java's SetSubscriptionAttributes sends it); the endpoint does not.
-    let set = s
-        .req(
-            Form::Mns,
-            "PUT",
-            format!("{}?metaoverride=true", sub_path("t", "s1")),
-            "<Subscription><FilterTag>urgent</FilterTag><Endpoint>http://127.0.0.1:9/</Endpoint></Subscription>",
-        )
-        .await;
+    let set = set_attributes(&s, sub_path("t", "s1"), "<Subscription><FilterTag>urgent</FilterTag><Endpoint>http://127.0.0.1:9/</Endpoint></Subscription>").await;
     assert_eq!(set.status, 204, "{}", set.body);
     let get = s.req(Form::Mns, "GET", sub_path("t", "s1"), "").await;
     assert_eq!(get.field("FilterTag").as_deref(), Some("urgent"));
@@ -378,23 +366,19 @@ async fn subscription_crud_and_errors() {
         get.field("NotifyStrategy").as_deref(),
         Some("EXPONENTIAL_DECAY_RETRY")
     );
-    let long_tag = s
-        .req(
-            Form::Mns,
-            "PUT",
-            format!("{}?metaoverride=true", sub_path("t", "s1")),
-            "<Subscription><FilterTag>seventeen-chars-x</FilterTag></Subscription>",
-        )
-        .await;
+    let long_tag = set_attributes(
+        &s,
+        sub_path("t", "s1"),
+        "<Subscription><FilterTag>seventeen-chars-x</FilterTag></Subscription>",
+    )
+    .await;
     assert_eq!(long_tag.code().as_deref(), Some("InvalidArgument"));
-    let bad_set = s
-        .req(
-            Form::Mns,
-            "PUT",
-            format!("{}?metaoverride=true", sub_path("t", "s1")),
-            "<Subscription><NotifyStrategy>SOMETIMES</NotifyStrategy></Subscription>",
-        )
-        .await;
+    let bad_set = set_attributes(
+        &s,
+        sub_path("t", "s1"),
+        "<Subscription><NotifyStrategy>SOMETIMES</NotifyStrategy></Subscription>",
+    )
+    .await;
     assert_eq!(bad_set.code().as_deref(), Some("InvalidArgument"));
 
     // Errors of Subscribe.
