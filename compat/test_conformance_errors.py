@@ -1,6 +1,8 @@
 """Error codes and messages that real AWS SQS answers (recorded AWS responses in LocalStack's
 AWS-validated snapshots), checked through boto3 on both wire protocols."""
 
+import time
+
 import pytest
 
 from helpers import ACCOUNT_ID, IS_JSON, expect_error, unique
@@ -129,6 +131,24 @@ def test_malformed_receipt_on_a_missing_queue(sqs):
                  QueueUrl=url, ReceiptHandle="unknown")
     expect_error(sqs, "QueueDoesNotExist", sqs.change_message_visibility, status=400,
                  QueueUrl=url, ReceiptHandle="unknown", VisibilityTimeout=5)
+
+
+def test_visibility_past_twelve_hours_after_the_receive(sqs, queue):
+    """One receive can hide a message for 12 hours in all: counted in whole seconds since the
+    receive, so the full 43200 is there right after it and not a second later."""
+    sqs.send_message(QueueUrl=queue.url, MessageBody="held")
+    handle = sqs.receive_message(QueueUrl=queue.url, WaitTimeSeconds=2)["Messages"][0][
+        "ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=queue.url, ReceiptHandle=handle,
+                                  VisibilityTimeout=43200)
+    time.sleep(1.2)
+    error_of(sqs, "InvalidParameterValue", sqs.change_message_visibility,
+             "Value 43200 for parameter VisibilityTimeout is invalid. Reason: Total "
+             "VisibilityTimeout for the message is beyond the limit [43200 seconds]",
+             QueueUrl=queue.url, ReceiptHandle=handle, VisibilityTimeout=43200)
+    sqs.change_message_visibility(QueueUrl=queue.url, ReceiptHandle=handle,
+                                  VisibilityTimeout=43000)
+    sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=handle)
 
 
 def test_receipt_handle_errors(sqs, queue):

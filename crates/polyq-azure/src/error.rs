@@ -162,6 +162,10 @@ impl From<CoreError> for AzError {
             // `require_in_flight`, which the Azure dialect never sets.
             CoreError::MessageNotInFlight => AzError::message_not_found(),
             CoreError::InvalidArgument(m) => AzError::new(400, "InvalidInput", m),
+            // Only SQS asks for the total visibility cap; were it hit, the input is invalid.
+            e @ CoreError::VisibilityBeyondLimit(_) => {
+                AzError::new(400, "InvalidInput", e.to_string())
+            }
             CoreError::Conflict(m) => AzError::new(409, "OperationNotAllowedInCurrentState", m),
             CoreError::Storage(m) => AzError::internal(format!(
                 "Server encountered an internal error. Please try again after some time. ({m})"

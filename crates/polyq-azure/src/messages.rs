@@ -236,6 +236,7 @@ impl AzureDialect {
             renew_receipt: true,
             require_in_flight: false,
             accept_older_receipt: false,
+            max_total_seconds: None,
         };
         let relet = self
             .service

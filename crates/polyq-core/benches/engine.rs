@@ -98,6 +98,7 @@ impl Fixture {
                 renew_receipt: false,
                 require_in_flight: true,
                 accept_older_receipt: false,
+                max_total_seconds: None,
             })
             .collect();
         self.rt

@@ -23,6 +23,10 @@ pub enum CoreError {
     /// A visibility change was asked for a message that is not currently leased.
     #[error("message is not in flight")]
     MessageNotInFlight,
+    /// A visibility change would keep the message hidden longer after its receive than the
+    /// cap it asked for ([`crate::VisibilityChange::max_total_seconds`], in seconds).
+    #[error("total visibility timeout for the message is beyond the limit [{0} seconds]")]
+    VisibilityBeyondLimit(u32),
     /// A request that is valid for the dialect but not for the queue model (e.g. a FIFO send
     /// without a group).
     #[error("{0}")]

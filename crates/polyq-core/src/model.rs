@@ -202,6 +202,9 @@ pub struct Message {
     pub expires_ms: Option<u64>,
     pub receive_count: u32,
     pub first_receive_ms: Option<u64>,
+    /// When the current (or latest) lease began: the most recent receive. SQS caps the total
+    /// time a receive can keep a message hidden (see [`VisibilityChange::max_total_seconds`]).
+    pub last_receive_ms: Option<u64>,
     /// Current lease generation; a receipt is valid only for this generation.
     pub lease: u64,
     pub state: MessageState,
@@ -257,6 +260,12 @@ pub struct VisibilityChange {
     /// Also accept the receipt of an earlier receive of the message: SQS applies a change made
     /// with an older receipt handle to the message; MNS and Azure refuse it.
     pub accept_older_receipt: bool,
+    /// SQS's 12-hour cap: refuse (with [`CoreError::VisibilityBeyondLimit`]) a change that would
+    /// keep the message hidden longer than this many seconds after the receive that leased it,
+    /// counting whole seconds elapsed since that receive plus the new timeout. `None`: no cap.
+    ///
+    /// [`CoreError::VisibilityBeyondLimit`]: crate::CoreError::VisibilityBeyondLimit
+    pub max_total_seconds: Option<u32>,
 }
 
 /// Result of a visibility change.

@@ -389,6 +389,7 @@ async fn internal_queues_are_out_of_reach_of_the_user_facing_calls() {
         renew_receipt: false,
         require_in_flight: false,
         accept_older_receipt: false,
+        max_total_seconds: None,
     };
     assert!(matches!(
         s.create_queue("~new", QueueConfig::default()).await,

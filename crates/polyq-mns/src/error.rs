@@ -214,6 +214,8 @@ impl MnsError {
             CoreError::ReceiptInvalid | CoreError::ReceiptStale => Self::receipt_handle_error(),
             CoreError::MessageNotFound | CoreError::MessageNotInFlight => Self::message_not_exist(),
             CoreError::InvalidArgument(m) => Self::invalid_argument(m),
+            // Only SQS asks for the total visibility cap; were it hit, it is an argument error.
+            e @ CoreError::VisibilityBeyondLimit(_) => Self::invalid_argument(e.to_string()),
             // Only message move tasks conflict; MNS has no such code, so it is an argument error.
             CoreError::Conflict(m) => Self::invalid_argument(m),
             CoreError::Storage(m) => Self::internal(&m),

@@ -222,6 +222,7 @@ pub async fn change_visibility(ctx: &Ctx<'_>, queue: &str, query: &Query) -> Mns
         renew_receipt: false,
         require_in_flight: false,
         accept_older_receipt: false,
+        max_total_seconds: None,
     };
     let relet = ctx
         .service

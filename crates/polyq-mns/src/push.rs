@@ -174,6 +174,7 @@ async fn settle(
                 renew_receipt: false,
                 require_in_flight: true,
                 accept_older_receipt: false,
+                max_total_seconds: None,
             }],
         )
         .await?;
@@ -392,6 +393,7 @@ mod tests {
             expires_ms: None,
             receive_count: 1,
             first_receive_ms: None,
+            last_receive_ms: None,
             lease: 0,
             state: polyq_core::MessageState::InFlight,
             group_id: None,

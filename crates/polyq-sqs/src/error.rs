@@ -191,6 +191,9 @@ impl From<CoreError> for SqsError {
             CoreError::MessageNotInFlight => {
                 SqsError::new(ErrorCode::MessageNotInflight, "The message referred to isn't in flight.")
             }
+            CoreError::VisibilityBeyondLimit(limit) => SqsError::invalid_value(format!(
+                "Value for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [{limit} seconds]"
+            )),
             CoreError::InvalidArgument(m) => SqsError::invalid_value(m),
             CoreError::Conflict(m) => SqsError::new(ErrorCode::UnsupportedOperation, m),
             CoreError::Storage(m) => SqsError::new(ErrorCode::InternalError, format!("The store failed: {m}")),

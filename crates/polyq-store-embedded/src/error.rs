@@ -28,8 +28,9 @@ pub enum OpenError {
     },
     /// The file was written by a polyq with another storage format.
     #[error(
-        "{path} has store format version {found}, but this polyq reads format version \
-         {supported}; refusing to open it (the file is left unchanged)"
+        "{path} has store format version {found}, but this polyq reads format versions \
+         {} to {supported}; refusing to open it (the file is left unchanged)",
+        crate::segment::OLDEST_READ_VERSION
     )]
     IncompatibleVersion {
         path: PathBuf,

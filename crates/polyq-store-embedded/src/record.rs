@@ -20,6 +20,12 @@ const MESSAGE_LEASE: u8 = 5;
 const MESSAGE_REMOVE: u8 = 6;
 const DEDUP: u8 = 7;
 const NEXT_SEQ: u8 = 8;
+/// Format 3's message put and lease: those of format 2 with the latest receive time
+/// (`Option<u64>`) at the end. Only these are written; the format 2 ones are still read (a
+/// directory written before keeps its older segments until they are collected), with no
+/// latest receive time.
+const MESSAGE_PUT_3: u8 = 9;
+const MESSAGE_LEASE_3: u8 = 10;
 
 /// One record read back from the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,25 +69,28 @@ pub(crate) fn encode(change: &Change, out: &mut Vec<u8>) {
             put_str(out, name);
         }
         Change::MessagePut { queue, message } => {
-            out.push(MESSAGE_PUT);
+            out.push(MESSAGE_PUT_3);
             put_str(out, queue);
             encode_message(message, out);
+            put_opt_u64(out, message.last_receive_ms);
         }
         Change::MessageLease {
             seq,
             lease,
             receive_count,
             first_receive_ms,
+            last_receive_ms,
             visible_ms,
             state,
         } => {
-            out.push(MESSAGE_LEASE);
+            out.push(MESSAGE_LEASE_3);
             put_u64(out, *seq);
             put_u64(out, *lease);
             out.extend_from_slice(&receive_count.to_le_bytes());
             put_opt_u64(out, *first_receive_ms);
             put_u64(out, *visible_ms);
             out.push(state_code(*state));
+            put_opt_u64(out, *last_receive_ms);
         }
         Change::MessageRemove { seq } => {
             out.push(MESSAGE_REMOVE);
@@ -271,7 +280,8 @@ impl<'a> Reader<'a> {
     }
 
     fn record(&mut self) -> Result<Record, String> {
-        let change = match self.u8()? {
+        let tag = self.u8()?;
+        let change = match tag {
             NEXT_SEQ => return Ok(Record::NextSeq(self.u64()?)),
             QUEUE_PUT => Change::QueuePut {
                 name: self.string()?,
@@ -286,17 +296,26 @@ impl<'a> Reader<'a> {
             QUEUE_PURGE => Change::QueuePurge {
                 name: self.string()?,
             },
-            MESSAGE_PUT => Change::MessagePut {
-                queue: self.string()?,
-                message: self.message()?,
-            },
-            MESSAGE_LEASE => Change::MessageLease {
+            MESSAGE_PUT | MESSAGE_PUT_3 => {
+                let queue = self.string()?;
+                let mut message = self.message()?;
+                if tag == MESSAGE_PUT_3 {
+                    message.last_receive_ms = self.opt_u64()?;
+                }
+                Change::MessagePut { queue, message }
+            }
+            MESSAGE_LEASE | MESSAGE_LEASE_3 => Change::MessageLease {
                 seq: self.u64()?,
                 lease: self.u64()?,
                 receive_count: self.u32()?,
                 first_receive_ms: self.opt_u64()?,
                 visible_ms: self.u64()?,
                 state: self.state()?,
+                last_receive_ms: if tag == MESSAGE_LEASE_3 {
+                    self.opt_u64()?
+                } else {
+                    None
+                },
             },
             MESSAGE_REMOVE => Change::MessageRemove { seq: self.u64()? },
             DEDUP => Change::Dedup {
@@ -327,6 +346,8 @@ impl<'a> Reader<'a> {
             expires_ms: self.opt_u64()?,
             receive_count: self.u32()?,
             first_receive_ms: self.opt_u64()?,
+            // Format 3 adds it after the message (see `MESSAGE_PUT_3`).
+            last_receive_ms: None,
             lease: self.u64()?,
             state: self.state()?,
             group_id: self.opt_string()?,
@@ -372,6 +393,7 @@ mod tests {
             expires_ms: Some(3),
             receive_count: 4,
             first_receive_ms: Some(5),
+            last_receive_ms: Some(8),
             lease: 6,
             state: MessageState::InFlight,
             group_id: Some("g".into()),
@@ -420,6 +442,7 @@ mod tests {
                 lease: 8,
                 receive_count: 7,
                 first_receive_ms: Some(6),
+                last_receive_ms: Some(4),
                 visible_ms: 5,
                 state: MessageState::Delayed,
             },
@@ -428,6 +451,7 @@ mod tests {
                 lease: 8,
                 receive_count: 7,
                 first_receive_ms: None,
+                last_receive_ms: None,
                 visible_ms: 5,
                 state: MessageState::Ready,
             },
@@ -458,6 +482,32 @@ mod tests {
     }
 
     #[test]
+    fn format_2_puts_and_leases_are_read_without_a_latest_receive() {
+        // Format 2 wrote the same fields under tags 4 and 5, without the trailing option.
+        let older = |change: &Change, tag: u8| {
+            let mut buf = Vec::new();
+            encode(change, &mut buf);
+            assert_eq!(buf.pop(), Some(0), "ends in a `None` latest receive");
+            buf[0] = tag;
+            buf
+        };
+        let put = Change::MessagePut {
+            queue: "q".into(),
+            message: Message {
+                last_receive_ms: None,
+                ..full_message()
+            },
+        };
+        let lease = every_kind()[6].clone();
+        let mut buf = older(&put, MESSAGE_PUT);
+        buf.extend(older(&lease, MESSAGE_LEASE));
+        assert_eq!(
+            decode_all(&buf).unwrap(),
+            vec![Record::Change(put), Record::Change(lease)]
+        );
+    }
+
+    #[test]
     fn damaged_records_are_errors_not_panics() {
         let mut buf = Vec::new();
         for c in &every_kind() {
@@ -474,8 +524,10 @@ mod tests {
             .unwrap_err()
             .contains("unknown record type"));
         let mut bad_state = Vec::new();
-        encode(&every_kind()[5], &mut bad_state);
-        *bad_state.last_mut().unwrap() = 9;
+        // A lease without a latest receive time: the state byte, then a one-byte `None`.
+        encode(&every_kind()[6], &mut bad_state);
+        let at = bad_state.len() - 2;
+        bad_state[at] = 9;
         assert!(decode_all(&bad_state)
             .unwrap_err()
             .contains("unknown message state"));

@@ -96,6 +96,7 @@ impl Replay {
                 lease,
                 receive_count,
                 first_receive_ms,
+                last_receive_ms,
                 visible_ms,
                 state,
             } => {
@@ -104,6 +105,7 @@ impl Replay {
                     m.lease = lease;
                     m.receive_count = receive_count;
                     m.first_receive_ms = first_receive_ms;
+                    m.last_receive_ms = last_receive_ms;
                     m.visible_ms = visible_ms;
                     m.state = state;
                 }

@@ -17,8 +17,12 @@ use std::ops::Range;
 
 pub(crate) const SEGMENT_PREFIX: &str = "log-";
 pub(crate) const SEGMENT_SUFFIX: &str = ".pq";
-/// Storage format version, in every segment header.
-pub const FORMAT_VERSION: u32 = 2;
+/// Storage format version, in every segment header: what new segments are written in.
+/// Format 3 added the latest receive time to message records (see [`crate::record`]).
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest format still read: segments of format 2 are read as they are (and go once
+/// collected), so a directory of the previous release opens without conversion.
+pub const OLDEST_READ_VERSION: u32 = 2;
 const MAGIC: [u8; 8] = *b"polyqLOG";
 pub(crate) const HEADER_LEN: usize = 36;
 const FRAME_HEADER_LEN: usize = 8;
@@ -134,7 +138,7 @@ pub(crate) fn scan(data: &[u8], newest: bool) -> Result<Scanned, ScanError> {
         return corrupt("the segment header fails its checksum".into());
     }
     let version = le_u32(&h[8..]);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READ_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(ScanError::Version(version));
     }
     let mut out = Scanned {
@@ -285,6 +289,12 @@ mod tests {
         let crc = crc32fast::hash(&version[..32]);
         version[32..36].copy_from_slice(&crc.to_le_bytes());
         assert_eq!(scan(&version, true).unwrap_err(), ScanError::Version(9));
+        for readable in [OLDEST_READ_VERSION, FORMAT_VERSION] {
+            version[8..12].copy_from_slice(&readable.to_le_bytes());
+            let crc = crc32fast::hash(&version[..32]);
+            version[32..36].copy_from_slice(&crc.to_le_bytes());
+            assert!(scan(&version, true).is_ok(), "version {readable}");
+        }
         let mut crc = data.clone();
         crc[20] ^= 1;
         assert!(matches!(scan(&crc, false), Err(ScanError::Corrupt(w)) if w.contains("checksum")));

@@ -56,6 +56,7 @@ mod tests {
             lease: 1,
             receive_count: 1,
             first_receive_ms: None,
+            last_receive_ms: None,
             visible_ms: 0,
             state: MessageState::InFlight,
         }

@@ -190,6 +190,7 @@ replay_cases!(
     visibility_expiry_redelivers,
     stale_and_unknown_receipts,
     change_visibility_semantics,
+    visibility_total_cap,
     dead_letter_after_max_receives,
     fifo_group_blocking,
     fifo_dedup_window,

@@ -131,6 +131,7 @@ async fn queues_messages_leases_and_counters_survive_a_restart() {
                 renew_receipt: false,
                 require_in_flight: true,
                 accept_older_receipt: false,
+                max_total_seconds: None,
             }],
             T0 + SEC,
         )

@@ -16,7 +16,7 @@ use tokio_postgres::Row;
 
 use crate::error::db;
 use crate::queues::{lookup, QueueRow};
-use crate::rows::{self, i, LIVE, MSG_COLS};
+use crate::rows::{self, i, LIVE, MSG_COLS, MSG_COL_COUNT};
 use crate::Inner;
 
 /// The shared UPDATE: `picked(seq, dead)` rows are leased, or (dead) moved to `$5` visible
@@ -31,6 +31,7 @@ fn update_picked(picked_cte: &str) -> String {
          lease = m.lease + 1, \
          receive_count = CASE WHEN p.dead THEN m.receive_count ELSE m.receive_count + 1 END, \
          first_receive_ms = CASE WHEN p.dead THEN m.first_receive_ms ELSE COALESCE(m.first_receive_ms, $2) END, \
+         last_receive_ms = CASE WHEN p.dead THEN m.last_receive_ms ELSE $2 END, \
          visible_ms = CASE WHEN p.dead THEN $2 ELSE $2 + $3 END, \
          in_flight = NOT p.dead, \
          dead_letter_source = CASE WHEN p.dead THEN $6 ELSE m.dead_letter_source END, \
@@ -267,7 +268,7 @@ impl Inner {
         let mut msgs = Vec::with_capacity(rows.len());
         let mut dead = 0;
         for r in &rows {
-            if r.get::<_, bool>(16) {
+            if r.get::<_, bool>(MSG_COL_COUNT) {
                 dead += 1;
             } else {
                 msgs.push(rows::message(r, self.prefix, now)?);

@@ -6,7 +6,8 @@
 //! their queue row), time is the caller's `now` (never the database clock), long polls are woken
 //! across nodes with LISTEN/NOTIFY plus a timed fallback, and expired rows are cleaned up once
 //! per period across all nodes. Schema migrations run at [`PostgresStore::connect`]. See
-//! `DESIGN-NOTES.md` beside this crate for the schema, vacuum and portability reasoning.
+//! ARCHITECTURE.md ("polyq-store-postgres — design notes") for the schema, vacuum and
+//! portability reasoning.
 //!
 //! This crate depends on `polyq-core` only (no dialect, no other store).
 

@@ -34,17 +34,39 @@ static DELETE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// SQL that is true when hiding the message for `vis_ms` from `now` would pass `cap` seconds
+/// after its latest receive, counting whole seconds elapsed since it (as SQS does); false
+/// without a cap (the comparison is then NULL, read as false) or without a receive (tested
+/// first: GREATEST skips NULLs, so it would count a missing receive as one just now).
+fn beyond_cap(now: &str, vis_ms: &str, cap: &str) -> String {
+    format!(
+        "COALESCE(m.last_receive_ms IS NOT NULL AND \
+         GREATEST({now} - m.last_receive_ms, 0) / 1000 + {vis_ms} / 1000 > {cap}, FALSE)"
+    )
+}
+
+/// `$1` queue, `$2` now, `$3` seq, `$4` the receipt's lease, `$5` visibility ms, `$6` 1 to renew
+/// the receipt, `$7` only while in flight, `$8` new body (nullable), `$9` accept an older
+/// receipt, `$10` cap on the total visibility in seconds (nullable).
 static RELET: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE polyq_messages m SET visible_ms = $2 + $5, in_flight = $5 > 0, \
          lease = m.lease + $6, body = COALESCE($8, m.body) WHERE m.queue_id = $1 AND m.seq = $3 \
          AND (m.lease = $4 OR ($9 AND m.lease > $4)) AND {LIVE} \
-         AND (NOT $7 OR (m.in_flight AND m.visible_ms > $2)) RETURNING m.lease, m.visible_ms"
+         AND (NOT $7 OR (m.in_flight AND m.visible_ms > $2)) AND NOT {cap} \
+         RETURNING m.lease, m.visible_ms",
+        cap = beyond_cap("$2", "$5::BIGINT", "$10::BIGINT")
     )
 });
 
+/// Why RELET changed nothing: the message's lease, whether it is in flight, whether the change
+/// passes the cap. `$4` visibility ms, `$5` cap in seconds (nullable).
 static RELET_WHY: LazyLock<String> = LazyLock::new(|| {
-    format!("SELECT m.lease FROM polyq_messages m WHERE m.queue_id = $1 AND m.seq = $3 AND {LIVE}")
+    format!(
+        "SELECT m.lease, m.in_flight AND m.visible_ms > $2, {cap} \
+         FROM polyq_messages m WHERE m.queue_id = $1 AND m.seq = $3 AND {LIVE}",
+        cap = beyond_cap("$2", "$4::BIGINT", "$5::BIGINT")
+    )
 });
 
 /// A moved message is a new message, as on SQS: a new seq (so a new id, and the back of its
@@ -57,7 +79,7 @@ static MOVE: LazyLock<String> = LazyLock::new(|| {
          ORDER BY m.priority, m.seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
          UPDATE polyq_messages m SET seq = p.new_seq, queue_id = t.id, enqueued_ms = $2, \
          visible_ms = $2, in_flight = FALSE, lease = 0, dead_letter_source = NULL, \
-         receive_count = 0, first_receive_ms = NULL, \
+         receive_count = 0, first_receive_ms = NULL, last_receive_ms = NULL, \
          expires_ms = CASE WHEN m.expires_ms IS NULL THEN NULL \
            ELSE $2 + (t.config::jsonb->>'retention_seconds')::BIGINT * 1000 END, \
          sequence_number = CASE WHEN t.fifo THEN p.new_seq END \
@@ -151,7 +173,8 @@ impl Inner {
             let vis = i64::from(c.visibility_seconds) * 1000;
             let renew = i64::from(c.renew_receipt);
             let (seq, lease) = (i(c.receipt.seq), i(c.receipt.lease));
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
+            let cap = c.max_total_seconds.map(i64::from);
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
                 &q.id,
                 &i(now),
                 &seq,
@@ -161,6 +184,7 @@ impl Inner {
                 &c.require_in_flight,
                 &body,
                 &c.accept_older_receipt,
+                &cap,
             ];
             if let Some(row) = client.query_opt(&relet, &params).await.map_err(db)? {
                 released |= vis == 0;
@@ -174,15 +198,12 @@ impl Inner {
                 continue;
             }
             let current = client
-                .query_opt(&why, &[&q.id, &i(now), &seq])
+                .query_opt(&why, &[&q.id, &i(now), &seq, &vis, &cap])
                 .await
                 .map_err(db)?;
             out.push(Err(match current {
                 None => CoreError::MessageNotFound,
-                Some(r) if !lease_matches(r.get(0), lease, c.accept_older_receipt) => {
-                    CoreError::ReceiptStale
-                }
-                Some(_) => CoreError::MessageNotInFlight,
+                Some(r) => refusal(&r, c),
             }));
         }
         if released {
@@ -217,6 +238,23 @@ impl Inner {
             self.notify_queue_id(&client, t).await?;
         }
         Ok(moved)
+    }
+}
+
+/// The error for a change RELET refused, from its RELET_WHY row, checked in the memory
+/// engine's order: receipt, in flight, cap.
+fn refusal(why: &tokio_postgres::Row, c: &VisibilityChange) -> CoreError {
+    let (current, in_flight, over_cap): (i64, bool, bool) = (why.get(0), why.get(1), why.get(2));
+    if !lease_matches(current, i(c.receipt.lease), c.accept_older_receipt) {
+        return CoreError::ReceiptStale;
+    }
+    match c.max_total_seconds {
+        Some(cap) if over_cap && (in_flight || !c.require_in_flight) => {
+            CoreError::VisibilityBeyondLimit(cap)
+        }
+        // Also what a change that would now succeed gets (the row changed between the two
+        // statements): the message was not in flight under this receipt when it was tried.
+        _ => CoreError::MessageNotInFlight,
     }
 }
 

@@ -13,7 +13,24 @@ use crate::error::corrupt;
 /// The message columns every statement that returns messages selects, in this order.
 pub(crate) const MSG_COLS: &str = "m.seq, m.priority, m.enqueued_ms, m.visible_ms, m.expires_ms, \
     m.receive_count, m.first_receive_ms, m.lease, m.in_flight, m.group_id, m.dedup_id, \
-    m.sequence_number, m.sender_id, m.dead_letter_source, m.attrs, m.body";
+    m.sequence_number, m.sender_id, m.dead_letter_source, m.attrs, m.body, m.last_receive_ms";
+
+/// How many columns [`MSG_COLS`] has: the index of the first column a statement selects after it.
+pub(crate) const MSG_COL_COUNT: usize = column_count(MSG_COLS);
+
+/// Columns in a comma-separated list (counted at compile time, so adding one cannot leave
+/// the index of a column selected after the list behind).
+const fn column_count(list: &str) -> usize {
+    let bytes = list.as_bytes();
+    let (mut n, mut k) = (1, 0);
+    while k < bytes.len() {
+        if bytes[k] == b',' {
+            n += 1;
+        }
+        k += 1;
+    }
+    n
+}
 
 /// Live = not expired at `$2` (every statement passes `now` as its second parameter).
 pub(crate) const LIVE: &str = "(m.expires_ms IS NULL OR m.expires_ms > $2)";
@@ -66,6 +83,7 @@ pub(crate) fn message(row: &Row, prefix: u64, now: u64) -> Result<Message, CoreE
         expires_ms: row.get::<_, Option<i64>>(4).map(u),
         receive_count: row.get::<_, i32>(5).max(0) as u32,
         first_receive_ms: row.get::<_, Option<i64>>(6).map(u),
+        last_receive_ms: row.get::<_, Option<i64>>(16).map(u),
         lease: u(row.get(7)),
         state: state(visible_ms, in_flight, now),
         group_id: row.get(9),

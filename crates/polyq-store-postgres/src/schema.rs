@@ -4,7 +4,8 @@
 //! schema, so nodes starting together wait for each other instead of racing on `CREATE`; the
 //! `polyq_schema_version` table records what is applied, so a restart applies nothing twice.
 //! A migration is never edited once released: changes are new entries at the end.
-//! See DESIGN-NOTES.md for why the tables look the way they do.
+//! See ARCHITECTURE.md ("polyq-store-postgres — design notes") for why the tables look the
+//! way they do.
 
 use tokio_postgres::Client;
 
@@ -12,15 +13,16 @@ use crate::error::db;
 use polyq_core::CoreError;
 
 /// (version, statements). Each statement is run as is, in order.
-pub(crate) const MIGRATIONS: &[(i32, &[&str])] = &[(
-    1,
-    &[
-        "CREATE TABLE polyq_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "CREATE SEQUENCE polyq_message_seq",
-        "CREATE SEQUENCE polyq_queue_seq",
-        // Names compare bytewise (COLLATE \"C\") so listing order is the same as the memory
-        // engine's whatever the database's default collation is.
-        "CREATE TABLE polyq_queues (
+pub(crate) const MIGRATIONS: &[(i32, &[&str])] = &[
+    (
+        1,
+        &[
+            "CREATE TABLE polyq_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "CREATE SEQUENCE polyq_message_seq",
+            "CREATE SEQUENCE polyq_queue_seq",
+            // Names compare bytewise (COLLATE \"C\") so listing order is the same as the memory
+            // engine's whatever the database's default collation is.
+            "CREATE TABLE polyq_queues (
             id BIGINT PRIMARY KEY DEFAULT nextval('polyq_queue_seq'),
             name TEXT COLLATE \"C\" NOT NULL UNIQUE,
             created_ms BIGINT NOT NULL,
@@ -30,10 +32,10 @@ pub(crate) const MIGRATIONS: &[(i32, &[&str])] = &[(
             max_receives INT,
             config TEXT NOT NULL
         )",
-        // Only (queue_id, priority, seq), (queue_id, group_id, seq) and expires_ms are indexed:
-        // a lease or visibility change writes only unindexed columns, so with the fillfactor
-        // headroom it is a HOT update (no new index entries, page-local pruning).
-        "CREATE TABLE polyq_messages (
+            // Only (queue_id, priority, seq), (queue_id, group_id, seq) and expires_ms are indexed:
+            // a lease or visibility change writes only unindexed columns, so with the fillfactor
+            // headroom it is a HOT update (no new index entries, page-local pruning).
+            "CREATE TABLE polyq_messages (
             seq BIGINT PRIMARY KEY,
             queue_id BIGINT NOT NULL,
             priority SMALLINT NOT NULL,
@@ -54,20 +56,20 @@ pub(crate) const MIGRATIONS: &[(i32, &[&str])] = &[(
         ) WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.01,
                 autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 1,
                 autovacuum_analyze_scale_factor = 0.02)",
-        "CREATE INDEX polyq_messages_order ON polyq_messages (queue_id, priority, seq)",
-        "CREATE INDEX polyq_messages_group ON polyq_messages (queue_id, group_id, seq)
+            "CREATE INDEX polyq_messages_order ON polyq_messages (queue_id, priority, seq)",
+            "CREATE INDEX polyq_messages_group ON polyq_messages (queue_id, group_id, seq)
             WHERE group_id IS NOT NULL",
-        "CREATE INDEX polyq_messages_expiry ON polyq_messages (expires_ms)
+            "CREATE INDEX polyq_messages_expiry ON polyq_messages (expires_ms)
             WHERE expires_ms IS NOT NULL",
-        "CREATE TABLE polyq_dedup (
+            "CREATE TABLE polyq_dedup (
             queue_id BIGINT NOT NULL,
             key TEXT NOT NULL,
             seq BIGINT NOT NULL,
             expires_ms BIGINT NOT NULL,
             PRIMARY KEY (queue_id, key)
         ) WITH (autovacuum_vacuum_scale_factor = 0.02)",
-        "CREATE INDEX polyq_dedup_expiry ON polyq_dedup (expires_ms)",
-        "CREATE TABLE polyq_attempts (
+            "CREATE INDEX polyq_dedup_expiry ON polyq_dedup (expires_ms)",
+            "CREATE TABLE polyq_attempts (
             queue_id BIGINT NOT NULL,
             attempt_id TEXT NOT NULL,
             seqs BIGINT[] NOT NULL,
@@ -75,9 +77,17 @@ pub(crate) const MIGRATIONS: &[(i32, &[&str])] = &[(
             expires_ms BIGINT NOT NULL,
             PRIMARY KEY (queue_id, attempt_id)
         )",
-        "CREATE INDEX polyq_attempts_expiry ON polyq_attempts (expires_ms)",
-    ],
-)];
+            "CREATE INDEX polyq_attempts_expiry ON polyq_attempts (expires_ms)",
+        ],
+    ),
+    // When the current (or latest) lease began, for SQS's cap on the total visibility timeout
+    // of one receive. NULL for messages leased before this version: no cap is counted for
+    // them until their next receive. Unindexed, like the other columns a lease writes (HOT).
+    (
+        2,
+        &["ALTER TABLE polyq_messages ADD COLUMN last_receive_ms BIGINT"],
+    ),
+];
 
 /// Applies every migration not yet applied; returns the schema version now in force.
 pub(crate) async fn migrate(

@@ -213,6 +213,7 @@ pub async fn stale_and_unknown_receipts(store: &dyn QueueStore) {
         renew_receipt: false,
         require_in_flight: false,
         accept_older_receipt,
+        max_total_seconds: None,
     };
     let refused = store.change_visibility("q", &[older(false)], T0 + 2).await;
     assert_eq!(
@@ -299,6 +300,70 @@ pub async fn delete_leased_only_while_leased(store: &dyn QueueStore) {
     assert_eq!(rollback, vec![Ok(())]);
 }
 
+/// SQS's 12-hour cap counts from the receive that leased the message: whole seconds elapsed
+/// since it plus the new timeout may not pass the cap; a refused change changes nothing; a new
+/// receive starts the count again; without a cap (MNS, Azure) nothing is counted.
+pub async fn visibility_total_cap(store: &dyn QueueStore) {
+    make(store, "q", QueueConfig::default()).await;
+    send_all(store, "q", vec![body("a")], T0).await;
+    let received = T0 + 5 * SEC;
+    let got = store
+        .lease("q", lease(1, 30), received)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(got[0].last_receive_ms, Some(received));
+    let capped = |receipt, visibility_seconds| VisibilityChange {
+        receipt,
+        visibility_seconds,
+        renew_receipt: false,
+        require_in_flight: true,
+        accept_older_receipt: true,
+        max_total_seconds: Some(43_200),
+    };
+    let change = |c: VisibilityChange, now: u64| async move {
+        store.change_visibility("q", &[c], now).await.unwrap()[0].clone()
+    };
+    // Under a second after the receive, the whole 12 hours are still there.
+    let full = change(capped(got[0].receipt(), 43_200), received + 999).await;
+    assert_eq!(full.unwrap().visible_ms, received + 999 + 43_200 * SEC);
+    // One second later they are not, and the refusal leaves the lease as it was.
+    let over = change(capped(got[0].receipt(), 43_200), received + SEC).await;
+    assert_eq!(over, Err(CoreError::VisibilityBeyondLimit(43_200)));
+    let later = received + 1_000 * SEC;
+    let s = store.get_queue("q", later).await.unwrap().stats;
+    assert_eq!(
+        s.in_flight, 1,
+        "still hidden by the change before the refused one"
+    );
+    let over = change(capped(got[0].receipt(), 42_201), later).await;
+    assert_eq!(over, Err(CoreError::VisibilityBeyondLimit(43_200)));
+    let exact = change(capped(got[0].receipt(), 42_200), later).await;
+    assert_eq!(exact.unwrap().visible_ms, received + 43_200 * SEC);
+    // Without a cap the count does not apply.
+    let uncapped = VisibilityChange {
+        max_total_seconds: None,
+        ..capped(got[0].receipt(), 43_200)
+    };
+    assert!(change(uncapped, later + SEC).await.is_ok());
+    // A new receive starts the count again.
+    let release = change(capped(got[0].receipt(), 0), later + 2 * SEC).await;
+    assert!(release.is_ok());
+    let again = received + 20_000 * SEC;
+    let got = store
+        .lease("q", lease(1, 30), again)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(
+        (got[0].last_receive_ms, got[0].receive_count),
+        (Some(again), 2)
+    );
+    assert_eq!(got[0].first_receive_ms, Some(received));
+    let renewed = change(capped(got[0].receipt(), 43_200), again + 500).await;
+    assert!(renewed.is_ok(), "{renewed:?}");
+}
+
 pub async fn change_visibility_semantics(store: &dyn QueueStore) {
     make(store, "q", QueueConfig::default()).await;
     send_all(store, "q", vec![body("a"), body("b")], T0).await;
@@ -309,6 +374,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
         renew_receipt: false,
         require_in_flight: true,
         accept_older_receipt: false,
+        max_total_seconds: None,
     };
     let res = store
         .change_visibility("q", &[keep], T0 + SEC)
@@ -334,6 +400,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
         renew_receipt: true,
         require_in_flight: false,
         accept_older_receipt: false,
+        max_total_seconds: None,
     };
     let relet = store
         .change_visibility("q", &[release], T0 + 2 * SEC)
@@ -357,6 +424,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
         renew_receipt: false,
         require_in_flight: true,
         accept_older_receipt: false,
+        max_total_seconds: None,
     };
     let res = store
         .change_visibility("q", &[not_in_flight], T0 + 3 * SEC)
@@ -367,6 +435,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
     let rehide = VisibilityChange {
         require_in_flight: false,
         accept_older_receipt: false,
+        max_total_seconds: None,
         ..not_in_flight
     };
     assert!(store
@@ -463,6 +532,7 @@ pub async fn update_message_replaces_body(store: &dyn QueueStore) {
         renew_receipt: true,
         require_in_flight: false,
         accept_older_receipt: false,
+        max_total_seconds: None,
     };
     let relet = store
         .update_message("q", change, Some(Bytes::from_static(b"new")), T0 + 1)
@@ -482,6 +552,7 @@ pub async fn update_message_replaces_body(store: &dyn QueueStore) {
         renew_receipt: true,
         require_in_flight: false,
         accept_older_receipt: false,
+        max_total_seconds: None,
     };
     store.update_message("q", keep, None, T0 + 3).await.unwrap();
     let stale = store

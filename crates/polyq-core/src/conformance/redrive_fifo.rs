@@ -169,6 +169,7 @@ pub async fn fifo_group_turns(store: &dyn QueueStore) {
         renew_receipt: false,
         require_in_flight: true,
         accept_older_receipt: false,
+        max_total_seconds: None,
     };
     store
         .change_visibility("v.fifo", &[release], T0 + SEC)

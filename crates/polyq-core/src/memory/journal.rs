@@ -40,6 +40,7 @@ pub enum Change {
         lease: u64,
         receive_count: u32,
         first_receive_ms: Option<u64>,
+        last_receive_ms: Option<u64>,
         visible_ms: u64,
         state: MessageState,
     },

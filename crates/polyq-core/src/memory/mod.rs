@@ -543,6 +543,7 @@ impl QueueStore for MemoryStore {
                 m.sequence_number = q.config.fifo.then_some(m.seq);
                 m.receive_count = 0;
                 m.first_receive_ms = None;
+                m.last_receive_ms = None;
                 m.lease = 0;
                 m.dead_letter_source = None;
                 q.insert(m, now);

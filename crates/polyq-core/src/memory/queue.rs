@@ -113,6 +113,7 @@ impl QueueState {
                 lease: m.lease,
                 receive_count: m.receive_count,
                 first_receive_ms: m.first_receive_ms(),
+                last_receive_ms: m.last_receive_ms(),
                 visible_ms: m.visible_ms,
                 state: m.state,
             }
@@ -514,7 +515,7 @@ impl QueueState {
                 let prefix = self.id_prefix;
                 let m = self.msgs.get_mut(&seq).expect("leased message exists");
                 m.receive_count += 1;
-                m.received_first_at(now);
+                m.received_at(now);
                 m.lease += 1;
                 m.state = MessageState::InFlight;
                 m.visible_ms = now + vis_ms;
@@ -600,6 +601,12 @@ impl QueueState {
         let m = self.check_receipt(&c.receipt, c.accept_older_receipt)?;
         if c.require_in_flight && m.state != MessageState::InFlight {
             return Err(CoreError::MessageNotInFlight);
+        }
+        if let (Some(cap), Some(at)) = (c.max_total_seconds, m.last_receive_ms()) {
+            let elapsed = now.saturating_sub(at) / 1000;
+            if elapsed + u64::from(c.visibility_seconds) > u64::from(cap) {
+                return Err(CoreError::VisibilityBeyondLimit(cap));
+            }
         }
         let seq = c.receipt.seq;
         self.detach(seq);

@@ -60,6 +60,7 @@ impl Hasher for SeqHasher {
 
 const EXPIRES: u8 = 1;
 const FIRST_RECEIVE: u8 = 2;
+const LAST_RECEIVE: u8 = 4;
 
 /// One message as the engine keeps it; its seq is the key it is stored under.
 pub(super) struct Stored {
@@ -71,6 +72,8 @@ pub(super) struct Stored {
     expires_ms: u64,
     /// Valid when `flags & FIRST_RECEIVE`.
     first_receive_ms: u64,
+    /// Valid when `flags & LAST_RECEIVE`: the receive that began the current lease.
+    last_receive_ms: u64,
     pub lease: u64,
     pub receive_count: u32,
     pub priority: u8,
@@ -136,6 +139,7 @@ impl Stored {
             visible_ms,
             expires_ms: expires_ms.unwrap_or(0),
             first_receive_ms: 0,
+            last_receive_ms: 0,
             lease: 0,
             receive_count: 0,
             priority,
@@ -163,6 +167,11 @@ impl Stored {
                 FIRST_RECEIVE
             } else {
                 0
+            }
+            | if m.last_receive_ms.is_some() {
+                LAST_RECEIVE
+            } else {
+                0
             };
         Stored {
             body: exact(m.body),
@@ -170,6 +179,7 @@ impl Stored {
             visible_ms: m.visible_ms,
             expires_ms: m.expires_ms.unwrap_or(0),
             first_receive_ms: m.first_receive_ms.unwrap_or(0),
+            last_receive_ms: m.last_receive_ms.unwrap_or(0),
             lease: m.lease,
             receive_count: m.receive_count,
             priority: m.priority,
@@ -204,6 +214,7 @@ impl Stored {
             expires_ms: self.expires_ms(),
             receive_count: self.receive_count,
             first_receive_ms: self.first_receive_ms(),
+            last_receive_ms: self.last_receive_ms(),
             lease: self.lease,
             state: self.state,
             group_id: x.and_then(|x| x.group_id.clone()),
@@ -219,6 +230,7 @@ impl Stored {
     pub fn into_message(self, seq: u64, prefix: u64) -> Message {
         let expires_ms = self.expires_ms();
         let first_receive_ms = self.first_receive_ms();
+        let last_receive_ms = self.last_receive_ms();
         let x = self.extras.map(|x| *x).unwrap_or_default();
         Message {
             id: x.id.unwrap_or_else(|| render_id(prefix, seq)),
@@ -232,6 +244,7 @@ impl Stored {
             expires_ms,
             receive_count: self.receive_count,
             first_receive_ms,
+            last_receive_ms,
             lease: self.lease,
             state: self.state,
             group_id: x.group_id,
@@ -266,12 +279,19 @@ impl Stored {
         (self.flags & FIRST_RECEIVE != 0).then_some(self.first_receive_ms)
     }
 
-    /// Records the first receive, unless there was one.
-    pub fn received_first_at(&mut self, now: u64) {
+    pub fn last_receive_ms(&self) -> Option<u64> {
+        (self.flags & LAST_RECEIVE != 0).then_some(self.last_receive_ms)
+    }
+
+    /// Records a receive at `now`: the start of the new lease, and the first receive unless
+    /// there was one.
+    pub fn received_at(&mut self, now: u64) {
         if self.flags & FIRST_RECEIVE == 0 {
             self.flags |= FIRST_RECEIVE;
             self.first_receive_ms = now;
         }
+        self.flags |= LAST_RECEIVE;
+        self.last_receive_ms = now;
     }
 
     pub fn group_id(&self) -> Option<&str> {

@@ -396,7 +396,9 @@ fn visibility_of(input: &Input<'_>) -> SqsResult<u32> {
 
 /// A message whose visibility timeout already ran out still takes a change by its latest
 /// receipt: AWS answers 200 there (recorded AWS answer), not MessageNotInflight. A receipt of
-/// an earlier receive of the message works too: AWS applies the change to the message.
+/// an earlier receive of the message works too: AWS applies the change to the message. A
+/// receive can keep a message hidden for 12 hours in all: a change that would reach past
+/// that (whole seconds since the receive plus the new timeout) is refused.
 fn change(r: Receipt, secs: u32) -> VisibilityChange {
     VisibilityChange {
         receipt: r,
@@ -404,15 +406,23 @@ fn change(r: Receipt, secs: u32) -> VisibilityChange {
         renew_receipt: false,
         require_in_flight: false,
         accept_older_receipt: true,
+        max_total_seconds: Some(43_200),
     }
 }
 
-fn change_error(handle: &str, e: CoreError) -> SqsError {
+fn change_error(handle: &str, secs: u32, e: CoreError) -> SqsError {
     match e {
         CoreError::ReceiptStale | CoreError::MessageNotFound => SqsError::bad_param(
             "ReceiptHandle",
             handle,
             "Message does not exist or is not available for visibility timeout change.",
+        ),
+        CoreError::VisibilityBeyondLimit(limit) => SqsError::bad_param(
+            "VisibilityTimeout",
+            secs,
+            &format!(
+                "Total VisibilityTimeout for the message is beyond the limit [{limit} seconds]"
+            ),
         ),
         other => other.into(),
     }
@@ -428,7 +438,7 @@ pub async fn change_message_visibility(ctx: &Ctx<'_>, input: Input<'_>) -> SqsRe
         .change_visibility(&name, &[change(r, secs)])
         .await?;
     match results.pop() {
-        Some(Err(e)) => Err(change_error(handle, e)),
+        Some(Err(e)) => Err(change_error(handle, secs, e)),
         _ => Ok(json!({})),
     }
 }
@@ -452,10 +462,10 @@ pub async fn change_message_visibility_batch(ctx: &Ctx<'_>, input: Input<'_>) ->
     let changes: Vec<VisibilityChange> = todo.iter().map(|(_, _, c)| *c).collect();
     let results = ctx.service.change_visibility(&name, &changes).await?;
     let mut successful = Vec::new();
-    for ((id, h, _), r) in todo.iter().zip(results) {
+    for ((id, h, c), r) in todo.iter().zip(results) {
         match r {
             Ok(_) => successful.push(json!({"Id": id})),
-            Err(e) => failed.push(failure(id, &change_error(h, e))),
+            Err(e) => failed.push(failure(id, &change_error(h, c.visibility_seconds, e))),
         }
     }
     Ok(batch_output(successful, failed))

@@ -139,6 +139,10 @@ impl From<CoreError> for RestError {
             CoreError::InvalidArgument(m) | CoreError::Conflict(m) => {
                 RestError::new(Code2007::InvalidParameterValue, m)
             }
+            // 2007 sets no cap (its lock by id has none); were it hit, the value is invalid.
+            e @ CoreError::VisibilityBeyondLimit(_) => {
+                RestError::new(Code2007::InvalidParameterValue, e.to_string())
+            }
             CoreError::Storage(m) => {
                 RestError::new(Code2007::InternalError, format!("The store failed: {m}"))
             }

@@ -307,6 +307,7 @@ async fn change_by_id(s: &QueueService, queue: &str, id: &str, v: u32) -> RestRe
             // 2007 could hide a message that was never received (a lock by id).
             require_in_flight: false,
             accept_older_receipt: true,
+            max_total_seconds: None,
         };
         match s.change_visibility(queue, &[change]).await?.pop() {
             None | Some(Ok(_)) => return Ok(()),

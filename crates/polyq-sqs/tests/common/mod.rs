@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use polyq_core::{MemoryStore, QueueService, SystemClock};
+use polyq_core::{ManualClock, MemoryStore, QueueService, SystemClock};
 use polyq_http::{Dialect, Request};
 use serde_json::Value;
 
@@ -18,6 +18,19 @@ pub fn dialect() -> Arc<dyn Dialect> {
         Arc::new(SystemClock),
     ));
     polyq_sqs::dialect(service, polyq_sqs::SqsConfig::default())
+}
+
+/// The SQS dialect over a fresh memory store and a clock the test moves.
+pub fn dialect_with_clock() -> (Arc<dyn Dialect>, ManualClock) {
+    let clock = ManualClock::new(1_700_000_000_000);
+    let service = Arc::new(QueueService::new(
+        Arc::new(MemoryStore::new()),
+        Arc::new(clock.clone()),
+    ));
+    (
+        polyq_sqs::dialect(service, polyq_sqs::SqsConfig::default()),
+        clock,
+    )
 }
 
 /// A request to `localhost:9324` with `headers` (plus `host`) and `body`.

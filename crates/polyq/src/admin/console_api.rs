@@ -91,7 +91,9 @@ impl From<CoreError> for ApiError {
         let text = e.to_string();
         match e {
             CoreError::QueueNotFound(name) => ApiError::no_queue(&name),
-            CoreError::InvalidArgument(_) => ApiError::bad("InvalidArgument", text),
+            CoreError::InvalidArgument(_) | CoreError::VisibilityBeyondLimit(_) => {
+                ApiError::bad("InvalidArgument", text)
+            }
             CoreError::MessageNotFound => ApiError::new(404, "MessageNotFound", text),
             CoreError::ReceiptInvalid | CoreError::ReceiptStale | CoreError::MessageNotInFlight => {
                 ApiError::bad("InvalidReceipt", text)
