@@ -166,6 +166,18 @@ def auth_endpoint(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def deleted_recently_endpoint(tmp_path_factory):
+    """A server that enforces QueueDeletedRecently (`--sqs-queue-deleted-recently`)."""
+    srv, _ = _start(
+        tmp_path_factory,
+        "deleted-recently",
+        [*_store_args(tmp_path_factory, "deleted"), "--sqs-queue-deleted-recently"],
+    )
+    yield srv.endpoint
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
 def sqs(endpoint):
     import helpers
 

@@ -9,6 +9,7 @@ from helpers import (
     ACCOUNT_ID,
     expect_error,
     get_attrs,
+    make_client,
     queue_arn,
     receive,
     unique,
@@ -133,6 +134,22 @@ def test_delete_queue(sqs, make_queue):
     assert q.url not in sqs.list_queues(QueueNamePrefix=q.name).get("QueueUrls", [])
     expect_error(sqs, "QueueDoesNotExist", sqs.get_queue_attributes,
                  QueueUrl=q.url, AttributeNames=["All"])
+
+
+def test_recreating_a_deleted_name_within_60_seconds_when_enforced(deleted_recently_endpoint):
+    """`--sqs-queue-deleted-recently`: AWS's rule and text; by default the name is free at once
+    (test_delete_queue's fixtures recreate names freely)."""
+    client = make_client(deleted_recently_endpoint)
+    name = unique("recent")
+    url = client.create_queue(QueueName=name)["QueueUrl"]
+    client.delete_queue(QueueUrl=url)
+    err = expect_error(client, ["QueueDeletedRecently", "AWS.SimpleQueueService.QueueDeletedRecently"],
+                       client.create_queue, QueueName=name, status=400)
+    assert err.response["Error"]["Message"] == (
+        "You must wait 60 seconds after deleting a queue before you can create another with "
+        "the same name.")
+    other = client.create_queue(QueueName=unique("recent-other"))["QueueUrl"]
+    client.delete_queue(QueueUrl=other)
 
 
 def test_second_purge_within_60_seconds_is_refused(sqs, make_queue):

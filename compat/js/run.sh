@@ -20,7 +20,10 @@ log="$(mktemp -t polyq-js-compat.XXXXXX.log)"
 # shellcheck source=../store.sh
 source "$here/../store.sh"
 data="$(mktemp -d -t polyq-js-compat-data.XXXXXX)"
-"$bin" serve --listen "127.0.0.1:$port" --store "$(compat_store js "$data")" >"$log" 2>&1 &
+# QueueDeletedRecently enforced as on AWS (the JS tests use a fresh name for every queue; the
+# Python suites run with the default, where a deleted name is free at once).
+"$bin" serve --listen "127.0.0.1:$port" --store "$(compat_store js "$data")" \
+  --sqs-queue-deleted-recently >"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do

@@ -542,8 +542,8 @@ test("DeleteQueue: the queue is gone for every operation", async () => {
   await rejectsWith(send(new DeleteQueueCommand({ QueueUrl: url })), "QueueDoesNotExist");
 });
 
+// run.sh starts polyq with --sqs-queue-deleted-recently (off by default).
 test("DeleteQueue: recreating the name within 60 s → QueueDeletedRecently",
-  { todo: "polyq: QueueDeletedRecently (60 s before a deleted name can be reused) is not enforced" },
   async () => {
     const name = unique("v3r");
     const url = await create(name);

@@ -36,6 +36,7 @@ async fn start_server() -> SocketAddr {
                 region: "us-east-1".into(),
             },
             auth: auth.clone(),
+            ..Default::default()
         },
     );
     let azure = polyq_azure::dialect(

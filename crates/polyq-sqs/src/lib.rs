@@ -13,11 +13,11 @@ mod input;
 pub mod msg_attrs;
 pub mod names;
 pub mod ops;
-mod purge_limit;
 pub mod query;
 pub mod queue_attrs;
 pub mod rest2007;
 pub mod sigv4;
+mod sixty_seconds;
 pub mod sts;
 mod wire;
 
@@ -34,6 +34,11 @@ pub use names::Account;
 pub struct SqsConfig {
     pub account: Account,
     pub auth: AuthConfig,
+    /// Refuse to create a queue under a name deleted less than 60 seconds ago
+    /// (`QueueDeletedRecently`), as AWS does. Off by default: test suites that delete and
+    /// create fixed names would otherwise wait a minute between tests (LocalStack has the same
+    /// default and switch).
+    pub queue_deleted_recently: bool,
 }
 
 impl Default for SqsConfig {
@@ -44,6 +49,7 @@ impl Default for SqsConfig {
                 region: "us-east-1".into(),
             },
             auth: AuthConfig::default(),
+            queue_deleted_recently: false,
         }
     }
 }
@@ -51,14 +57,15 @@ impl Default for SqsConfig {
 pub struct SqsDialect {
     service: Arc<QueueService>,
     config: SqsConfig,
-    purges: purge_limit::PurgeLimiter,
+    recent: sixty_seconds::Recent,
 }
 
 pub fn dialect(service: Arc<QueueService>, config: SqsConfig) -> Arc<dyn Dialect> {
+    let recent = sixty_seconds::Recent::new(config.queue_deleted_recently);
     Arc::new(SqsDialect {
         service,
         config,
-        purges: purge_limit::PurgeLimiter::default(),
+        recent,
     })
 }
 
@@ -88,7 +95,7 @@ impl Dialect for SqsDialect {
         if rest2007::detect(&req) {
             return rest2007::handle(&self.service, &self.config, req).await;
         }
-        wire::handle(&self.service, &self.config, &self.purges, req).await
+        wire::handle(&self.service, &self.config, &self.recent, req).await
     }
 
     fn undetected(&self, req: &Request) -> Option<Response> {

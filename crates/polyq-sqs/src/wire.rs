@@ -27,7 +27,7 @@ enum Protocol {
 pub async fn handle(
     service: &std::sync::Arc<QueueService>,
     config: &SqsConfig,
-    purges: &crate::purge_limit::PurgeLimiter,
+    recent: &crate::sixty_seconds::Recent,
     req: Request,
 ) -> Response {
     let protocol = if req.header("x-amz-target").is_some() {
@@ -39,7 +39,7 @@ pub async fn handle(
         Ok(x) => x,
         Err(e) => return render_error(protocol, &e, &req.request_id),
     };
-    let mut resp = answer(service, config, purges, &req, protocol, action, &input).await;
+    let mut resp = answer(service, config, recent, &req, protocol, action, &input).await;
     polyq_http::metrics::tag(&mut resp, action);
     resp
 }
@@ -53,7 +53,7 @@ fn known_action(name: &str) -> Option<&'static str> {
 async fn answer(
     service: &std::sync::Arc<QueueService>,
     config: &SqsConfig,
-    purges: &crate::purge_limit::PurgeLimiter,
+    recent: &crate::sixty_seconds::Recent,
     req: &Request,
     protocol: Protocol,
     action: &str,
@@ -78,7 +78,7 @@ async fn answer(
         host: &host,
         path: req.uri.path(),
         sender_id: &sender,
-        purges,
+        recent,
     };
     match ops::dispatch(action, &ctx, input).await {
         Ok(output) => render_ok(protocol, action, &output, &req.request_id),

@@ -50,7 +50,7 @@ fn beyond(seconds: u32) -> String {
 }
 
 async fn setup() -> (Arc<dyn Dialect>, polyq_core::ManualClock) {
-    let (d, clock) = dialect_with_clock();
+    let (d, clock) = dialect_with_clock(Default::default());
     assert_eq!(
         call(&d, "CreateQueue", json!({"QueueName": "q"})).await.0,
         200

@@ -38,6 +38,11 @@ pub struct ServeArgs {
     /// Log filter (tracing syntax), e.g. `info` or `polyq_sqs=debug`. [default: info]
     #[arg(long, env = "POLYQ_LOG")]
     pub log: Option<String>,
+    /// Refuse to create an SQS queue under a name deleted less than 60 s ago
+    /// (`QueueDeletedRecently`), as AWS does; `--sqs-queue-deleted-recently` alone means true.
+    /// [default: false]
+    #[arg(long, env = "POLYQ_SQS_QUEUE_DELETED_RECENTLY", num_args = 0..=1, default_missing_value = "true")]
+    pub sqs_queue_deleted_recently: Option<bool>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -49,6 +54,7 @@ struct FileConfig {
     account_id: Option<String>,
     region: Option<String>,
     log: Option<String>,
+    sqs_queue_deleted_recently: Option<bool>,
     #[serde(default)]
     credentials: Vec<FileCredential>,
     #[serde(default)]
@@ -92,6 +98,8 @@ pub struct Settings {
     pub account_id: String,
     pub region: String,
     pub log: String,
+    /// SQS `QueueDeletedRecently` enforced (see [`polyq_sqs::SqsConfig`]).
+    pub sqs_queue_deleted_recently: bool,
 }
 
 impl Settings {
@@ -171,6 +179,10 @@ impl Settings {
                 .or(file.region)
                 .unwrap_or_else(|| "us-east-1".into()),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+            sqs_queue_deleted_recently: args
+                .sqs_queue_deleted_recently
+                .or(file.sqs_queue_deleted_recently)
+                .unwrap_or(false),
         })
     }
 }
@@ -185,6 +197,7 @@ mod tests {
         assert_eq!(s.listen, DEFAULT_LISTEN);
         assert_eq!(s.store, StoreChoice::Embedded(DEFAULT_DATA_DIR.into()));
         assert_eq!(s.auth, AuthMode::Dev);
+        assert!(!s.sqs_queue_deleted_recently);
         let s = Settings::resolve(ServeArgs {
             store: Some("memory".into()),
             ..Default::default()
@@ -195,7 +208,7 @@ mod tests {
         let path = dir.path().join("polyq.toml");
         std::fs::write(
             &path,
-            "listen = [\"127.0.0.1:7000\"]\nregion = \"eu-west-1\"\nauth = \"enforce\"\n[[credentials]]\naccess_key_id = \"AK\"\nsecret_access_key = \"S\"\n",
+            "listen = [\"127.0.0.1:7000\"]\nregion = \"eu-west-1\"\nauth = \"enforce\"\nsqs_queue_deleted_recently = true\n[[credentials]]\naccess_key_id = \"AK\"\nsecret_access_key = \"S\"\n",
         )
         .unwrap();
         let s = Settings::resolve(ServeArgs {
@@ -208,6 +221,14 @@ mod tests {
         assert_eq!(s.region, "ap-south-1", "a flag beats the file");
         assert_eq!(s.auth, AuthMode::Enforce);
         assert_eq!(s.credentials[0].access_key_id, "AK");
+        assert!(s.sqs_queue_deleted_recently, "from the file");
+        let s = Settings::resolve(ServeArgs {
+            config: Some(path.clone()),
+            sqs_queue_deleted_recently: Some(false),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!s.sqs_queue_deleted_recently, "a flag beats the file");
     }
 
     #[test]

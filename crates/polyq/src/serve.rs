@@ -52,6 +52,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 region: settings.region.clone(),
             },
             auth: auth.clone(),
+            queue_deleted_recently: settings.sqs_queue_deleted_recently,
         },
     );
     let mut azure_config = polyq_azure::AzureConfig {

@@ -26,8 +26,8 @@ pub struct Ctx<'a> {
     pub path: &'a str,
     /// SenderId for sent messages.
     pub sender_id: &'a str,
-    /// When this node last purged each queue (one purge per 60 s).
-    pub purges: &'a crate::purge_limit::PurgeLimiter,
+    /// When this node last purged (and deleted) each queue, for AWS's 60-second rules.
+    pub recent: &'a crate::sixty_seconds::Recent,
 }
 
 impl Ctx<'_> {

@@ -51,6 +51,18 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let mut config = config;
     config.tags = tags;
     check_redrive(ctx, &config).await?;
+    if ctx
+        .recent
+        .deletions
+        .as_ref()
+        .is_some_and(|d| d.recent(name, ctx.service.now_ms()))
+    {
+        return Err(SqsError::new(
+            ErrorCode::QueueDeletedRecently,
+            "You must wait 60 seconds after deleting a queue before you can create another \
+             with the same name.",
+        ));
+    }
     match ctx.service.create_queue(name, config.clone()).await? {
         CreateOutcome::Created(_) => {}
         CreateOutcome::Exists(existing) => {
@@ -111,6 +123,9 @@ pub async fn list_queues(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
 pub async fn delete_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
     ctx.service.delete_queue(&name).await?;
+    if let Some(deletions) = &ctx.recent.deletions {
+        deletions.record(&name, ctx.service.now_ms());
+    }
     Ok(json!({}))
 }
 
@@ -172,6 +187,7 @@ pub async fn purge_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
     let queue = ctx.service.get_queue(&name).await?;
     if !ctx
+        .recent
         .purges
         .admit(&name, queue.created_ms, ctx.service.now_ms())
     {

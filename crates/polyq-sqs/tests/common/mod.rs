@@ -20,17 +20,14 @@ pub fn dialect() -> Arc<dyn Dialect> {
     polyq_sqs::dialect(service, polyq_sqs::SqsConfig::default())
 }
 
-/// The SQS dialect over a fresh memory store and a clock the test moves.
-pub fn dialect_with_clock() -> (Arc<dyn Dialect>, ManualClock) {
+/// The SQS dialect set up by `config`, over a fresh memory store and a clock the test moves.
+pub fn dialect_with_clock(config: polyq_sqs::SqsConfig) -> (Arc<dyn Dialect>, ManualClock) {
     let clock = ManualClock::new(1_700_000_000_000);
     let service = Arc::new(QueueService::new(
         Arc::new(MemoryStore::new()),
         Arc::new(clock.clone()),
     ));
-    (
-        polyq_sqs::dialect(service, polyq_sqs::SqsConfig::default()),
-        clock,
-    )
+    (polyq_sqs::dialect(service, config), clock)
 }
 
 /// A request to `localhost:9324` with `headers` (plus `host`) and `body`.
