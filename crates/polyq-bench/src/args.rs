@@ -105,7 +105,7 @@ pub struct BenchArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
-    /// Queue names are PREFIX-<run id>-<n>.
+    /// Queue names are `PREFIX-<run id>-<n>`.
     #[arg(long, default_value = "pqbench")]
     pub queue_prefix: String,
     /// Leave the queues on the server after the run.

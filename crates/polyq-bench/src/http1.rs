@@ -43,7 +43,7 @@ pub fn encode_request(req: &http::Request<Bytes>, out: &mut Vec<u8>) {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
-    /// Only for answers outside 2xx (see [`parse_head`]); empty otherwise.
+    /// Only for answers outside 2xx (see `parse_head`); empty otherwise.
     pub headers: HeaderMap,
     pub body: Bytes,
     /// Whether the connection may carry another request.

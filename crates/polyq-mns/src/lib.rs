@@ -51,7 +51,7 @@ pub struct MnsConfig {
 
 /// The MNS dialect over `service`.
 /// The MNS dialect over `service`. Inside a Tokio runtime it also starts the task that pushes
-/// topic notifications to HTTP subscriptions ([`push`]).
+/// topic notifications to HTTP subscriptions (the `push` module).
 pub fn dialect(service: Arc<QueueService>, config: MnsConfig) -> Arc<dyn Dialect> {
     let push_wake = Arc::new(Notify::new());
     push::spawn(

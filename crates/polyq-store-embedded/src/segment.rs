@@ -18,7 +18,7 @@ use std::ops::Range;
 pub(crate) const SEGMENT_PREFIX: &str = "log-";
 pub(crate) const SEGMENT_SUFFIX: &str = ".pq";
 /// Storage format version, in every segment header: what new segments are written in.
-/// Format 3 added the latest receive time to message records (see [`crate::record`]).
+/// Format 3 added the latest receive time to message records (see `record.rs`).
 pub const FORMAT_VERSION: u32 = 3;
 /// The oldest format still read: segments of format 2 are read as they are (and go once
 /// collected), so a directory of the previous release opens without conversion.
