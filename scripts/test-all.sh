@@ -29,6 +29,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "build"
 cargo build --workspace --all-targets --quiet
 
+step "rustdoc (no broken or private intra-doc links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
 step "unit, conformance, golden and integration tests"
 cargo test --workspace --quiet 2>&1 | tee target/cargo-test.log
 grep -q "test result:" target/cargo-test.log
