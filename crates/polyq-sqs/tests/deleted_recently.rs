@@ -21,6 +21,17 @@ async fn call(d: &Arc<dyn Dialect>, action: &str, input: Value) -> (u16, Value) 
     (resp.status().as_u16(), body)
 }
 
+async fn create_and_delete(d: &Arc<dyn Dialect>) {
+    assert_eq!(
+        call(d, "CreateQueue", json!({"QueueName": "q"})).await.0,
+        200
+    );
+    assert_eq!(
+        call(d, "DeleteQueue", json!({"QueueUrl": URL})).await.0,
+        200
+    );
+}
+
 fn enforcing() -> SqsConfig {
     SqsConfig {
         queue_deleted_recently: true,
@@ -31,14 +42,7 @@ fn enforcing() -> SqsConfig {
 #[tokio::test]
 async fn a_deleted_name_is_held_for_sixty_seconds() {
     let (d, clock) = dialect_with_clock(enforcing());
-    assert_eq!(
-        call(&d, "CreateQueue", json!({"QueueName": "q"})).await.0,
-        200
-    );
-    assert_eq!(
-        call(&d, "DeleteQueue", json!({"QueueUrl": URL})).await.0,
-        200
-    );
+    create_and_delete(&d).await;
     clock.advance_secs(59);
     let (status, body) = call(&d, "CreateQueue", json!({"QueueName": "q"})).await;
     assert_eq!(status, 400);
@@ -73,14 +77,7 @@ async fn a_deleted_name_is_held_for_sixty_seconds() {
 #[tokio::test]
 async fn by_default_a_deleted_name_is_free_at_once() {
     let (d, _clock) = dialect_with_clock(SqsConfig::default());
-    assert_eq!(
-        call(&d, "CreateQueue", json!({"QueueName": "q"})).await.0,
-        200
-    );
-    assert_eq!(
-        call(&d, "DeleteQueue", json!({"QueueUrl": URL})).await.0,
-        200
-    );
+    create_and_delete(&d).await;
     assert_eq!(
         call(&d, "CreateQueue", json!({"QueueName": "q"})).await.0,
         200
