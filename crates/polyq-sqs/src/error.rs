@@ -191,8 +191,9 @@ impl From<CoreError> for SqsError {
             CoreError::MessageNotInFlight => {
                 SqsError::new(ErrorCode::MessageNotInflight, "The message referred to isn't in flight.")
             }
+            // The visibility operations render AWS's text with the value (`change_error`).
             CoreError::VisibilityBeyondLimit(limit) => SqsError::invalid_value(format!(
-                "Value for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [{limit} seconds]"
+                "Parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [{limit} seconds]"
             )),
             CoreError::InvalidArgument(m) => SqsError::invalid_value(m),
             CoreError::Conflict(m) => SqsError::new(ErrorCode::UnsupportedOperation, m),

@@ -39,9 +39,15 @@ pub struct ServeArgs {
     #[arg(long, env = "POLYQ_LOG")]
     pub log: Option<String>,
     /// Refuse to create an SQS queue under a name deleted less than 60 s ago
-    /// (`QueueDeletedRecently`), as AWS does; `--sqs-queue-deleted-recently` alone means true.
-    /// [default: false]
-    #[arg(long, env = "POLYQ_SQS_QUEUE_DELETED_RECENTLY", num_args = 0..=1, default_missing_value = "true")]
+    /// (`QueueDeletedRecently`), as AWS does; `--sqs-queue-deleted-recently` alone means true
+    /// (values: true/false, 1/0, yes/no, on/off). [default: false]
+    #[arg(
+        long,
+        env = "POLYQ_SQS_QUEUE_DELETED_RECENTLY",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub sqs_queue_deleted_recently: Option<bool>,
 }
 
@@ -229,6 +235,36 @@ mod tests {
         })
         .unwrap();
         assert!(!s.sqs_queue_deleted_recently, "a flag beats the file");
+    }
+
+    #[test]
+    fn the_deleted_recently_switch_takes_boolish_values() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        let parse = |extra: &[&str]| {
+            let argv = std::iter::once("polyq").chain(extra.iter().copied());
+            <Cli as clap::Parser>::try_parse_from(argv).map(|c| c.args.sqs_queue_deleted_recently)
+        };
+        assert_eq!(parse(&[]).unwrap(), None);
+        assert_eq!(
+            parse(&["--sqs-queue-deleted-recently"]).unwrap(),
+            Some(true)
+        );
+        for (value, want) in [
+            ("1", true),
+            ("on", true),
+            ("yes", true),
+            ("true", true),
+            ("0", false),
+            ("off", false),
+        ] {
+            let got = parse(&["--sqs-queue-deleted-recently", value]).unwrap();
+            assert_eq!(got, Some(want), "{value}");
+        }
+        assert!(parse(&["--sqs-queue-deleted-recently", "maybe"]).is_err());
     }
 
     #[test]
