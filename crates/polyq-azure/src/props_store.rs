@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use polyq_core::{CoreError, QueueConfig, QueueService};
+use polyq_core::{CoreError, QueueService};
 
 use crate::error::AzResult;
 use crate::props::ServiceProps;
@@ -57,22 +57,9 @@ impl PropsStore {
     pub async fn set(&self, service: &QueueService, account: &str, body: &[u8]) -> AzResult<()> {
         let mut props = read(service, account).await?;
         props.apply(body)?;
-        let document = props.render();
-        // Made on first use; an existing one is kept as it is.
         service
             .internal()
-            .create_queue(SERVICE_QUEUE, QueueConfig::default())
-            .await?;
-        let name = key(account);
-        service
-            .internal()
-            .update_queue(
-                SERVICE_QUEUE,
-                Box::new(move |config| {
-                    config.extras.insert(name, document);
-                    Ok(())
-                }),
-            )
+            .set_setting(SERVICE_QUEUE, &key(account), props.render())
             .await?;
         self.keep(account, Arc::new(props));
         Ok(())
@@ -89,13 +76,12 @@ impl PropsStore {
 
 /// The stored properties of `account`, the defaults when none were ever set.
 async fn read(service: &QueueService, account: &str) -> Result<ServiceProps, CoreError> {
-    let info = match service.internal().get_queue(SERVICE_QUEUE).await {
-        Ok(info) => info,
-        Err(CoreError::QueueNotFound(_)) => return Ok(ServiceProps::default()),
-        Err(e) => return Err(e),
-    };
+    let stored = service
+        .internal()
+        .setting(SERVICE_QUEUE, &key(account))
+        .await?;
     let mut props = ServiceProps::default();
-    if let Some(document) = info.config.extras.get(&key(account)) {
+    if let Some(document) = stored {
         if props.apply(document.as_bytes()).is_err() {
             // Only this module writes it, from `render`; a document it cannot read back is a
             // bug, not the user's input.

@@ -400,6 +400,34 @@ impl Internal<'_> {
             .await
     }
 
+    /// The setting `key` kept in the extras of internal queue `queue` (see
+    /// [`set_setting`](Internal::set_setting)); `None` when it was never set.
+    pub async fn setting(&self, queue: &str, key: &str) -> CoreResult<Option<String>> {
+        match self.get_queue(queue).await {
+            Ok(info) => Ok(info.config.extras.get(key).cloned()),
+            Err(CoreError::QueueNotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Keeps `value` as the setting `key` in the extras of internal queue `queue`, which is
+    /// made on first use: settings kept this way are as durable, and as shared between the
+    /// nodes of one store, as queues.
+    pub async fn set_setting(&self, queue: &str, key: &str, value: String) -> CoreResult<()> {
+        // An existing queue is kept as it is.
+        self.create_queue(queue, QueueConfig::default()).await?;
+        let key = key.to_string();
+        self.update_queue(
+            queue,
+            Box::new(move |config| {
+                config.extras.insert(key, value);
+                Ok(())
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
     pub async fn update_queue(&self, name: &str, update: QueueUpdate) -> CoreResult<QueueInfo> {
         internal_queue(name)?;
         self.service.update(name, update).await

@@ -316,6 +316,48 @@ async fn manual_clock_drives_delay_visibility_dedup_and_expiry() {
 }
 
 #[tokio::test]
+async fn settings_live_in_an_internal_queue_made_on_first_use() {
+    let s = service();
+    let internal = s.internal();
+    assert_eq!(internal.setting("~settings", "k").await.unwrap(), None);
+    internal
+        .set_setting("~settings", "k", "v1".into())
+        .await
+        .unwrap();
+    internal
+        .set_setting("~settings", "other", "x".into())
+        .await
+        .unwrap();
+    internal
+        .set_setting("~settings", "k", "v2".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        internal.setting("~settings", "k").await.unwrap().as_deref(),
+        Some("v2")
+    );
+    assert_eq!(
+        internal
+            .setting("~settings", "other")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("x")
+    );
+    assert_eq!(internal.setting("~settings", "none").await.unwrap(), None);
+    assert!(s.list_queues("", None, 10).await.unwrap().is_empty());
+    // A user's queue is never used for settings.
+    s.create_queue("plain", QueueConfig::default())
+        .await
+        .unwrap();
+    assert!(internal.setting("plain", "k").await.is_err());
+    assert!(internal
+        .set_setting("plain", "k", "v".into())
+        .await
+        .is_err());
+}
+
+#[tokio::test]
 async fn internal_queues_are_listed_only_on_request() {
     let s = service();
     for name in ["a", "b"] {

@@ -5,8 +5,6 @@
 //! in the extras of an internal core queue, so they are as durable and shared as queues;
 //! polyq writes no logs to any bucket, as it keeps LoggingEnabled without logging.
 
-use polyq_core::{CoreError, QueueConfig};
-
 use crate::error::{MnsError, MnsResult};
 use crate::xml::{self, Writer};
 use crate::{Ctx, Reply};
@@ -17,16 +15,12 @@ const LOGGING_BUCKET_KEY: &str = "mns.LoggingBucket";
 
 /// `GET /?accountmeta=true`.
 pub async fn attributes(ctx: &Ctx<'_>) -> MnsResult<Reply> {
-    let bucket = match ctx.service.internal().get_queue(ACCOUNT_QUEUE).await {
-        Ok(info) => info
-            .config
-            .extras
-            .get(LOGGING_BUCKET_KEY)
-            .cloned()
-            .unwrap_or_default(),
-        Err(CoreError::QueueNotFound(_)) => String::new(),
-        Err(e) => return Err(e.into()),
-    };
+    let bucket = ctx
+        .service
+        .internal()
+        .setting(ACCOUNT_QUEUE, LOGGING_BUCKET_KEY)
+        .await?
+        .unwrap_or_default();
     let mut w = Writer::new("Account", ctx.form.namespace());
     w.field("LoggingBucket", bucket);
     Ok(Reply::xml(200, w.finish("Account")))
@@ -48,20 +42,9 @@ pub async fn set_attributes(ctx: &Ctx<'_>) -> MnsResult<Reply> {
     else {
         return Ok(Reply::empty(204));
     };
-    // Made on first use; an existing one is kept as it is.
     ctx.service
         .internal()
-        .create_queue(ACCOUNT_QUEUE, QueueConfig::default())
-        .await?;
-    ctx.service
-        .internal()
-        .update_queue(
-            ACCOUNT_QUEUE,
-            Box::new(move |config| {
-                config.extras.insert(LOGGING_BUCKET_KEY.into(), bucket);
-                Ok(())
-            }),
-        )
+        .set_setting(ACCOUNT_QUEUE, LOGGING_BUCKET_KEY, bucket)
         .await?;
     Ok(Reply::empty(204))
 }
