@@ -163,3 +163,17 @@ def test_batch_request_too_long(sqs, queue):
     expect_error(sqs, "BatchRequestTooLong", sqs.send_message_batch, QueueUrl=queue.url,
                  Entries=[{"Id": f"i{i}", "MessageBody": body} for i in range(10)], status=400)
     assert receive(sqs, queue.url, MaxNumberOfMessages=10) == []
+
+
+def test_empty_batch_lists_are_left_out(sqs, queue):
+    """AWS's JSON protocol leaves an empty `Failed` / `Successful` out of a batch answer (code
+    written against AWS, like the Java v2 SDK's `hasFailed()`, relies on it); through the query
+    protocol botocore has no list to show either."""
+    sent = sqs.send_message_batch(
+        QueueUrl=queue.url, Entries=[{"Id": "a", "MessageBody": "x"}])
+    assert [e["Id"] for e in sent["Successful"]] == ["a"]
+    assert "Failed" not in sent, sent
+    gone = sqs.delete_message_batch(
+        QueueUrl=queue.url, Entries=[{"Id": "a", "ReceiptHandle": "not-a-handle"}])
+    assert [e["Id"] for e in gone["Failed"]] == ["a"]
+    assert "Successful" not in gone, gone

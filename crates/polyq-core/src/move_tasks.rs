@@ -143,6 +143,25 @@ impl MoveTasks {
     }
 }
 
+/// Messages per step and the pause after each step, for at most `rate` messages a second.
+///
+/// Ten steps a second when the rate allows it (so a fast task still moves smoothly), otherwise
+/// one message per step, spaced `1 / rate` apart: a rate of 1 moves one message a second, as
+/// AWS does. With no rate, batches go back to back.
+pub fn pace(rate: Option<u32>) -> (usize, Duration) {
+    match rate {
+        Some(r) if r > 0 => {
+            let step = (r / 10).max(1);
+            (
+                step as usize,
+                // Rounded up, so that the rate is never exceeded.
+                Duration::from_micros((u64::from(step) * 1_000_000).div_ceil(u64::from(r))),
+            )
+        }
+        _ => (DEFAULT_STEP, Duration::ZERO),
+    }
+}
+
 async fn run(
     task: Arc<Mutex<MoveTaskInfo>>,
     store: Arc<dyn QueueStore>,
@@ -158,11 +177,7 @@ async fn run(
             t.to_move,
         )
     };
-    // With a rate, move a tenth of it every 100 ms; otherwise batches back to back.
-    let (step, pause) = match rate {
-        Some(r) => ((r as usize).div_ceil(10).max(1), Duration::from_millis(100)),
-        None => (DEFAULT_STEP, Duration::ZERO),
-    };
+    let (step, pause) = pace(rate);
     loop {
         let moved_so_far = {
             let mut t = task.lock();
@@ -222,5 +237,30 @@ async fn run(
         } else {
             tokio::time::sleep(pause).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pace_never_exceeds_the_rate_and_is_one_a_second_at_rate_one() {
+        assert_eq!(pace(Some(1)), (1, Duration::from_secs(1)));
+        assert_eq!(pace(Some(2)), (1, Duration::from_millis(500)));
+        assert_eq!(pace(Some(500)), (50, Duration::from_millis(100)));
+        for r in 1..=500u32 {
+            let (step, pause) = pace(Some(r));
+            let per_second = step as f64 / pause.as_secs_f64();
+            assert!(
+                per_second <= f64::from(r) + 1e-6,
+                "rate {r}: {per_second}/s"
+            );
+            assert!(
+                per_second >= f64::from(r) * 0.99,
+                "rate {r}: only {per_second}/s"
+            );
+        }
+        assert_eq!(pace(None), (DEFAULT_STEP, Duration::ZERO));
     }
 }

@@ -192,6 +192,40 @@ async fn move_task_redrives_and_completes() {
     ));
 }
 
+/// A rate of one message a second is kept (AWS's test_move_task_with_throughput_limit expects
+/// four messages to take at least 3 s). Tokio's clock is paused, so the test takes no real time.
+#[tokio::test(start_paused = true)]
+async fn move_task_keeps_a_rate_below_ten_a_second() {
+    let s = service();
+    s.create_queue("dlq", QueueConfig::default()).await.unwrap();
+    let redrive = RedrivePolicy {
+        dead_letter_queue: "dlq".into(),
+        max_receive_count: 1,
+    };
+    s.create_queue(
+        "src",
+        QueueConfig {
+            redrive: Some(redrive),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.send("dlq", (0..4).map(|i| msg(&format!("m{i}"))).collect())
+        .await
+        .unwrap();
+    s.start_move_task("dlq", Some("src"), Some(1))
+        .await
+        .unwrap();
+    let moved = |s: &QueueService| s.list_move_tasks("dlq", 1)[0].moved;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(moved(&s), 3, "one at 0 s, 1 s and 2 s");
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    let task = &s.list_move_tasks("dlq", 1)[0];
+    assert_eq!((task.moved, task.status), (4, MoveTaskStatus::Completed));
+    assert_eq!(s.get_queue("src").await.unwrap().stats.visible, 4);
+}
+
 #[tokio::test]
 async fn move_task_without_a_known_source_fails() {
     let s = service();

@@ -312,3 +312,38 @@ async fn permissions_tags_and_owners_are_validated() {
         .unwrap()
         .contains("DeleteMessageBatchRequestEntry"));
 }
+
+/// AWS's JSON protocol leaves an empty `Successful` / `Failed` out of a batch answer (the AWS SDK
+/// for Java v2's `hasFailed()` and code written against AWS rely on it); the query protocol has
+/// no difference to show.
+#[tokio::test]
+async fn json_batch_answers_leave_empty_lists_out() {
+    let d = dialect();
+    json_call(&d, "CreateQueue", json!({"QueueName": "b"})).await;
+    let url = "http://localhost:9324/000000000000/b";
+    let (status, _, sent) = json_call(
+        &d,
+        "SendMessageBatch",
+        json!({"QueueUrl": url, "Entries": [{"Id": "1", "MessageBody": "x"}, {"Id": "2", "MessageBody": "y"}]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(sent["Successful"].as_array().map(Vec::len), Some(2));
+    assert!(sent.get("Failed").is_none(), "{sent}");
+    let (_, _, deleted) = json_call(
+        &d,
+        "DeleteMessageBatch",
+        json!({"QueueUrl": url, "Entries": [{"Id": "1", "ReceiptHandle": "bad"}]}),
+    )
+    .await;
+    assert_eq!(deleted["Failed"][0]["Code"], "ReceiptHandleIsInvalid");
+    assert!(deleted.get("Successful").is_none(), "{deleted}");
+    let (_, _, changed) = json_call(
+        &d,
+        "ChangeMessageVisibilityBatch",
+        json!({"QueueUrl": url, "Entries": [{"Id": "1", "ReceiptHandle": "bad", "VisibilityTimeout": 5}]}),
+    )
+    .await;
+    assert!(changed.get("Successful").is_none(), "{changed}");
+    assert_eq!(changed["Failed"].as_array().map(Vec::len), Some(1));
+}

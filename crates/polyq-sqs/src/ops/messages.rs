@@ -203,8 +203,19 @@ fn failure(id: &str, e: &SqsError) -> Value {
     json!({"Id": id, "SenderFault": e.code.sender_fault(), "Code": e.code.query_code(), "Message": e.message})
 }
 
+/// A batch's answer. An empty list is left out, as AWS's JSON protocol does (a batch whose
+/// entries all succeeded has no `Failed`, one whose entries all failed no `Successful`; the AWS
+/// SDK for Java v2's `hasFailed()` relies on it); in the query protocol an absent list and an
+/// empty one read the same.
 fn batch_output(successful: Vec<Value>, failed: Vec<Value>) -> Value {
-    json!({"Successful": successful, "Failed": failed})
+    let mut out = serde_json::Map::new();
+    if !successful.is_empty() {
+        out.insert("Successful".into(), Value::Array(successful));
+    }
+    if !failed.is_empty() {
+        out.insert("Failed".into(), Value::Array(failed));
+    }
+    Value::Object(out)
 }
 
 pub async fn send_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
