@@ -22,6 +22,9 @@ const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 enum Protocol {
     Json,
     Query,
+    /// A query request that asks for `Accept: application/json`: parsed as the query protocol,
+    /// answered with the same documents in JSON (as AWS does).
+    QueryJson,
 }
 
 pub async fn handle(
@@ -32,6 +35,8 @@ pub async fn handle(
 ) -> Response {
     let protocol = if req.header("x-amz-target").is_some() {
         Protocol::Json
+    } else if wants_json(&req) {
+        Protocol::QueryJson
     } else {
         Protocol::Query
     };
@@ -120,7 +125,7 @@ fn decode(protocol: Protocol, req: &Request) -> Result<(&'static str, Value), Sq
             }
             Ok((action, input))
         }
-        Protocol::Query => {
+        Protocol::Query | Protocol::QueryJson => {
             let form = req
                 .header("content-type")
                 .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
@@ -145,6 +150,15 @@ fn decode(protocol: Protocol, req: &Request) -> Result<(&'static str, Value), Sq
             Ok((action, input))
         }
     }
+}
+
+/// Whether a query request asks for a JSON answer: an `Accept` naming `application/json` and
+/// no XML type (a client that accepts both gets the XML every SDK parses).
+fn wants_json(req: &Request) -> bool {
+    req.header("accept").is_some_and(|a| {
+        let a = a.to_ascii_lowercase();
+        a.contains("application/json") && !a.contains("xml")
+    })
 }
 
 /// Actions that address the account, not a queue: AWS refuses them on a queue URL.
@@ -266,6 +280,11 @@ fn render_ok(protocol: Protocol, action: &str, output: &Value, request_id: &str)
             "text/xml",
             query::output_to_xml(action, output, request_id),
         ),
+        Protocol::QueryJson => response(
+            200,
+            "application/json",
+            query::output_to_json(action, output, request_id),
+        ),
     };
     with_headers(r, request_id)
 }
@@ -277,7 +296,7 @@ fn render_error(protocol: Protocol, e: &SqsError, request_id: &str) -> Response 
             let body = json!({"__type": format!("com.amazonaws.sqs#{}", e.code.json_name()), "message": e.message});
             response(status, JSON_CONTENT_TYPE, Bytes::from(body.to_string()))
         }
-        Protocol::Query => {
+        Protocol::Query | Protocol::QueryJson => {
             // The query protocol keeps the older wording of this one message (recorded AWS
             // answer: "... does not exist for this wsdl version.").
             let message = if e.code == ErrorCode::QueueDoesNotExist {
@@ -285,16 +304,14 @@ fn render_error(protocol: Protocol, e: &SqsError, request_id: &str) -> Response 
             } else {
                 e.message.as_str()
             };
-            response(
-                status,
-                "text/xml",
-                query::error_to_xml(
-                    e.code.sender_fault(),
-                    e.code.query_code(),
-                    message,
-                    request_id,
-                ),
-            )
+            let (fault, code) = (e.code.sender_fault(), e.code.query_code());
+            if protocol == Protocol::QueryJson {
+                let body = query::error_to_json(fault, code, message, request_id);
+                response(status, "application/json", body)
+            } else {
+                let body = query::error_to_xml(fault, code, message, request_id);
+                response(status, "text/xml", body)
+            }
         }
     };
     let fault = if e.code.sender_fault() {

@@ -347,3 +347,89 @@ async fn json_batch_answers_leave_empty_lists_out() {
     assert!(changed.get("Successful").is_none(), "{changed}");
     assert_eq!(changed["Failed"].as_array().map(Vec::len), Some(1));
 }
+
+async fn accept_json_call(d: &Arc<dyn Dialect>, uri: &str, accept: &str) -> (u16, String, String) {
+    let req = request("GET", uri, &[("accept", accept)], "");
+    assert!(d.detect(&req));
+    let resp = d.handle(req).await;
+    let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
+    let body = String::from_utf8(resp.body().to_vec()).unwrap();
+    (resp.status().as_u16(), content_type, body)
+}
+
+/// A query request with `Accept: application/json` gets the query documents as JSON, as AWS
+/// answers them (LocalStack's AWS-validated test_get_queue_attributes_json_format and
+/// test_get_list_queues_fails_json_format); accepting XML too keeps the XML.
+#[tokio::test]
+async fn query_requests_accepting_json_get_json_documents() {
+    let d = dialect();
+    json_call(&d, "CreateQueue", json!({"QueueName": "aj"})).await;
+    let q = "/000000000000/aj";
+    let (status, ct, body) = accept_json_call(
+        &d,
+        &format!("{q}?Action=GetQueueAttributes&AttributeName.1=All"),
+        "application/json",
+    )
+    .await;
+    assert_eq!((status, ct.as_str()), (200, "application/json"));
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    let attrs = doc["GetQueueAttributesResponse"]["GetQueueAttributesResult"]["Attributes"]
+        .as_array()
+        .unwrap();
+    assert!(attrs
+        .iter()
+        .any(|a| a["Name"] == "QueueArn" && a["Value"] == "arn:aws:sqs:us-east-1:000000000000:aj"));
+    assert_eq!(
+        doc["GetQueueAttributesResponse"]["ResponseMetadata"]["RequestId"],
+        "req-1"
+    );
+
+    let (status, _, body) =
+        accept_json_call(&d, &format!("{q}?Action=ListQueues"), "application/json").await;
+    assert_eq!(status, 400);
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["Error"]["Code"], "InvalidAction");
+    assert_eq!(
+        doc["Error"]["Message"],
+        "The action ListQueues is not valid for this endpoint."
+    );
+    assert_eq!(doc["Error"]["Type"], "Sender");
+
+    let (_, _, body) = accept_json_call(
+        &d,
+        &format!("{q}?Action=ReceiveMessage"),
+        "application/json",
+    )
+    .await;
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        doc["ReceiveMessageResponse"]["ReceiveMessageResult"],
+        json!({"messages": null})
+    );
+    accept_json_call(
+        &d,
+        &format!("{q}?Action=SendMessage&MessageBody=hi"),
+        "application/json",
+    )
+    .await;
+    let (_, _, body) = accept_json_call(
+        &d,
+        &format!("{q}?Action=ReceiveMessage"),
+        "application/json",
+    )
+    .await;
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    let m = &doc["ReceiveMessageResponse"]["ReceiveMessageResult"]["messages"][0];
+    assert_eq!(m["Body"], "hi");
+    assert_eq!(m["MD5OfBody"], "49f68a5c8493ec2c0bf489821c21fc3b");
+    assert!(m["MD5OfMessageAttributes"].is_null());
+
+    let (status, ct, body) = accept_json_call(
+        &d,
+        &format!("{q}?Action=GetQueueUrl&QueueName=aj"),
+        "application/json, text/xml",
+    )
+    .await;
+    assert_eq!((status, ct.as_str()), (200, "text/xml"));
+    assert!(body.starts_with("<GetQueueUrlResponse"), "{body}");
+}

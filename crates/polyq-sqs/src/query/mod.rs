@@ -20,7 +20,10 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+mod json_out;
 mod shapes;
+
+pub use json_out::{error_to_json, output_to_json};
 
 use shapes::{Field, Ty};
 
