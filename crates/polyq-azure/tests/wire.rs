@@ -351,6 +351,24 @@ async fn message_parameter_errors() {
             .status,
         201
     );
+    // The body is checked first, against 128.5 KiB (Azure's recorded `MaxLimit` 131584): a
+    // text of 30,000 bytes escaped to 150,000 is refused, and so is a 200,000-byte text.
+    for text in ["&amp;".repeat(30_000), "a".repeat(200_000)] {
+        let body = format!("<QueueMessage><MessageText>{text}</MessageText></QueueMessage>");
+        let r = s.ok("POST", &format!("{q}/messages"), &body).await;
+        assert_eq!((r.status, r.code()), (413, "RequestBodyTooLarge"));
+        assert_eq!(r.elem("MaxLimit"), "131584");
+    }
+    // Escaped text whose body stays within the limit is measured decoded.
+    let escaped = "&amp;".repeat(26_000);
+    let r = s
+        .ok(
+            "POST",
+            &format!("{q}/messages"),
+            &format!("<QueueMessage><MessageText>{escaped}</MessageText></QueueMessage>"),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
 
     // A receipt of another message: PopReceiptMismatch; update without visibility: missing.
     let a = s
