@@ -113,6 +113,8 @@ class NotifyServer:
                         "method": self.command,
                         "path": self.path,
                         "headers": {k.lower(): v for k, v in self.headers.items()},
+                        # Names as sent: Alibaba's endpoint samples look them up by exact case.
+                        "raw_headers": dict(self.headers.items()),
                         "body": body,
                         "at": time.monotonic(),
                     })

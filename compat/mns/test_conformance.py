@@ -348,6 +348,21 @@ def test_handle_lifecycle(new_queue):
     assert server_error(queue.change_message_visibility, second.receipt_handle, 10).type == "MessageNotExist"
 
 
+def test_change_visibility_after_the_handle_expired(new_queue):
+    """A handle works until the message's NextVisibleTime (MNS's ChangeMessageVisibility doc):
+    afterwards the change answers MessageNotExist, as DeleteMessage does, and the message stays
+    visible. A delayed message's send handle still takes it (the Java SDK's TransactionQueue,
+    covered in test_sdk_suites)."""
+    queue = new_queue(visibility_timeout=1)
+    queue.send_message(Message("short lease"))
+    got = queue.receive_message(wait_seconds=1)
+    time.sleep(3)  # well past the 1 s lease
+    assert server_error(queue.change_message_visibility, got.receipt_handle, 30).type == "MessageNotExist"
+    assert server_error(queue.delete_message, got.receipt_handle).type == "MessageNotExist"
+    again = queue.receive_message(wait_seconds=1)
+    assert (again.message_body, again.dequeue_count) == (b"short lease", 2)
+
+
 def test_missing_parameters_use_documented_codes(new_queue, endpoint):
     queue = new_queue()
     path = f"/queues/{queue.queue_name}/messages"

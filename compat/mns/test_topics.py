@@ -561,6 +561,29 @@ def test_http_pushes_verify_like_the_sdk_sample(new_topic, notify_server, endpoi
         assert not verify_push_signature(forged)
 
 
+def test_http_push_header_names_are_cased_as_mns_sends_them(new_topic, notify_server):
+    """MNS sends `Content-Type`, `Content-md5`, `Date`, `Authorization`, `User-Agent` and
+    lower-case `x-mns-*` (a push captured in the Go SDK's example/http_authorization.go); the
+    Java SDK's HttpEndpointSubscription sample reads them from a case-sensitive map and the PHP
+    sample from `$headers['Authorization']`, so other cases fail their signature check."""
+    topic = new_topic()
+    subscribe(topic, "cased", f"{notify_server.base}/cased")
+    topic.publish_message(TopicMessage("case matters", "t"))
+    (request,) = notify_server.wait_for(1, timeout=15)
+    raw = request["raw_headers"]
+    for name in ("Content-Type", "Content-md5", "Date", "Authorization", "User-Agent"):
+        assert name in raw, sorted(raw)
+    vendor = [k for k in raw if k.lower().startswith("x-mns-")]
+    assert vendor and all(k == k.lower() for k in vendor), vendor
+    assert raw["User-Agent"] == "Aliyun Notification Service Agent"
+    # The Java sample's string to sign, from exact-case lookups, verifies.
+    as_java = dict(request, headers={
+        "content-md5": raw["Content-md5"], "content-type": raw["Content-Type"],
+        "date": raw["Date"], "authorization": raw["Authorization"],
+        **{k: v for k, v in raw.items() if k.startswith("x-mns-")}})
+    assert verify_push_signature(as_java)
+
+
 def test_http_push_retried_with_exponential_decay(new_topic, notify_server):
     topic = new_topic()
     subscribe(topic, "retry", notify_server.base + "/retry",

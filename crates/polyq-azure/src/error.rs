@@ -159,7 +159,7 @@ impl From<CoreError> for AzError {
             CoreError::ReceiptStale => AzError::message_not_found(),
             CoreError::MessageNotFound => AzError::message_not_found(),
             // Azure re-hides a message whatever its state; the core only says this for SQS's
-            // `require_in_flight`, which the Azure dialect never sets.
+            // `require_hidden`, which the Azure dialect never sets.
             CoreError::MessageNotInFlight => AzError::message_not_found(),
             CoreError::InvalidArgument(m) => AzError::new(400, "InvalidInput", m),
             // Only SQS asks for the total visibility cap; were it hit, the input is invalid.

@@ -238,7 +238,7 @@ impl AzureDialect {
             receipt,
             visibility_seconds: vis as u32,
             renew_receipt: true,
-            require_in_flight: false,
+            require_hidden: false,
             accept_older_receipt: false,
             max_total_seconds: None,
         };

@@ -96,7 +96,7 @@ impl Fixture {
                 receipt: m.receipt(),
                 visibility_seconds: 0,
                 renew_receipt: false,
-                require_in_flight: true,
+                require_hidden: true,
                 accept_older_receipt: false,
                 max_total_seconds: None,
             })

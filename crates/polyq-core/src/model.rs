@@ -255,8 +255,11 @@ pub struct VisibilityChange {
     pub visibility_seconds: u32,
     /// Mint a new lease generation (MNS and Azure hand out a new receipt; SQS keeps it).
     pub renew_receipt: bool,
-    /// Refuse when the message is no longer leased (SQS); others allow re-hiding.
-    pub require_in_flight: bool,
+    /// Refuse (with [`CoreError::MessageNotInFlight`]) when the message is visible: its lease
+    /// ran out. A message still hidden, leased or delayed, takes the change (MNS changes a
+    /// delayed message by its send handle: the Java SDK's TransactionQueue commits that way).
+    /// SQS and Azure re-hide a visible message instead.
+    pub require_hidden: bool,
     /// Also accept the receipt of an earlier receive of the message: SQS applies a change made
     /// with an older receipt handle to the message; MNS and Azure refuse it.
     pub accept_older_receipt: bool,

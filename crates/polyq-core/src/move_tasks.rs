@@ -219,10 +219,19 @@ async fn run(
                 return;
             }
             Ok(n) => {
-                task.lock().moved += n;
+                let done = {
+                    let mut t = task.lock();
+                    t.moved += n;
+                    t.moved >= to_move
+                };
                 match &destination {
                     Some(d) => waiters.wake(d),
                     None => waiters.wake_all(),
+                }
+                if done {
+                    // Completed with its last step, not a pause later.
+                    task.lock().status = MoveTaskStatus::Completed;
+                    return;
                 }
             }
             Err(e) => {

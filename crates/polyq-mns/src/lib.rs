@@ -13,6 +13,7 @@ mod form;
 mod messages;
 mod publish;
 mod push;
+mod push_http;
 pub mod push_signing;
 mod queues;
 mod route;

@@ -220,7 +220,10 @@ pub async fn change_visibility(ctx: &Ctx<'_>, queue: &str, query: &Query) -> Mns
         // encodes; ours is the same lease, so the answer repeats it. A later receive still
         // retires it.
         renew_receipt: false,
-        require_in_flight: false,
+        // A handle works until its NextVisibleTime: MNS's ChangeMessageVisibility applies to a
+        // message still Inactive and answers MessageNotExist (404) once it is visible again,
+        // as DeleteMessage does here.
+        require_hidden: true,
         accept_older_receipt: false,
         max_total_seconds: None,
     };

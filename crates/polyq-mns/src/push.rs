@@ -14,14 +14,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper_util::rt::TokioIo;
 use md5::{Digest, Md5};
 use polyq_core::{
     AttributeValue, CoreError, CoreResult, Message, QueueService, ReceiveOptions, VisibilityChange,
 };
-use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use crate::publish::{
@@ -172,7 +168,7 @@ async fn settle(
                 receipt: m.receipt(),
                 visibility_seconds: wait.as_secs().max(1) as u32,
                 renew_receipt: false,
-                require_in_flight: true,
+                require_hidden: true,
                 accept_older_receipt: false,
                 max_total_seconds: None,
             }],
@@ -217,11 +213,11 @@ async fn post(url: &str, sub: &Subscription, owner: &str, m: &Message) -> Result
         ContentFormat::Simplified => "text/plain;charset=utf-8",
     };
     let mut headers: Vec<(&str, String)> = vec![
-        ("content-type", content_type.to_string()),
-        ("content-md5", hex::encode_upper(Md5::digest(&m.body))),
-        ("date", httpdate::fmt_http_date(SystemTime::now())),
+        ("Content-Type", content_type.to_string()),
+        ("Content-md5", hex::encode_upper(Md5::digest(&m.body))),
+        ("Date", httpdate::fmt_http_date(SystemTime::now())),
         (
-            "user-agent",
+            "User-Agent",
             "Aliyun Notification Service Agent".to_string(),
         ),
         ("x-mns-version", "2015-06-06".to_string()),
@@ -253,32 +249,18 @@ async fn post(url: &str, sub: &Subscription, owner: &str, m: &Message) -> Result
     match push_signing::signer() {
         Ok(signer) => {
             let named: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            headers.push(("authorization", signer.authorization(&named, target)));
+            headers.push(("Authorization", signer.authorization(&named, target)));
         }
         Err(e) => tracing::warn!(error = e, "MNS push sent unsigned"),
     }
-    let mut request = http::Request::post(target).header(http::header::HOST, authority.as_str());
-    for (name, value) in &headers {
-        request = request.header(*name, value);
-    }
-    let request = request
-        .body(Full::new(Bytes::clone(&m.body)))
-        .map_err(|e| format!("cannot build the push request: {e}"))?;
-
-    let exchange = async {
-        let stream = TcpStream::connect((authority.host(), port))
-            .await
-            .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("HTTP handshake with {authority} failed: {e}"))?;
-        tokio::spawn(connection);
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| format!("push to {authority} failed: {e}"))?;
-        Ok(response.status().as_u16())
-    };
+    let exchange = crate::push_http::post(
+        authority.host(),
+        port,
+        authority.as_str(),
+        target,
+        &headers,
+        &m.body,
+    );
     tokio::time::timeout(PUSH_TIMEOUT, exchange)
         .await
         .unwrap_or_else(|_| Err(format!("{authority} did not answer within 5 seconds")))
@@ -288,6 +270,7 @@ async fn post(url: &str, sub: &Subscription, owner: &str, m: &Message) -> Result
 mod tests {
     use super::*;
     use crate::subscriptions::NotifyStrategy;
+    use bytes::Bytes;
     use polyq_core::{ManualClock, MemoryStore, NewMessage, QueueConfig, QueueStats};
 
     fn subscription(strategy: NotifyStrategy) -> Subscription {

@@ -90,15 +90,17 @@ impl PushSigner {
 
 /// What a push's signature covers (see the module doc).
 pub fn string_to_sign(headers: &[(&str, &str)], target: &str) -> String {
+    // Names are matched without regard to case: the push writes `Content-md5`, receivers
+    // often see them lower-cased.
     let get = |name: &str| {
         headers
             .iter()
-            .find(|(k, _)| *k == name)
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map_or("", |(_, v)| *v)
     };
     let mut vendor: Vec<String> = headers
         .iter()
-        .filter(|(k, _)| k.starts_with("x-mns-"))
+        .filter(|(k, _)| k.to_ascii_lowercase().starts_with("x-mns-"))
         .map(|(k, v)| format!("{k}:{v}"))
         .collect();
     vendor.sort();

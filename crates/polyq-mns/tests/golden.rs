@@ -297,3 +297,31 @@ fn md5_upper(s: &str) -> String {
     use md5::{Digest, Md5};
     hex::encode_upper(Md5::digest(s.as_bytes()))
 }
+
+/// A receipt handle works until the message's NextVisibleTime: once the message is visible
+/// again, ChangeMessageVisibility answers MessageNotExist (404) as DeleteMessage does, and the
+/// message stays visible.
+#[tokio::test]
+async fn change_visibility_after_the_handle_expired_is_message_not_exist() {
+    let f = fixture();
+    let h = "x-mns-version: 2015-06-06\nHost: 1234567890.mns.cn-hangzhou.aliyuncs.com\n";
+    let queue = "<Queue xmlns=\"http://mns.aliyuncs.com/doc/v1/\"><VisibilityTimeout>10</VisibilityTimeout></Queue>";
+    exchange(&f, &format!("PUT /queues/Q\n{h}"), queue, &[]).await;
+    let message =
+        "<Message xmlns=\"http://mns.aliyuncs.com/doc/v1/\"><MessageBody>m</MessageBody></Message>";
+    exchange(&f, &format!("POST /queues/Q/messages\n{h}"), message, &[]).await;
+    let got = exchange(&f, &format!("GET /queues/Q/messages\n{h}"), "", &[]).await;
+    let handle = field(&got, "ReceiptHandle");
+    let change = format!("PUT /queues/Q/messages?ReceiptHandle={handle}&VisibilityTimeout=30\n{h}");
+    f.clock.advance_secs(5);
+    assert!(exchange(&f, &change, "", &[]).await.starts_with("200\n"));
+    f.clock.advance_secs(31);
+    let got = exchange(&f, &change, "", &[]).await;
+    assert!(got.starts_with("404\n"), "{got}");
+    assert_eq!(field(&got, "Code"), "MessageNotExist");
+    let again = exchange(&f, &format!("GET /queues/Q/messages\n{h}"), "", &[]).await;
+    assert!(
+        again.starts_with("200\n"),
+        "the message stays visible: {again}"
+    );
+}

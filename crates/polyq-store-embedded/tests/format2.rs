@@ -77,7 +77,7 @@ async fn a_format_2_directory_opens_and_keeps_working() {
         receipt: got[0].receipt(),
         visibility_seconds: 43_200,
         renew_receipt: false,
-        require_in_flight: true,
+        require_hidden: true,
         accept_older_receipt: true,
         max_total_seconds: Some(43_200),
     };

@@ -129,7 +129,7 @@ async fn queues_messages_leases_and_counters_survive_a_restart() {
                 receipt,
                 visibility_seconds: 300,
                 renew_receipt: false,
-                require_in_flight: true,
+                require_hidden: true,
                 accept_older_receipt: false,
                 max_total_seconds: None,
             }],

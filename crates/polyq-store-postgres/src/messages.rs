@@ -46,24 +46,24 @@ fn beyond_cap(now: &str, vis_ms: &str, cap: &str) -> String {
 }
 
 /// `$1` queue, `$2` now, `$3` seq, `$4` the receipt's lease, `$5` visibility ms, `$6` 1 to renew
-/// the receipt, `$7` only while in flight, `$8` new body (nullable), `$9` accept an older
+/// the receipt, `$7` only while hidden (leased or delayed), `$8` new body (nullable), `$9` accept an older
 /// receipt, `$10` cap on the total visibility in seconds (nullable).
 static RELET: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE polyq_messages m SET visible_ms = $2 + $5, in_flight = $5 > 0, \
          lease = m.lease + $6, body = COALESCE($8, m.body) WHERE m.queue_id = $1 AND m.seq = $3 \
          AND (m.lease = $4 OR ($9 AND m.lease > $4)) AND {LIVE} \
-         AND (NOT $7 OR (m.in_flight AND m.visible_ms > $2)) AND NOT {cap} \
+         AND (NOT $7 OR m.visible_ms > $2) AND NOT {cap} \
          RETURNING m.lease, m.visible_ms",
         cap = beyond_cap("$2", "$5::BIGINT", "$10::BIGINT")
     )
 });
 
-/// Why RELET changed nothing: the message's lease, whether it is in flight, whether the change
+/// Why RELET changed nothing: the message's lease, whether it is hidden, whether the change
 /// passes the cap. `$4` visibility ms, `$5` cap in seconds (nullable).
 static RELET_WHY: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT m.lease, m.in_flight AND m.visible_ms > $2, {cap} \
+        "SELECT m.lease, m.visible_ms > $2, {cap} \
          FROM polyq_messages m WHERE m.queue_id = $1 AND m.seq = $3 AND {LIVE}",
         cap = beyond_cap("$2", "$4::BIGINT", "$5::BIGINT")
     )
@@ -181,7 +181,7 @@ impl Inner {
                 &lease,
                 &vis,
                 &renew,
-                &c.require_in_flight,
+                &c.require_hidden,
                 &body,
                 &c.accept_older_receipt,
                 &cap,
@@ -242,18 +242,18 @@ impl Inner {
 }
 
 /// The error for a change RELET refused, from its RELET_WHY row, checked in the memory
-/// engine's order: receipt, in flight, cap.
+/// engine's order: receipt, hidden, cap.
 fn refusal(why: &tokio_postgres::Row, c: &VisibilityChange) -> CoreError {
-    let (current, in_flight, over_cap): (i64, bool, bool) = (why.get(0), why.get(1), why.get(2));
+    let (current, hidden, over_cap): (i64, bool, bool) = (why.get(0), why.get(1), why.get(2));
     if !lease_matches(current, i(c.receipt.lease), c.accept_older_receipt) {
         return CoreError::ReceiptStale;
     }
     match c.max_total_seconds {
-        Some(cap) if over_cap && (in_flight || !c.require_in_flight) => {
+        Some(cap) if over_cap && (hidden || !c.require_hidden) => {
             CoreError::VisibilityBeyondLimit(cap)
         }
         // Also what a change that would now succeed gets (the row changed between the two
-        // statements): the message was not in flight under this receipt when it was tried.
+        // statements): the message was not hidden under this receipt when it was tried.
         _ => CoreError::MessageNotInFlight,
     }
 }

@@ -91,7 +91,7 @@ async fn version_1_upgrades_to_2_keeping_messages() {
         receipt: leased.receipt(),
         visibility_seconds: 43_200,
         renew_receipt: false,
-        require_in_flight: true,
+        require_hidden: true,
         accept_older_receipt: false,
         max_total_seconds: Some(60),
     };

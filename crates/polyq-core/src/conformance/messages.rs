@@ -211,7 +211,7 @@ pub async fn stale_and_unknown_receipts(store: &dyn QueueStore) {
         receipt: first[0].receipt(),
         visibility_seconds: 0,
         renew_receipt: false,
-        require_in_flight: false,
+        require_hidden: false,
         accept_older_receipt,
         max_total_seconds: None,
     };
@@ -298,6 +298,31 @@ pub async fn delete_leased_only_while_leased(store: &dyn QueueStore) {
         .await
         .unwrap();
     assert_eq!(rollback, vec![Ok(())]);
+    // Still delayed, it takes a change by that receipt even when the change asks for a hidden
+    // message (MNS's transaction commit); once the delay has passed it no longer does.
+    let prepared = NewMessage {
+        delay_seconds: Some(10),
+        ..body("prepared")
+    };
+    let sent = send_all(store, "q", vec![prepared], T0 + 50 * SEC).await;
+    let commit = VisibilityChange {
+        receipt: sent[0].receipt,
+        visibility_seconds: 1,
+        renew_receipt: false,
+        require_hidden: true,
+        accept_older_receipt: false,
+        max_total_seconds: None,
+    };
+    let res = store
+        .change_visibility("q", &[commit], T0 + 51 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(res[0].as_ref().map(|r| r.visible_ms), Ok(T0 + 52 * SEC));
+    let res = store
+        .change_visibility("q", &[commit], T0 + 53 * SEC)
+        .await
+        .unwrap();
+    assert_eq!(res, vec![Err(CoreError::MessageNotInFlight)]);
 }
 
 /// SQS's 12-hour cap counts from the receive that leased the message: whole seconds elapsed
@@ -317,7 +342,7 @@ pub async fn visibility_total_cap(store: &dyn QueueStore) {
         receipt,
         visibility_seconds,
         renew_receipt: false,
-        require_in_flight: true,
+        require_hidden: true,
         accept_older_receipt: true,
         max_total_seconds: Some(43_200),
     };
@@ -372,7 +397,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
         receipt: got[0].receipt(),
         visibility_seconds: 100,
         renew_receipt: false,
-        require_in_flight: true,
+        require_hidden: true,
         accept_older_receipt: false,
         max_total_seconds: None,
     };
@@ -398,7 +423,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
         receipt: got[1].receipt(),
         visibility_seconds: 0,
         renew_receipt: true,
-        require_in_flight: false,
+        require_hidden: false,
         accept_older_receipt: false,
         max_total_seconds: None,
     };
@@ -422,7 +447,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
         receipt: relet.receipt,
         visibility_seconds: 5,
         renew_receipt: false,
-        require_in_flight: true,
+        require_hidden: true,
         accept_older_receipt: false,
         max_total_seconds: None,
     };
@@ -433,7 +458,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
     assert_eq!(res, vec![Err(CoreError::MessageNotInFlight)]);
     // Without the in-flight requirement a visible message can be hidden again by its holder.
     let rehide = VisibilityChange {
-        require_in_flight: false,
+        require_hidden: false,
         accept_older_receipt: false,
         max_total_seconds: None,
         ..not_in_flight
@@ -530,7 +555,7 @@ pub async fn update_message_replaces_body(store: &dyn QueueStore) {
         receipt: sent[0].receipt,
         visibility_seconds: 0,
         renew_receipt: true,
-        require_in_flight: false,
+        require_hidden: false,
         accept_older_receipt: false,
         max_total_seconds: None,
     };
@@ -550,7 +575,7 @@ pub async fn update_message_replaces_body(store: &dyn QueueStore) {
         receipt: got[0].receipt(),
         visibility_seconds: 0,
         renew_receipt: true,
-        require_in_flight: false,
+        require_hidden: false,
         accept_older_receipt: false,
         max_total_seconds: None,
     };

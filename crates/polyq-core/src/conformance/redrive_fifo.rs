@@ -167,7 +167,7 @@ pub async fn fifo_group_turns(store: &dyn QueueStore) {
         receipt: got[0].receipt(),
         visibility_seconds: 0,
         renew_receipt: false,
-        require_in_flight: true,
+        require_hidden: true,
         accept_older_receipt: false,
         max_total_seconds: None,
     };

@@ -599,7 +599,7 @@ impl QueueState {
     pub fn change_visibility(&mut self, c: &VisibilityChange, now: u64) -> CoreResult<Relet> {
         self.advance(now);
         let m = self.check_receipt(&c.receipt, c.accept_older_receipt)?;
-        if c.require_in_flight && m.state != MessageState::InFlight {
+        if c.require_hidden && m.state == MessageState::Ready {
             return Err(CoreError::MessageNotInFlight);
         }
         if let (Some(cap), Some(at)) = (c.max_total_seconds, m.last_receive_ms()) {

@@ -415,7 +415,7 @@ fn change(r: Receipt, secs: u32) -> VisibilityChange {
         receipt: r,
         visibility_seconds: secs,
         renew_receipt: false,
-        require_in_flight: false,
+        require_hidden: false,
         accept_older_receipt: true,
         max_total_seconds: Some(43_200),
     }

@@ -305,7 +305,7 @@ async fn change_by_id(s: &QueueService, queue: &str, id: &str, v: u32) -> RestRe
             visibility_seconds: v,
             renew_receipt: false,
             // 2007 could hide a message that was never received (a lock by id).
-            require_in_flight: false,
+            require_hidden: false,
             accept_older_receipt: true,
             max_total_seconds: None,
         };

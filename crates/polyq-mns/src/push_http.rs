@@ -1,0 +1,144 @@
+//! The HTTP/1.1 exchange of one push, written by hand so that header names go out in the
+//! case MNS sends them.
+//!
+//! MNS pushes `Content-Type`, `Content-md5`, `Date`, `Authorization`, `User-Agent` and
+//! lower-case `x-mns-*` names (a push captured in the Go SDK's `example/http_authorization.go`),
+//! and Alibaba's own endpoint samples look them up case-sensitively: the Java SDK's
+//! `HttpEndpointSubscription` reads `"Authorization"`, `"Content-md5"`, `"Content-Type"` and
+//! `"Date"` from a `HashMap`, the PHP sample `$headers['Authorization']`. hyper's client writes
+//! every name in lower case (or all Title-Case) and keeps no other case it can be given, so the
+//! request head is written here; the answer's head is parsed with `httparse`. Only the status
+//! matters, and the connection is not reused.
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Largest answer head read before giving up on finding the status.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// POSTs `body` to `target` on `host:port` with `headers` (names written as given) and
+/// returns the answer's status.
+pub async fn post(
+    host: &str,
+    port: u16,
+    authority: &str,
+    target: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Result<u16, String> {
+    let head = request_head(authority, target, headers, body.len())?;
+    let mut stream = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .and(stream.write_all(body).await)
+        .map_err(|e| format!("push to {authority} failed: {e}"))?;
+    read_status(&mut stream)
+        .await
+        .map_err(|e| format!("push to {authority} failed: {e}"))
+}
+
+/// The request line and headers. A value no HTTP header can carry (a line break from a
+/// message tag, say) fails the push rather than splitting the request.
+pub fn request_head(
+    authority: &str,
+    target: &str,
+    headers: &[(&str, String)],
+    body_len: usize,
+) -> Result<String, String> {
+    let mut head = format!("POST {target} HTTP/1.1\r\nHost: {authority}\r\n");
+    for (name, value) in headers {
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || http::HeaderValue::from_str(value).is_err()
+        {
+            return Err(format!("cannot send header {name}: {value:?}"));
+        }
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-length: {body_len}\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    ));
+    Ok(head)
+}
+
+async fn read_status(stream: &mut TcpStream) -> Result<u16, String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the connection closed before an answer".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut response = httparse::Response::new(&mut headers);
+        match response.parse(&buf) {
+            Ok(httparse::Status::Complete(_)) => {
+                return response
+                    .code
+                    .ok_or_else(|| "answer without a status".into())
+            }
+            // The status line is enough, even if the head has more headers than we look at.
+            Err(httparse::Error::TooManyHeaders) => {
+                return response
+                    .code
+                    .ok_or_else(|| "answer without a status".into())
+            }
+            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
+            Ok(httparse::Status::Partial) => return Err("answer head too long".into()),
+            Err(e) => return Err(format!("not an HTTP answer: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_keep_their_case_and_bad_values_are_refused() {
+        let headers = [
+            ("Content-md5", "AB".to_string()),
+            ("x-mns-topic-name", "t".to_string()),
+        ];
+        let head = request_head("h:1", "/n", &headers, 3).unwrap();
+        assert_eq!(
+            head,
+            "POST /n HTTP/1.1\r\nHost: h:1\r\nContent-md5: AB\r\nx-mns-topic-name: t\r\n\
+             Content-length: 3\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        );
+        let split = [("x-mns-message-tag", "a\r\nX-Evil: 1".to_string())];
+        assert!(request_head("h:1", "/n", &split, 0).is_err());
+    }
+
+    #[tokio::test]
+    async fn the_status_is_read_from_a_real_answer() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !seen.ends_with(b"body") {
+                let n = s.read(&mut chunk).await.unwrap();
+                seen.extend_from_slice(&chunk[..n]);
+            }
+            // The answer arrives in two writes, the head split mid-line.
+            s.write_all(b"HTTP/1.1 2").await.unwrap();
+            s.write_all(b"04 No Content\r\nServer: x\r\n\r\n")
+                .await
+                .unwrap();
+            String::from_utf8(seen).unwrap()
+        });
+        let headers = [("Authorization", "sig".to_string())];
+        let status = post("127.0.0.1", port, "127.0.0.1", "/n", &headers, b"body")
+            .await
+            .unwrap();
+        assert_eq!(status, 204);
+        let seen = server.await.unwrap();
+        assert!(seen.contains("\r\nAuthorization: sig\r\n"), "{seen}");
+        assert!(seen.ends_with("\r\n\r\nbody"), "{seen}");
+    }
+}
