@@ -158,8 +158,9 @@ impl From<CoreError> for AzError {
             // 400 PopReceiptMismatch); we follow Azure, see docs/compatibility-azure.md.
             CoreError::ReceiptStale => AzError::message_not_found(),
             CoreError::MessageNotFound => AzError::message_not_found(),
-            // Azure re-hides a message whatever its state; the core only says this for SQS's
-            // `require_hidden`, which the Azure dialect never sets.
+            // Azure re-hides a message whatever its state; the core only says this for a change
+            // with `require_hidden` (MNS's) or `delete_leased`, which the Azure dialect never
+            // asks for.
             CoreError::MessageNotInFlight => AzError::message_not_found(),
             CoreError::InvalidArgument(m) => AzError::new(400, "InvalidInput", m),
             // Only SQS asks for the total visibility cap; were it hit, the input is invalid.

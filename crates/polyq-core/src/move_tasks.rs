@@ -143,11 +143,22 @@ impl MoveTasks {
     }
 }
 
+/// How a task that was running ends: a cancel answered while its last step ran ends it
+/// CANCELLED (the caller was told CANCELLING), otherwise as `outcome` says.
+fn finished(current: MoveTaskStatus, outcome: MoveTaskStatus) -> MoveTaskStatus {
+    if current == MoveTaskStatus::Cancelling {
+        MoveTaskStatus::Cancelled
+    } else {
+        outcome
+    }
+}
+
 /// Messages per step and the pause after each step, for at most `rate` messages a second.
 ///
-/// Ten steps a second when the rate allows it (so a fast task still moves smoothly), otherwise
-/// one message per step, spaced `1 / rate` apart: a rate of 1 moves one message a second, as
-/// AWS does. With no rate, batches go back to back.
+/// Steps of `rate / 10` messages (at least one), each followed by a pause of `step / rate`
+/// seconds: about ten steps a second from a rate of 10 up, and below 10 one message every
+/// `1 / rate` seconds (a rate of 1 moves one message a second, as AWS does). With no rate,
+/// batches go back to back.
 pub fn pace(rate: Option<u32>) -> (usize, Duration) {
     match rate {
         Some(r) if r > 0 => {
@@ -214,7 +225,7 @@ async fn run(
                     t.status = MoveTaskStatus::Failed;
                     t.failure_reason = Some(COULD_NOT_DETERMINE_SOURCE.into());
                 } else {
-                    t.status = MoveTaskStatus::Completed;
+                    t.status = finished(t.status, MoveTaskStatus::Completed);
                 }
                 return;
             }
@@ -222,15 +233,19 @@ async fn run(
                 let done = {
                     let mut t = task.lock();
                     t.moved += n;
-                    t.moved >= to_move
+                    let done = t.moved >= to_move;
+                    if done {
+                        // Ended by its last step, not a pause later; under the same lock as
+                        // the count, so a cancel answered meanwhile is not overwritten.
+                        t.status = finished(t.status, MoveTaskStatus::Completed);
+                    }
+                    done
                 };
                 match &destination {
                     Some(d) => waiters.wake(d),
                     None => waiters.wake_all(),
                 }
                 if done {
-                    // Completed with its last step, not a pause later.
-                    task.lock().status = MoveTaskStatus::Completed;
                     return;
                 }
             }
@@ -271,5 +286,12 @@ mod tests {
             );
         }
         assert_eq!(pace(None), (DEFAULT_STEP, Duration::ZERO));
+    }
+
+    #[test]
+    fn a_cancel_answered_during_the_last_step_wins() {
+        use MoveTaskStatus::*;
+        assert_eq!(finished(Cancelling, Completed), Cancelled);
+        assert_eq!(finished(Running, Completed), Completed);
     }
 }

@@ -197,7 +197,7 @@ fn attribute_text<'a>(m: &'a Message, name: &str) -> Option<&'a str> {
 /// POSTs one notification; the endpoint's status, or why there was none. The headers are
 /// those of a push captured from MNS (the Go SDK's `example/http_authorization.go`) but its
 /// signature: topic, owner, subscriber, subscription, publish time, message id and tag, and
-/// `Content-MD5` as upper-case hex.
+/// `Content-md5` as upper-case hex.
 async fn post(url: &str, sub: &Subscription, owner: &str, m: &Message) -> Result<u16, String> {
     let uri: http::Uri = url.parse().map_err(|e| format!("bad endpoint URL: {e}"))?;
     let authority = uri.authority().ok_or("endpoint URL has no host")?.clone();
@@ -253,14 +253,13 @@ async fn post(url: &str, sub: &Subscription, owner: &str, m: &Message) -> Result
         }
         Err(e) => tracing::warn!(error = e, "MNS push sent unsigned"),
     }
-    let exchange = crate::push_http::post(
-        authority.host(),
-        port,
-        authority.as_str(),
-        target,
-        &headers,
-        &m.body,
-    );
+    // An IPv6 literal is bracketed in the URL, not in the address connected to.
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let exchange =
+        crate::push_http::post(host, port, authority.as_str(), target, &headers, &m.body);
     tokio::time::timeout(PUSH_TIMEOUT, exchange)
         .await
         .unwrap_or_else(|_| Err(format!("{authority} did not answer within 5 seconds")))

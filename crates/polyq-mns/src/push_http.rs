@@ -26,14 +26,14 @@ pub async fn post(
     headers: &[(&str, String)],
     body: &[u8],
 ) -> Result<u16, String> {
-    let head = request_head(authority, target, headers, body.len())?;
+    let mut request = request_head(authority, target, headers, body.len())?.into_bytes();
+    request.extend_from_slice(body);
     let mut stream = TcpStream::connect((host, port))
         .await
         .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
     stream
-        .write_all(head.as_bytes())
+        .write_all(&request)
         .await
-        .and(stream.write_all(body).await)
         .map_err(|e| format!("push to {authority} failed: {e}"))?;
     read_status(&mut stream)
         .await
@@ -48,6 +48,13 @@ pub fn request_head(
     headers: &[(&str, String)],
     body_len: usize,
 ) -> Result<String, String> {
+    // Both come from a parsed URL today; checked anyway, since a space or line break in either
+    // would change the request line.
+    for part in [authority, target] {
+        if part.is_empty() || part.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err(format!("cannot send to {part:?}"));
+        }
+    }
     let mut head = format!("POST {target} HTTP/1.1\r\nHost: {authority}\r\n");
     for (name, value) in headers {
         if http::HeaderName::from_bytes(name.as_bytes()).is_err()
@@ -63,33 +70,53 @@ pub fn request_head(
     Ok(head)
 }
 
+/// The status of the final answer: interim `1xx` answers (a `100 Continue` the endpoint sends
+/// unasked) are skipped, as an HTTP client does.
 async fn read_status(stream: &mut TcpStream) -> Result<u16, String> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
+        loop {
+            match final_status(&buf)? {
+                Parsed::Status(code) => return Ok(code),
+                Parsed::Interim(len) => {
+                    buf.drain(..len);
+                }
+                Parsed::Partial if buf.len() < MAX_HEAD => break,
+                Parsed::Partial => return Err("answer head too long".into()),
+            }
+        }
         let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
         if n == 0 {
             return Err("the connection closed before an answer".into());
         }
         buf.extend_from_slice(&chunk[..n]);
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut response = httparse::Response::new(&mut headers);
-        match response.parse(&buf) {
-            Ok(httparse::Status::Complete(_)) => {
-                return response
-                    .code
-                    .ok_or_else(|| "answer without a status".into())
-            }
-            // The status line is enough, even if the head has more headers than we look at.
-            Err(httparse::Error::TooManyHeaders) => {
-                return response
-                    .code
-                    .ok_or_else(|| "answer without a status".into())
-            }
-            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
-            Ok(httparse::Status::Partial) => return Err("answer head too long".into()),
-            Err(e) => return Err(format!("not an HTTP answer: {e}")),
-        }
+    }
+}
+
+enum Parsed {
+    Status(u16),
+    /// A complete `1xx` head of this many bytes, to drop.
+    Interim(usize),
+    Partial,
+}
+
+fn final_status(buf: &[u8]) -> Result<Parsed, String> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => match response.code {
+            Some(code) if (100..200).contains(&code) && code != 101 => Ok(Parsed::Interim(len)),
+            Some(code) => Ok(Parsed::Status(code)),
+            None => Err("answer without a status".into()),
+        },
+        Ok(httparse::Status::Partial) => Ok(Parsed::Partial),
+        // The status line is all that matters: a header httparse cannot take after it (too
+        // many, a malformed name) does not make the push fail.
+        Err(e) => match response.code {
+            Some(code) if !(100..200).contains(&code) => Ok(Parsed::Status(code)),
+            _ => Err(format!("not an HTTP answer: {e}")),
+        },
     }
 }
 
@@ -111,6 +138,29 @@ mod tests {
         );
         let split = [("x-mns-message-tag", "a\r\nX-Evil: 1".to_string())];
         assert!(request_head("h:1", "/n", &split, 0).is_err());
+        assert!(request_head("h:1", "/n HTTP/1.0\r\nX: y", &[], 0).is_err());
+    }
+
+    #[test]
+    fn interim_answers_are_skipped_and_only_the_status_line_matters() {
+        let status = |raw: &[u8]| match final_status(raw) {
+            Ok(Parsed::Status(c)) => Some(c),
+            Ok(Parsed::Interim(n)) => match final_status(&raw[n..]) {
+                Ok(Parsed::Status(c)) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        };
+        assert_eq!(
+            status(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"),
+            Some(200)
+        );
+        assert_eq!(
+            status(b"HTTP/1.1 503 Busy\r\nBad Header\r\n\r\n"),
+            Some(503)
+        );
+        assert!(matches!(final_status(b"HTTP/1.1 20"), Ok(Parsed::Partial)));
+        assert!(final_status(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
     }
 
     #[tokio::test]

@@ -80,8 +80,8 @@ impl PushSigner {
         })
     }
 
-    /// The `Authorization` value for a push with these headers (`(name, value)`, names in
-    /// lower case) to `target` (path and query).
+    /// The `Authorization` value for a push with these headers (`(name, value)`, names in any
+    /// case) to `target` (path and query).
     pub fn authorization(&self, headers: &[(&str, &str)], target: &str) -> String {
         let signature = self.key.sign(string_to_sign(headers, target).as_bytes());
         base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())

@@ -13,12 +13,31 @@ use crate::names::{partition, Account};
 pub const GET_CALLER_IDENTITY: &str = "GetCallerIdentity";
 const XML_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
+fn root_arn(account: &Account) -> String {
+    let id = &account.account_id;
+    format!("arn:{}:iam::{id}:root", partition(&account.region))
+}
+
+/// The same document as JSON, for a request with `Accept: application/json` (as the SQS query
+/// answers are; see `query::output_to_json`).
+pub fn caller_identity_json(account: &Account, request_id: &str) -> String {
+    serde_json::json!({"GetCallerIdentityResponse": {
+        "GetCallerIdentityResult": {
+            "Arn": root_arn(account),
+            "UserId": account.account_id,
+            "Account": account.account_id,
+        },
+        "ResponseMetadata": {"RequestId": request_id},
+    }})
+    .to_string()
+}
+
 /// The `GetCallerIdentityResponse` document: the configured account, its root user's ARN in
 /// the partition of the region the client signs for, and the account id as the user id (what
 /// STS answers for root credentials).
 pub fn caller_identity_xml(account: &Account, request_id: &str) -> String {
     let id = &account.account_id;
-    let arn = format!("arn:{}:iam::{id}:root", partition(&account.region));
+    let arn = root_arn(account);
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <GetCallerIdentityResponse xmlns=\"{XML_NAMESPACE}\">\

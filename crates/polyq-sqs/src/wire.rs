@@ -72,8 +72,14 @@ async fn answer(
     // shared by every region's clients).
     let account = config.account.in_region(caller.region.as_deref());
     if action == crate::sts::GET_CALLER_IDENTITY {
-        let xml = crate::sts::caller_identity_xml(&account, &req.request_id);
-        return with_headers(response(200, "text/xml", xml), &req.request_id);
+        let r = if protocol == Protocol::QueryJson {
+            let json = crate::sts::caller_identity_json(&account, &req.request_id);
+            response(200, "application/json", json)
+        } else {
+            let xml = crate::sts::caller_identity_xml(&account, &req.request_id);
+            response(200, "text/xml", xml)
+        };
+        return with_headers(r, &req.request_id);
     }
     let sender = caller.access_key_id;
     let host = req.host().unwrap_or("localhost").to_string();

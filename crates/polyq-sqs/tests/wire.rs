@@ -432,4 +432,18 @@ async fn query_requests_accepting_json_get_json_documents() {
     .await;
     assert_eq!((status, ct.as_str()), (200, "text/xml"));
     assert!(body.starts_with("<GetQueueUrlResponse"), "{body}");
+
+    // STS on the same endpoint answers in the same format.
+    let (status, ct, body) = accept_json_call(
+        &d,
+        "/?Action=GetCallerIdentity&Version=2011-06-15",
+        "application/json",
+    )
+    .await;
+    assert_eq!((status, ct.as_str()), (200, "application/json"));
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        doc["GetCallerIdentityResponse"]["GetCallerIdentityResult"]["Account"],
+        "000000000000"
+    );
 }

@@ -318,8 +318,9 @@ pub async fn delete_leased_only_while_leased(store: &dyn QueueStore) {
         .await
         .unwrap();
     assert_eq!(res[0].as_ref().map(|r| r.visible_ms), Ok(T0 + 52 * SEC));
+    // Visible at exactly its time: no longer hidden.
     let res = store
-        .change_visibility("q", &[commit], T0 + 53 * SEC)
+        .change_visibility("q", &[commit], T0 + 52 * SEC)
         .await
         .unwrap();
     assert_eq!(res, vec![Err(CoreError::MessageNotInFlight)]);
@@ -456,7 +457,7 @@ pub async fn change_visibility_semantics(store: &dyn QueueStore) {
         .await
         .unwrap();
     assert_eq!(res, vec![Err(CoreError::MessageNotInFlight)]);
-    // Without the in-flight requirement a visible message can be hidden again by its holder.
+    // Without `require_hidden` a visible message can be hidden again by its holder.
     let rehide = VisibilityChange {
         require_hidden: false,
         accept_older_receipt: false,
