@@ -468,3 +468,15 @@ def test_competing_long_pollers_get_one_copy(sqs, queue, endpoint):
     for t in threads:
         t.join(timeout=15)
     assert got == ["exactly once"]
+
+
+def test_all_in_capitals_asks_for_everything(sqs, queue):
+    """kombu (Celery's SQS transport) sends its `fetch_message_attributes` "All" as "ALL", for
+    system and message attributes alike, and reads ApproximateReceiveCount from the answer for
+    its backoff policy."""
+    sqs.send_message(QueueUrl=queue.url, MessageBody="k",
+                     MessageAttributes={"a": {"DataType": "String", "StringValue": "1"}})
+    got = sqs.receive_message(QueueUrl=queue.url, AttributeNames=["ALL"],
+                              MessageAttributeNames=["ALL"], WaitTimeSeconds=2)["Messages"][0]
+    assert got["Attributes"]["ApproximateReceiveCount"] == "1"
+    assert got["MessageAttributes"]["a"]["StringValue"] == "1"

@@ -197,14 +197,16 @@ pub fn render(attrs: &Attributes) -> Value {
     Value::Object(out)
 }
 
-/// The subset named by `MessageAttributeNames`: `All`, `*`, `.*`, exact names, or `prefix.*`.
-/// A `prefix.*` is a plain string prefix: AWS answers `Hel.*` with both `Hello` and `Help.Me`.
+/// The subset named by `MessageAttributeNames`: `All` (in any case: kombu sends `ALL`), `*`,
+/// `.*`, exact names, or `prefix.*`. A `prefix.*` is a plain string prefix: AWS answers `Hel.*`
+/// with both `Hello` and `Help.Me`.
 pub fn select(attrs: &Attributes, wanted: &[&str]) -> Attributes {
     attrs
         .iter()
         .filter(|(name, _)| {
             wanted.iter().any(|w| {
-                matches!(*w, "All" | "*" | ".*")
+                matches!(*w, "*" | ".*")
+                    || w.eq_ignore_ascii_case("All")
                     || *w == name.as_str()
                     || w.strip_suffix(".*").is_some_and(|p| name.starts_with(p))
             })
@@ -324,6 +326,7 @@ mod tests {
         assert!(names(&["nothing", "foo"]).is_empty());
         assert_eq!(names(&["other"]), ["other"]);
         assert_eq!(names(&["All"]).len(), 4);
+        assert_eq!(names(&["ALL"]).len(), 4, "kombu's spelling");
         assert!(names(&[]).is_empty());
     }
 }

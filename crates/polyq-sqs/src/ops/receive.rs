@@ -97,7 +97,9 @@ fn render(ctx: &Ctx<'_>, m: &Message, system_names: &[&str], attr_names: &[&str]
     out.insert("ReceiptHandle".into(), m.receipt().encode().into());
     out.insert("MD5OfBody".into(), md5_hex(body.as_bytes()).into());
     out.insert("Body".into(), body.into_owned().into());
-    let all = system_names.contains(&"All");
+    // `ALL` too: kombu (Celery's SQS transport) sends its `fetch_message_attributes` "All" as
+    // "ALL" and reads ApproximateReceiveCount from the answer for its backoff policy.
+    let all = system_names.iter().any(|n| n.eq_ignore_ascii_case("All"));
     let mut attrs = Map::new();
     for n in SYSTEM_ATTRIBUTES {
         if !(all || system_names.contains(n)) {
