@@ -124,23 +124,24 @@ async fn shutdown_ends_long_polls() {
     assert!(got.is_empty());
 }
 
-#[tokio::test]
-async fn move_task_redrives_and_completes() {
-    let s = service();
+/// Queues `dlq` and `src`, whose messages go to `dlq` after one receive.
+async fn src_with_dlq(s: &QueueService) {
     s.create_queue("dlq", QueueConfig::default()).await.unwrap();
     let redrive = RedrivePolicy {
         dead_letter_queue: "dlq".into(),
         max_receive_count: 1,
     };
-    s.create_queue(
-        "src",
-        QueueConfig {
-            redrive: Some(redrive),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let config = QueueConfig {
+        redrive: Some(redrive),
+        ..Default::default()
+    };
+    s.create_queue("src", config).await.unwrap();
+}
+
+#[tokio::test]
+async fn move_task_redrives_and_completes() {
+    let s = service();
+    src_with_dlq(&s).await;
     s.send("src", (0..25).map(|i| msg(&format!("m{i}"))).collect())
         .await
         .unwrap();
@@ -197,20 +198,7 @@ async fn move_task_redrives_and_completes() {
 #[tokio::test(start_paused = true)]
 async fn move_task_keeps_a_rate_below_ten_a_second() {
     let s = service();
-    s.create_queue("dlq", QueueConfig::default()).await.unwrap();
-    let redrive = RedrivePolicy {
-        dead_letter_queue: "dlq".into(),
-        max_receive_count: 1,
-    };
-    s.create_queue(
-        "src",
-        QueueConfig {
-            redrive: Some(redrive),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    src_with_dlq(&s).await;
     s.send("dlq", (0..4).map(|i| msg(&format!("m{i}"))).collect())
         .await
         .unwrap();
