@@ -259,6 +259,8 @@ pub struct VisibilityChange {
     /// ran out. A message still hidden, leased or delayed, takes the change (MNS changes a
     /// delayed message by its send handle: the Java SDK's TransactionQueue commits that way).
     /// SQS and Azure re-hide a visible message instead.
+    ///
+    /// [`CoreError::MessageNotInFlight`]: crate::CoreError::MessageNotInFlight
     pub require_hidden: bool,
     /// Also accept the receipt of an earlier receive of the message: SQS applies a change made
     /// with an older receipt handle to the message; MNS and Azure refuse it.
