@@ -52,6 +52,26 @@ def test_metadata_and_properties(queue):
     assert queue.get_queue_properties().metadata == {}
 
 
+def test_metadata_names_keep_their_case(service):
+    # Azure keeps the case a metadata name was set with, and the SDK hands it back as answered
+    # (the .NET and Go SDK suites set "Capital" / "UPPER" / "Foo" names and compare exactly).
+    name = f"case-{uuid.uuid4().hex[:12]}"
+    q = service.create_queue(name, metadata={"MyKey": "v1", "UPPER": "v2", "lower": "v3"})
+    try:
+        expected = {"MyKey": "v1", "UPPER": "v2", "lower": "v3"}
+        assert q.get_queue_properties().metadata == expected
+        listed = list(service.list_queues(name_starts_with=name, include_metadata=True))
+        assert [x.metadata for x in listed] == [expected]
+        # Names are case-insensitive: the same set in another spelling is the same metadata.
+        with pytest.raises(ResourceExistsError) as e:
+            q.create_queue(metadata={"mykey": "v1", "upper": "v2", "LOWER": "v3"})
+        assert e.value.status_code == 204
+        q.set_queue_metadata({"CamelCase_1": "x"})
+        assert q.get_queue_properties().metadata == {"CamelCase_1": "x"}
+    finally:
+        q.delete_queue()
+
+
 def test_access_policy_round_trip_and_limit(queue):
     from datetime import datetime, timedelta, timezone
 

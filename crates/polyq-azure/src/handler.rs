@@ -321,6 +321,18 @@ impl AzureDialect {
         if content_type.is_empty() {
             resp.headers_mut().remove(http::header::CONTENT_TYPE);
         }
+        // Metadata names keep the case they were set with (hyper would lower-case them).
+        let cased: Vec<String> = headers
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with("x-ms-meta-") && k.bytes().any(|b| b.is_ascii_uppercase())
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !cased.is_empty() {
+            resp.extensions_mut()
+                .insert(polyq_http::ResponseHeaderCase(cased));
+        }
         let out = resp.headers_mut();
         append_pairs(out, headers);
         // The common headers, in this order on the wire, built without parsing their names

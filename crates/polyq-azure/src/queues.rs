@@ -18,15 +18,17 @@ const MAX_METADATA_BYTES: usize = 8 * 1024;
 /// Azure's default message time-to-live, used as the queue retention of queues it creates.
 pub const SEVEN_DAYS: u64 = 7 * 24 * 3600;
 
-/// `x-ms-meta-*` headers as metadata. HTTP/1 header names reach us lower-cased, so names are
-/// stored and returned in lower case (Azure keeps the client's case; see the compatibility doc).
+/// `x-ms-meta-*` headers as metadata, each name in the case the client sent it (Azure keeps it,
+/// and SDKs hand it back as answered; the server recovers it, see `polyq_http::header_case`).
 pub fn metadata_from_headers(req: &Request) -> AzResult<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut size = 0;
     for name in req.headers.keys() {
-        let Some(meta) = name.as_str().strip_prefix("x-ms-meta-") else {
+        if !name.as_str().starts_with("x-ms-meta-") {
             continue;
-        };
+        }
+        // Same length as `name`, only the letters' case may differ.
+        let meta = &req.header_case.original(name.as_str())["x-ms-meta-".len()..];
         let values: Vec<_> = req.headers.get_all(name).iter().collect();
         if meta.is_empty() {
             // `x-ms-meta-` alone: Azure has its own code for it (the Java SDK's suite records it).
@@ -64,6 +66,18 @@ pub fn metadata_from_headers(req: &Request) -> AzResult<BTreeMap<String, String>
         ));
     }
     Ok(out)
+}
+
+/// Whether two metadata sets are equal, names compared without regard to case (as Azure
+/// treats them: one name cannot be set twice in two spellings).
+fn same_metadata(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> bool {
+    a.len() == b.len() && folded(a) == folded(b)
+}
+
+fn folded(m: &BTreeMap<String, String>) -> Vec<(String, &String)> {
+    let mut v: Vec<_> = m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    v.sort();
+    v
 }
 
 /// `include` of List Queues: `metadata` is its only value (Azure refuses any other with 400
@@ -202,7 +216,7 @@ impl AzureDialect {
         };
         match self.service.create_queue(&ctx.queue, config).await? {
             CreateOutcome::Created(_) => Ok(Reply::empty(201)),
-            CreateOutcome::Exists(info) if info.config.metadata == metadata => {
+            CreateOutcome::Exists(info) if same_metadata(&info.config.metadata, &metadata) => {
                 Ok(Reply::empty(204))
             }
             CreateOutcome::Exists(_) => Err(AzError::new(

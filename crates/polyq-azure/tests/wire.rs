@@ -106,6 +106,65 @@ async fn create_delete_and_metadata() {
 }
 
 #[tokio::test]
+async fn metadata_names_keep_the_case_they_were_set_with() {
+    let s = dev().await;
+    let r = s
+        .raw(
+            "PUT",
+            &format!("{A}/caseq"),
+            &[("x-ms-meta-MyKey", "1"), ("X-Ms-Meta-Other", "2")],
+        )
+        .await;
+    assert!(r.starts_with("HTTP/1.1 201"), "{r}");
+    for (method, query) in [("GET", "comp=metadata"), ("HEAD", "comp=metadata")] {
+        let r = s.raw(method, &format!("{A}/caseq?{query}"), &[]).await;
+        assert!(
+            r.contains("\r\nx-ms-meta-MyKey: 1\r\n"),
+            "{method} {query}: {r}"
+        );
+        // Go's client canonicalises names as it sends them; Azure keeps what it received.
+        assert!(
+            r.contains("\r\nx-ms-meta-Other: 2\r\n"),
+            "{method} {query}: {r}"
+        );
+        // The names hyper writes itself stay as they were.
+        assert!(r.contains("\r\nx-ms-request-id: "), "{r}");
+    }
+    let r = s
+        .ok(
+            "GET",
+            &format!("{A}/?comp=list&prefix=caseq&include=metadata"),
+            "",
+        )
+        .await;
+    assert!(
+        r.body
+            .contains("<Metadata><MyKey>1</MyKey><Other>2</Other></Metadata>"),
+        "{}",
+        r.body
+    );
+    // Names are case-insensitive: creating it again with them spelled otherwise is a no-op.
+    let r = s
+        .raw(
+            "PUT",
+            &format!("{A}/caseq"),
+            &[("x-ms-meta-mykey", "1"), ("x-ms-meta-OTHER", "2")],
+        )
+        .await;
+    assert!(r.starts_with("HTTP/1.1 204"), "{r}");
+    // Two spellings of one name in one request are one name set twice.
+    let r = s
+        .raw(
+            "PUT",
+            &format!("{A}/caseq?comp=metadata"),
+            &[("x-ms-meta-Dup", "1"), ("x-ms-meta-dup", "2")],
+        )
+        .await;
+    assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+    assert!(r.contains("x-ms-error-code: InvalidMetadata"), "{r}");
+}
+
+#[tokio::test]
 async fn list_queues_with_paging_and_metadata() {
     let s = dev().await;
     for n in ["lq-a", "lq-b", "lq-c", "other"] {

@@ -105,6 +105,7 @@ fn mns_matches_the_documented_vector_and_the_server() {
         body: bytes::Bytes::new(),
         remote: None,
         request_id: "t".into(),
+        header_case: Default::default(),
     };
     assert_eq!(ours, polyq_mns::string_to_sign(&request, "x-mns-"));
 }

@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod civil;
+pub mod header_case;
 pub mod metrics;
 mod server;
 pub mod uri_encoding;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Uri};
 
+pub use header_case::{HeaderCase, ResponseHeaderCase};
 pub use server::{serve, HealthCheck, Router, ServerLimits};
 
 /// A fully read request.
@@ -32,6 +34,9 @@ pub struct Request {
     pub remote: Option<SocketAddr>,
     /// Unique per request; dialects put it in their request-id header and error documents.
     pub request_id: String,
+    /// The client's spelling of the header names whose case a dialect keeps (see
+    /// [`header_case`]); empty when the request has none.
+    pub header_case: HeaderCase,
 }
 
 impl Request {

@@ -16,6 +16,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::header_case::{self, HeaderCase, ResponseHeaderCase};
 use crate::metrics::{Operation, RequestMetrics, NO_DIALECT, NO_OPERATION};
 use crate::{response, Dialect, Request, Response};
 
@@ -181,7 +182,7 @@ async fn handle(
     remote: SocketAddr,
     req: http::Request<Incoming>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let limit = router.limits.max_body_bytes;
     let started = Instant::now();
     let body = match Limited::new(body, limit).collect().await {
@@ -213,6 +214,11 @@ async fn handle(
             return Ok(resp.map(Full::new));
         }
     };
+    let header_case = if header_case::has_cased(&parts.headers) {
+        header_case::received_names(std::mem::take(&mut parts.extensions), &parts.headers).await
+    } else {
+        HeaderCase::default()
+    };
     let request = Request {
         method: parts.method,
         uri: parts.uri,
@@ -220,8 +226,13 @@ async fn handle(
         body,
         remote: Some(remote),
         request_id: next_request_id(),
+        header_case,
     };
-    Ok(router.dispatch(request).await.map(Full::new))
+    let mut resp = router.dispatch(request).await;
+    if let Some(cased) = resp.extensions_mut().remove::<ResponseHeaderCase>() {
+        *resp.extensions_mut() = header_case::case_extensions(&cased.0).await;
+    }
+    Ok(resp.map(Full::new))
 }
 
 /// A unique request id in UUID form: a random per-process prefix and a counter. Cheaper than a
@@ -250,7 +261,10 @@ pub async fn serve(
     router: Arc<Router>,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new());
+    // hyper records how each header name was spelled, for the few whose case a dialect keeps
+    // (header_case.rs); without it the spelling is gone before any dialect sees the request.
+    builder.http1().preserve_header_case(true);
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {

@@ -89,6 +89,7 @@ fn get(uri: &str, headers: &[(&str, &str)]) -> Request {
         body: Bytes::new(),
         remote: None,
         request_id: "req-1".into(),
+        header_case: Default::default(),
     }
 }
 

@@ -185,6 +185,7 @@ pub(crate) mod tests {
             body: Bytes::new(),
             remote: None,
             request_id: "r".into(),
+            header_case: Default::default(),
         }
     }
 

@@ -54,6 +54,7 @@ fn request(raw_head: &str, body: &str) -> Request {
         body: Bytes::from(body.to_string()),
         remote: None,
         request_id: "512B2A634403E52B1956ABCD".into(),
+        header_case: Default::default(),
     }
 }
 

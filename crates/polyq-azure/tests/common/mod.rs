@@ -109,55 +109,7 @@ impl Server {
         body: &str,
         auth: Auth<'_>,
     ) -> Reply {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-ms-version", HeaderValue::from_static("2026-02-06"));
-        headers.insert("x-ms-date", HeaderValue::from_str(&now_rfc1123()).unwrap());
-        for (k, v) in extra {
-            headers.insert(
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
-        }
-        if !body.is_empty() {
-            headers.insert(
-                "content-length",
-                HeaderValue::from_str(&body.len().to_string()).unwrap(),
-            );
-            headers
-                .entry("content-type")
-                .or_insert(HeaderValue::from_static("application/xml"));
-        }
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
-        let key = sign::decode_key(DEV_KEY).unwrap();
-        let value = match auth {
-            Auth::SharedKey | Auth::WrongKey => {
-                let sts = sign::shared_key_string(method, DEV_ACCOUNT, path, query, &headers);
-                let key = if matches!(auth, Auth::WrongKey) {
-                    vec![7u8; 64]
-                } else {
-                    key
-                };
-                Some(format!(
-                    "SharedKey {DEV_ACCOUNT}:{}",
-                    sign::hmac_b64(&key, &sts)
-                ))
-            }
-            Auth::SharedKeyLite => {
-                let sts = sign::shared_key_lite_string(method, DEV_ACCOUNT, path, query, &headers);
-                Some(format!(
-                    "SharedKeyLite {DEV_ACCOUNT}:{}",
-                    sign::hmac_b64(&key, &sts)
-                ))
-            }
-            Auth::Raw(v) => Some(v.to_string()),
-            Auth::None => None,
-        };
-        if let Some(v) = value {
-            headers.insert("authorization", HeaderValue::from_str(&v).unwrap());
-        }
-        headers.remove("content-length");
+        let headers = signed_headers(method, path_and_query, extra, body, auth);
         let req = self
             .client
             .request(
@@ -174,10 +126,101 @@ impl Server {
         }
     }
 
+    /// Sends a SharedKey-signed request over a plain socket, each `extra` header name spelled
+    /// exactly as given, and returns the raw answer (head and body) as the server wrote it.
+    pub async fn raw(&self, method: &str, path_and_query: &str, extra: &[(&str, &str)]) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let headers = signed_headers(method, path_and_query, extra, "", Auth::SharedKey);
+        let mut out = format!("{method} {path_and_query} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        for (name, value) in &headers {
+            if !extra
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(name.as_str()))
+            {
+                out.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
+            }
+        }
+        for (name, value) in extra {
+            out.push_str(&format!("{name}: {value}\r\n"));
+        }
+        out.push_str("Content-Length: 0\r\nConnection: close\r\n\r\n");
+        let mut stream = tokio::net::TcpStream::connect(self.base.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        stream.write_all(out.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        String::from_utf8(raw).unwrap()
+    }
+
     pub async fn ok(&self, method: &str, path_and_query: &str, body: &str) -> Reply {
         self.send(method, path_and_query, &[], body, Auth::SharedKey)
             .await
     }
+}
+
+/// The headers the SDKs send for this request, signed per `auth` (path-style).
+fn signed_headers(
+    method: &str,
+    path_and_query: &str,
+    extra: &[(&str, &str)],
+    body: &str,
+    auth: Auth<'_>,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("x-ms-version", HeaderValue::from_static("2026-02-06"));
+    headers.insert("x-ms-date", HeaderValue::from_str(&now_rfc1123()).unwrap());
+    // An extra replaces a default header of its name; a name given twice is sent twice.
+    for (i, (k, v)) in extra.iter().enumerate() {
+        let name = HeaderName::from_bytes(k.as_bytes()).unwrap();
+        let value = HeaderValue::from_str(v).unwrap();
+        if extra[..i].iter().any(|(e, _)| e.eq_ignore_ascii_case(k)) {
+            headers.append(name, value);
+        } else {
+            headers.insert(name, value);
+        }
+    }
+    if !body.is_empty() {
+        headers.insert(
+            "content-length",
+            HeaderValue::from_str(&body.len().to_string()).unwrap(),
+        );
+        headers
+            .entry("content-type")
+            .or_insert(HeaderValue::from_static("application/xml"));
+    }
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let key = sign::decode_key(DEV_KEY).unwrap();
+    let value = match auth {
+        Auth::SharedKey | Auth::WrongKey => {
+            let sts = sign::shared_key_string(method, DEV_ACCOUNT, path, query, &headers);
+            let key = if matches!(auth, Auth::WrongKey) {
+                vec![7u8; 64]
+            } else {
+                key
+            };
+            Some(format!(
+                "SharedKey {DEV_ACCOUNT}:{}",
+                sign::hmac_b64(&key, &sts)
+            ))
+        }
+        Auth::SharedKeyLite => {
+            let sts = sign::shared_key_lite_string(method, DEV_ACCOUNT, path, query, &headers);
+            Some(format!(
+                "SharedKeyLite {DEV_ACCOUNT}:{}",
+                sign::hmac_b64(&key, &sts)
+            ))
+        }
+        Auth::Raw(v) => Some(v.to_string()),
+        Auth::None => None,
+    };
+    if let Some(v) = value {
+        headers.insert("authorization", HeaderValue::from_str(&v).unwrap());
+    }
+    headers.remove("content-length");
+    headers
 }
 
 pub fn message_body(text: &str) -> String {

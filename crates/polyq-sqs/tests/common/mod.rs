@@ -52,6 +52,7 @@ pub fn request(
         body: Bytes::copy_from_slice(body.as_ref()),
         remote: None,
         request_id: "req-1".into(),
+        header_case: Default::default(),
     }
 }
 

@@ -159,6 +159,7 @@ mod tests {
             body: Default::default(),
             remote: None,
             request_id: "r".into(),
+            header_case: Default::default(),
         }
     }
 
