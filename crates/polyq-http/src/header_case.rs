@@ -8,8 +8,8 @@
 //! hyper can do both halves, but only inside its own HTTP/1 codec: with `preserve_header_case`
 //! it records the received case of each name in a private request extension, and it writes an
 //! answer's names in the case such an extension holds. Neither is reachable through its API, so
-//! this module runs that codec over an in-memory pipe: [`received_names`] lets hyper write the
-//! recorded case back out and reads it; [`case_extensions`] lets hyper parse the wanted names and
+//! this module runs that codec over an in-memory pipe: `received_names` lets hyper write the
+//! recorded case back out and reads it; `case_extensions` lets hyper parse the wanted names and
 //! keeps the extension it records. Each costs one in-process HTTP exchange, so the server asks
 //! for them only when a request or answer holds a name the dialect marked ([`CASED_PREFIX`]).
 
@@ -53,7 +53,7 @@ impl HeaderCase {
 #[derive(Debug, Clone, Default)]
 pub struct ResponseHeaderCase(pub Vec<String>);
 
-/// Whether `headers` holds a name whose case [`received_names`] would recover.
+/// Whether `headers` holds a name whose case `received_names` would recover.
 pub(crate) fn has_cased(headers: &HeaderMap) -> bool {
     headers.keys().any(|n| n.as_str().starts_with(CASED_PREFIX))
 }
