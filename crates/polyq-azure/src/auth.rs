@@ -49,6 +49,8 @@ pub struct AuthInput<'a> {
     pub queue: Option<&'a str>,
     pub now_ms: u64,
     pub remote: Option<IpAddr>,
+    /// The request came over HTTPS (a TLS listener).
+    pub tls: bool,
     pub enforce: bool,
 }
 
@@ -207,7 +209,7 @@ fn sas(input: &AuthInput) -> AzResult<Grant> {
             sts.trim_end_matches('\n')
         )));
     }
-    check_ip_and_protocol(&f, input.remote)?;
+    check_ip_and_protocol(&f, input.remote, input.tls)?;
     if is_account_sas {
         check_window(&f.st, &f.se, input.now_ms, true)?;
         if !f.ss.contains('q') {
@@ -222,9 +224,10 @@ fn sas(input: &AuthInput) -> AzResult<Grant> {
     }
 }
 
-fn check_ip_and_protocol(f: &SasFields, remote: Option<IpAddr>) -> AzResult<()> {
-    if !f.spr.is_empty() && !f.spr.split(',').any(|p| p == "http") {
-        // polyq listens on plain HTTP; an `https`-only token does not cover it.
+fn check_ip_and_protocol(f: &SasFields, remote: Option<IpAddr>, tls: bool) -> AzResult<()> {
+    let scheme = if tls { "https" } else { "http" };
+    if !f.spr.is_empty() && !f.spr.split(',').any(|p| p == scheme) {
+        // `spr=https` covers only a TLS listener; `https,http` covers both.
         return Err(AzError::authorization(
             "AuthorizationProtocolMismatch",
             "protocol",
@@ -372,6 +375,26 @@ pub fn check_service_sas(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_https_only_sas_covers_only_tls_listeners() {
+        let https = SasFields {
+            spr: "https".into(),
+            ..Default::default()
+        };
+        let err = check_ip_and_protocol(&https, None, false).unwrap_err();
+        assert_eq!(
+            (err.status, err.code),
+            (403, "AuthorizationProtocolMismatch")
+        );
+        assert!(check_ip_and_protocol(&https, None, true).is_ok());
+        let both = SasFields {
+            spr: "https,http".into(),
+            ..Default::default()
+        };
+        assert!(check_ip_and_protocol(&both, None, false).is_ok());
+        assert!(check_ip_and_protocol(&both, None, true).is_ok());
+    }
 
     #[test]
     fn windows_and_ranges() {

@@ -197,6 +197,7 @@ impl AzureDialect {
             queue: loc.segments.first().map(String::as_str),
             now_ms: now,
             remote: req.remote.map(|r| r.ip()),
+            tls: req.tls,
             enforce: self.enforce,
         };
         // Named before authenticating, so refused requests count under their operation too.
@@ -204,12 +205,15 @@ impl AzureDialect {
             *op_out = Some(*op);
         }
         let grant = auth::authenticate(&input)?;
+        check_version(req)?;
         let (op, target) = routed?;
         // Only List Queues reports the endpoint: other requests skip building it.
         let endpoint = match (op, loc.path_style, req.host()) {
-            (Op::ListQueues, true, Some(h)) => format!("http://{h}/{}/", loc.account),
-            (Op::ListQueues, _, Some(h)) => format!("http://{h}/"),
-            (Op::ListQueues, _, None) => format!("http://127.0.0.1:10001/{}/", loc.account),
+            (Op::ListQueues, true, Some(h)) => format!("{}://{h}/{}/", req.scheme(), loc.account),
+            (Op::ListQueues, _, Some(h)) => format!("{}://{h}/", req.scheme()),
+            (Op::ListQueues, _, None) => {
+                format!("{}://127.0.0.1:10001/{}/", req.scheme(), loc.account)
+            }
             _ => String::new(),
         };
         let ctx = Ctx {
@@ -363,6 +367,36 @@ impl AzureDialect {
             );
         }
         resp
+    }
+}
+
+/// The oldest Queue service version (its SharedKey scheme starts there).
+const OLDEST_VERSION: &str = "2009-09-19";
+
+/// `x-ms-version`, when given, must be a service version: a `YYYY-MM-DD` date no older than
+/// [`OLDEST_VERSION`] (Azure: 400 `InvalidHeaderValue`, which the SDKs turn into "The provided
+/// service version is not enabled"). Newer dates than any polyq knows are accepted, so that
+/// each new SDK release keeps working (Azurite's most reported problem is refusing them).
+fn check_version(req: &Request) -> AzResult<()> {
+    let Some(value) = req.headers.get(&X_MS_VERSION) else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or("");
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let well_formed = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10)
+        && (1..=12).contains(&text[5..7].parse::<u8>().unwrap_or(0))
+        && (1..=31).contains(&text[8..10].parse::<u8>().unwrap_or(0));
+    // Same-width ASCII dates compare as text.
+    if well_formed && text >= OLDEST_VERSION {
+        Ok(())
+    } else {
+        Err(AzError::invalid_header("x-ms-version", text))
     }
 }
 

@@ -165,6 +165,59 @@ async fn metadata_names_keep_the_case_they_were_set_with() {
 }
 
 #[tokio::test]
+async fn x_ms_version_must_be_a_service_version() {
+    let s = dev().await;
+    for bad in [
+        "abc",
+        "2008-01-01",
+        "2009-09-18",
+        "2021-13-01",
+        "2021-02-30x",
+        "2021-2-3",
+    ] {
+        let r = s
+            .send(
+                "PUT",
+                &format!("{A}/verq"),
+                &[("x-ms-version", bad)],
+                "",
+                Auth::SharedKey,
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (400, "InvalidHeaderValue"), "{bad}");
+        assert!(
+            r.body.contains("<HeaderName>x-ms-version</HeaderName>"),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body
+                .contains(&format!("<HeaderValue>{bad}</HeaderValue>")),
+            "{}",
+            r.body
+        );
+    }
+    // The oldest version, and versions newer than any polyq knows (next year's SDKs), work.
+    for good in ["2009-09-19", "2026-02-06", "3025-01-01"] {
+        let r = s
+            .send(
+                "PUT",
+                &format!("{A}/verq"),
+                &[("x-ms-version", good)],
+                "",
+                Auth::SharedKey,
+            )
+            .await;
+        assert!(
+            matches!(r.status, 201 | 204),
+            "{good}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
 async fn list_queues_with_paging_and_metadata() {
     let s = dev().await;
     for n in ["lq-a", "lq-b", "lq-c", "other"] {

@@ -106,6 +106,7 @@ fn mns_matches_the_documented_vector_and_the_server() {
         remote: None,
         request_id: "t".into(),
         header_case: Default::default(),
+        tls: false,
     };
     assert_eq!(ours, polyq_mns::string_to_sign(&request, "x-mns-"));
 }

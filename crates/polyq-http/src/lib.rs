@@ -12,6 +12,7 @@ pub mod civil;
 pub mod header_case;
 pub mod metrics;
 mod server;
+pub mod tls;
 pub mod uri_encoding;
 pub mod xml;
 
@@ -22,7 +23,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Uri};
 
 pub use header_case::{HeaderCase, ResponseHeaderCase};
-pub use server::{serve, HealthCheck, Router, ServerLimits};
+pub use server::{serve, serve_with_tls, HealthCheck, Router, ServerLimits};
 
 /// A fully read request.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct Request {
     /// The client's spelling of the header names whose case a dialect keeps (see
     /// [`header_case`]); empty when the request has none.
     pub header_case: HeaderCase,
+    /// Whether it came over HTTPS (`polyq serve --tls-cert`): URLs in answers use `https`.
+    pub tls: bool,
 }
 
 impl Request {
@@ -49,6 +52,25 @@ impl Request {
     pub fn host(&self) -> Option<&str> {
         self.header("host")
             .or_else(|| self.uri.authority().map(|a| a.as_str()))
+    }
+
+    /// `https` on a TLS listener, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// `scheme://host` as the client addressed us (`default_host` without a Host header): the
+    /// base of the queue URLs and endpoints the dialects answer with.
+    pub fn origin(&self, default_host: &str) -> String {
+        format!(
+            "{}://{}",
+            self.scheme(),
+            self.host().unwrap_or(default_host)
+        )
     }
 
     pub fn query(&self) -> &str {

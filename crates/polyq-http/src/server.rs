@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use crate::header_case::{self, HeaderCase, ResponseHeaderCase};
 use crate::metrics::{Operation, RequestMetrics, NO_DIALECT, NO_OPERATION};
+use crate::tls::TlsAcceptor;
 use crate::{response, Dialect, Request, Response};
 
 #[derive(Debug, Clone, Copy)]
@@ -180,6 +181,7 @@ impl Router {
 async fn handle(
     router: Arc<Router>,
     remote: SocketAddr,
+    tls: bool,
     req: http::Request<Incoming>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
     let (mut parts, body) = req.into_parts();
@@ -227,6 +229,7 @@ async fn handle(
         remote: Some(remote),
         request_id: next_request_id(),
         header_case,
+        tls,
     };
     let mut resp = router.dispatch(request).await;
     if let Some(cased) = resp.extensions_mut().remove::<ResponseHeaderCase>() {
@@ -259,7 +262,21 @@ fn next_request_id() -> String {
 pub async fn serve(
     listener: TcpListener,
     router: Arc<Router>,
+    shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    serve_with_tls(listener, router, shutdown, None).await
+}
+
+/// How long a client may take over the TLS handshake before its connection is dropped.
+const TLS_HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
+
+/// [`serve`], speaking HTTPS when `tls` is given (every connection then starts with a TLS
+/// handshake; one that fails or stalls is dropped without affecting others).
+pub async fn serve_with_tls(
+    listener: TcpListener,
+    router: Arc<Router>,
     mut shutdown: watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
 ) -> std::io::Result<()> {
     let mut builder = Builder::new(TokioExecutor::new());
     // hyper records how each header name was spelled, for the few whose case a dialect keeps
@@ -280,7 +297,31 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let router = router.clone();
-                let svc = service_fn(move |req| handle(router.clone(), remote, req));
+                let is_tls = tls.is_some();
+                let svc = service_fn(move |req| handle(router.clone(), remote, is_tls, req));
+                if let Some(tls) = &tls {
+                    // The handshake runs in the connection's own task: a slow client must not
+                    // hold up the accept loop.
+                    let (tls, builder, watcher) = (tls.clone(), builder.clone(), graceful.watcher());
+                    tokio::spawn(async move {
+                        let stream = match tokio::time::timeout(TLS_HANDSHAKE_LIMIT, tls.accept(stream)).await {
+                            Ok(Ok(s)) => s,
+                            Ok(Err(e)) => {
+                                tracing::debug!(%remote, error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%remote, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                        if let Err(e) = watcher.watch(conn.into_owned()).await {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                    });
+                    continue;
+                }
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
                 let conn = graceful.watch(conn.into_owned());
                 tokio::spawn(async move {

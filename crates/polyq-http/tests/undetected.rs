@@ -90,6 +90,7 @@ fn get(uri: &str, headers: &[(&str, &str)]) -> Request {
         remote: None,
         request_id: "req-1".into(),
         header_case: Default::default(),
+        tls: false,
     }
 }
 

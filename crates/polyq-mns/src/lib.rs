@@ -191,9 +191,9 @@ impl Ctx<'_> {
         )
     }
 
-    /// `http://{Host}` as the client addressed us; queue URLs are built on it.
+    /// `http(s)://{Host}` as the client addressed us; queue URLs are built on it.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.req.host().unwrap_or("127.0.0.1"))
+        self.req.origin("127.0.0.1")
     }
 
     pub fn queue_url(&self, name: &str) -> String {
@@ -275,7 +275,7 @@ impl MnsDialect {
 
     fn host_id(&self, req: &Request) -> String {
         match req.host() {
-            Some(h) => format!("http://{h}"),
+            Some(h) => format!("{}://{h}", req.scheme()),
             None => format!(
                 "http://{}.mns.{}.aliyuncs.com",
                 self.config.account_id, self.config.region

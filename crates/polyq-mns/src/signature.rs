@@ -186,6 +186,7 @@ pub(crate) mod tests {
             remote: None,
             request_id: "r".into(),
             header_case: Default::default(),
+            tls: false,
         }
     }
 

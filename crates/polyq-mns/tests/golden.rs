@@ -55,6 +55,7 @@ fn request(raw_head: &str, body: &str) -> Request {
         remote: None,
         request_id: "512B2A634403E52B1956ABCD".into(),
         header_case: Default::default(),
+        tls: false,
     }
 }
 

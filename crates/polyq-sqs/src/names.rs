@@ -44,10 +44,10 @@ impl Account {
         }
     }
 
-    /// `http://{host}/{account}/{queue}`: built from the request's Host so it works behind
-    /// port mappings and container networks.
-    pub fn queue_url(&self, host: &str, queue: &str) -> String {
-        format!("http://{host}/{}/{queue}", self.account_id)
+    /// `{origin}/{account}/{queue}`, `origin` being `scheme://host` from the request's Host so
+    /// it works behind port mappings and container networks.
+    pub fn queue_url(&self, origin: &str, queue: &str) -> String {
+        format!("{origin}/{}/{queue}", self.account_id)
     }
 }
 
@@ -185,7 +185,7 @@ mod tests {
             account_id: "000000000000".into(),
             region: "us-east-1".into(),
         };
-        assert_eq!(a.queue_url("h:1", "q"), "http://h:1/000000000000/q");
+        assert_eq!(a.queue_url("http://h:1", "q"), "http://h:1/000000000000/q");
         assert_eq!(a.arn("q"), "arn:aws:sqs:us-east-1:000000000000:q");
     }
 

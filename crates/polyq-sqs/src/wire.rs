@@ -82,11 +82,11 @@ async fn answer(
         return with_headers(r, &req.request_id);
     }
     let sender = caller.access_key_id;
-    let host = req.host().unwrap_or("localhost").to_string();
+    let origin = req.origin("localhost");
     let ctx = Ctx {
         service,
         account: &account,
-        host: &host,
+        origin: &origin,
         path: req.uri.path(),
         sender_id: &sender,
         recent,

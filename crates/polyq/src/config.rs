@@ -49,6 +49,13 @@ pub struct ServeArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub sqs_queue_deleted_recently: Option<bool>,
+    /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then any
+    /// intermediates); needs --tls-key. Every listener then speaks HTTPS only.
+    #[arg(long, env = "POLYQ_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "POLYQ_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -61,6 +68,8 @@ struct FileConfig {
     region: Option<String>,
     log: Option<String>,
     sqs_queue_deleted_recently: Option<bool>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     #[serde(default)]
     credentials: Vec<FileCredential>,
     #[serde(default)]
@@ -106,6 +115,8 @@ pub struct Settings {
     pub log: String,
     /// SQS `QueueDeletedRecently` enforced (see [`polyq_sqs::SqsConfig`]).
     pub sqs_queue_deleted_recently: bool,
+    /// Certificate chain and key files: every listener speaks HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Settings {
@@ -159,6 +170,19 @@ impl Settings {
         if auth == AuthMode::Enforce && credentials.is_empty() {
             bail!("--auth enforce needs at least one [[credentials]] entry in the config file");
         }
+        let tls = match (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            (Some(_), None) => {
+                bail!("a TLS certificate needs its private key: give --tls-key FILE")
+            }
+            (None, Some(_)) => {
+                bail!("a TLS private key needs its certificate: give --tls-cert FILE")
+            }
+        };
         let mut azure_accounts = Vec::new();
         for a in file.azure_accounts {
             use base64::Engine;
@@ -189,6 +213,7 @@ impl Settings {
                 .sqs_queue_deleted_recently
                 .or(file.sqs_queue_deleted_recently)
                 .unwrap_or(false),
+            tls,
         })
     }
 }

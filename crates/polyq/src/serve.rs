@@ -92,6 +92,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             .with_health(Arc::new(crate::admin::StoreHealth(service.clone()))),
     );
 
+    let tls = match &settings.tls {
+        Some((cert, key)) => {
+            Some(polyq_http::tls::acceptor(cert, key).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let mut listeners = Vec::new();
     for addr in &settings.listen {
         let listener = TcpListener::bind(addr).await.with_context(|| {
@@ -110,7 +117,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         settings.auth
     );
     for l in &listeners {
-        let base = format!("http://{}", l.local_addr()?);
+        let base = format!("{scheme}://{}", l.local_addr()?);
         println!("listening on {base}");
         for line in router.describe(&base) {
             println!("  {line}");
@@ -120,10 +127,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
     for l in listeners {
-        tasks.push(tokio::spawn(polyq_http::serve(
+        tasks.push(tokio::spawn(polyq_http::serve_with_tls(
             l,
             router.clone(),
             stop_rx.clone(),
+            tls.clone(),
         )));
     }
     wait_for_signal().await;

@@ -20,8 +20,8 @@ use crate::names::{is_queue_path, name_from_url, Account};
 pub struct Ctx<'a> {
     pub service: &'a Arc<QueueService>,
     pub account: &'a Account,
-    /// The Host the client addressed, for queue URLs.
-    pub host: &'a str,
+    /// `scheme://host` as the client addressed us, for queue URLs.
+    pub origin: &'a str,
     /// Path of the request; old SDKs address the queue by posting to its URL.
     pub path: &'a str,
     /// SenderId for sent messages.
@@ -41,7 +41,7 @@ impl Ctx<'_> {
     }
 
     pub fn queue_url(&self, name: &str) -> String {
-        self.account.queue_url(self.host, name)
+        self.account.queue_url(self.origin, name)
     }
 }
 

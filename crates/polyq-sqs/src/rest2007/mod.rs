@@ -130,11 +130,11 @@ async fn serve(
     }
     let params = route::Params::parse(req.query());
     let op = route::operation(&req.method, req.uri.path(), &params)?;
-    let host = req.host().unwrap_or("localhost").to_string();
+    let origin = req.origin("localhost");
     let ctx = ops::Ctx {
         service,
         account: &config.account,
-        host: &host,
+        origin: &origin,
         sender_id: &sender,
         params: &params,
         body: &req.body,

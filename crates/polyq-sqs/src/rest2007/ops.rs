@@ -27,7 +27,8 @@ const LEASE_RETRIES: usize = 3;
 pub struct Ctx<'a> {
     pub service: &'a QueueService,
     pub account: &'a Account,
-    pub host: &'a str,
+    /// `scheme://host` as the client addressed us, for queue URLs.
+    pub origin: &'a str,
     pub sender_id: &'a str,
     pub params: &'a Params,
     pub body: &'a Bytes,
@@ -83,7 +84,7 @@ pub async fn run(op: Op, ctx: &Ctx<'_>, request_id: &str) -> RestResult<String> 
             // when its settings differ.
             s.create_queue(name, config).await?;
             let mut d = Doc::new("CreateQueueResponse");
-            d.leaf("QueueUrl", &ctx.account.queue_url(ctx.host, name));
+            d.leaf("QueueUrl", &ctx.account.queue_url(ctx.origin, name));
             d
         }
         Op::ListQueues => {
@@ -91,7 +92,7 @@ pub async fn run(op: Op, ctx: &Ctx<'_>, request_id: &str) -> RestResult<String> 
             let queues = s.list_queues(prefix, None, 1000).await?;
             let mut d = Doc::new("ListQueuesResponse");
             for q in &queues {
-                d.leaf("QueueUrl", &ctx.account.queue_url(ctx.host, &q.name));
+                d.leaf("QueueUrl", &ctx.account.queue_url(ctx.origin, &q.name));
             }
             d
         }

@@ -53,6 +53,7 @@ pub fn request(
         remote: None,
         request_id: "req-1".into(),
         header_case: Default::default(),
+        tls: false,
     }
 }
 

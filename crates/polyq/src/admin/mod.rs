@@ -160,6 +160,7 @@ mod tests {
             remote: None,
             request_id: "r".into(),
             header_case: Default::default(),
+            tls: false,
         }
     }
 

@@ -1,0 +1,57 @@
+//! HTTPS: the certificate chain and private key a listener presents (`polyq serve --tls-cert
+//! FILE --tls-key FILE`), read once at start so a bad file stops the server with the reason.
+//!
+//! Only HTTP/1.1 is offered by ALPN: Azure Queue Storage answers HTTP/1.1, and HTTP/2 would
+//! lower-case the metadata names polyq keeps in the client's case (see [`crate::header_case`]).
+//! Plain-text HTTP/2 (h2c, prior knowledge) stays available on plain listeners.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+pub use tokio_rustls::TlsAcceptor;
+
+/// Builds the acceptor from PEM files: `cert` holds the server certificate first, then any
+/// intermediates; `key` its private key (PKCS#8, PKCS#1 or SEC1).
+pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<_, _>>())
+        .map_err(|e| {
+            format!(
+                "cannot read the TLS certificate file {}: {e}",
+                cert.display()
+            )
+        })?;
+    if chain.is_empty() {
+        return Err(format!(
+            "no certificate (-----BEGIN CERTIFICATE-----) in {}",
+            cert.display()
+        ));
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        format!(
+            "cannot read a private key (-----BEGIN PRIVATE KEY-----) from {}: {e}",
+            key.display()
+        )
+    })?;
+    // *ring* rather than rustls's default aws-lc-rs: it builds from source in seconds with no
+    // cmake, and a queue server's clients gain little from aws-lc-rs's post-quantum key
+    // exchange (rustls 0.23.48 deprecated ring's provider for that reason alone).
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)
+        .map_err(|e| {
+            format!(
+                "the private key in {} does not go with the certificate in {}: {e}",
+                key.display(),
+                cert.display()
+            )
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
