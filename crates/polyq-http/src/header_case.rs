@@ -73,7 +73,8 @@ pub(crate) async fn received_names(extensions: Extensions, headers: &HeaderMap) 
     else {
         return HeaderCase::default();
     };
-    let mut parsed = [httparse::EMPTY_HEADER; 64];
+    // Room for every name sent back plus the few hyper adds (date, content-length).
+    let mut parsed = vec![httparse::EMPTY_HEADER; headers.len() + 8];
     let mut response = httparse::Response::new(&mut parsed);
     if !matches!(response.parse(&head), Ok(httparse::Status::Complete(_))) {
         return HeaderCase::default();
@@ -125,6 +126,8 @@ async fn exchange(
     let conn = http1::Builder::new()
         .preserve_header_case(true)
         .keep_alive(false)
+        // More than the listener itself accepts (hyper's default, 100), so no name is lost here.
+        .max_headers(1024)
         .serve_connection(TokioIo::new(server), svc);
     let talk = async {
         client.write_all(&request).await?;
@@ -167,6 +170,24 @@ mod tests {
             names,
             ["x-ms-meta-MyKey", "x-ms-meta-UPPER", "x-ms-meta-plain"]
         );
+    }
+
+    #[tokio::test]
+    async fn many_names_keep_their_case() {
+        let names: Vec<String> = (0..200).map(|i| format!("x-ms-meta-Key{i}")).collect();
+        let ext = case_extensions(&names).await;
+        let mut headers = HeaderMap::new();
+        for n in &names {
+            headers.insert(
+                HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                "v".parse().unwrap(),
+            );
+        }
+        let mut back = received_names(ext, &headers).await.0;
+        back.sort();
+        let mut want = names.clone();
+        want.sort();
+        assert_eq!(back, want);
     }
 
     #[tokio::test]
