@@ -42,6 +42,32 @@ impl Default for ServiceProps {
     }
 }
 
+/// Child order of the sections as Azure answers them, whatever order they were set in
+/// (recorded in the SDKs' suites: `Version, Read, Write, Delete` although the docs' example
+/// lists Delete first).
+const LOGGING_ORDER: &[&str] = &["Version", "Read", "Write", "Delete", "RetentionPolicy"];
+const METRICS_ORDER: &[&str] = &["Version", "Enabled", "IncludeAPIs", "RetentionPolicy"];
+const RETENTION_ORDER: &[&str] = &["Enabled", "Days"];
+
+/// `section` with its children (and its `RetentionPolicy`'s) in `order`; unknown ones after,
+/// as they came.
+fn in_azure_order(section: &Node, order: &[&str]) -> Node {
+    let rank = |n: &Node, order: &[&str]| {
+        order
+            .iter()
+            .position(|o| *o == n.name)
+            .unwrap_or(order.len())
+    };
+    let mut out = section.clone();
+    out.children.sort_by_key(|c| rank(c, order));
+    for c in &mut out.children {
+        if c.name == "RetentionPolicy" {
+            c.children.sort_by_key(|g| rank(g, RETENTION_ORDER));
+        }
+    }
+    out
+}
+
 fn list(text: Option<&str>) -> Vec<String> {
     text.unwrap_or("")
         .split(',')
@@ -87,13 +113,13 @@ impl ServiceProps {
             }
         }
         if let Some(n) = root.child("Logging") {
-            next.logging = n.clone();
+            next.logging = in_azure_order(n, LOGGING_ORDER);
         }
         if let Some(n) = root.child("HourMetrics") {
-            next.hour_metrics = n.clone();
+            next.hour_metrics = in_azure_order(n, METRICS_ORDER);
         }
         if let Some(n) = root.child("MinuteMetrics") {
-            next.minute_metrics = n.clone();
+            next.minute_metrics = in_azure_order(n, METRICS_ORDER);
         }
         if let Some(n) = root.child("Cors") {
             let rules = n
@@ -123,8 +149,9 @@ impl ServiceProps {
         });
         for r in &self.cors {
             out.push_str("<CorsRule>");
-            elem(&mut out, "AllowedOrigins", &r.origins.join(","));
+            // Azure's order when it answers (not the schema's, nor the client's).
             elem(&mut out, "AllowedMethods", &r.methods.join(","));
+            elem(&mut out, "AllowedOrigins", &r.origins.join(","));
             elem(&mut out, "AllowedHeaders", &r.allowed_headers.join(","));
             elem(&mut out, "ExposedHeaders", &r.exposed_headers.join(","));
             elem(&mut out, "MaxAgeInSeconds", &r.max_age.to_string());
@@ -255,6 +282,17 @@ fn header_allowed(allowed: &[String], header: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sections_come_back_in_azure_order() {
+        let mut p = ServiceProps::default();
+        let body = "<StorageServiceProperties><Logging><RetentionPolicy><Days>3</Days><Enabled>true</Enabled></RetentionPolicy><Delete>true</Delete><Version>1.0</Version><Write>false</Write><Read>true</Read></Logging><HourMetrics><IncludeAPIs>false</IncludeAPIs><Enabled>true</Enabled><Version>1.0</Version><RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></HourMetrics><Cors><CorsRule><AllowedOrigins>*</AllowedOrigins><AllowedMethods>GET</AllowedMethods><AllowedHeaders>a</AllowedHeaders><ExposedHeaders>b</ExposedHeaders><MaxAgeInSeconds>5</MaxAgeInSeconds></CorsRule></Cors></StorageServiceProperties>";
+        p.apply(body.as_bytes()).unwrap();
+        let xml = p.render();
+        assert!(xml.contains("<Logging><Version>1.0</Version><Read>true</Read><Write>false</Write><Delete>true</Delete><RetentionPolicy><Enabled>true</Enabled><Days>3</Days></RetentionPolicy></Logging>"), "{xml}");
+        assert!(xml.contains("<HourMetrics><Version>1.0</Version><Enabled>true</Enabled><IncludeAPIs>false</IncludeAPIs><RetentionPolicy>"), "{xml}");
+        assert!(xml.contains("<CorsRule><AllowedMethods>GET</AllowedMethods><AllowedOrigins>*</AllowedOrigins><AllowedHeaders>a</AllowedHeaders><ExposedHeaders>b</ExposedHeaders><MaxAgeInSeconds>5</MaxAgeInSeconds></CorsRule>"), "{xml}");
+    }
 
     const SET: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><Cors><CorsRule><AllowedOrigins>http://a.example,http://b.example</AllowedOrigins><AllowedMethods>GET,PUT</AllowedMethods><MaxAgeInSeconds>500</MaxAgeInSeconds><ExposedHeaders>x-ms-meta-data*</ExposedHeaders><AllowedHeaders>x-ms-meta-target*,x-ms-version</AllowedHeaders></CorsRule></Cors></StorageServiceProperties>";
 

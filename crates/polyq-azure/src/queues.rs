@@ -74,6 +74,14 @@ fn same_metadata(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> 
     a.len() == b.len() && folded(a) == folded(b)
 }
 
+/// Metadata in Azure's order: by name without regard to case (`Capital, foo, meta, UPPER`,
+/// as the .NET SDK's recording of List Queues shows).
+fn in_name_order(m: &BTreeMap<String, String>) -> Vec<(&String, &String)> {
+    let mut v: Vec<_> = m.iter().collect();
+    v.sort_by_cached_key(|(k, _)| k.to_ascii_lowercase());
+    v
+}
+
 fn folded(m: &BTreeMap<String, String>) -> Vec<(String, &String)> {
     let mut v: Vec<_> = m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
     v.sort();
@@ -143,10 +151,18 @@ impl AzureDialect {
         // the last one returned, recorded in the Java SDK's suite), so the listing starts at
         // it, inclusive; the core lists strictly after a name.
         let account_prefix = format!("/{}/", ctx.account);
-        let start = ctx
-            .q("marker")
-            .filter(|m| !m.is_empty())
-            .map(|m| m.strip_prefix(&account_prefix).unwrap_or(m));
+        // A marker is `/{account}/{queue}` (what `NextMarker` gives); anything else is refused
+        // as Azure does (the .NET SDK's recording of a `marker=garbage` listing).
+        let start = match ctx.q("marker").filter(|m| !m.is_empty()) {
+            None => None,
+            Some(m) => Some(m.strip_prefix(&account_prefix).ok_or_else(|| {
+                AzError::new(
+                    400,
+                    "OutOfRangeInput",
+                    "One of the request inputs is out of range.",
+                )
+            })?),
+        };
         let start_after = start.map(just_before);
         let mut queues = self
             .service
@@ -187,7 +203,7 @@ impl AzureDialect {
                 out.push_str("<Metadata />");
             } else if with_meta {
                 out.push_str("<Metadata>");
-                for (k, v) in &q.config.metadata {
+                for (k, v) in in_name_order(&q.config.metadata) {
                     elem(&mut out, k, v);
                 }
                 out.push_str("</Metadata>");
@@ -238,7 +254,7 @@ impl AzureDialect {
             "x-ms-approximate-messages-count",
             message_count(&info).to_string(),
         );
-        for (k, v) in &info.config.metadata {
+        for (k, v) in in_name_order(&info.config.metadata) {
             reply = reply.header(format!("x-ms-meta-{k}"), v.clone());
         }
         Ok(reply.header("Cache-Control", "no-cache"))

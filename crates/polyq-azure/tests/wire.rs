@@ -162,6 +162,37 @@ async fn metadata_names_keep_the_case_they_were_set_with() {
         .await;
     assert!(r.starts_with("HTTP/1.1 400"), "{r}");
     assert!(r.contains("x-ms-error-code: InvalidMetadata"), "{r}");
+    // Listed by name without regard to case, as Azure lists them.
+    let r = s
+        .raw(
+            "PUT",
+            &format!("{A}/caseq?comp=metadata"),
+            &[
+                ("x-ms-meta-Zeta", "z"),
+                ("x-ms-meta-alpha", "a"),
+                ("x-ms-meta-Beta", "b"),
+            ],
+        )
+        .await;
+    assert!(r.starts_with("HTTP/1.1 204"), "{r}");
+    let r = s
+        .ok(
+            "GET",
+            &format!("{A}/?comp=list&prefix=caseq&include=metadata"),
+            "",
+        )
+        .await;
+    assert!(
+        r.body
+            .contains("<Metadata><alpha>a</alpha><Beta>b</Beta><Zeta>z</Zeta></Metadata>"),
+        "{}",
+        r.body
+    );
+    let r = s.raw("GET", &format!("{A}/caseq?comp=metadata"), &[]).await;
+    let alpha = r.find("x-ms-meta-alpha").unwrap();
+    let beta = r.find("x-ms-meta-Beta").unwrap();
+    let zeta = r.find("x-ms-meta-Zeta").unwrap();
+    assert!(alpha < beta && beta < zeta, "{r}");
 }
 
 #[tokio::test]
@@ -263,6 +294,17 @@ async fn list_queues_with_paging_and_metadata() {
         .ok("GET", &format!("{A}/?comp=list&maxresults=0"), "")
         .await;
     assert_eq!(r.code(), "OutOfRangeQueryParameterValue");
+    // A marker polyq could not have given (not `/{account}/{queue}`): Azure's 400.
+    for bad in ["garbage", "lq-b", "/otheraccount/lq-b"] {
+        let r = s
+            .ok(
+                "GET",
+                &format!("{A}/?comp=list&marker={}", common::enc(bad)),
+                "",
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (400, "OutOfRangeInput"), "{bad}");
+    }
 }
 
 #[tokio::test]

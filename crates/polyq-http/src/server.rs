@@ -10,15 +10,15 @@ use futures_util::FutureExt;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::header_case::{self, HeaderCase, ResponseHeaderCase};
 use crate::metrics::{Operation, RequestMetrics, NO_DIALECT, NO_OPERATION};
-use crate::tls::TlsAcceptor;
+use crate::tls::{Stream, TlsAcceptor};
 use crate::{response, Dialect, Request, Response};
 
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +27,10 @@ pub struct ServerLimits {
     pub max_body_bytes: usize,
     /// How long shutdown waits for requests in progress.
     pub shutdown_grace: Duration,
+    /// How long an HTTP/1 connection may take to send a request's head, counted from when the
+    /// server is ready for it: an idle keep-alive connection is closed after this long, and so
+    /// is one that trickles its headers (or sends nothing at all).
+    pub header_read_timeout: Duration,
 }
 
 impl Default for ServerLimits {
@@ -35,6 +39,9 @@ impl Default for ServerLimits {
             // SQS allows 1 MiB batches, which JSON escaping or form encoding can triple.
             max_body_bytes: 8 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
+            // Longer than the idle time SDK connection pools keep (boto3/urllib3 and the Azure
+            // SDKs check a pooled connection before reuse and reconnect when it was closed).
+            header_read_timeout: Duration::from_secs(75),
         }
     }
 }
@@ -270,6 +277,39 @@ pub async fn serve(
 /// How long a client may take over the TLS handshake before its connection is dropped.
 const TLS_HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
+/// A connection made ready for hyper: the TLS handshake done (when `tls` is given), or, for
+/// plain HTTP, its first byte arrived: hyper-util reads the first bytes to tell HTTP/1 from
+/// HTTP/2 before hyper's header timer starts, so a client that never sends one would be kept
+/// forever. `None` (connection dropped) when either takes too long or fails.
+async fn prepare(
+    stream: TcpStream,
+    remote: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    header_limit: Duration,
+) -> Option<TokioIo<Stream>> {
+    match tls {
+        Some(tls) => match tokio::time::timeout(TLS_HANDSHAKE_LIMIT, tls.accept(stream)).await {
+            Ok(Ok(s)) => Some(TokioIo::new(Stream::Tls(Box::new(s)))),
+            Ok(Err(e)) => {
+                tracing::debug!(%remote, error = %e, "TLS handshake failed");
+                None
+            }
+            Err(_) => {
+                tracing::debug!(%remote, "TLS handshake timed out");
+                None
+            }
+        },
+        // `peek`, not `readable`: readiness may be reported before any byte has arrived.
+        None => match tokio::time::timeout(header_limit, stream.peek(&mut [0u8; 1])).await {
+            Ok(Ok(n)) if n > 0 => Some(TokioIo::new(Stream::Plain(stream))),
+            _ => {
+                tracing::debug!(%remote, "connection sent nothing; closed");
+                None
+            }
+        },
+    }
+}
+
 /// [`serve`], speaking HTTPS when `tls` is given (every connection then starts with a TLS
 /// handshake; one that fails or stalls is dropped without affecting others).
 pub async fn serve_with_tls(
@@ -281,7 +321,14 @@ pub async fn serve_with_tls(
     let mut builder = Builder::new(TokioExecutor::new());
     // hyper records how each header name was spelled, for the few whose case a dialect keeps
     // (header_case.rs); without it the spelling is gone before any dialect sees the request.
-    builder.http1().preserve_header_case(true);
+    builder
+        .http1()
+        .preserve_header_case(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(router.limits.header_read_timeout);
+    // ALPN offers only HTTP/1.1 over TLS, so TLS connections skip the HTTP/2 sniffing.
+    let tls_builder = builder.clone().http1_only();
+    let header_limit = router.limits.header_read_timeout;
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -299,33 +346,22 @@ pub async fn serve_with_tls(
                 let router = router.clone();
                 let is_tls = tls.is_some();
                 let svc = service_fn(move |req| handle(router.clone(), remote, is_tls, req));
-                if let Some(tls) = &tls {
-                    // The handshake runs in the connection's own task: a slow client must not
-                    // hold up the accept loop.
-                    let (tls, builder, watcher) = (tls.clone(), builder.clone(), graceful.watcher());
-                    tokio::spawn(async move {
-                        let stream = match tokio::time::timeout(TLS_HANDSHAKE_LIMIT, tls.accept(stream)).await {
-                            Ok(Ok(s)) => s,
-                            Ok(Err(e)) => {
-                                tracing::debug!(%remote, error = %e, "TLS handshake failed");
-                                return;
-                            }
-                            Err(_) => {
-                                tracing::debug!(%remote, "TLS handshake timed out");
-                                return;
-                            }
-                        };
-                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-                        if let Err(e) = watcher.watch(conn.into_owned()).await {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        }
-                    });
-                    continue;
-                }
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-                let conn = graceful.watch(conn.into_owned());
+                let (builder, tls) = match &tls {
+                    Some(t) => (tls_builder.clone(), Some(t.clone())),
+                    None => (builder.clone(), None),
+                };
+                let (watcher, mut stop) = (graceful.watcher(), shutdown.clone());
+                // Everything before hyper's own header timer runs in the connection's task, so a
+                // slow or silent client holds up neither the accept loop nor a shutdown.
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    let conn = tokio::select! {
+                        ready = prepare(stream, remote, tls, header_limit) => match ready {
+                            Some(io) => builder.serve_connection_with_upgrades(io, svc).into_owned(),
+                            None => return,
+                        },
+                        _ = stop.changed() => return,
+                    };
+                    if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
                 });

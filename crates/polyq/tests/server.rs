@@ -108,6 +108,10 @@ async fn long_poll_is_woken_by_a_send() {
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let mut s = start(&[]);
+    // A client that connected and sent nothing must not hold up the shutdown (the grace period
+    // for requests in progress is 30 s, beyond this test's deadline).
+    let _silent = std::net::TcpStream::connect(s.base.trim_start_matches("http://")).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
     let pid = s.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
