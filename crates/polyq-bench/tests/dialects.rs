@@ -52,6 +52,7 @@ async fn start_server() -> SocketAddr {
             auth,
             account_id: "000000000000".into(),
             region: "us-east-1".into(),
+            push_tls: None,
         },
     );
     let router = Arc::new(Router::new(vec![azure, mns, sqs], ServerLimits::default()));

@@ -15,6 +15,7 @@ mod publish;
 mod push;
 mod push_http;
 pub mod push_signing;
+pub mod push_tls;
 mod queues;
 mod route;
 mod send;
@@ -48,9 +49,11 @@ pub struct MnsConfig {
     /// Account id shown in host ids when the request names no Host.
     pub account_id: String,
     pub region: String,
+    /// Verifies `https://` push endpoints ([`push_tls::client_config`]); `None`: the built-in
+    /// roots only.
+    pub push_tls: Option<Arc<rustls::ClientConfig>>,
 }
 
-/// The MNS dialect over `service`.
 /// The MNS dialect over `service`. Inside a Tokio runtime it also starts the task that pushes
 /// topic notifications to HTTP subscriptions (the `push` module).
 pub fn dialect(service: Arc<QueueService>, config: MnsConfig) -> Arc<dyn Dialect> {
@@ -59,6 +62,10 @@ pub fn dialect(service: Arc<QueueService>, config: MnsConfig) -> Arc<dyn Dialect
         service.clone(),
         push_wake.clone(),
         config.account_id.clone(),
+        config
+            .push_tls
+            .clone()
+            .unwrap_or_else(push_tls::default_config),
     );
     Arc::new(MnsDialect {
         service,

@@ -37,14 +37,21 @@ const BATCH: usize = 16;
 
 /// Starts the push task on the current Tokio runtime (none outside one, e.g. in unit tests
 /// that build a dialect without serving it).
-/// `owner` is the account id pushes name as topic owner and subscriber.
-pub fn spawn(service: Arc<QueueService>, wake: Arc<Notify>, owner: String) {
+/// `owner` is the account id pushes name as topic owner and subscriber; `tls` verifies
+/// `https://` endpoints.
+pub fn spawn(
+    service: Arc<QueueService>,
+    wake: Arc<Notify>,
+    owner: String,
+    tls: Arc<rustls::ClientConfig>,
+) {
+    let pusher = Pusher { owner, tls };
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
     runtime.spawn(async move {
         loop {
-            if let Err(e) = push_due(&service, &owner).await {
+            if let Err(e) = push_due(&service, &pusher).await {
                 tracing::warn!(error = %e, "MNS push round failed; retrying");
             }
             tokio::select! {
@@ -57,7 +64,16 @@ pub fn spawn(service: Arc<QueueService>, wake: Arc<Notify>, owner: String) {
 
 /// One round: every HTTP subscription with notifications ready gets them pushed. A
 /// subscription that fails (e.g. deleted meanwhile) does not hold up the others.
-async fn push_due(service: &QueueService, owner: &str) -> CoreResult<()> {
+/// What every push of this server shares.
+#[derive(Clone)]
+struct Pusher {
+    /// Account id named as topic owner and subscriber.
+    owner: String,
+    /// For `https://` endpoints.
+    tls: Arc<rustls::ClientConfig>,
+}
+
+async fn push_due(service: &QueueService, pusher: &Pusher) -> CoreResult<()> {
     let queues = service
         .internal()
         .list_queues(SUBSCRIPTION_QUEUE_PREFIX, None, usize::MAX)
@@ -69,7 +85,7 @@ async fn push_due(service: &QueueService, owner: &str) -> CoreResult<()> {
         let Endpoint::Http(url) = &sub.endpoint else {
             continue;
         };
-        match push_subscription(service, &info.name, &sub, url, owner).await {
+        match push_subscription(service, &info.name, &sub, url, pusher).await {
             Ok(()) | Err(CoreError::QueueNotFound(_)) => {}
             Err(e) => tracing::warn!(
                 subscription = sub.name,
@@ -87,7 +103,7 @@ async fn push_subscription(
     queue: &str,
     sub: &Subscription,
     url: &str,
-    owner: &str,
+    pusher: &Pusher,
 ) -> CoreResult<()> {
     let taken = service
         .internal()
@@ -104,8 +120,8 @@ async fn push_subscription(
     let pushes: Vec<_> = taken
         .iter()
         .map(|m| {
-            let (url, sub, owner, m) = (url.to_string(), sub.clone(), owner.to_string(), m.clone());
-            tokio::spawn(async move { post(&url, &sub, &owner, &m).await })
+            let (url, sub, pusher, m) = (url.to_string(), sub.clone(), pusher.clone(), m.clone());
+            tokio::spawn(async move { post(&url, &sub, &pusher, &m).await })
         })
         .collect();
     for (m, push) in taken.iter().zip(pushes) {
@@ -198,10 +214,12 @@ fn attribute_text<'a>(m: &'a Message, name: &str) -> Option<&'a str> {
 /// those of a push captured from MNS (the Go SDK's `example/http_authorization.go`) but its
 /// signature: topic, owner, subscriber, subscription, publish time, message id and tag, and
 /// `Content-md5` as upper-case hex.
-async fn post(url: &str, sub: &Subscription, owner: &str, m: &Message) -> Result<u16, String> {
+async fn post(url: &str, sub: &Subscription, pusher: &Pusher, m: &Message) -> Result<u16, String> {
+    let owner = pusher.owner.as_str();
     let uri: http::Uri = url.parse().map_err(|e| format!("bad endpoint URL: {e}"))?;
     let authority = uri.authority().ok_or("endpoint URL has no host")?.clone();
-    let port = authority.port_u16().unwrap_or(80);
+    let https = uri.scheme_str() == Some("https");
+    let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
     // MNS posts to /notifications unless the endpoint names a path of its own.
     let target = match uri.path_and_query().map(|p| p.as_str()) {
         None | Some("/") | Some("") => "/notifications",
@@ -258,8 +276,16 @@ async fn post(url: &str, sub: &Subscription, owner: &str, m: &Message) -> Result
         .host()
         .trim_start_matches('[')
         .trim_end_matches(']');
-    let exchange =
-        crate::push_http::post(host, port, authority.as_str(), target, &headers, &m.body);
+    let tls = https.then(|| pusher.tls.clone());
+    let exchange = crate::push_http::post(
+        host,
+        port,
+        authority.as_str(),
+        target,
+        &headers,
+        &m.body,
+        tls,
+    );
     tokio::time::timeout(PUSH_TIMEOUT, exchange)
         .await
         .unwrap_or_else(|_| Err(format!("{authority} did not answer within 5 seconds")))
@@ -318,6 +344,27 @@ mod tests {
             .unwrap();
         assert_eq!(got.len(), 1);
         got.remove(0)
+    }
+
+    #[tokio::test]
+    async fn an_https_endpoint_is_pushed_over_tls() {
+        let (service, _clock) = service_with_one_message().await;
+        let m = take(&service).await;
+        let (port, dir, seen) = crate::push_tls::tests::receiver().await;
+        let url = format!("https://localhost:{port}/notify");
+        let sub = Subscription::sample(&url, NotifyStrategy::BackoffRetry, ContentFormat::Xml);
+        let pusher = Pusher {
+            owner: "1234".into(),
+            tls: crate::push_tls::client_config(Some(&dir.path().join("ca.pem"))).unwrap(),
+        };
+        assert_eq!(post(&url, &sub, &pusher, &m).await, Ok(201));
+        let seen = seen.await.unwrap().unwrap();
+        assert!(seen.starts_with("POST /notify HTTP/1.1\r\n"), "{seen}");
+        assert!(
+            seen.contains(&format!("\r\nHost: localhost:{port}\r\n")),
+            "{seen}"
+        );
+        assert!(seen.contains("\r\nx-mns-topic-owner: 1234\r\n"), "{seen}");
     }
 
     #[tokio::test]

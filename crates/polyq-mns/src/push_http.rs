@@ -8,16 +8,19 @@
 //! `"Date"` from a `HashMap`, the PHP sample `$headers['Authorization']`. hyper's client writes
 //! every name in lower case (or all Title-Case) and keeps no other case it can be given, so the
 //! request head is written here; the answer's head is parsed with `httparse`. Only the status
-//! matters, and the connection is not reused.
+//! matters, and the connection is not reused. `https://` endpoints get the same exchange over
+//! TLS (`push_tls`).
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Largest answer head read before giving up on finding the status.
 const MAX_HEAD: usize = 64 * 1024;
 
 /// POSTs `body` to `target` on `host:port` with `headers` (names written as given) and
-/// returns the answer's status.
+/// returns the answer's status; over TLS, verifying the server as `host`, when `tls` is given.
 pub async fn post(
     host: &str,
     port: u16,
@@ -25,14 +28,36 @@ pub async fn post(
     target: &str,
     headers: &[(&str, String)],
     body: &[u8],
+    tls: Option<Arc<rustls::ClientConfig>>,
 ) -> Result<u16, String> {
     let mut request = request_head(authority, target, headers, body.len())?.into_bytes();
     request.extend_from_slice(body);
-    let mut stream = TcpStream::connect((host, port))
+    let stream = TcpStream::connect((host, port))
         .await
         .map_err(|e| format!("cannot connect to {authority}: {e}"))?;
+    let Some(config) = tls else {
+        return exchange(stream, &request, authority).await;
+    };
+    let name = rustls_pki_types::ServerName::try_from(host.to_string())
+        .map_err(|e| format!("cannot verify {host} over TLS: {e}"))?;
+    let stream = tokio_rustls::TlsConnector::from(config)
+        .connect(name, stream)
+        .await
+        .map_err(|e| format!("TLS with {authority} failed: {e}"))?;
+    exchange(stream, &request, authority).await
+}
+
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    request: &[u8],
+    authority: &str,
+) -> Result<u16, String> {
     stream
-        .write_all(&request)
+        .write_all(request)
+        .await
+        .map_err(|e| format!("push to {authority} failed: {e}"))?;
+    stream
+        .flush()
         .await
         .map_err(|e| format!("push to {authority} failed: {e}"))?;
     read_status(&mut stream)
@@ -72,7 +97,7 @@ pub fn request_head(
 
 /// The status of the final answer: interim `1xx` answers (a `100 Continue` the endpoint sends
 /// unasked) are skipped, as an HTTP client does.
-async fn read_status(stream: &mut TcpStream) -> Result<u16, String> {
+async fn read_status<S: AsyncRead + Unpin>(stream: &mut S) -> Result<u16, String> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
@@ -183,9 +208,17 @@ mod tests {
             String::from_utf8(seen).unwrap()
         });
         let headers = [("Authorization", "sig".to_string())];
-        let status = post("127.0.0.1", port, "127.0.0.1", "/n", &headers, b"body")
-            .await
-            .unwrap();
+        let status = post(
+            "127.0.0.1",
+            port,
+            "127.0.0.1",
+            "/n",
+            &headers,
+            b"body",
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(status, 204);
         let seen = server.await.unwrap();
         assert!(seen.contains("\r\nAuthorization: sig\r\n"), "{seen}");

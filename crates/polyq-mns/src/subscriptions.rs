@@ -54,11 +54,11 @@ pub enum Endpoint {
     /// are not checked (polyq serves one account), and may hold anything: SDK samples build
     /// them from the endpoint's host, port included (`acs:mns::localhost:9324:queues/q`).
     Queue(String),
-    /// `http://host[:port][/path]`: pushed by POST.
+    /// `http(s)://host[:port][/path]`: pushed by POST (over TLS for `https`).
     Http(String),
-    /// A documented endpoint polyq cannot deliver to: `https://` (no TLS client),
-    /// `mail:directmail:…` and `sms:directsms:…`. The subscription is kept, as MNS keeps it;
-    /// each notification for it is dropped with a log line naming the reason.
+    /// A documented endpoint polyq cannot deliver to: `mail:directmail:…` and
+    /// `sms:directsms:…`. The subscription is kept, as MNS keeps it; each notification for it
+    /// is dropped with a log line naming the reason.
     Undeliverable(&'static str),
 }
 
@@ -78,20 +78,15 @@ impl Endpoint {
                 )),
             };
         }
-        for (scheme, make) in [
-            ("http://", Endpoint::Http as fn(String) -> Endpoint),
-            ("https://", |_| {
-                Endpoint::Undeliverable("polyq pushes over plain http:// only")
-            }),
-        ] {
+        for scheme in ["http://", "https://"] {
             if let Some(rest) = text.strip_prefix(scheme) {
                 let host = rest.split(['/', '?', '#']).next().unwrap_or("");
                 if host.is_empty() || http::uri::Authority::try_from(host).is_err() {
                     return Err(MnsError::endpoint_invalid(
-                        "an HTTP endpoint is http://{host}[:{port}][/{path}].",
+                        "an HTTP endpoint is http(s)://{host}[:{port}][/{path}].",
                     ));
                 }
-                return Ok(make(text.to_string()));
+                return Ok(Endpoint::Http(text.to_string()));
             }
         }
         if text.starts_with("mail:directmail:") || text.starts_with("sms:directsms:") {
@@ -513,6 +508,10 @@ mod tests {
             Endpoint::parse("http://127.0.0.1:8080/notify").unwrap(),
             Endpoint::Http("http://127.0.0.1:8080/notify".into())
         );
+        assert_eq!(
+            Endpoint::parse("https://example.com/x").unwrap(),
+            Endpoint::Http("https://example.com/x".into())
+        );
         // What SDKs build from endpoints with a port or an IP address: region and account are
         // whatever the host split gave.
         for text in [
@@ -527,11 +526,7 @@ mod tests {
                 "{text}"
             );
         }
-        for text in [
-            "https://example.com/x",
-            "mail:directmail:a@example.com",
-            "sms:directsms:anonymous",
-        ] {
+        for text in ["mail:directmail:a@example.com", "sms:directsms:anonymous"] {
             assert!(
                 matches!(Endpoint::parse(text), Ok(Endpoint::Undeliverable(_))),
                 "{text}"

@@ -28,6 +28,7 @@ fn fixture() -> Fixture {
         auth: AuthConfig::default(),
         account_id: "1234567890".into(),
         region: "cn-hangzhou".into(),
+        push_tls: None,
     };
     Fixture {
         dialect: dialect(service, config),

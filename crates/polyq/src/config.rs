@@ -51,11 +51,15 @@ pub struct ServeArgs {
     pub sqs_queue_deleted_recently: Option<bool>,
     /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then any
     /// intermediates); needs --tls-key. Every listener then speaks HTTPS only.
-    #[arg(long, env = "POLYQ_TLS_CERT", requires = "tls_key")]
+    #[arg(long, env = "POLYQ_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, env = "POLYQ_TLS_KEY", requires = "tls_cert")]
+    #[arg(long, env = "POLYQ_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// CA certificates (PEM) trusted for MNS pushes to `https://` endpoints, beside the
+    /// built-in Mozilla roots: for receivers with a private or self-signed certificate.
+    #[arg(long, env = "POLYQ_MNS_PUSH_CA")]
+    pub mns_push_ca: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -70,6 +74,7 @@ struct FileConfig {
     sqs_queue_deleted_recently: Option<bool>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    mns_push_ca: Option<PathBuf>,
     #[serde(default)]
     credentials: Vec<FileCredential>,
     #[serde(default)]
@@ -117,6 +122,8 @@ pub struct Settings {
     pub sqs_queue_deleted_recently: bool,
     /// Certificate chain and key files: every listener speaks HTTPS.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Extra CA certificates for MNS pushes to `https://` endpoints.
+    pub mns_push_ca: Option<PathBuf>,
 }
 
 impl Settings {
@@ -214,6 +221,7 @@ impl Settings {
                 .or(file.sqs_queue_deleted_recently)
                 .unwrap_or(false),
             tls,
+            mns_push_ca: args.mns_push_ca.or(file.mns_push_ca),
         })
     }
 }

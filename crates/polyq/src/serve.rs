@@ -70,12 +70,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             .collect();
     }
     let azure = polyq_azure::dialect(service.clone(), azure_config);
+    let push_tls = polyq_mns::push_tls::client_config(settings.mns_push_ca.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let mns = polyq_mns::dialect(
         service.clone(),
         polyq_mns::MnsConfig {
             auth: auth.clone(),
             account_id: settings.account_id.clone(),
             region: settings.region.clone(),
+            push_tls: Some(push_tls),
         },
     );
     let metrics = Arc::new(RequestMetrics::default());

@@ -150,4 +150,38 @@ fn bad_tls_settings_stop_the_server_with_the_reason() {
     let err = serve_fails(&["--tls-cert", &cert.cert, "--tls-key", &other.key]);
     assert!(err.contains("does not go with"), "{err}");
     assert!(Path::new(&cert.cert).exists());
+    // The CA file for MNS pushes to https:// endpoints is read at start too.
+    let err = serve_fails(&["--mns-push-ca", &missing]);
+    assert!(err.contains(&missing), "{err}");
+    let err = serve_fails(&["--mns-push-ca", &empty]);
+    assert!(
+        err.contains("no certificate") && err.contains(&empty),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_certificate_and_key_may_come_from_flag_and_config_file() {
+    let cert = self_signed();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("polyq.toml");
+    std::fs::write(&config, format!("tls_key = {:?}\n", cert.key)).unwrap();
+    let s = common::start(&[
+        "--config",
+        &config.display().to_string(),
+        "--tls-cert",
+        &cert.cert,
+    ]);
+    let addr = s
+        .base
+        .strip_prefix("https://")
+        .expect("https base")
+        .to_string();
+    let health = https(
+        &addr,
+        &cert,
+        "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 }

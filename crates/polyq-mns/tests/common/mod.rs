@@ -114,6 +114,7 @@ pub async fn start_on(service: Arc<QueueService>, auth: AuthConfig) -> Server {
         auth,
         account_id: "1234567890".into(),
         region: "cn-hangzhou".into(),
+        push_tls: None,
     };
     let router = Arc::new(Router::new(
         vec![dialect(service.clone(), config)],
