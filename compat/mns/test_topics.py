@@ -676,8 +676,9 @@ def test_invalid_endpoints(new_topic, statuses):
 
 def test_undeliverable_endpoints_are_kept(new_topic, new_queue):
     """Mail, SMS and https endpoints are subscribed and shown (PHP's TopicTest subscribes
-    https://…), but polyq delivers nothing to them; queue endpoints built from a host with a
-    port (as the PHP SDK and the Python sample build them) are queue endpoints."""
+    https://…); polyq delivers nothing to mail and SMS, and pushes to https over TLS (here to a
+    closed local port, so only retries follow); queue endpoints built from a host with a port
+    (as the PHP SDK and the Python sample build them) are queue endpoints."""
     topic = new_topic()
     queue = new_queue()
     queue.set_encoding(False)

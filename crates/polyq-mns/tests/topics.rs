@@ -660,7 +660,6 @@ async fn endpoints_polyq_cannot_serve_are_kept_but_get_nothing() {
     assert_eq!(r.status, 201, "{}", r.body);
     // Documented kinds polyq does not deliver to: subscribed (and shown), never delivered.
     for (name, endpoint) in [
-        ("tls", "https://example.com/hook"),
         ("mail", "mail:directmail:someone@example.com"),
         ("sms", "sms:directsms:anonymous"),
     ] {
@@ -672,7 +671,7 @@ async fn endpoints_polyq_cannot_serve_are_kept_but_get_nothing() {
     assert_eq!(publish(&s, "odd", "hello", None).await.status, 201);
     assert_eq!(drain(&s, "qok").await, vec!["hello"]);
     // Nothing waits for them either: their internal queues stay empty.
-    for name in ["tls", "mail", "sms"] {
+    for name in ["mail", "sms"] {
         let info = s
             .service
             .internal()
