@@ -415,3 +415,178 @@ def test_arns_name_the_client_region_and_partition(endpoint, region, partition):
         assert principal == f"arn:{partition}:iam::{ACCOUNT_ID}:root"
     finally:
         client.delete_queue(QueueUrl=url)
+
+
+# --- inputs AWS refuses (local-aws-sqs test/*.test.ts, whose texts are AWS's; the SQS quotas
+# and API reference pages for the rules) ---
+
+
+def _permission(url, label, **kw):
+    return dict(QueueUrl=url, Label=label, AWSAccountIds=["111111111111"],
+                Actions=["SendMessage"], **kw)
+
+
+def test_a_policy_holds_at_most_twenty_statements(sqs, queue):
+    for i in range(1, 21):
+        sqs.add_permission(**_permission(queue.url, f"Label{i}"))
+    err = expect_error(sqs, "OverLimit", sqs.add_permission, status=403,
+                       **_permission(queue.url, "Label21"))
+    assert err.response["Error"]["Message"] == "21 Statements were found, maximum allowed is 20."
+    sqs.remove_permission(QueueUrl=queue.url, Label="Label1")
+    sqs.add_permission(**_permission(queue.url, "Label21"))
+
+
+@pytest.mark.parametrize("label", ["a" * 81, "with space", "dot.ted", "slash/ed"])
+def test_permission_labels_are_80_alphanumerics_hyphens_or_underscores(sqs, queue, label):
+    err = expect_error(sqs, "InvalidParameterValue", sqs.add_permission, status=400,
+                       **_permission(queue.url, label))
+    assert err.response["Error"]["Message"] == (
+        f"Value {label} for parameter Label is invalid. Reason: Can only include alphanumeric "
+        "characters, hyphens, or underscores. 1 to 80 in length.")
+
+
+def test_empty_permission_labels_are_missing(sqs, queue):
+    for call, kwargs in ((sqs.add_permission, _permission(queue.url, "")),
+                         (sqs.remove_permission, {"QueueUrl": queue.url, "Label": ""})):
+        err = expect_error(sqs, "MissingParameter", call, status=400, **kwargs)
+        assert err.response["Error"]["Message"] == "The request must contain the parameter Label."
+
+
+def test_add_permission_to_a_policy_with_one_statement_object(sqs, make_queue):
+    statement = {"Sid": "Queue1_SendMessage", "Effect": "Allow",
+                 "Principal": {"AWS": ["123456789012"]}, "Action": "sqs:SendMessage",
+                 "Resource": "arn:aws:sqs:us-east-1:000000000000:queue1"}
+    q = make_queue("onestmt", attributes={
+        "Policy": json.dumps({"Version": "2012-10-17", "Statement": statement})})
+    sqs.add_permission(QueueUrl=q.url, Label="CustomPermissionDeleteMessage",
+                       AWSAccountIds=["123456789012"], Actions=["DeleteMessage"])
+    policy = json.loads(sqs.get_queue_attributes(
+        QueueUrl=q.url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["Queue1_SendMessage",
+                                                       "CustomPermissionDeleteMessage"]
+    assert policy["Statement"][0] == statement
+
+
+TAG_CHARS = ("may only contain unicode letters, digits, whitespace, or one of these "
+             "symbols: _ . : / = + - @")
+
+
+@pytest.mark.parametrize("tags,message", [
+    ({"k": "v" * 257}, "Tag values must be between 0 and 256 characters in length."),
+    ({"aws:k": "v"}, 'Tag keys cannot start with the reserved prefix "aws:".'),
+    ({"k": "aws:v"}, 'Tag values cannot start with the reserved prefix "aws:".'),
+    ({"k#1": "v"}, "Tag keys " + TAG_CHARS),
+    ({"k": "50%"}, "Tag values " + TAG_CHARS),
+])
+def test_tags_follow_the_aws_rules(sqs, queue, tags, message):
+    err = expect_error(sqs, "InvalidParameterValue", sqs.tag_queue, status=400,
+                       QueueUrl=queue.url, Tags=tags)
+    assert err.response["Error"]["Message"] == message
+    assert "Tags" not in sqs.list_queue_tags(QueueUrl=queue.url)
+    name = unique("tagcreate")
+    err = expect_error(sqs, "InvalidParameterValue", sqs.create_queue, status=400,
+                       QueueName=name, tags=tags)
+    assert err.response["Error"]["Message"] == message
+
+
+def test_tags_of_any_script_and_the_allowed_symbols(sqs, queue):
+    tags = {"Straße 1": "東京 _.:/=+-@", "ключ" * 32: "é" * 256, "empty": "", "awsome": "aws"}
+    sqs.tag_queue(QueueUrl=queue.url, Tags=tags)
+    assert sqs.list_queue_tags(QueueUrl=queue.url)["Tags"] == tags
+
+
+@pytest.mark.parametrize("value", ["1" * 39, "1e127", "2e126", "1e-129"])
+def test_number_attributes_beyond_38_digits_or_the_range_are_refused(sqs, queue, value):
+    err = expect_error(sqs, "InvalidParameterValue", sqs.send_message, status=400,
+                       QueueUrl=queue.url, MessageBody="b",
+                       MessageAttributes={"n": {"DataType": "Number", "StringValue": value}})
+    assert err.response["Error"]["Message"] == \
+        "Can't cast the value of message (user) attribute 'n' to a number."
+
+
+@pytest.mark.parametrize("value", ["9" * 38, "1e126", "-1E-128", "00012.3400"])
+def test_number_attributes_within_the_range_are_kept_as_sent(sqs, queue, value):
+    # botocore checks MD5OfMessageAttributes against the value as sent.
+    sqs.send_message(QueueUrl=queue.url, MessageBody="b",
+                     MessageAttributes={"n": {"DataType": "Number", "StringValue": value}})
+    m = receive(sqs, queue.url, MessageAttributeNames=["All"])[0]
+    assert m["MessageAttributes"]["n"]["StringValue"] == value
+
+
+def test_move_task_destination_of_the_other_type(sqs, make_queue):
+    message = "The source queue and destination queue must be of the same queue type."
+    _, std_dlq = _pipe(make_queue, "mv-type")
+    _, fifo_dlq = _pipe(make_queue, "mv-type-f", fifo=True)
+    fifo_dest = make_queue("mv-type-fd", fifo=True)
+    std_dest = make_queue("mv-type-sd")
+    for source, dest in ((std_dlq, fifo_dest), (fifo_dlq, std_dest)):
+        err = expect_error(sqs, "InvalidParameterValue", sqs.start_message_move_task,
+                           status=400, SourceArn=source.arn, DestinationArn=dest.arn)
+        assert err.response["Error"]["Message"] == message
+    assert sqs.list_message_move_tasks(SourceArn=std_dlq.arn).get("Results", []) == []
+
+
+def test_move_task_destination_equal_to_the_source(sqs, make_queue):
+    _, dlq = _pipe(make_queue, "mv-same")
+    err = expect_error(sqs, "InvalidParameterValue", sqs.start_message_move_task, status=400,
+                       SourceArn=dlq.arn, DestinationArn=dlq.arn)
+    assert err.response["Error"]["Message"] == \
+        "Source queue arn and destination queue arn cannot be the same."
+
+
+def test_second_move_task_while_the_first_is_cancelling(sqs, make_queue):
+    src, dlq = _pipe(make_queue, "mv-cancelling")
+    _to_dlq(sqs, src, [f"message-{i}" for i in range(5)])
+    handle = sqs.start_message_move_task(SourceArn=dlq.arn,
+                                         MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
+    sqs.cancel_message_move_task(TaskHandle=handle)
+    # At one message a second the task is still CANCELLING here.
+    assert sqs.list_message_move_tasks(SourceArn=dlq.arn)["Results"][0]["Status"] == "CANCELLING"
+    err = expect_error(sqs, "InvalidParameterValue", sqs.start_message_move_task, status=400,
+                       SourceArn=dlq.arn)
+    assert err.response["Error"]["Message"] == (
+        "There is already a task running. Only one active task is allowed for a source queue "
+        "arn at a given time.")
+    _finished(sqs, dlq)
+
+
+RAP_UNSUPPORTED = ("Invalid value for the parameter RedriveAllowPolicy. Reason: Amazon SQS "
+                   "can't create the redrive allow policy, as it\u2019s in an unsupported format.")
+RAP_NEEDS_ARNS = ("When you specify the byQueue permission type, you must also specify one or "
+                  "more sourceQueueArns values.")
+RAP_ONLY_BY_QUEUE = ("To specify one or more source queue ARNs, you must set redrivePermission "
+                     "to byQueue.")
+
+
+def _arns(n):
+    return [f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:source-{i}" for i in range(n)]
+
+
+@pytest.mark.parametrize("policy,reason", [
+    ("{}", None),
+    ('{"redrivePermission": "nope"}', None),
+    ('{"redrivePermission": "allowAll", "extra": 1}', None),
+    (json.dumps({"redrivePermission": "byQueue"}), RAP_NEEDS_ARNS),
+    (json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": []}), RAP_NEEDS_ARNS),
+    (json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": _arns(11)}),
+     "The maximum number of source queue ARNs you can specify is 10."),
+    (json.dumps({"redrivePermission": "allowAll", "sourceQueueArns": _arns(1)}),
+     RAP_ONLY_BY_QUEUE),
+])
+def test_redrive_allow_policy_grammar(sqs, queue, policy, reason):
+    message = RAP_UNSUPPORTED if reason is None else (
+        f"Value {policy} for parameter RedriveAllowPolicy is invalid. Reason: Amazon SQS can't "
+        f"create the redrive allow policy. {reason}")
+    err = expect_error(sqs, "InvalidParameterValue", sqs.set_queue_attributes, status=400,
+                       QueueUrl=queue.url, Attributes={"RedriveAllowPolicy": policy})
+    assert err.response["Error"]["Message"] == message
+    err = expect_error(sqs, "InvalidParameterValue", sqs.create_queue, status=400,
+                       QueueName=unique("rap"), Attributes={"RedriveAllowPolicy": policy})
+    assert err.response["Error"]["Message"] == message
+
+
+def test_redrive_allow_policy_by_queue_with_ten_sources(sqs, queue):
+    policy = json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": _arns(10)})
+    sqs.set_queue_attributes(QueueUrl=queue.url, Attributes={"RedriveAllowPolicy": policy})
+    got = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["RedriveAllowPolicy"])
+    assert got["Attributes"]["RedriveAllowPolicy"] == policy

@@ -134,9 +134,65 @@ fn validate_name(name: &str) -> SqsResult<()> {
     }
 }
 
-/// Numbers as SQS accepts them: optional sign, digits, optional fraction and exponent.
+/// Numbers as SQS accepts them: optional sign, digits, optional fraction and exponent, with
+/// at most 38 significant digits and, unless zero, a magnitude from 10^-128 to 10^+126 (SQS
+/// developer guide, message attribute data types). The value itself is kept as sent: the
+/// digests the SDKs check are over the text.
 fn is_number(s: &str) -> bool {
-    s.trim().parse::<f64>().is_ok_and(f64::is_finite) && !s.trim().is_empty()
+    s.trim().parse::<f64>().is_ok_and(f64::is_finite) && within_sqs_number_range(s.trim())
+}
+
+/// Significant digits and decimal magnitude of a plain decimal number (`[+-]digits[.digits]`
+/// with an optional `e[+-]digits`); `None` where the text is not of that form.
+fn decimal_shape(s: &str) -> Option<(usize, i64)> {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, "0"),
+    };
+    let exp_digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    if exp_digits.is_empty() || !exp_digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Saturated: an exponent beyond any i64 is out of range either way.
+    let magnitude: i64 = exp_digits.parse().unwrap_or(i64::MAX / 2);
+    let exponent = if exponent.starts_with('-') {
+        -magnitude
+    } else {
+        magnitude
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let digits: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+    let Some(first) = digits.iter().position(|&b| b != b'0') else {
+        return Some((0, 0));
+    };
+    let last = digits.iter().rposition(|&b| b != b'0').unwrap_or(first);
+    // The first significant digit stands for 10^(position in the integer part), counted
+    // from the decimal point.
+    let leading = int.len() as i64 - 1 - first as i64 + exponent;
+    Some((last - first + 1, leading))
+}
+
+fn within_sqs_number_range(s: &str) -> bool {
+    match decimal_shape(s) {
+        Some((0, _)) => true,
+        Some((precision, leading)) => {
+            precision <= 38
+                && leading >= -128
+                && (leading < 126 || leading == 126 && precision == 1 && first_digit_is_one(s))
+        }
+        None => false,
+    }
+}
+
+/// Whether the first significant digit of `s` is a 1 (10^126 itself is in range).
+fn first_digit_is_one(s: &str) -> bool {
+    s.bytes().find(|b| (b'1'..=b'9').contains(b)) == Some(b'1')
 }
 
 /// Bytes an attribute set counts toward the message size (name + type + value).
@@ -285,6 +341,53 @@ mod tests {
         assert_eq!(parse(Some(&many), false).unwrap_err().code, I);
         let ok = attrs(json!({"n": {"DataType": "Number.int", "StringValue": "-1.5e3"}}));
         assert_eq!(ok["n"].data_type, "Number.int");
+    }
+
+    #[test]
+    fn numbers_keep_to_38_digits_and_the_documented_range() {
+        let fits = |v: &str| {
+            parse(
+                json!({"n": {"DataType": "Number", "StringValue": v}}).as_object(),
+                false,
+            )
+            .is_ok()
+        };
+        let digits38 = "1".repeat(38);
+        let digits39 = "1".repeat(39);
+        for ok in [
+            "0",
+            "-0.000",
+            "1.5",
+            ".5",
+            "5.",
+            "+7",
+            "1e126",
+            "1E-128",
+            "0.0001e-124",
+            "9.99e125",
+            "100000000000000000000000000000000000000000000000000",
+            digits38.as_str(),
+            "00012.3400",
+            " 42 ",
+        ] {
+            assert!(fits(ok), "{ok}");
+        }
+        for bad in [
+            digits39.as_str(),
+            "1.00000000000000000000000000000000000001",
+            "2e126",
+            "1.1e126",
+            "1e127",
+            "1e-129",
+            "0.00001e-124",
+            "nan",
+            "inf",
+        ] {
+            assert!(!fits(bad), "{bad}");
+        }
+        // The value is kept as sent: its zeros are part of what the digest covers.
+        let kept = attrs(json!({"n": {"DataType": "Number", "StringValue": "00012.3400"}}));
+        assert_eq!(kept["n"].value, AttributeValue::String("00012.3400".into()));
     }
 
     #[test]

@@ -115,6 +115,62 @@ fn parse_redrive(v: &str) -> SqsResult<Option<RedrivePolicy>> {
     }))
 }
 
+/// Checks a `RedriveAllowPolicy`: a JSON object of `redrivePermission` (`allowAll`, `denyAll`
+/// or `byQueue`) and, with `byQueue` only, `sourceQueueArns`: 1 to 10 strings (CreateQueue API
+/// reference). Refusals are InvalidParameterValue in the texts of local-aws-sqs, whose
+/// messages are copied from AWS (its curly apostrophe included).
+fn check_redrive_allow(v: &str) -> SqsResult<()> {
+    let unsupported = || {
+        SqsError::invalid_value(
+            "Invalid value for the parameter RedriveAllowPolicy. Reason: Amazon SQS can't create the redrive allow policy, as it\u{2019}s in an unsupported format.",
+        )
+    };
+    let reason = |why: &str| {
+        SqsError::bad_param(
+            "RedriveAllowPolicy",
+            v,
+            &format!("Amazon SQS can't create the redrive allow policy. {why}"),
+        )
+    };
+    let json: Value = serde_json::from_str(v).map_err(|_| unsupported())?;
+    let policy = json.as_object().ok_or_else(unsupported)?;
+    let permission = policy
+        .get("redrivePermission")
+        .and_then(Value::as_str)
+        .filter(|p| matches!(*p, "allowAll" | "denyAll" | "byQueue"))
+        .ok_or_else(unsupported)?;
+    if policy
+        .keys()
+        .any(|k| k != "redrivePermission" && k != "sourceQueueArns")
+    {
+        return Err(unsupported());
+    }
+    let by_queue = permission == "byQueue";
+    let needs_arns = || {
+        reason("When you specify the byQueue permission type, you must also specify one or more sourceQueueArns values.")
+    };
+    match policy.get("sourceQueueArns") {
+        None | Some(Value::Null) if by_queue => Err(needs_arns()),
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Array(arns)) => {
+            if !arns.iter().all(Value::is_string) {
+                Err(unsupported())
+            } else if !by_queue {
+                Err(reason("To specify one or more source queue ARNs, you must set redrivePermission to byQueue."))
+            } else if arns.is_empty() {
+                Err(needs_arns())
+            } else if arns.len() > 10 {
+                Err(reason(
+                    "The maximum number of source queue ARNs you can specify is 10.",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Some(_) => Err(unsupported()),
+    }
+}
+
 /// Applies one settable attribute to `config`. `creating` allows `FifoQueue`.
 pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) -> SqsResult<()> {
     if FIFO_ONLY.contains(&name) && !config.fifo {
@@ -172,7 +228,11 @@ pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) 
         "Policy" | "RedriveAllowPolicy" if value.is_empty() => {
             config.extras.remove(name);
         }
-        "Policy" | "RedriveAllowPolicy" => {
+        "RedriveAllowPolicy" => {
+            check_redrive_allow(value)?;
+            config.extras.insert(name.into(), value.into());
+        }
+        "Policy" => {
             let ok = serde_json::from_str::<Value>(value).is_ok_and(|v| v.is_object());
             if !ok {
                 return Err(SqsError::new(

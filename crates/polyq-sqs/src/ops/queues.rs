@@ -42,7 +42,7 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     // The JSON member is `tags` (lower case), the query codec maps `Tag.N.*` onto it.
     let tags = input.str_map("tags")?;
     // The tag rules of TagQueue hold for tags given at creation too.
-    check_tag_keys(&tags)?;
+    check_tags(&tags)?;
     if tags.len() > MAX_TAGS {
         return Err(SqsError::invalid_value(too_many_tags(name)));
     }
@@ -208,16 +208,57 @@ fn too_many_tags(queue: &str) -> String {
     format!("Too many tags added for queue {queue}.")
 }
 
-/// Tag keys are 1 to 128 characters long.
-fn check_tag_keys(tags: &std::collections::BTreeMap<String, String>) -> SqsResult<()> {
-    match tags.keys().find(|k| k.is_empty() || k.len() > 128) {
-        Some(bad) => Err(SqsError::bad_param(
-            "Tags",
-            bad,
-            "Tag keys must be between 1 and 128 characters in length.",
-        )),
-        None => Ok(()),
+/// Whether `c` may appear in a tag key or value: Unicode letters, digits and whitespace, and
+/// `_ . : / = + - @` (SQS developer guide, "Quotas related to queues").
+fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric()
+        || c.is_whitespace()
+        || matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
+}
+
+/// The prefix AWS keeps for its own tags; neither keys nor values may start with it.
+const RESERVED_TAG_PREFIX: &str = "aws:";
+
+/// AWS's tag rules: keys of 1 to 128 characters, values of at most 256, both of letters, digits,
+/// whitespace and `_ . : / = + - @` only, and neither starting with `aws:` (SQS developer guide,
+/// "Quotas related to queues"). The texts are those of AWS's shared tagging code, whose
+/// key-length text SQS answers too.
+fn check_tags(tags: &std::collections::BTreeMap<String, String>) -> SqsResult<()> {
+    for (key, value) in tags {
+        if key.is_empty() || key.chars().count() > 128 {
+            return Err(SqsError::bad_param(
+                "Tags",
+                key,
+                "Tag keys must be between 1 and 128 characters in length.",
+            ));
+        }
+        if key.starts_with(RESERVED_TAG_PREFIX) {
+            return Err(SqsError::invalid_value(
+                "Tag keys cannot start with the reserved prefix \"aws:\".",
+            ));
+        }
+        if !key.chars().all(is_tag_char) {
+            return Err(SqsError::invalid_value(
+                "Tag keys may only contain unicode letters, digits, whitespace, or one of these symbols: _ . : / = + - @",
+            ));
+        }
+        if value.chars().count() > 256 {
+            return Err(SqsError::invalid_value(
+                "Tag values must be between 0 and 256 characters in length.",
+            ));
+        }
+        if value.starts_with(RESERVED_TAG_PREFIX) {
+            return Err(SqsError::invalid_value(
+                "Tag values cannot start with the reserved prefix \"aws:\".",
+            ));
+        }
+        if !value.chars().all(is_tag_char) {
+            return Err(SqsError::invalid_value(
+                "Tag values may only contain unicode letters, digits, whitespace, or one of these symbols: _ . : / = + - @",
+            ));
+        }
     }
+    Ok(())
 }
 
 pub async fn tag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
@@ -227,7 +268,7 @@ pub async fn tag_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     if tags.is_empty() {
         return Err(SqsError::missing("Tags"));
     }
-    check_tag_keys(&tags)?;
+    check_tags(&tags)?;
     ctx.service
         .update_queue(
             &name,
@@ -323,9 +364,48 @@ fn one_or_list(mut items: Vec<String>) -> Value {
     }
 }
 
+/// Statements a queue policy may hold (SQS developer guide, policy limits).
+const MAX_POLICY_STATEMENTS: usize = 20;
+
+/// A permission label as AddPermission and RemovePermission take it: present and non-empty
+/// (AWS: MissingParameter), and for AddPermission at most 80 alphanumeric characters, hyphens
+/// or underscores (the AddPermission API reference's rule for `Label`).
+fn permission_label<'a>(input: &Input<'a>, adding: bool) -> SqsResult<&'a str> {
+    let label = input.opt_str("Label")?.unwrap_or("");
+    if label.is_empty() {
+        return Err(SqsError::missing("Label"));
+    }
+    let valid = label.chars().count() <= 80
+        && label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if adding && !valid {
+        return Err(SqsError::bad_param(
+            "Label",
+            label,
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.",
+        ));
+    }
+    Ok(label)
+}
+
+/// The statements of a stored policy as a list: IAM's grammar allows `Statement` to be a
+/// single object, which becomes a one-element list (an absent one an empty list).
+fn statement_list(policy: &mut Value) -> Option<&mut Vec<Value>> {
+    let obj = policy.as_object_mut()?;
+    let entry = obj
+        .entry("Statement")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if entry.is_object() {
+        let single = entry.take();
+        *entry = Value::Array(vec![single]);
+    }
+    entry.as_array_mut()
+}
+
 pub async fn add_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
-    let label = input.str("Label")?.to_string();
+    let label = permission_label(&input, true)?.to_string();
     let accounts = input.str_list("AWSAccountIds")?;
     let actions = input.str_list("Actions")?;
     if actions.is_empty() {
@@ -370,35 +450,58 @@ pub async fn add_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value>
         "Action": one_or_list(actions.iter().map(|a| format!("SQS:{a}")).collect()),
         "Resource": arn,
     });
-    ctx.service
+    // The refusal decided inside the update, in its own code (the core only carries text).
+    let refusal = std::sync::Arc::new(std::sync::Mutex::new(None::<SqsError>));
+    let refused = refusal.clone();
+    let result = ctx
+        .service
         .update_queue(
             &name,
             Box::new(move |c| {
+                let refuse = |e: SqsError| {
+                    let text = e.message.clone();
+                    *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    Err(polyq_core::CoreError::InvalidArgument(text))
+                };
                 let mut policy: Value = c
                     .extras
                     .get("Policy")
                     .and_then(|p| serde_json::from_str(p).ok())
                     .unwrap_or_else(|| json!({"Version": "2008-10-17", "Id": format!("{arn}/SQSDefaultPolicy"), "Statement": []}));
-                let statements = policy["Statement"].as_array_mut().ok_or_else(|| {
-                    polyq_core::CoreError::InvalidArgument("The queue's Policy has no Statement list.".into())
-                })?;
+                let Some(statements) = statement_list(&mut policy) else {
+                    return refuse(SqsError::invalid_value(
+                        "The queue's Policy has no Statement list.",
+                    ));
+                };
                 if statements.iter().any(|s| s["Sid"] == label.as_str()) {
-                    return Err(polyq_core::CoreError::InvalidArgument(format!(
-                        "Value {label} for parameter Label is invalid. Reason: Already exists."
-                    )));
+                    return refuse(SqsError::bad_param("Label", &label, "Already exists."));
+                }
+                // AWS counts the statement being added (local-aws-sqs, whose texts are AWS's).
+                if statements.len() >= MAX_POLICY_STATEMENTS {
+                    return refuse(SqsError::new(
+                        ErrorCode::OverLimit,
+                        format!(
+                            "{} Statements were found, maximum allowed is {MAX_POLICY_STATEMENTS}.",
+                            statements.len() + 1
+                        ),
+                    ));
                 }
                 statements.push(statement);
                 c.extras.insert("Policy".into(), policy.to_string());
                 Ok(())
             }),
         )
-        .await?;
+        .await;
+    if let Err(e) = result {
+        let decided = refusal.lock().unwrap_or_else(|p| p.into_inner()).take();
+        return Err(decided.unwrap_or_else(|| e.into()));
+    }
     Ok(json!({}))
 }
 
 pub async fn remove_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
-    let label = input.str("Label")?.to_string();
+    let label = permission_label(&input, false)?.to_string();
     ctx.service
         .update_queue(
             &name,
@@ -413,7 +516,7 @@ pub async fn remove_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Val
                     .get("Policy")
                     .and_then(|p| serde_json::from_str(p).ok())
                     .ok_or_else(missing)?;
-                let statements = policy["Statement"].as_array_mut().ok_or_else(missing)?;
+                let statements = statement_list(&mut policy).ok_or_else(missing)?;
                 let before = statements.len();
                 statements.retain(|s| s["Sid"] != label.as_str());
                 if statements.len() == before {

@@ -48,37 +48,65 @@ pub async fn start_message_move_task(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResu
         .transpose()?;
     // Move-task actions word the range without ", if provided" (moto's recorded texts).
     let rate = input.opt_between("MaxNumberOfMessagesPerSecond", 1, 500, "")?;
-    ctx.service
+    let source_queue = ctx
+        .service
         .get_queue(&source)
         .await
         .map_err(|_| not_found("SourceArn"))?;
-    if let Some(d) = &destination {
-        ctx.service
-            .get_queue(d)
-            .await
-            .map_err(|_| not_found("DestinationArn"))?;
-    }
+    let destination_queue = match &destination {
+        Some(d) => Some(
+            ctx.service
+                .get_queue(d)
+                .await
+                .map_err(|_| not_found("DestinationArn"))?,
+        ),
+        None => None,
+    };
     // AWS only redrives out of a queue that is some queue's dead-letter queue.
     if ctx.service.dead_letter_sources(&source).await?.is_empty() {
         return Err(SqsError::invalid_value(
             "Source queue must be configured as a Dead Letter Queue.",
         ));
     }
-    // Checked here rather than left to the core so the answer carries AWS's wording.
-    if ctx
-        .service
-        .list_move_tasks(&source, 10)
-        .iter()
-        .any(|t| t.status == MoveTaskStatus::Running)
-    {
-        return Err(SqsError::invalid_value(
+    if let Some(dest) = &destination_queue {
+        // Texts of local-aws-sqs, whose messages are AWS's; the rule is the developer guide's
+        // ("any other queue as the redrive destination if both queues are the same type").
+        if dest.name == source {
+            return Err(SqsError::invalid_value(
+                "Source queue arn and destination queue arn cannot be the same.",
+            ));
+        }
+        if dest.config.fifo != source_queue.config.fifo {
+            return Err(SqsError::invalid_value(
+                "The source queue and destination queue must be of the same queue type.",
+            ));
+        }
+    }
+    // Checked here rather than left to the core so the answer carries AWS's wording. A task
+    // being cancelled is still the active one: AWS answers the same until it has stopped.
+    let active = |t: &MoveTaskInfo| {
+        matches!(
+            t.status,
+            MoveTaskStatus::Running | MoveTaskStatus::Cancelling
+        )
+    };
+    let already_running = || {
+        SqsError::invalid_value(
             "There is already a task running. Only one active task is allowed for a source queue arn at a given time.",
-        ));
+        )
+    };
+    if ctx.service.list_move_tasks(&source, 10).iter().any(active) {
+        return Err(already_running());
     }
     let id = ctx
         .service
         .start_move_task(&source, destination.as_deref(), rate.map(|r| r as u32))
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // A task started by a concurrent request between the check and here.
+            polyq_core::CoreError::Conflict(_) => already_running(),
+            other => other.into(),
+        })?;
     let task = ctx
         .service
         .list_move_tasks(&source, 10)
