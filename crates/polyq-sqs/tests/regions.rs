@@ -36,6 +36,10 @@ async fn call(
         "{}",
         String::from_utf8_lossy(resp.body())
     );
+    // Actions without output answer no body at all, as AWS does; SDKs read that as `{}`.
+    if resp.body().is_empty() {
+        return serde_json::json!({});
+    }
     serde_json::from_slice(resp.body()).unwrap()
 }
 

@@ -447,3 +447,63 @@ async fn query_requests_accepting_json_get_json_documents() {
         "000000000000"
     );
 }
+
+#[tokio::test]
+async fn json_actions_without_output_answer_no_body() {
+    let d = dialect();
+    let raw = |action: &'static str, input: Value| {
+        let d = d.clone();
+        async move {
+            let resp = d.handle(json_request(action, &input)).await;
+            assert_eq!(resp.status(), 200, "{action}");
+            assert_eq!(
+                resp.headers()["content-type"],
+                "application/x-amz-json-1.0",
+                "{action}"
+            );
+            String::from_utf8(resp.body().to_vec()).unwrap()
+        }
+    };
+    let created = raw("CreateQueue", json!({"QueueName": "quiet"})).await;
+    let url = serde_json::from_str::<Value>(&created).unwrap()["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    raw("SendMessage", json!({"QueueUrl": url, "MessageBody": "m"})).await;
+    let got = raw("ReceiveMessage", json!({"QueueUrl": url})).await;
+    let handle = serde_json::from_str::<Value>(&got).unwrap()["Messages"][0]["ReceiptHandle"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // As real SQS sessions record them: 200, the JSON content type, Content-Length 0.
+    for (action, input) in [
+        (
+            "ChangeMessageVisibility",
+            json!({"QueueUrl": url, "ReceiptHandle": handle, "VisibilityTimeout": 5}),
+        ),
+        (
+            "DeleteMessage",
+            json!({"QueueUrl": url, "ReceiptHandle": handle}),
+        ),
+        (
+            "SetQueueAttributes",
+            json!({"QueueUrl": url, "Attributes": {"DelaySeconds": "1"}}),
+        ),
+        ("TagQueue", json!({"QueueUrl": url, "Tags": {"k": "v"}})),
+        ("UntagQueue", json!({"QueueUrl": url, "TagKeys": ["k"]})),
+        (
+            "AddPermission",
+            json!({"QueueUrl": url, "Label": "l", "AWSAccountIds": ["111122223333"], "Actions": ["SendMessage"]}),
+        ),
+        ("RemovePermission", json!({"QueueUrl": url, "Label": "l"})),
+        ("PurgeQueue", json!({"QueueUrl": url})),
+        ("DeleteQueue", json!({"QueueUrl": url})),
+    ] {
+        assert_eq!(raw(action, input).await, "", "{action}");
+    }
+    // An action with an output shape answers `{}` when every member is absent.
+    assert_eq!(
+        raw("ListQueues", json!({"QueueNamePrefix": "nothing-here"})).await,
+        "{}"
+    );
+}
