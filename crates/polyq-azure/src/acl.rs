@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AzError, AzResult};
-use crate::time::parse_iso8601;
+use crate::time::{iso8601_seven, parse_iso8601};
 use crate::xml::{self, elem, DECL};
 
 /// Key of the serialized ACL in `QueueConfig::extras`.
@@ -36,14 +36,17 @@ pub fn parse(body: &[u8]) -> AzResult<Vec<SignedIdentifier>> {
         return Err(AzError::invalid_xml());
     }
     let mut out = Vec::new();
-    for node in root.children_named("SignedIdentifier") {
-        let id = node
-            .child_text("Id")
-            .ok_or_else(AzError::invalid_xml)?
-            .trim()
-            .to_string();
+    for (i, node) in root.children_named("SignedIdentifier").enumerate() {
+        let id = node.child_text("Id").unwrap_or("").trim().to_string();
         if id.is_empty() || id.len() > 64 {
-            return Err(AzError::invalid_xml());
+            let (line, position) = position_after_identifier(body, i);
+            return Err(AzError::invalid_xml()
+                .detail("LineNumber", line.to_string())
+                .detail("LinePosition", position.to_string())
+                .detail(
+                    "Reason",
+                    "Signed identifier ID cannot be empty or over 64 characters in length",
+                ));
         }
         let mut policy = AccessPolicy::default();
         if let Some(p) = node.child("AccessPolicy") {
@@ -63,15 +66,47 @@ pub fn parse(body: &[u8]) -> AzResult<Vec<SignedIdentifier>> {
         }
         if let Some(p) = &policy.permission {
             if !p.chars().all(|c| "raup".contains(c)) {
-                return Err(AzError::invalid_xml());
+                return Err(unplaced());
             }
         }
         out.push(SignedIdentifier { id, policy });
     }
     if out.len() > MAX_IDENTIFIERS {
-        return Err(AzError::invalid_xml());
+        return Err(unplaced());
     }
     Ok(out)
+}
+
+/// The refusal Azure gives, with no place in the document, for more than five identifiers and
+/// for an unknown permission letter (recorded by the Go and JS SDKs' suites).
+fn unplaced() -> AzError {
+    AzError::invalid_xml()
+        .detail("LineNumber", "0")
+        .detail("LinePosition", "0")
+        .detail("Reason", "")
+}
+
+/// Where Azure's XML reader stands when it judges the `index`-th `SignedIdentifier`: on the
+/// name of the node after its end tag (line and column, both from 1), as the Go and Java SDKs'
+/// recordings of a too-long `Id` show (`LineNumber` 2 / `LinePosition` 259 after a line break
+/// following the prolog, 1 / 304 without one).
+fn position_after_identifier(body: &[u8], index: usize) -> (usize, usize) {
+    let text = String::from_utf8_lossy(body);
+    const END: &str = "</SignedIdentifier>";
+    let Some((at, _)) = text.match_indices(END).nth(index) else {
+        return (0, 0);
+    };
+    let after = at + END.len();
+    let next = text[after..].find('<').map_or(after, |lt| after + lt);
+    let name = if text[next..].starts_with("</") {
+        next + 2
+    } else {
+        next + 1
+    };
+    let before = &text[..name.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 pub fn render(ids: &[SignedIdentifier]) -> String {
@@ -97,8 +132,10 @@ pub fn render(ids: &[SignedIdentifier]) -> String {
             ("Expiry", &s.policy.expiry),
             ("Permission", &s.policy.permission),
         ] {
-            if let Some(v) = v {
-                elem(&mut out, name, v);
+            match (name, v) {
+                ("Permission", Some(v)) => elem(&mut out, name, v),
+                (_, Some(v)) => elem(&mut out, name, &iso8601_seven(v).unwrap_or(v.clone())),
+                (_, None) => {}
             }
         }
         out.push_str("</AccessPolicy></SignedIdentifier>");
@@ -121,6 +158,70 @@ mod tests {
     use super::*;
 
     const DOC: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?><SignedIdentifiers><SignedIdentifier><Id>MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=</Id><AccessPolicy><Start>2009-09-28T08:49:37.0000000Z</Start><Expiry>2009-09-29T08:49:37.0000000Z</Expiry><Permission>raup</Permission></AccessPolicy></SignedIdentifier></SignedIdentifiers>";
+
+    #[test]
+    fn times_come_back_in_azure_seven_digit_form() {
+        for (given, answered) in [
+            ("2021-06-11T20:00:00Z", "2021-06-11T20:00:00.0000000Z"),
+            ("2021-06-11T20:00Z", "2021-06-11T20:00:00.0000000Z"),
+            ("2021-06-11", "2021-06-11T00:00:00.0000000Z"),
+            ("2021-06-11T20:00:00.5Z", "2021-06-11T20:00:00.5000000Z"),
+            (
+                "2021-06-11T20:00:00.1234567Z",
+                "2021-06-11T20:00:00.1234567Z",
+            ),
+        ] {
+            let body = format!("<SignedIdentifiers><SignedIdentifier><Id>a</Id><AccessPolicy><Start>{given}</Start><Expiry>{given}</Expiry><Permission>r</Permission></AccessPolicy></SignedIdentifier></SignedIdentifiers>");
+            let xml = render(&parse(body.as_bytes()).unwrap());
+            assert!(
+                xml.contains(&format!(
+                    "<Start>{answered}</Start><Expiry>{answered}</Expiry>"
+                )),
+                "{given}: {xml}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_carry_azure_place_and_reason() {
+        // The Java SDK's recording: no line break, the Id 72 characters long → 1 / 304.
+        let java = "<?xml version='1.0' encoding='UTF-8'?><SignedIdentifiers><SignedIdentifier><Id>theidofthispermissionislongerthanwhatisallowedbytheserviceandshouldfail</Id><AccessPolicy><Start>2000-01-01T00:00:00Z</Start><Expiry>2020-01-01T00:00:00Z</Expiry><Permission>r</Permission></AccessPolicy></SignedIdentifier></SignedIdentifiers>";
+        let e = parse(java.as_bytes()).unwrap_err();
+        assert_eq!(e.details[0], ("LineNumber", "1".to_string()));
+        assert_eq!(e.details[1], ("LinePosition", "304".to_string()));
+        assert_eq!(
+            e.details[2].1,
+            "Signed identifier ID cannot be empty or over 64 characters in length"
+        );
+        // The Go SDK's: a line break after the prolog, two identifiers → 2 / 259.
+        let policy = "<AccessPolicy><Permission>r</Permission><Expiry>2021-06-11T20:00:00Z</Expiry><Start>2021-06-11T20:05:00Z</Start></AccessPolicy>";
+        let id = format!(
+            "<SignedIdentifier>{policy}<Id>{}</Id></SignedIdentifier>",
+            "a".repeat(65)
+        );
+        let go = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SignedIdentifiers>{id}{id}</SignedIdentifiers>");
+        let e = parse(go.as_bytes()).unwrap_err();
+        assert_eq!(e.details[0], ("LineNumber", "2".to_string()));
+        assert_eq!(e.details[1], ("LinePosition", "259".to_string()));
+        // Six identifiers, or a permission letter Azure does not know: no place, no reason.
+        let six = format!(
+            "<SignedIdentifiers>{}</SignedIdentifiers>",
+            "<SignedIdentifier><Id>x</Id></SignedIdentifier>".repeat(6)
+        );
+        let bad = "<SignedIdentifiers><SignedIdentifier><Id>x</Id><AccessPolicy><Permission>rwdl</Permission></AccessPolicy></SignedIdentifier></SignedIdentifiers>";
+        for body in [six.as_str(), bad] {
+            let e = parse(body.as_bytes()).unwrap_err();
+            assert_eq!((e.status, e.code), (400, "InvalidXmlDocument"));
+            assert_eq!(
+                e.details,
+                [
+                    ("LineNumber", "0".to_string()),
+                    ("LinePosition", "0".to_string()),
+                    ("Reason", String::new())
+                ]
+            );
+        }
+    }
 
     #[test]
     fn documented_example_round_trips() {

@@ -76,12 +76,22 @@ fn list(text: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// Header names before prefixes (`x-ms-meta-data*`), each kept in the order given: how Azure
+/// stores and answers them (the Go SDK's recording of `x-ms-meta-data*,x-ms-meta-target*,
+/// x-ms-meta-xyz,x-ms-meta-foo` comes back as `x-ms-meta-xyz,x-ms-meta-foo,x-ms-meta-data*,
+/// x-ms-meta-target*`).
+fn literals_first(headers: Vec<String>) -> Vec<String> {
+    let (literals, prefixes): (Vec<String>, Vec<String>) =
+        headers.into_iter().partition(|h| !h.ends_with('*'));
+    literals.into_iter().chain(prefixes).collect()
+}
+
 fn parse_rule(node: &Node) -> AzResult<CorsRule> {
     let rule = CorsRule {
         origins: list(node.child_text("AllowedOrigins")),
         methods: list(node.child_text("AllowedMethods")),
-        allowed_headers: list(node.child_text("AllowedHeaders")),
-        exposed_headers: list(node.child_text("ExposedHeaders")),
+        allowed_headers: literals_first(list(node.child_text("AllowedHeaders"))),
+        exposed_headers: literals_first(list(node.child_text("ExposedHeaders"))),
         max_age: node
             .child_text("MaxAgeInSeconds")
             .unwrap_or("0")
@@ -292,6 +302,10 @@ mod tests {
         assert!(xml.contains("<Logging><Version>1.0</Version><Read>true</Read><Write>false</Write><Delete>true</Delete><RetentionPolicy><Enabled>true</Enabled><Days>3</Days></RetentionPolicy></Logging>"), "{xml}");
         assert!(xml.contains("<HourMetrics><Version>1.0</Version><Enabled>true</Enabled><IncludeAPIs>false</IncludeAPIs><RetentionPolicy>"), "{xml}");
         assert!(xml.contains("<CorsRule><AllowedMethods>GET</AllowedMethods><AllowedOrigins>*</AllowedOrigins><AllowedHeaders>a</AllowedHeaders><ExposedHeaders>b</ExposedHeaders><MaxAgeInSeconds>5</MaxAgeInSeconds></CorsRule>"), "{xml}");
+        let go = "<StorageServiceProperties><Cors><CorsRule><AllowedOrigins>*</AllowedOrigins><AllowedMethods>GET</AllowedMethods><AllowedHeaders>x-ms-meta-data*,x-ms-meta-target*,x-ms-meta-xyz,x-ms-meta-foo</AllowedHeaders><ExposedHeaders>x-ms-meta-data*,x-ms-meta-source*,x-ms-meta-abc,x-ms-meta-bcd</ExposedHeaders><MaxAgeInSeconds>5</MaxAgeInSeconds></CorsRule></Cors></StorageServiceProperties>";
+        p.apply(go.as_bytes()).unwrap();
+        let xml = p.render();
+        assert!(xml.contains("<AllowedHeaders>x-ms-meta-xyz,x-ms-meta-foo,x-ms-meta-data*,x-ms-meta-target*</AllowedHeaders><ExposedHeaders>x-ms-meta-abc,x-ms-meta-bcd,x-ms-meta-data*,x-ms-meta-source*</ExposedHeaders>"), "{xml}");
     }
 
     const SET: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?><StorageServiceProperties><Cors><CorsRule><AllowedOrigins>http://a.example,http://b.example</AllowedOrigins><AllowedMethods>GET,PUT</AllowedMethods><MaxAgeInSeconds>500</MaxAgeInSeconds><ExposedHeaders>x-ms-meta-data*</ExposedHeaders><AllowedHeaders>x-ms-meta-target*,x-ms-version</AllowedHeaders></CorsRule></Cors></StorageServiceProperties>";

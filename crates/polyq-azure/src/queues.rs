@@ -31,12 +31,15 @@ pub fn metadata_from_headers(req: &Request) -> AzResult<BTreeMap<String, String>
         let meta = &req.header_case.original(name.as_str())["x-ms-meta-".len()..];
         let values: Vec<_> = req.headers.get_all(name).iter().collect();
         if meta.is_empty() {
-            // `x-ms-meta-` alone: Azure has its own code for it (the Java SDK's suite records it).
+            // `x-ms-meta-` alone: Azure has its own code for it, naming the value (the Java
+            // SDK's suite records it).
+            let value = values[0].to_str().unwrap_or("").trim();
             return Err(AzError::new(
                 400,
                 "EmptyMetadataKey",
                 "The key for one of the metadata key-value pairs is empty.",
-            ));
+            )
+            .detail("MetadataValue", value));
         }
         let valid_name = meta
             .chars()

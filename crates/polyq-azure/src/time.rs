@@ -99,6 +99,29 @@ pub fn iso8601(ms: u64) -> String {
     )
 }
 
+/// An ISO 8601 time as [`parse_iso8601`] takes it, written back in Azure's seven-digit form:
+/// `2021-06-11T20:00:00Z` → `2021-06-11T20:00:00.0000000Z`, a date alone at midnight. Azure
+/// answers access-policy times so (the Go SDK's recordings), whatever form they were set in.
+pub fn iso8601_seven(text: &str) -> Option<String> {
+    parse_iso8601(text)?;
+    let text = text.trim();
+    let (date, time) = text.split_once('T').unwrap_or((text, "Z"));
+    let mut ymd = date.split('-').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (y, mo, d) = (ymd.next()?, ymd.next()?, ymd.next()?);
+    let time = time.strip_suffix('Z')?;
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    let mut it = hms.split(':').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (h, mi, s) = (
+        it.next().unwrap_or(0),
+        it.next().unwrap_or(0),
+        it.next().unwrap_or(0),
+    );
+    let frac: String = frac.chars().chain(std::iter::repeat('0')).take(7).collect();
+    Some(format!(
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac}Z"
+    ))
+}
+
 /// Parses an RFC 1123 date (`Date` / `x-ms-date`), to epoch milliseconds.
 pub fn parse_rfc1123(text: &str) -> Option<u64> {
     let rest = text.trim().split_once(", ")?.1;

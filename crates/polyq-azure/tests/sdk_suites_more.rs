@@ -229,6 +229,8 @@ async fn an_empty_metadata_name_has_its_own_code() {
     assert!(r
         .elem("Message")
         .starts_with("The key for one of the metadata key-value pairs is empty."));
+    // Azure names the value whose key is missing (Java `setInvalidMetadata[3]` recording).
+    assert_eq!(r.elem("MetadataValue"), "value");
     s.ok("PUT", &format!("{A}/metaq"), "").await;
     let r = s
         .send(
