@@ -198,8 +198,7 @@ def test_create_with_options_and_message_count(service):
 
 
 def test_set_queue_metadata_round_trip(queue):
-    # Lower-case names, as the SDK tests use: HTTP/1 header names reach polyq lower-cased, so
-    # a mixed-case name comes back lower-cased (see docs/compatibility.md).
+    # The Python SDK suite's own names (mixed-case names keep their case: test_queues.py).
     queue.set_queue_metadata({"hello": "world", "number": "43"})
     assert queue.get_queue_properties().metadata == {"hello": "world", "number": "43"}
 

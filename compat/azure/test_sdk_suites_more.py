@@ -319,7 +319,7 @@ def test_queue_sas_without_update_cannot_update(queue):
 
 def test_queue_sas_through_a_stored_policy_only(queue):
     # Go TestQueueSASUsingAccessPolicy, Java queueSasEnqueueWithId (no protocol restriction:
-    # polyq serves plain HTTP).
+    # this suite runs over plain HTTP).
     queue.set_queue_access_policy({"testAccessPolicy": AccessPolicy(permission="raup", start=_ago(1), expiry=soon())})
     via = _queue_sas_client(queue, policy_id="testAccessPolicy")
     assert via.get_queue_properties().approximate_message_count == 0

@@ -158,10 +158,17 @@ impl Dialect for AzureDialect {
         self.accounts
             .iter()
             .map(|a| {
-                format!(
-                    "Azure   {base}/{name}   (UseDevelopmentStorage=true on 127.0.0.1:10001, or QueueEndpoint={base}/{name})",
-                    name = a.name
-                )
+                let name = &a.name;
+                // `UseDevelopmentStorage=true` means plain http://127.0.0.1:10001.
+                if base.starts_with("https://") {
+                    format!(
+                        "Azure   {base}/{name}   (DefaultEndpointsProtocol=https;AccountName={name};AccountKey=…;QueueEndpoint={base}/{name})"
+                    )
+                } else {
+                    format!(
+                        "Azure   {base}/{name}   (UseDevelopmentStorage=true on 127.0.0.1:10001, or QueueEndpoint={base}/{name})"
+                    )
+                }
             })
             .collect()
     }

@@ -122,7 +122,7 @@ async fn metadata_names_keep_the_case_they_were_set_with() {
             r.contains("\r\nx-ms-meta-MyKey: 1\r\n"),
             "{method} {query}: {r}"
         );
-        // Go's client canonicalises names as it sends them; Azure keeps what it received.
+        // Whatever spelling arrives is kept: `X-Ms-Meta-Other` is stored as `Other`.
         assert!(
             r.contains("\r\nx-ms-meta-Other: 2\r\n"),
             "{method} {query}: {r}"

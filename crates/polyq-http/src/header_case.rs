@@ -13,7 +13,8 @@
 //! keeps the extension it records. Each costs one in-process HTTP exchange, so the server asks
 //! for them only when a request or answer holds a name the dialect marked ([`CASED_PREFIX`]).
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -71,6 +72,7 @@ pub(crate) async fn received_names(extensions: Extensions, headers: &HeaderMap) 
     *answer.extensions_mut() = extensions;
     let Some((_, head)) = exchange(b"GET / HTTP/1.1\r\nhost: polyq\r\n\r\n".to_vec(), answer).await
     else {
+        tracing::warn!("could not recover the case of x-ms-meta-* names; kept lower-cased");
         return HeaderCase::default();
     };
     // Room for every name sent back plus the few hyper adds (date, content-length).
@@ -90,8 +92,25 @@ pub(crate) async fn received_names(extensions: Extensions, headers: &HeaderMap) 
 }
 
 /// Response extensions that make hyper write each of `names` in exactly its case. Names that
-/// are not valid header names are left out (they stay lower-cased).
+/// are not valid header names are left out (they stay lower-cased). Kept per name list, since
+/// a queue's metadata is read far more often than it changes.
 pub(crate) async fn case_extensions(names: &[String]) -> Extensions {
+    static CACHE: LazyLock<Mutex<HashMap<Vec<String>, Extensions>>> = LazyLock::new(Mutex::default);
+    /// Past this many different name lists the cache starts afresh (a bound, not a policy).
+    const CACHE_LIMIT: usize = 1024;
+    if let Some(hit) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(names) {
+        return hit.clone();
+    }
+    let built = build_case_extensions(names).await;
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= CACHE_LIMIT {
+        cache.clear();
+    }
+    cache.insert(names.to_vec(), built.clone());
+    built
+}
+
+async fn build_case_extensions(names: &[String]) -> Extensions {
     let mut request = b"GET / HTTP/1.1\r\nhost: polyq\r\n".to_vec();
     for name in names {
         if HeaderName::from_bytes(name.as_bytes()).is_ok() {
@@ -103,7 +122,10 @@ pub(crate) async fn case_extensions(names: &[String]) -> Extensions {
     let answer = http::Response::new(Empty::<Bytes>::new());
     match exchange(request, answer).await {
         Some((extensions, _)) => extensions,
-        None => Extensions::new(),
+        None => {
+            tracing::warn!("could not build the case of x-ms-meta-* names; sent lower-cased");
+            Extensions::new()
+        }
     }
 }
 
@@ -165,6 +187,14 @@ mod tests {
         // Reading them back goes through the same codec: the round trip is the whole feature.
         let back = received_names(ext, &headers).await;
         let mut names = back.0.clone();
+        names.sort();
+        assert_eq!(
+            names,
+            ["x-ms-meta-MyKey", "x-ms-meta-UPPER", "x-ms-meta-plain"]
+        );
+        // The second time the same names come from the cache, to the same effect.
+        let again = case_extensions(&["x-ms-meta-MyKey".into(), "x-ms-meta-UPPER".into()]).await;
+        let mut names = received_names(again, &headers).await.0;
         names.sort();
         assert_eq!(
             names,

@@ -223,7 +223,9 @@ async fn handle(
             return Ok(resp.map(Full::new));
         }
     };
-    let header_case = if header_case::has_cased(&parts.headers) {
+    // HTTP/2 names are lower-case on the wire: there is no other spelling to keep.
+    let http1 = parts.version < http::Version::HTTP_2;
+    let header_case = if http1 && header_case::has_cased(&parts.headers) {
         header_case::received_names(std::mem::take(&mut parts.extensions), &parts.headers).await
     } else {
         HeaderCase::default()
@@ -239,7 +241,11 @@ async fn handle(
         tls,
     };
     let mut resp = router.dispatch(request).await;
-    if let Some(cased) = resp.extensions_mut().remove::<ResponseHeaderCase>() {
+    if let Some(cased) = resp
+        .extensions_mut()
+        .remove::<ResponseHeaderCase>()
+        .filter(|_| http1)
+    {
         *resp.extensions_mut() = header_case::case_extensions(&cased.0).await;
     }
     Ok(resp.map(Full::new))
@@ -288,17 +294,20 @@ async fn prepare(
     header_limit: Duration,
 ) -> Option<TokioIo<Stream>> {
     match tls {
-        Some(tls) => match tokio::time::timeout(TLS_HANDSHAKE_LIMIT, tls.accept(stream)).await {
-            Ok(Ok(s)) => Some(TokioIo::new(Stream::Tls(Box::new(s)))),
-            Ok(Err(e)) => {
-                tracing::debug!(%remote, error = %e, "TLS handshake failed");
-                None
+        Some(tls) => {
+            // Plain HTTP sent to a TLS listener (a handshake starts with byte 0x16): say so
+            // in plain HTTP rather than drop the connection without a word.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(TLS_HANDSHAKE_LIMIT, stream.peek(&mut first)).await {
+                Ok(Ok(1)) if first[0] != 0x16 => {
+                    refuse_plain_http(stream).await;
+                    return None;
+                }
+                Ok(Ok(1)) => {}
+                _ => return None,
             }
-            Err(_) => {
-                tracing::debug!(%remote, "TLS handshake timed out");
-                None
-            }
-        },
+            handshake(stream, remote, tls).await
+        }
         // `peek`, not `readable`: readiness may be reported before any byte has arrived.
         None => match tokio::time::timeout(header_limit, stream.peek(&mut [0u8; 1])).await {
             Ok(Ok(n)) if n > 0 => Some(TokioIo::new(Stream::Plain(stream))),
@@ -308,6 +317,44 @@ async fn prepare(
             }
         },
     }
+}
+
+async fn handshake(
+    stream: TcpStream,
+    remote: SocketAddr,
+    tls: TlsAcceptor,
+) -> Option<TokioIo<Stream>> {
+    match tokio::time::timeout(TLS_HANDSHAKE_LIMIT, tls.accept(stream)).await {
+        Ok(Ok(s)) => Some(TokioIo::new(Stream::Tls(Box::new(s)))),
+        Ok(Err(e)) => {
+            tracing::debug!(%remote, error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%remote, "TLS handshake timed out");
+            None
+        }
+    }
+}
+
+/// Answers a plain-HTTP request on a TLS listener with a 400 that says why, then closes.
+async fn refuse_plain_http(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const BODY: &str =
+        "This polyq listener speaks HTTPS (started with --tls-cert): use an https:// endpoint.\n";
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let write = async {
+        // Read what the client sent first: closing with unread bytes would reset the
+        // connection and could lose the answer.
+        let mut request = [0u8; 8192];
+        let _ = tokio::time::timeout(Duration::from_millis(200), stream.read(&mut request)).await;
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(TLS_HANDSHAKE_LIMIT, write).await;
 }
 
 /// [`serve`], speaking HTTPS when `tls` is given (every connection then starts with a TLS

@@ -31,7 +31,8 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
         format!(
-            "cannot read a private key (-----BEGIN PRIVATE KEY-----) from {}: {e}",
+            "cannot read a private key (-----BEGIN PRIVATE KEY-----, RSA or EC) from {}: {e} \
+             (an encrypted key must be decrypted first, e.g. `openssl pkey -in KEY -out KEY.plain`)",
             key.display()
         )
     })?;
@@ -45,12 +46,14 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
         .map_err(|e| format!("TLS setup failed: {e}"))?
         .with_no_client_auth()
         .with_single_cert(chain, key_der)
-        .map_err(|e| {
-            format!(
-                "the private key in {} does not go with the certificate in {}: {e}",
+        .map_err(|e| match e {
+            rustls::Error::InconsistentKeys(_) => format!(
+                "the private key in {} does not go with the certificate in {} (the first \
+                 certificate in the file must be the server's own, then its intermediates): {e}",
                 key.display(),
                 cert.display()
-            )
+            ),
+            other => format!("cannot use the private key in {}: {other}", key.display()),
         })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))

@@ -67,6 +67,14 @@ async fn serves_https_and_answers_https_urls() {
         .strip_prefix("https://")
         .expect("https base")
         .to_string();
+    // The start-up lines give HTTPS endpoints (no UseDevelopmentStorage=true: that is http).
+    let azure = s
+        .banner
+        .iter()
+        .find(|l| l.contains("Azure"))
+        .expect("Azure line");
+    assert!(azure.contains("DefaultEndpointsProtocol=https"), "{azure}");
+    assert!(!azure.contains("UseDevelopmentStorage"), "{azure}");
 
     let health = https(
         &addr,
@@ -96,14 +104,35 @@ async fn serves_https_and_answers_https_urls() {
     );
     assert!(created.contains(&expected), "{created}");
 
-    // Plain HTTP on a TLS listener is not answered as HTTP.
+    // MNS: the queue's Location says https too.
+    let mns = https(
+        &addr,
+        &cert,
+        &format!(
+            "PUT /queues/tls-mq HTTP/1.1\r\nHost: localhost:{port}\r\nx-mns-version: 2015-06-06\r\n\
+             Date: {date}\r\nContent-Type: text/xml\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            port = addr.rsplit(':').next().unwrap(),
+            date = httpdate::fmt_http_date(std::time::SystemTime::now()),
+        ),
+    )
+    .await;
+    assert!(mns.starts_with("HTTP/1.1 201"), "{mns}");
+    let location = format!(
+        "location: https://localhost:{}/queues/tls-mq",
+        addr.rsplit(':').next().unwrap()
+    );
+    assert!(mns.to_ascii_lowercase().contains(&location), "{mns}");
+
+    // Plain HTTP on a TLS listener gets a plain 400 saying why.
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
     tcp.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
     let mut raw = Vec::new();
     let _ = tcp.read_to_end(&mut raw).await;
-    assert!(!String::from_utf8_lossy(&raw).contains("200 OK"));
+    let raw = String::from_utf8_lossy(&raw);
+    assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
+    assert!(raw.contains("speaks HTTPS"), "{raw}");
 
     // And the listener still serves TLS clients after that failed handshake.
     let again = https(
