@@ -38,7 +38,7 @@ pub fn parse(body: &[u8]) -> AzResult<Vec<SignedIdentifier>> {
     let mut out = Vec::new();
     for (i, node) in root.children_named("SignedIdentifier").enumerate() {
         let id = node.child_text("Id").unwrap_or("").trim().to_string();
-        if id.is_empty() || id.len() > 64 {
+        if id.is_empty() || id.chars().count() > 64 {
             let (line, position) = position_after_identifier(body, i);
             return Err(AzError::invalid_xml()
                 .detail("LineNumber", line.to_string())

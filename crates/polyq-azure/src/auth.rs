@@ -278,19 +278,19 @@ fn check_window(st: &str, se: &str, now: u64, expiry_required: bool) -> AzResult
     if let (Some(s), Some(e)) = (start, expiry) {
         if e <= s {
             return Err(AzError::auth_failed(format!(
-                "Signed expiry time [{}] must be after signed start time [{}]",
+                "Signed expiry time [{}] has to be after signed start time [{}]",
                 rfc1123(e),
                 rfc1123(s)
             )));
         }
     }
     // Without `st` Azure takes the request time as the start, so an expired token fails the
-    // start/expiry ordering check and is reported that way ("Signed expiry time [..] must be
+    // start/expiry ordering check and is reported that way ("Signed expiry time [..] has to be
     // after signed start time [now]"), which the JS SDK's SAS tests look for.
     if let (None, Some(e)) = (start, expiry) {
         if now > e {
             return Err(AzError::auth_failed(format!(
-                "Signed expiry time [{}] must be after signed start time [{}]",
+                "Signed expiry time [{}] has to be after signed start time [{}]",
                 rfc1123(e),
                 rfc1123(now)
             )));

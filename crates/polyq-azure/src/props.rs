@@ -9,7 +9,11 @@ const DEFAULT_LOGGING: &str = "<Logging><Version>1.0</Version><Read>false</Read>
 const DEFAULT_HOUR: &str = "<HourMetrics><Version>1.0</Version><Enabled>false</Enabled><RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></HourMetrics>";
 const DEFAULT_MINUTE: &str = "<MinuteMetrics><Version>1.0</Version><Enabled>false</Enabled><RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></MinuteMetrics>";
 const MAX_CORS_RULES: usize = 5;
-const CORS_METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "MERGE", "POST", "OPTIONS", "PUT"];
+/// Methods a CORS rule may allow; PATCH too (the JS SDK's 2026 recording of the live service
+/// stores a rule with it).
+const CORS_METHODS: [&str; 8] = [
+    "DELETE", "GET", "HEAD", "MERGE", "POST", "OPTIONS", "PUT", "PATCH",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorsRule {
@@ -292,6 +296,16 @@ fn header_allowed(allowed: &[String], header: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patch_is_a_cors_method() {
+        let mut p = ServiceProps::default();
+        let body = "<StorageServiceProperties><Cors><CorsRule><AllowedOrigins>*</AllowedOrigins><AllowedMethods>DELETE,GET,HEAD,MERGE,POST,OPTIONS,PUT,PATCH</AllowedMethods><AllowedHeaders>*</AllowedHeaders><ExposedHeaders>*</ExposedHeaders><MaxAgeInSeconds>86400</MaxAgeInSeconds></CorsRule></Cors></StorageServiceProperties>";
+        p.apply(body.as_bytes()).unwrap();
+        assert!(p.render().contains(
+            "<AllowedMethods>DELETE,GET,HEAD,MERGE,POST,OPTIONS,PUT,PATCH</AllowedMethods>"
+        ));
+    }
 
     #[test]
     fn sections_come_back_in_azure_order() {

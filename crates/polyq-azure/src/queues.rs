@@ -78,10 +78,11 @@ fn same_metadata(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> 
 }
 
 /// Metadata in Azure's order: by name without regard to case (`Capital, foo, meta, UPPER`,
-/// as the .NET SDK's recording of List Queues shows).
+/// as the .NET SDK's recording of List Queues shows), compared upper-cased as .NET's
+/// `OrdinalIgnoreCase` does, so `_` sorts after the letters.
 fn in_name_order(m: &BTreeMap<String, String>) -> Vec<(&String, &String)> {
     let mut v: Vec<_> = m.iter().collect();
-    v.sort_by_cached_key(|(k, _)| k.to_ascii_lowercase());
+    v.sort_by_cached_key(|(k, _)| k.to_ascii_uppercase());
     v
 }
 
@@ -306,6 +307,17 @@ impl AzureDialect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_is_listed_by_name_without_regard_to_case() {
+        let m: BTreeMap<String, String> = ["meta", "UPPER", "_x", "Capital", "foo"]
+            .iter()
+            .map(|k| (k.to_string(), String::new()))
+            .collect();
+        let order: Vec<&str> = in_name_order(&m).iter().map(|(k, _)| k.as_str()).collect();
+        // As .NET's OrdinalIgnoreCase orders them: upper-cased, so `_` after the letters.
+        assert_eq!(order, ["Capital", "foo", "meta", "UPPER", "_x"]);
+    }
 
     #[test]
     fn just_before_orders_between_the_name_and_its_predecessors() {

@@ -106,8 +106,8 @@ pub fn iso8601_seven(text: &str) -> Option<String> {
     parse_iso8601(text)?;
     let text = text.trim();
     let (date, time) = text.split_once('T').unwrap_or((text, "Z"));
-    let mut ymd = date.split('-').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (y, mo, d) = (ymd.next()?, ymd.next()?, ymd.next()?);
+    let mut ymd = date.split('-').map(|p| p.parse::<u32>().ok());
+    let (y, mo, d) = (ymd.next()??, ymd.next()??, ymd.next()??);
     let time = time.strip_suffix('Z')?;
     let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
     let mut it = hms.split(':').map(|p| p.parse::<u32>().unwrap_or(0));

@@ -179,7 +179,7 @@ async fn account_sas_checks() {
         .await;
     assert_eq!((r.status, r.code()), (403, "AuthenticationFailed"));
     assert!(r.elem("AuthenticationErrorDetail").starts_with(
-        "Signed expiry time [Wed, 01 Jan 2020 00:00:00 GMT] must be after signed start time ["
+        "Signed expiry time [Wed, 01 Jan 2020 00:00:00 GMT] has to be after signed start time ["
     ));
     let future = account_sas("rl", "s", "2098-01-01T00:00:00Z", "2099-01-01T00:00:00Z");
     assert_eq!(

@@ -35,9 +35,14 @@ pub enum Mode {
 /// reports throughput, errors by code and HDR latency percentiles.
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Server to load (plain http://host:port). Only loopback unless --allow-remote.
+    /// Server to load (http://host:port or https://host:port). Only loopback unless
+    /// --allow-remote.
     #[arg(long, default_value = "http://127.0.0.1:9324")]
     pub endpoint: String,
+    /// CA certificates (PEM) trusted for an https:// endpoint, beside the built-in Mozilla
+    /// roots: for a server with a private or self-signed certificate (polyq --tls-cert).
+    #[arg(long)]
+    pub ca_cert: Option<std::path::PathBuf>,
     #[arg(long, value_enum, default_value_t = Dialect::SqsJson)]
     pub dialect: Dialect,
     #[arg(long, value_enum, default_value_t = Mode::Cycle)]

@@ -51,7 +51,7 @@ fn workers(args: &BenchArgs) -> (usize, usize) {
 
 /// The client for `args`, over a pool of `connections` connections.
 pub fn build_client(args: &BenchArgs, connections: usize) -> anyhow::Result<Client> {
-    let endpoint = Endpoint::parse(&args.endpoint)?;
+    let endpoint = Endpoint::parse_trusting(&args.endpoint, args.ca_cert.as_deref())?;
     if !endpoint.addr.ip().is_loopback() && !args.allow_remote {
         anyhow::bail!(
             "endpoint {} is not a loopback address; pass --allow-remote to load another machine",

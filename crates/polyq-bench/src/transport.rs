@@ -5,32 +5,48 @@
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::Method;
 use parking_lot::Mutex;
+use polyq_http::tls::Stream;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
 use crate::http1::{encode_request, read_response, ReadError, Response};
 
-/// A parsed `http://host:port` endpoint.
+/// A parsed `http(s)://host:port` endpoint.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     pub addr: SocketAddr,
     /// `host:port` as it goes into the Host header (and into SigV4's canonical headers).
     pub authority: String,
+    /// For `https://`: the client configuration and the name the certificate must carry.
+    pub tls: Option<(
+        Arc<rustls::ClientConfig>,
+        rustls::pki_types::ServerName<'static>,
+    )>,
 }
 
 impl Endpoint {
-    /// Parses `http://host:port[/]`. Only plain HTTP; the bench measures servers, not TLS.
+    /// Parses `http://host:port[/]` or `https://host:port[/]`.
     pub fn parse(url: &str) -> anyhow::Result<Endpoint> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| anyhow::anyhow!("endpoint {url:?} must start with http://"))?;
+        Endpoint::parse_trusting(url, None)
+    }
+
+    /// [`Endpoint::parse`]; an `https://` server's certificate is verified against the Mozilla
+    /// roots and the CA certificates in `ca` (PEM), if given.
+    pub fn parse_trusting(url: &str, ca: Option<&Path>) -> anyhow::Result<Endpoint> {
+        let (rest, https) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(rest), _) => (rest, false),
+            (_, Some(rest)) => (rest, true),
+            _ => anyhow::bail!("endpoint {url:?} must start with http:// or https://"),
+        };
         let authority = rest.trim_end_matches('/');
         if authority.contains('/') {
             anyhow::bail!(
@@ -39,15 +55,31 @@ impl Endpoint {
         }
         let with_port = if authority.contains(':') && !authority.ends_with(']') {
             authority.to_string()
+        } else if https {
+            format!("{authority}:443")
         } else {
             format!("{authority}:80")
         };
         let addr = std::net::ToSocketAddrs::to_socket_addrs(&with_port)?
             .next()
             .ok_or_else(|| anyhow::anyhow!("endpoint {url:?} resolves to no address"))?;
+        let tls = if https {
+            let host = with_port
+                .rsplit_once(':')
+                .map_or(with_port.as_str(), |(h, _)| h)
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let name = rustls::pki_types::ServerName::try_from(host.to_string())
+                .map_err(|e| anyhow::anyhow!("endpoint {url:?}: {e}"))?;
+            let config = polyq_http::tls::client_config(ca).map_err(anyhow::Error::msg)?;
+            Some((config, name))
+        } else {
+            None
+        };
         Ok(Endpoint {
             addr,
             authority: authority.to_string(),
+            tls,
         })
     }
 }
@@ -90,7 +122,7 @@ pub struct Transport {
 
 /// One keep-alive connection and what was read from it but not yet used.
 struct Conn {
-    stream: TcpStream,
+    stream: Stream,
     buf: BytesMut,
     /// It has answered a request before (so an early close means the server dropped it idle).
     reused: bool,
@@ -127,10 +159,20 @@ impl Transport {
     }
 
     async fn connect(&self) -> Result<Conn, TransportError> {
-        let stream = TcpStream::connect(self.endpoint.addr)
+        let tcp = TcpStream::connect(self.endpoint.addr)
             .await
             .map_err(|e| TransportError::Connect(e.to_string()))?;
-        let _ = stream.set_nodelay(true);
+        let _ = tcp.set_nodelay(true);
+        let stream = match &self.endpoint.tls {
+            None => Stream::Plain(tcp),
+            Some((config, name)) => {
+                let tls = tokio_rustls::TlsConnector::from(config.clone())
+                    .connect(name.clone(), tcp)
+                    .await
+                    .map_err(|e| TransportError::Connect(format!("TLS: {e}")))?;
+                Stream::Tls(Box::new(tls.into()))
+            }
+        };
         Ok(Conn {
             stream,
             buf: BytesMut::with_capacity(8192),
@@ -205,7 +247,10 @@ mod tests {
         let e = Endpoint::parse("http://127.0.0.1:9324/").unwrap();
         assert_eq!(e.authority, "127.0.0.1:9324");
         assert_eq!(e.addr.port(), 9324);
-        assert!(Endpoint::parse("https://127.0.0.1:1").is_err());
+        let tls = Endpoint::parse("https://127.0.0.1:1").unwrap();
+        assert!(tls.tls.is_some());
+        assert!(Endpoint::parse("https://127.0.0.1").unwrap().addr.port() == 443);
+        assert!(Endpoint::parse("ftp://127.0.0.1:1").is_err());
         assert!(Endpoint::parse("http://127.0.0.1:1/x").is_err());
         assert_eq!(Endpoint::parse("http://127.0.0.1").unwrap().addr.port(), 80);
     }

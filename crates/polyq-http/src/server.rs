@@ -39,8 +39,8 @@ impl Default for ServerLimits {
             // SQS allows 1 MiB batches, which JSON escaping or form encoding can triple.
             max_body_bytes: 8 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(30),
-            // Longer than the idle time SDK connection pools keep (boto3/urllib3 and the Azure
-            // SDKs check a pooled connection before reuse and reconnect when it was closed).
+            // SDK connection pools see the close (urllib3 checks a pooled connection before
+            // reuse, botocore and azure-core retry a connection error) and reconnect.
             header_read_timeout: Duration::from_secs(75),
         }
     }
@@ -308,14 +308,35 @@ async fn prepare(
             }
             handshake(stream, remote, tls).await
         }
-        // `peek`, not `readable`: readiness may be reported before any byte has arrived.
-        None => match tokio::time::timeout(header_limit, stream.peek(&mut [0u8; 1])).await {
-            Ok(Ok(n)) if n > 0 => Some(TokioIo::new(Stream::Plain(stream))),
+        None => match tokio::time::timeout(header_limit, told_apart(&stream)).await {
+            Ok(true) => Some(TokioIo::new(Stream::Plain(stream))),
             _ => {
-                tracing::debug!(%remote, "connection sent nothing; closed");
+                tracing::debug!(%remote, "connection sent no request; closed");
                 None
             }
         },
+    }
+}
+
+/// The HTTP/2 connection preface (prior knowledge, h2c).
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Waits until hyper-util can tell HTTP/1 from HTTP/2 without waiting itself (it reads, with
+/// no timer, until 24 bytes or a byte off the HTTP/2 preface): `false` if the client closed
+/// first. `peek`, not `readable`: readiness may be reported before any byte has arrived.
+async fn told_apart(stream: &TcpStream) -> bool {
+    let mut head = [0u8; 24];
+    loop {
+        let n = match stream.peek(&mut head).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        if n == head.len() || head[..n] != H2_PREFACE[..n] {
+            return true;
+        }
+        // A preface cut short: real clients send it in one write, so this is rare; `peek`
+        // returns at once while bytes wait, hence the pause.
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -325,7 +346,7 @@ async fn handshake(
     tls: TlsAcceptor,
 ) -> Option<TokioIo<Stream>> {
     match tokio::time::timeout(TLS_HANDSHAKE_LIMIT, tls.accept(stream)).await {
-        Ok(Ok(s)) => Some(TokioIo::new(Stream::Tls(Box::new(s)))),
+        Ok(Ok(s)) => Some(TokioIo::new(Stream::Tls(Box::new(s.into())))),
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "TLS handshake failed");
             None
@@ -350,7 +371,14 @@ async fn refuse_plain_http(mut stream: TcpStream) {
         // Read what the client sent first: closing with unread bytes would reset the
         // connection and could lose the answer.
         let mut request = [0u8; 8192];
-        let _ = tokio::time::timeout(Duration::from_millis(200), stream.read(&mut request)).await;
+        let mut drained = 0;
+        while drained < 64 * 1024 {
+            match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut request)).await
+            {
+                Ok(Ok(n)) if n > 0 => drained += n,
+                _ => break,
+            }
+        }
         stream.write_all(answer.as_bytes()).await?;
         stream.shutdown().await
     };

@@ -12,6 +12,109 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 pub use tokio_rustls::TlsAcceptor;
 
+/// A TLS client configuration trusting the Mozilla root certificates (`webpki-roots`, built
+/// in, so a container without a system CA bundle works too) and the CA certificates in `ca`
+/// (PEM, one or more; for servers with a private or self-signed certificate). A file that
+/// cannot be read or holds no certificate is an error that names it.
+pub fn client_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let mut pinned = Vec::new();
+    if let Some(path) = ca {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .and_then(|certs| certs.collect::<Result<_, _>>())
+            .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "no certificate (-----BEGIN CERTIFICATE-----) in the CA file {}",
+                path.display()
+            ));
+        }
+        for cert in certs {
+            roots
+                .add(cert.clone())
+                .map_err(|e| format!("a certificate in {} is not usable: {e}", path.display()))?;
+            pinned.push(cert);
+        }
+    }
+    let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots),
+        ring_provider(),
+    )
+    .build()
+    .map_err(|e| format!("TLS setup failed: {e}"))?;
+    let config = rustls::ClientConfig::builder_with_provider(ring_provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinnedOrWebPki { pinned, webpki }))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Verifies a server's certificate as browsers do (`webpki`), except that a certificate given
+/// in the CA file itself is accepted as the server's own. `openssl req -x509` makes
+/// self-signed certificates marked as CAs, which `webpki` refuses as a server's certificate
+/// (`CaUsedAsEndEntity`) even when trusted; curl and OpenSSL accept them, and so does this.
+/// The handshake signatures are still checked against the certificate's key.
+#[derive(Debug)]
+struct PinnedOrWebPki {
+    pinned: Vec<CertificateDer<'static>>,
+    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedOrWebPki {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if self
+            .pinned
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref())
+        {
+            return Ok(rustls::client::danger::ServerCertVerified::assertion());
+        }
+        self.webpki
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+/// *ring* rather than rustls's default aws-lc-rs: it builds from source in seconds with no
+/// cmake, and a queue server's clients gain little from aws-lc-rs's post-quantum key
+/// exchange (rustls 0.23.48 deprecated ring's provider for that reason alone).
+pub fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    #[allow(deprecated)]
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
 /// Builds the acceptor from PEM files: `cert` holds the server certificate first, then any
 /// intermediates; `key` its private key (PKCS#8, PKCS#1 or SEC1).
 pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
@@ -36,12 +139,7 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
             key.display()
         )
     })?;
-    // *ring* rather than rustls's default aws-lc-rs: it builds from source in seconds with no
-    // cmake, and a queue server's clients gain little from aws-lc-rs's post-quantum key
-    // exchange (rustls 0.23.48 deprecated ring's provider for that reason alone).
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let mut config = rustls::ServerConfig::builder_with_provider(ring_provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup failed: {e}"))?
         .with_no_client_auth()
@@ -59,10 +157,11 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// A served connection: plain TCP or TLS over it (one type, so both share hyper's builder).
+/// A connection, plain TCP or TLS over it (either end: the server's listeners, the load
+/// generator's client), as one type so the code above it does not care which.
 pub enum Stream {
     Plain(tokio::net::TcpStream),
-    Tls(Box<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>),
+    Tls(Box<tokio_rustls::TlsStream<tokio::net::TcpStream>>),
 }
 
 impl tokio::io::AsyncRead for Stream {

@@ -75,6 +75,11 @@ async fn a_silent_or_trickling_client_is_disconnected() {
         .await
         .unwrap();
     assert!(!until_closed(&mut trickling).await.contains("200"));
+
+    // The start of HTTP/2's preface, then nothing: hyper-util would wait for the rest forever.
+    let mut half_preface = TcpStream::connect(&addr).await.unwrap();
+    half_preface.write_all(b"PRI * HTTP/2").await.unwrap();
+    assert!(until_closed(&mut half_preface).await.is_empty());
 }
 
 #[tokio::test]

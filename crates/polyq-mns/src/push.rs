@@ -169,12 +169,23 @@ async fn settle(
             .await?;
         return Ok(());
     }
-    tracing::debug!(
-        subscription = sub.name,
-        attempt = m.receive_count,
-        failure,
-        "MNS push failed; will retry"
-    );
+    // The first failure of a notification is worth seeing at the default level (a receiver
+    // down, a certificate that does not verify); its retries would only repeat it.
+    if m.receive_count == 1 {
+        tracing::warn!(
+            subscription = sub.name,
+            endpoint = sub.endpoint_text,
+            failure,
+            "MNS push failed; will retry"
+        );
+    } else {
+        tracing::debug!(
+            subscription = sub.name,
+            attempt = m.receive_count,
+            failure,
+            "MNS push failed; will retry"
+        );
+    }
     let wait = sub.strategy.retry_after(m.receive_count, jitter(m));
     service
         .internal()

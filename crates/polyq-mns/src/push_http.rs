@@ -38,7 +38,7 @@ pub async fn post(
     let Some(config) = tls else {
         return exchange(stream, &request, authority).await;
     };
-    let name = rustls_pki_types::ServerName::try_from(host.to_string())
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
         .map_err(|e| format!("cannot verify {host} over TLS: {e}"))?;
     let stream = tokio_rustls::TlsConnector::from(config)
         .connect(name, stream)

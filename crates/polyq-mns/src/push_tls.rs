@@ -6,41 +6,12 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use rustls::{ClientConfig, RootCertStore};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
+use rustls::ClientConfig;
 
 /// The client configuration pushes use: the built-in roots, plus the CA certificates in `ca`
 /// (PEM, one or more). A file that cannot be read or holds no certificate is an error, named.
 pub fn client_config(ca: Option<&Path>) -> Result<Arc<ClientConfig>, String> {
-    let mut roots = RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    if let Some(path) = ca {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .and_then(|certs| certs.collect::<Result<_, _>>())
-            .map_err(|e| format!("cannot read the push CA file {}: {e}", path.display()))?;
-        if certs.is_empty() {
-            return Err(format!(
-                "no certificate (-----BEGIN CERTIFICATE-----) in the push CA file {}",
-                path.display()
-            ));
-        }
-        for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| format!("a certificate in {} is not usable: {e}", path.display()))?;
-        }
-    }
-    // *ring*, as the server side uses (see polyq-http's tls.rs for why not aws-lc-rs).
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    polyq_http::tls::client_config(ca).map_err(|e| format!("MNS push: {e}"))
 }
 
 /// The configuration with the built-in roots only, built once: for dialects set up without
@@ -68,10 +39,8 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ca.pem"), cert.cert.pem()).unwrap();
         let key =
-            rustls_pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
-        #[allow(deprecated)]
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
+            rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(polyq_http::tls::ring_provider())
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()

@@ -214,3 +214,61 @@ async fn the_certificate_and_key_may_come_from_flag_and_config_file() {
     .await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 }
+
+/// A self-signed certificate marked as a CA, as `openssl req -x509` makes them (and the
+/// README's recipe): webpki alone refuses it as a server's own certificate.
+fn self_signed_ca_flagged() -> Cert {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let generated = params.self_signed(&key).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key_file = dir.path().join("key.pem");
+    std::fs::write(&cert, generated.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    Cert {
+        cert: cert.display().to_string(),
+        key: key_file.display().to_string(),
+        der: generated.der().clone(),
+        _dir: dir,
+    }
+}
+
+#[test]
+fn the_load_generator_speaks_https() {
+    let cert = self_signed_ca_flagged();
+    let s = common::start(&["--tls-cert", &cert.cert, "--tls-key", &cert.key]);
+    let port = s.base.rsplit(':').next().unwrap().to_string();
+    let endpoint = format!("https://localhost:{port}");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_polyq"))
+            .args(["bench", "--endpoint", &endpoint, "--dialect", "sqs-json"])
+            .args(["--mode", "cycle", "--producers", "2", "--consumers", "2"])
+            .args(["--messages", "200", "--duration", "20", "--quiet", "--json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--ca-cert", &cert.cert]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["deleted"], 200, "{report}");
+    assert_eq!(report["errors"], serde_json::json!({}), "{report}");
+    // Without the CA the certificate is not trusted: nothing goes through.
+    let out = run(&[]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success() || text.contains("ConnectFailed"),
+        "{text}"
+    );
+}

@@ -109,6 +109,7 @@ impl Azure {
         {
             return Err(OpError {
                 code: format!("BadRequestBuild(cannot send {target:?} for {authorization:?})"),
+                detail: None,
             });
         }
         let wire = Parts {

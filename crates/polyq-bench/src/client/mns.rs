@@ -169,6 +169,7 @@ fn batch_result(reply: crate::transport::Reply, entries: usize) -> Result<Batch,
     if failed.is_empty() {
         return Err(OpError {
             code: error_code(&reply),
+            detail: None,
         });
     }
     Ok(Batch {

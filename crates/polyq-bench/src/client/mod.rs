@@ -33,18 +33,33 @@ pub struct Received {
 /// A request that failed as a whole: the vendor error code, or a transport failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpError {
+    /// Counted per code in the results.
     pub code: String,
+    /// What went wrong in words, when the code alone does not say (a refused connection,
+    /// a certificate that does not verify); shown when the run cannot start.
+    pub detail: Option<String>,
 }
 
 impl From<TransportError> for OpError {
     fn from(e: TransportError) -> Self {
-        OpError { code: e.code() }
+        let detail = match &e {
+            TransportError::Connect(m) | TransportError::Io(m) => Some(m.clone()),
+            TransportError::Timeout => None,
+        };
+        OpError {
+            code: e.code(),
+            detail,
+        }
     }
 }
 
 impl std::fmt::Display for OpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.code)
+        f.write_str(&self.code)?;
+        match &self.detail {
+            Some(d) => write!(f, " ({d})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -150,6 +165,7 @@ pub(crate) async fn exchange(
 ) -> Result<Reply, OpError> {
     let req = builder.body(body).map_err(|e| OpError {
         code: format!("BadRequestBuild({e})"),
+        detail: None,
     })?;
     Ok(transport
         .send(req, Duration::from_secs(u64::from(wait_seconds)))
@@ -190,6 +206,7 @@ pub(crate) fn success(reply: Reply) -> Result<Reply, OpError> {
     } else {
         Err(OpError {
             code: error_code(&reply),
+            detail: None,
         })
     }
 }

@@ -95,6 +95,7 @@ impl Sqs {
         };
         let url = url.ok_or_else(|| OpError {
             code: "NoQueueUrlInAnswer".into(),
+            detail: None,
         })?;
         Ok(QueueRef {
             name: name.into(),
