@@ -300,6 +300,10 @@ impl AzureDialect {
         now: u64,
     ) -> Response {
         let head = req.method == Method::HEAD;
+        // A refused `x-ms-version` is not echoed: Azure's answer has no version header then
+        // (the JS SDK's recording of `3025-01-01`).
+        let bad_version = matches!(&result, Err(e) if e.code == "InvalidHeaderValue"
+            && e.details.iter().any(|(k, v)| *k == "HeaderName" && v == "x-ms-version"));
         let (status, headers, body) = match result {
             Ok(r) => (r.status, r.headers, r.body),
             Err(e) => {
@@ -345,10 +349,13 @@ impl AzureDialect {
             out.append(X_MS_REQUEST_ID, id);
         }
         let version = match req.headers.get(&X_MS_VERSION) {
-            Some(v) if v.to_str().is_ok() => v.clone(),
-            _ => HeaderValue::from_static(DEFAULT_VERSION),
+            Some(v) if v.to_str().is_ok() => Some(v.clone()),
+            Some(_) => None,
+            None => Some(HeaderValue::from_static(DEFAULT_VERSION)),
         };
-        out.append(X_MS_VERSION, version);
+        if let Some(version) = version.filter(|_| !bad_version) {
+            out.append(X_MS_VERSION, version);
+        }
         let mut date = String::with_capacity(29);
         rfc1123_into(&mut date, now);
         if let Ok(date) = HeaderValue::from_str(&date) {
