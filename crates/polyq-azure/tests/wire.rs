@@ -105,6 +105,9 @@ async fn create_delete_and_metadata() {
     }
 }
 
+/// List Queues of the case test's queue, with its metadata.
+const CASEQ_LISTING: &str = "/devstoreaccount1/?comp=list&prefix=caseq&include=metadata";
+
 #[tokio::test]
 async fn metadata_names_keep_the_case_they_were_set_with() {
     let s = dev().await;
@@ -130,13 +133,7 @@ async fn metadata_names_keep_the_case_they_were_set_with() {
         // The names hyper writes itself stay as they were.
         assert!(r.contains("\r\nx-ms-request-id: "), "{r}");
     }
-    let r = s
-        .ok(
-            "GET",
-            &format!("{A}/?comp=list&prefix=caseq&include=metadata"),
-            "",
-        )
-        .await;
+    let r = s.ok("GET", CASEQ_LISTING, "").await;
     assert!(
         r.body
             .contains("<Metadata><MyKey>1</MyKey><Other>2</Other></Metadata>"),
@@ -175,13 +172,7 @@ async fn metadata_names_keep_the_case_they_were_set_with() {
         )
         .await;
     assert!(r.starts_with("HTTP/1.1 204"), "{r}");
-    let r = s
-        .ok(
-            "GET",
-            &format!("{A}/?comp=list&prefix=caseq&include=metadata"),
-            "",
-        )
-        .await;
+    let r = s.ok("GET", CASEQ_LISTING, "").await;
     assert!(
         r.body
             .contains("<Metadata><alpha>a</alpha><Beta>b</Beta><Zeta>z</Zeta></Metadata>"),

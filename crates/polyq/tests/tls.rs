@@ -58,6 +58,16 @@ async fn https(addr: &str, trusted: &Cert, request: &str) -> String {
     String::from_utf8(raw).unwrap()
 }
 
+/// `GET /health` over TLS.
+async fn get_health(addr: &str, trusted: &Cert) -> String {
+    https(
+        addr,
+        trusted,
+        "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await
+}
+
 #[tokio::test]
 async fn serves_https_and_answers_https_urls() {
     let cert = self_signed();
@@ -76,12 +86,7 @@ async fn serves_https_and_answers_https_urls() {
     assert!(azure.contains("DefaultEndpointsProtocol=https"), "{azure}");
     assert!(!azure.contains("UseDevelopmentStorage"), "{azure}");
 
-    let health = https(
-        &addr,
-        &cert,
-        "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-    )
-    .await;
+    let health = get_health(&addr, &cert).await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 
     let body = r#"{"QueueName":"tls-q"}"#;
@@ -135,12 +140,7 @@ async fn serves_https_and_answers_https_urls() {
     assert!(raw.contains("speaks HTTPS"), "{raw}");
 
     // And the listener still serves TLS clients after that failed handshake.
-    let again = https(
-        &addr,
-        &cert,
-        "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-    )
-    .await;
+    let again = get_health(&addr, &cert).await;
     assert!(again.starts_with("HTTP/1.1 200"), "{again}");
 }
 
@@ -206,12 +206,7 @@ async fn the_certificate_and_key_may_come_from_flag_and_config_file() {
         .strip_prefix("https://")
         .expect("https base")
         .to_string();
-    let health = https(
-        &addr,
-        &cert,
-        "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-    )
-    .await;
+    let health = get_health(&addr, &cert).await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 }
 
