@@ -284,9 +284,9 @@ pub async fn serve(
 const TLS_HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
 /// A connection made ready for hyper: the TLS handshake done (when `tls` is given), or, for
-/// plain HTTP, its first byte arrived: hyper-util reads the first bytes to tell HTTP/1 from
-/// HTTP/2 before hyper's header timer starts, so a client that never sends one would be kept
-/// forever. `None` (connection dropped) when either takes too long or fails.
+/// plain HTTP, enough bytes arrived to tell HTTP/1 from HTTP/2 ([`told_apart`]): hyper-util
+/// reads them before hyper's header timer starts, so a client that never sends them would be
+/// kept forever. `None` (connection dropped) when either takes too long or fails.
 async fn prepare(
     stream: TcpStream,
     remote: SocketAddr,
