@@ -339,7 +339,7 @@ impl AzureDialect {
             .collect();
         if !cased.is_empty() {
             resp.extensions_mut()
-                .insert(polyq_http::ResponseHeaderCase(cased));
+                .insert(polyq_http::ResponseHeaderCase(cased.clone()));
         }
         let out = resp.headers_mut();
         append_pairs(out, headers);
@@ -368,10 +368,27 @@ impl AzureDialect {
             }
         }
         if let Some(props) = props.filter(|_| req.method != Method::OPTIONS) {
-            append_pairs(
-                out,
-                props.actual_response_headers(req.header("origin"), req.method.as_str()),
-            );
+            let mut cors = props.actual_response_headers(req.header("origin"), req.method.as_str());
+            if let Some((_, exposed)) = cors
+                .iter_mut()
+                .find(|(k, _)| k == "Access-Control-Expose-Headers")
+            {
+                // Spelled as written on the wire (the case-kept metadata names included), plus
+                // the length header hyper adds after this.
+                let mut names: Vec<&str> = out
+                    .keys()
+                    .map(|k| {
+                        cased
+                            .iter()
+                            .find(|c| c.eq_ignore_ascii_case(k.as_str()))
+                            .map_or(k.as_str(), String::as_str)
+                    })
+                    .collect();
+                names.push("content-length");
+                *exposed = crate::props::expand_exposed(exposed, &names);
+            }
+            cors.retain(|(k, v)| k != "Access-Control-Expose-Headers" || !v.is_empty());
+            append_pairs(out, cors);
         }
         resp
     }

@@ -281,6 +281,24 @@ fn allow_origin(rule: &CorsRule, origin: &str) -> Vec<(String, String)> {
     }
 }
 
+/// An `Access-Control-Expose-Headers` value with `*` spelled out as the names of the answer
+/// it goes on (`names`, in order). Azure answers so (the JS SDK's recordings list
+/// `x-ms-request-id,x-ms-client-request-id,Server,…` for a rule exposing `*`), and browsers
+/// need it: for a request with credentials (an exact-origin rule) a literal `*` exposes
+/// nothing. Prefixes (`x-ms-*`) are passed on as they are, as the Python SDK's recordings show.
+pub fn expand_exposed(list: &str, names: &[&str]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let expanded: &[&str] = if entry == "*" { names } else { &[entry] };
+        for name in expanded {
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+                out.push(name);
+            }
+        }
+    }
+    out.join(",")
+}
+
 /// `*`, an exact name, or a prefix ending in `*` (`x-ms-meta*`), case-insensitive.
 fn header_allowed(allowed: &[String], header: &str) -> bool {
     let header = header.to_ascii_lowercase();
@@ -296,6 +314,29 @@ fn header_allowed(allowed: &[String], header: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exposed_wildcards_are_spelled_out() {
+        let names = [
+            "x-ms-request-id",
+            "x-ms-version",
+            "x-ms-meta-Color",
+            "date",
+            "content-length",
+        ];
+        assert_eq!(
+            expand_exposed("*", &names),
+            "x-ms-request-id,x-ms-version,x-ms-meta-Color,date,content-length"
+        );
+        assert_eq!(
+            expand_exposed("x-ms-meta-*,x-ms-version,x-ms-custom", &names),
+            "x-ms-meta-*,x-ms-version,x-ms-custom"
+        );
+        assert_eq!(
+            expand_exposed("x-ms-custom,*", &["date"]),
+            "x-ms-custom,date"
+        );
+    }
 
     #[test]
     fn patch_is_a_cors_method() {
