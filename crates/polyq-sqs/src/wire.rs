@@ -278,24 +278,13 @@ fn with_headers(mut r: Response, request_id: &str) -> Response {
     r
 }
 
-/// Actions whose output shape is empty: over JSON, AWS answers them with no body at all
-/// (`Content-Length: 0`, recorded in real SQS sessions; Smithy's awsJson1_0 protocol test
-/// "No output serializes no payload"). Other actions answer `{}` when every member is absent.
-const NO_OUTPUT: &[&str] = &[
-    "AddPermission",
-    "ChangeMessageVisibility",
-    "DeleteMessage",
-    "DeleteQueue",
-    "PurgeQueue",
-    "RemovePermission",
-    "SetQueueAttributes",
-    "TagQueue",
-    "UntagQueue",
-];
-
 fn render_ok(protocol: Protocol, action: &str, output: &Value, request_id: &str) -> Response {
     let r = match protocol {
-        Protocol::Json if NO_OUTPUT.contains(&action) => {
+        // An action whose output shape is empty (the same actions whose query answer has no
+        // `<…Result>`) is answered with no body at all over JSON: `Content-Length: 0`, as real
+        // SQS sessions record and Smithy's awsJson1_0 test "No output serializes no payload".
+        // Other actions answer `{}` when every member is absent.
+        Protocol::Json if !query::has_result_element(action) => {
             response(200, JSON_CONTENT_TYPE, Bytes::new())
         }
         Protocol::Json => response(200, JSON_CONTENT_TYPE, Bytes::from(output.to_string())),
