@@ -22,16 +22,7 @@ pub fn client_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Str
     };
     let mut pinned = Vec::new();
     if let Some(path) = ca {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .and_then(|certs| certs.collect::<Result<_, _>>())
-            .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
-        if certs.is_empty() {
-            return Err(format!(
-                "no certificate (-----BEGIN CERTIFICATE-----) in the CA file {}",
-                path.display()
-            ));
-        }
-        for cert in certs {
+        for cert in read_certificates(path, "CA file")? {
             roots
                 .add(cert.clone())
                 .map_err(|e| format!("a certificate in {} is not usable: {e}", path.display()))?;
@@ -107,6 +98,20 @@ impl rustls::client::danger::ServerCertVerifier for PinnedOrWebPki {
     }
 }
 
+/// The certificates of a PEM file, at least one; errors name the file as the `what` it is.
+fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<_, _>>())
+        .map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "no certificate (-----BEGIN CERTIFICATE-----) in the {what} {}",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
 /// *ring* rather than rustls's default aws-lc-rs: it builds from source in seconds with no
 /// cmake, and a queue server's clients gain little from aws-lc-rs's post-quantum key
 /// exchange (rustls 0.23.48 deprecated ring's provider for that reason alone).
@@ -118,20 +123,7 @@ pub fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// Builds the acceptor from PEM files: `cert` holds the server certificate first, then any
 /// intermediates; `key` its private key (PKCS#8, PKCS#1 or SEC1).
 pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .and_then(|certs| certs.collect::<Result<_, _>>())
-        .map_err(|e| {
-            format!(
-                "cannot read the TLS certificate file {}: {e}",
-                cert.display()
-            )
-        })?;
-    if chain.is_empty() {
-        return Err(format!(
-            "no certificate (-----BEGIN CERTIFICATE-----) in {}",
-            cert.display()
-        ));
-    }
+    let chain = read_certificates(cert, "TLS certificate file")?;
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
         format!(
             "cannot read a private key (-----BEGIN PRIVATE KEY-----, RSA or EC) from {}: {e} \
