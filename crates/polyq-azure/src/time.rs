@@ -103,22 +103,17 @@ pub fn iso8601(ms: u64) -> String {
 /// `2021-06-11T20:00:00Z` → `2021-06-11T20:00:00.0000000Z`, a date alone at midnight. Azure
 /// answers access-policy times so (the Go SDK's recordings), whatever form they were set in.
 pub fn iso8601_seven(text: &str) -> Option<String> {
-    parse_iso8601(text)?;
-    let text = text.trim();
-    let (date, time) = text.split_once('T').unwrap_or((text, "Z"));
-    let mut ymd = date.split('-').map(|p| p.parse::<u32>().ok());
-    let (y, mo, d) = (ymd.next()??, ymd.next()??, ymd.next()??);
-    let time = time.strip_suffix('Z')?;
-    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
-    let mut it = hms.split(':').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (h, mi, s) = (
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-    );
-    let frac: String = frac.chars().chain(std::iter::repeat('0')).take(7).collect();
+    let t = iso_fields(text)?;
+    let year = u32::try_from(t.year).ok()?;
+    let frac: String = t
+        .fraction
+        .chars()
+        .chain(std::iter::repeat('0'))
+        .take(7)
+        .collect();
     Some(format!(
-        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac}Z"
+        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{frac}Z",
+        t.month, t.day, t.hour, t.minute, t.second
     ))
 }
 
@@ -146,6 +141,26 @@ pub fn parse_rfc1123(text: &str) -> Option<u64> {
 /// Parses the ISO 8601 forms SAS and access policies use: `2024-01-02`, `2024-01-02T03:04Z`,
 /// `2024-01-02T03:04:05Z`, `2024-01-02T03:04:05.1234567Z` (UTC only, as Azure requires).
 pub fn parse_iso8601(text: &str) -> Option<u64> {
+    let t = iso_fields(text)?;
+    let digits: String = t.fraction.chars().chain("000".chars()).take(3).collect();
+    let ms = (t.hour * 3600 + t.minute * 60 + t.second) * 1000 + digits.parse::<u64>().ok()?;
+    let days = days_from_civil(t.year, t.month, t.day);
+    u64::try_from(days * 86_400_000).ok().map(|d| d + ms)
+}
+
+/// The parts of an ISO 8601 time in the forms [`parse_iso8601`] lists, each checked.
+struct IsoTime<'a> {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u64,
+    minute: u64,
+    second: u64,
+    /// The fraction's digits as written (empty when none).
+    fraction: &'a str,
+}
+
+fn iso_fields(text: &str) -> Option<IsoTime<'_>> {
     let text = text.trim();
     let (date, time) = match text.split_once('T') {
         Some((d, t)) => (d, Some(t)),
@@ -158,7 +173,15 @@ pub fn parse_iso8601(text: &str) -> Option<u64> {
     if ymd.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
-    let mut ms: u64 = 0;
+    let mut out = IsoTime {
+        year,
+        month,
+        day,
+        hour: 0,
+        minute: 0,
+        second: 0,
+        fraction: "",
+    };
     if let Some(t) = time {
         let t = t.strip_suffix('Z')?;
         let (hms, frac) = match t.split_once('.') {
@@ -166,26 +189,23 @@ pub fn parse_iso8601(text: &str) -> Option<u64> {
             None => (t, None),
         };
         let mut it = hms.split(':');
-        let h: u64 = it.next()?.parse().ok()?;
-        let m: u64 = it.next()?.parse().ok()?;
-        let s: u64 = match it.next() {
+        out.hour = it.next()?.parse().ok()?;
+        out.minute = it.next()?.parse().ok()?;
+        out.second = match it.next() {
             Some(s) => s.parse().ok()?,
             None => 0,
         };
-        if it.next().is_some() || h > 23 || m > 59 || s > 60 {
+        if it.next().is_some() || out.hour > 23 || out.minute > 59 || out.second > 60 {
             return None;
         }
-        ms = (h * 3600 + m * 60 + s) * 1000;
         if let Some(f) = frac {
             if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            let digits: String = f.chars().chain("000".chars()).take(3).collect();
-            ms += digits.parse::<u64>().ok()?;
+            out.fraction = f;
         }
     }
-    let days = days_from_civil(year, month, day);
-    u64::try_from(days * 86_400_000).ok().map(|d| d + ms)
+    Some(out)
 }
 
 #[cfg(test)]
