@@ -387,7 +387,6 @@ impl AzureDialect {
                 names.push("content-length");
                 *exposed = crate::props::expand_exposed(exposed, &names);
             }
-            cors.retain(|(k, v)| k != "Access-Control-Expose-Headers" || !v.is_empty());
             append_pairs(out, cors);
         }
         resp
