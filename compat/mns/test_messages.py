@@ -197,6 +197,37 @@ def test_user_properties(new_queue):
     assert props["raw"].get_binary_value() == b"\x00\x01"
 
 
+def test_user_property_limits_are_refused(new_queue):
+    """MNS's documented limits (its "Message properties" page): the SDK checks types and
+    values, not names or counts, so these reach the server."""
+    queue = new_queue()
+    refused = [
+        {f"p{i}": "v" for i in range(51)},
+        {"a b": "v"},
+        {"a..b": "v"},
+        {".a": "v"},
+        {"n" * 257: "v"},
+        {"big": "v" * 4097},
+    ]
+    for props in refused:
+        msg = Message("limits")
+        for name, value in props.items():
+            msg.add_user_property(name, MessagePropertyValue(PropertyType.STRING, value))
+        with pytest.raises(MNSServerException) as e:
+            queue.send_message(msg)
+        assert (e.value.type, e.value.status) == ("InvalidArgument", 400), props.keys()
+    ok = Message("limits")
+    for i in range(50):
+        ok.add_user_property(f"p{i}", MessagePropertyValue(PropertyType.STRING, "v"))
+    ok.add_user_property("a-b_c.d", MessagePropertyValue(PropertyType.BOOLEAN, False))
+    with pytest.raises(MNSServerException):
+        queue.send_message(ok)  # 51 in all
+    del ok.user_properties["p0"]
+    queue.send_message(ok)
+    got = queue.receive_message(wait_seconds=1)
+    assert len(got.get_user_properties()) == 50
+
+
 def test_message_group_id_is_kept_and_shown_back(new_queue):
     """SDK 1.3.0 sends MessageGroupId and reads it back from ReceiveMessage answers (its send
     and peek results do not copy it); polyq keeps it with the message (no FIFO ordering)."""
@@ -207,3 +238,6 @@ def test_message_group_id_is_kept_and_shown_back(new_queue):
     queue.send_message(Message("plain"))
     got = {m.message_body: m.message_group_id for m in queue.batch_receive_message(16)}
     assert got == {"grouped": "orders-7", "plain": ""}
+    # The batch send's result does carry each entry's group (its decoder reads it).
+    sent = queue.batch_send_message([Message("b1", message_group_id="orders-8"), Message("b2")])
+    assert [m.message_group_id for m in sent] == ["orders-8", ""]

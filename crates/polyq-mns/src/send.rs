@@ -47,17 +47,72 @@ pub fn property_text(value: &AttributeValue) -> String {
     }
 }
 
+/// Limits of message properties (MNS's "Message properties" page).
+pub const MAX_PROPERTIES: usize = 50;
+pub const MAX_PROPERTY_NAME: usize = 256;
+pub const MAX_PROPERTY_VALUE: usize = 4096;
+
+/// A property name as MNS allows it: letters, digits, `_`, `-` and `.`, not starting or ending
+/// with `.`, no `..`.
+fn check_property_name(name: &str) -> MnsResult<()> {
+    if name.chars().count() > MAX_PROPERTY_NAME {
+        return Err(MnsError::invalid_argument(format!(
+            "The length of property name should between 1 and {MAX_PROPERTY_NAME}."
+        )));
+    }
+    let allowed = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !allowed || name.starts_with('.') || name.ends_with('.') || name.contains("..") {
+        return Err(MnsError::invalid_argument(format!(
+            "The property name {name} is invalid: it may hold only letters, digits, '_', '-' and '.', may not start or end with '.', and may not hold '..'."
+        )));
+    }
+    Ok(())
+}
+
+/// What a message's properties count toward its size: names, types and values as sent.
+pub fn properties_size(list: Option<&Element>, entry: &str) -> usize {
+    list.map_or(0, |list| {
+        list.children_named(entry)
+            .map(|p| {
+                ["Name", "Value", "Type"]
+                    .iter()
+                    .map(|f| p.child_text(f).map_or(0, str::len))
+                    .sum::<usize>()
+            })
+            .sum()
+    })
+}
+
 pub(crate) fn parse_properties(list: Option<&Element>, entry: &str) -> MnsResult<Attributes> {
     let mut out = Attributes::new();
     let Some(list) = list else {
         return Ok(out);
     };
+    if list.children_named(entry).count() > MAX_PROPERTIES {
+        return Err(MnsError::invalid_argument(format!(
+            "The count of {} should between 0 and {MAX_PROPERTIES}.",
+            list.name
+        )));
+    }
     for p in list.children_named(entry) {
         let name = p
             .child_text("Name")
             .filter(|n| !n.is_empty())
             .ok_or_else(|| MnsError::schema("Name"))?;
+        check_property_name(name)?;
+        if out.contains_key(name) {
+            return Err(MnsError::invalid_argument(format!(
+                "The property name {name} is duplicated."
+            )));
+        }
         let value = p.child_text("Value").unwrap_or("");
+        if value.chars().count() > MAX_PROPERTY_VALUE {
+            return Err(MnsError::invalid_argument(format!(
+                "The length of the value of property {name} should between 0 and {MAX_PROPERTY_VALUE}."
+            )));
+        }
         let mns = p
             .child_text("Type")
             .unwrap_or("STRING")
@@ -66,6 +121,11 @@ pub(crate) fn parse_properties(list: Option<&Element>, entry: &str) -> MnsResult
         let data_type = core_type(&mns).ok_or_else(|| {
             MnsError::invalid_argument(format!("The property type {mns} is not supported."))
         })?;
+        if mns == "BOOLEAN" && !matches!(value, "true" | "false") {
+            return Err(MnsError::invalid_argument(format!(
+                "The value of property {name} should be true or false."
+            )));
+        }
         let value = if mns == "BINARY" {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(value.trim())
@@ -112,6 +172,17 @@ pub fn parse_message(el: &Element, max_size: u32) -> MnsResult<NewMessage> {
             "bytes",
         ));
     }
+    let attributes = parse_properties(el.child("UserProperties"), "PropertyValue")?;
+    let system_attributes = parse_properties(el.child("SystemProperties"), "SystemPropertyValue")?;
+    // Properties count toward the queue's message size limit (MNS's properties page).
+    let with_properties = body.len()
+        + properties_size(el.child("UserProperties"), "PropertyValue")
+        + properties_size(el.child("SystemProperties"), "SystemPropertyValue");
+    if with_properties > max_size as usize {
+        return Err(MnsError::invalid_argument(format!(
+            "The total size of MessageBody and its properties should between 1 and {max_size} bytes."
+        )));
+    }
     let delay = number(el, "DelaySeconds", 0, 604_800, "seconds")?;
     // Priority 0 is what the Go SDK sends when unset: read it as the default.
     let priority = match el.child_text("Priority").map(|t| t.trim().parse::<u8>()) {
@@ -121,8 +192,8 @@ pub fn parse_message(el: &Element, max_size: u32) -> MnsResult<NewMessage> {
     };
     Ok(NewMessage {
         body: Bytes::copy_from_slice(body.as_bytes()),
-        attributes: parse_properties(el.child("UserProperties"), "PropertyValue")?,
-        system_attributes: parse_properties(el.child("SystemProperties"), "SystemPropertyValue")?,
+        attributes,
+        system_attributes,
         priority: Some(priority),
         delay_seconds: delay.map(|d| d as u32),
         group_id: message_group_id(el)?,
@@ -178,7 +249,11 @@ async fn send_one(ctx: &Ctx<'_>, queue: &str, root: &Element, max_size: u32) -> 
 }
 
 enum Entry {
-    Sent { id: String, md5: String },
+    Sent {
+        id: String,
+        md5: String,
+        group_id: Option<String>,
+    },
     Failed(MnsError),
 }
 
@@ -205,7 +280,7 @@ async fn send_batch(ctx: &Ctx<'_>, queue: &str, root: &Element, max_size: u32) -
     for item in &items {
         match parse_message(item, max_size) {
             Ok(m) => {
-                md5s.push(body_md5(&m.body));
+                md5s.push((body_md5(&m.body), m.group_id.clone()));
                 valid.push(m);
                 entries.push(None);
             }
@@ -221,24 +296,33 @@ async fn send_batch(ctx: &Ctx<'_>, queue: &str, root: &Element, max_size: u32) -
     .zip(md5s);
     for slot in entries.iter_mut().filter(|e| e.is_none()) {
         *slot = Some(match results.next() {
-            Some((Ok(sent), md5)) => Entry::Sent { id: sent.id, md5 },
+            Some((Ok(sent), (md5, group_id))) => Entry::Sent {
+                id: sent.id,
+                md5,
+                group_id,
+            },
             Some((Err(e), _)) => Entry::Failed(e.into()),
             None => Entry::Failed(MnsError::internal("send returned too few results")),
         });
     }
 
-    let mut failed = false;
+    let failed = entries.iter().any(|e| matches!(e, Some(Entry::Failed(_))));
     let mut w = Writer::new("Messages", ctx.form.namespace());
-    // Python accepts exactly {MessageId, MessageBodyMD5} or {ErrorCode, ErrorMessage} per entry.
+    // Python's partial-failure reader accepts exactly {MessageId, MessageBodyMD5} or
+    // {ErrorCode, ErrorMessage} per entry; its success reader also takes a MessageGroupId.
     for entry in entries.into_iter().flatten() {
         w.open("Message");
         match entry {
-            Entry::Sent { id, md5 } => w.field("MessageId", id).field("MessageBodyMD5", md5),
-            Entry::Failed(e) => {
-                failed = true;
-                w.field("ErrorCode", e.code)
-                    .field("ErrorMessage", e.message)
+            Entry::Sent { id, md5, group_id } => {
+                w.field("MessageId", id).field("MessageBodyMD5", md5);
+                if let (Some(g), false) = (group_id, failed) {
+                    w.field("MessageGroupId", g);
+                }
+                &mut w
             }
+            Entry::Failed(e) => w
+                .field("ErrorCode", e.code)
+                .field("ErrorMessage", e.message),
         };
         w.close("Message");
     }

@@ -47,6 +47,9 @@ pub fn validate_subscription_name(name: &str) -> MnsResult<()> {
     Ok(())
 }
 
+/// Start of the URI paths MNS reserves: an HTTP endpoint may not use them.
+const RESERVED_PATH_PREFIX: &str = "mns-reserved-";
+
 /// Where notifications go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -56,8 +59,8 @@ pub enum Endpoint {
     Queue(String),
     /// `http(s)://host[:port][/path]`: pushed by POST (over TLS for `https`).
     Http(String),
-    /// A documented endpoint polyq cannot deliver to: `mail:directmail:…` and
-    /// `sms:directsms:…`. The subscription is kept, as MNS keeps it; each notification for it
+    /// A documented endpoint polyq cannot deliver to: `mail:directmail:…`,
+    /// `sms:directsms:…` and `push:{appkey}`. The subscription is kept, as MNS keeps it; each notification for it
     /// is dropped with a log line naming the reason.
     Undeliverable(&'static str),
 }
@@ -86,14 +89,33 @@ impl Endpoint {
                         "an HTTP endpoint is http(s)://{host}[:{port}][/{path}].",
                     ));
                 }
+                // MNS keeps URIs starting `mns-reserved-` for itself (its endpoint terms page).
+                if rest[host.len()..]
+                    .trim_start_matches('/')
+                    .starts_with(RESERVED_PATH_PREFIX)
+                {
+                    return Err(MnsError::endpoint_invalid(
+                        "the URI of an HTTP endpoint cannot start with mns-reserved-.",
+                    ));
+                }
                 return Ok(Endpoint::Http(text.to_string()));
             }
         }
         if text.starts_with("mail:directmail:") || text.starts_with("sms:directsms:") {
             return Ok(Endpoint::Undeliverable("polyq sends no mail or SMS"));
         }
+        // `push:{appkey}`: MNS's mobile push (the endpoint terms page; Java's
+        // `generatePushEndpoint`).
+        if text
+            .strip_prefix("push:")
+            .is_some_and(|key| !key.is_empty())
+        {
+            return Ok(Endpoint::Undeliverable(
+                "polyq sends no mobile push notifications",
+            ));
+        }
         Err(MnsError::endpoint_invalid(
-            "expected http://…, acs:mns:{region}:{account}:queues/{queue}, mail:directmail:… or sms:directsms:….",
+            "expected http://…, acs:mns:{region}:{account}:queues/{queue}, mail:directmail:…, sms:directsms:… or push:{appkey}.",
         ))
     }
 }
@@ -526,7 +548,11 @@ mod tests {
                 "{text}"
             );
         }
-        for text in ["mail:directmail:a@example.com", "sms:directsms:anonymous"] {
+        for text in [
+            "mail:directmail:a@example.com",
+            "sms:directsms:anonymous",
+            "push:24780001",
+        ] {
             assert!(
                 matches!(Endpoint::parse(text), Ok(Endpoint::Undeliverable(_))),
                 "{text}"
@@ -541,6 +567,9 @@ mod tests {
             "http:// spaced/",
             "https://",
             "ftp://example.com",
+            "http://example.com/mns-reserved-x",
+            "https://example.com:8080/mns-reserved-",
+            "push:",
             "",
         ] {
             assert_eq!(

@@ -665,4 +665,128 @@ async fn message_group_ids_are_kept_and_shown_back() {
         "{}",
         long.body
     );
+
+    // A batch's 201 answer names each entry's group, as the SDKs' batch readers take it; a
+    // partial failure (500) keeps Python's strict {MessageId, MessageBodyMD5} entries.
+    let batch = format!(
+        "<Messages>{}{}</Messages>",
+        msg("b1", "<MessageGroupId>orders-8</MessageGroupId>"),
+        msg("b2", "")
+    );
+    let r = s.req(form, "POST", form.messages("groups"), &batch).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let entries: Vec<&str> = r.body.split("<Message>").skip(1).collect();
+    assert_eq!(entries.len(), 2, "{}", r.body);
+    assert!(
+        entries[0].contains("<MessageGroupId>orders-8</MessageGroupId>"),
+        "{}",
+        r.body
+    );
+    assert!(!entries[1].contains("MessageGroupId"), "{}", r.body);
+    let mixed = format!(
+        "<Messages>{}{}</Messages>",
+        msg("b3", "<MessageGroupId>orders-9</MessageGroupId>"),
+        msg("bad", "<Priority>99</Priority>")
+    );
+    let r = s.req(form, "POST", form.messages("groups"), &mixed).await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(
+        r.fields("MessageGroupId"),
+        Vec::<String>::new(),
+        "{}",
+        r.body
+    );
+}
+
+fn property(name: &str, value: &str, kind: &str) -> String {
+    format!("<PropertyValue><Name>{name}</Name><Value>{value}</Value><Type>{kind}</Type></PropertyValue>")
+}
+
+#[tokio::test]
+async fn user_properties_limits() {
+    let s = start_dev().await;
+    let form = Form::Mns;
+    // A 1 KiB queue: properties count toward the size limit.
+    let created = s
+        .req(
+            form,
+            "PUT",
+            form.queue("plimits"),
+            "<Queue><MaximumMessageSize>1024</MaximumMessageSize></Queue>",
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let send = |props: String, body: String| {
+        let s = &s;
+        async move {
+            let doc = msg(&body, &format!("<UserProperties>{props}</UserProperties>"));
+            s.req(form, "POST", form.messages("plimits"), &doc).await
+        }
+    };
+    let fifty: String = (0..50)
+        .map(|i| property(&format!("p{i}"), "v", "STRING"))
+        .collect();
+    assert_eq!(send(fifty.clone(), "x".into()).await.status, 201);
+    let refused = [
+        (
+            fifty + &property("p50", "v", "STRING"),
+            "x".to_string(),
+            "count",
+        ),
+        (
+            property(&"n".repeat(257), "v", "STRING"),
+            "x".into(),
+            "length of property name",
+        ),
+        (property("a b", "v", "STRING"), "x".into(), "a b is invalid"),
+        (property(".a", "v", "STRING"), "x".into(), "is invalid"),
+        (property("a.", "v", "STRING"), "x".into(), "is invalid"),
+        (property("a..b", "v", "STRING"), "x".into(), "is invalid"),
+        (
+            property("k", "1", "STRING") + &property("k", "2", "STRING"),
+            "x".into(),
+            "duplicated",
+        ),
+        (
+            property("big", &"v".repeat(4097), "STRING"),
+            "x".into(),
+            "value of property big",
+        ),
+        (
+            property("flag", "yes", "BOOLEAN"),
+            "x".into(),
+            "true or false",
+        ),
+        (
+            property("pad", &"v".repeat(200), "STRING"),
+            "x".repeat(1000),
+            "total size",
+        ),
+    ];
+    for (props, body, says) in refused {
+        let r = send(props, body).await;
+        assert_eq!(
+            (r.status, r.code().as_deref()),
+            (400, Some("InvalidArgument")),
+            "{says}: {}",
+            r.body
+        );
+        assert!(r.body.contains(says), "{says}: {}", r.body);
+    }
+    // Allowed at the edges: 256-character names, 4096-character values, every allowed sign.
+    let edge = property(&"n".repeat(256), &"v".repeat(4096 - 300), "STRING")
+        + &property("a-b_c.d9", "true", "BOOLEAN");
+    assert_eq!(
+        send(edge.clone(), "x".into()).await.status,
+        400,
+        "over 1 KiB"
+    );
+    let roomy = s.req(form, "PUT", form.queue("proomy"), "<Queue/>").await;
+    assert_eq!(roomy.status, 201);
+    let doc = msg("x", &format!("<UserProperties>{edge}</UserProperties>"));
+    let r = s.req(form, "POST", form.messages("proomy"), &doc).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // Nothing refused was stored.
+    let attrs = s.req(form, "GET", form.queue("plimits"), "").await;
+    assert_eq!(attrs.field("ActiveMessages").as_deref(), Some("1"));
 }
