@@ -134,7 +134,8 @@ def test_fifo_receive_all_attributes(sqs, make_queue):
 
 
 def test_change_visibility_after_the_timeout_expired(sqs, queue):
-    """AWS answers 200 (recorded) and hides the message again."""
+    """AWS answers 200 and does nothing: the message stays visible (LocalStack's AWS-validated
+    test of PR #9632; LocalSqsSnsMessaging's suite)."""
     sqs.send_message(QueueUrl=queue.url, MessageBody="expired lease")
     (m,) = sqs.receive_message(QueueUrl=queue.url, VisibilityTimeout=1,
                                WaitTimeSeconds=2)["Messages"]
@@ -147,7 +148,8 @@ def test_change_visibility_after_the_timeout_expired(sqs, queue):
         time.sleep(0.2)
     sqs.change_message_visibility(QueueUrl=queue.url, ReceiptHandle=m["ReceiptHandle"],
                                   VisibilityTimeout=30)
-    assert "Messages" not in sqs.receive_message(QueueUrl=queue.url)
+    got = sqs.receive_message(QueueUrl=queue.url, WaitTimeSeconds=2)["Messages"]
+    assert [g["Body"] for g in got] == ["expired lease"]
 
 
 def test_change_visibility_with_an_older_receipt(sqs, queue):
