@@ -239,3 +239,26 @@ def test_standard_queue_deletes_with_an_expired_receipt(sqs, make_queue):
     time.sleep(2)
     sqs.delete_message(QueueUrl=q.url, ReceiptHandle=handle)
     assert get_attrs(sqs, q.url, "ApproximateNumberOfMessages")["ApproximateNumberOfMessages"] == "0"
+
+
+def test_queue_delay_is_retroactive_on_fifo_queues_only(sqs, make_queue):
+    """AWS's delay-queue guide: "For FIFO queues, the per-queue delay setting is retroactive";
+    for standard queues it is not."""
+    attrs = {"DelaySeconds": "900", "ContentBasedDeduplication": "true"}
+    fifo = make_queue("retro", fifo=True, attributes=attrs)
+    std = make_queue("retro", attributes={"DelaySeconds": "900"})
+    sqs.send_message(QueueUrl=fifo.url, MessageBody="fifo", MessageGroupId="g")
+    sqs.send_message(QueueUrl=std.url, MessageBody="standard")
+    for q in (fifo, std):
+        sqs.set_queue_attributes(QueueUrl=q.url, Attributes={"DelaySeconds": "0"})
+    assert [m["Body"] for m in receive_until(sqs, fifo.url, 1)] == ["fifo"]
+    assert receive(sqs, std.url, WaitTimeSeconds=1) == []
+    counts = get_attrs(sqs, std.url, "ApproximateNumberOfMessagesDelayed")
+    assert counts["ApproximateNumberOfMessagesDelayed"] == "1"
+    # Longer: a message still in its 5 s delay now waits 900 s from its send.
+    sqs.set_queue_attributes(QueueUrl=fifo.url, Attributes={"DelaySeconds": "5"})
+    sqs.send_message(QueueUrl=fifo.url, MessageBody="later", MessageGroupId="h")
+    sqs.set_queue_attributes(QueueUrl=fifo.url, Attributes={"DelaySeconds": "900"})
+    assert receive(sqs, fifo.url, WaitTimeSeconds=7) == []
+    counts = get_attrs(sqs, fifo.url, "ApproximateNumberOfMessagesDelayed")
+    assert counts["ApproximateNumberOfMessagesDelayed"] == "1"

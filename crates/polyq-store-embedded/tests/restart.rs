@@ -310,6 +310,49 @@ async fn fifo_dedup_records_and_group_locks_survive_a_restart() {
 }
 
 #[tokio::test]
+async fn a_fifo_delay_change_retimes_delayed_messages_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = QueueConfig {
+        fifo: true,
+        delay_seconds: 60,
+        ..Default::default()
+    };
+    let grouped = |text: &str, group: &str| NewMessage {
+        group_id: Some(group.into()),
+        dedup_id: Some(text.into()),
+        ..msg(text)
+    };
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    store.create_queue("f.fifo", fifo, T0).await.unwrap();
+    send(&store, "f.fifo", grouped("sooner", "a"), T0).await;
+    send(&store, "f.fifo", grouped("later", "b"), T0 + 40 * SEC).await;
+    store
+        .update_queue(
+            "f.fifo",
+            Box::new(|c| {
+                c.delay_seconds = 5;
+                Ok(())
+            }),
+            T0 + 41 * SEC,
+        )
+        .await
+        .unwrap();
+    drop(store);
+
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let take = |now| {
+        let store = &store;
+        async move {
+            let got = store.lease("f.fifo", lease(10, 30), now).await.unwrap();
+            got.messages.iter().map(body).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(take(T0 + 42 * SEC).await, ["sooner"], "due at T0 + 5 s");
+    assert!(take(T0 + 44 * SEC).await.is_empty(), "due at T0 + 45 s");
+    assert_eq!(take(T0 + 45 * SEC).await, ["later"]);
+}
+
+#[tokio::test]
 async fn deleted_queues_stay_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();

@@ -193,6 +193,17 @@ impl Inner {
         )
         .await
         .map_err(db)?;
+        if config.fifo && config.delay_seconds != q.config.delay_seconds {
+            // A FIFO queue's delay is retroactive for messages still in their delay (as the
+            // memory engine's `retime_delayed`): never received, not in flight, not yet visible.
+            tx.execute(
+                "UPDATE polyq_messages SET visible_ms = enqueued_ms + $2 \
+                 WHERE queue_id = $1 AND NOT in_flight AND receive_count = 0 AND visible_ms > $3",
+                &[&q.id, &(i64::from(config.delay_seconds) * 1000), &i(now)],
+            )
+            .await
+            .map_err(db)?;
+        }
         if let Some(channel) = &self.channel {
             // A shorter delay may make messages visible on other nodes' long polls.
             tx.execute("SELECT pg_notify($1, $2)", &[channel, &name])

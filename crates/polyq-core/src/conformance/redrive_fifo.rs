@@ -428,3 +428,77 @@ pub async fn attempt_id_replays_lease(store: &dyn QueueStore) {
         "once the lease changed, the attempt id leases anew"
     );
 }
+
+/// Sets a queue's delay at `now`.
+async fn set_delay(store: &dyn QueueStore, queue: &str, seconds: u32, now: u64) {
+    store
+        .update_queue(
+            queue,
+            Box::new(move |c| {
+                c.delay_seconds = seconds;
+                Ok(())
+            }),
+            now,
+        )
+        .await
+        .unwrap();
+}
+
+async fn leased_texts(store: &dyn QueueStore, queue: &str, now: u64) -> Vec<String> {
+    texts(
+        &store
+            .lease(queue, lease(10, 300), now)
+            .await
+            .unwrap()
+            .messages,
+    )
+}
+
+/// A FIFO queue's delay is retroactive for messages still in their delay (SQS's delay-queue
+/// guide): they become visible that long after their send, earlier or later. Messages already
+/// visible stay so; a standard queue's delay applies only to later sends.
+pub async fn fifo_delay_is_retroactive(store: &dyn QueueStore) {
+    let delayed = |fifo, delay_seconds| QueueConfig {
+        fifo,
+        delay_seconds,
+        ..Default::default()
+    };
+    make(store, "f.fifo", delayed(true, 60)).await;
+    make(store, "s", delayed(false, 60)).await;
+    send_all(store, "f.fifo", vec![grouped("a", "A", "1")], T0).await;
+    send_all(store, "f.fifo", vec![grouped("c", "C", "2")], T0).await;
+    send_all(store, "f.fifo", vec![grouped("b", "B", "3")], T0 + 10 * SEC).await;
+    send_all(store, "s", vec![body("standard")], T0).await;
+
+    // Shorter: a and c were due at T0 + 15 s, b is due at T0 + 25 s.
+    set_delay(store, "f.fifo", 15, T0 + 20 * SEC).await;
+    set_delay(store, "s", 0, T0 + 20 * SEC).await;
+    let s = store
+        .get_queue("f.fifo", T0 + 20 * SEC)
+        .await
+        .unwrap()
+        .stats;
+    assert_eq!((s.visible, s.delayed), (2, 1));
+    assert_eq!(
+        leased_texts(store, "f.fifo", T0 + 20 * SEC).await,
+        ["a", "c"]
+    );
+    assert!(leased_texts(store, "f.fifo", T0 + 24 * SEC)
+        .await
+        .is_empty());
+    assert_eq!(leased_texts(store, "f.fifo", T0 + 25 * SEC).await, ["b"]);
+    assert!(leased_texts(store, "s", T0 + 30 * SEC).await.is_empty());
+    assert_eq!(leased_texts(store, "s", T0 + 60 * SEC).await, ["standard"]);
+
+    // Longer: d (due at T0 + 40 s) waits until T0 + 130 s; e, visible since T0 + 10 s, stays
+    // visible.
+    make(store, "g.fifo", delayed(true, 10)).await;
+    send_all(store, "g.fifo", vec![grouped("e", "E", "4")], T0).await;
+    send_all(store, "g.fifo", vec![grouped("d", "D", "5")], T0 + 30 * SEC).await;
+    set_delay(store, "g.fifo", 100, T0 + 31 * SEC).await;
+    assert_eq!(leased_texts(store, "g.fifo", T0 + 50 * SEC).await, ["e"]);
+    assert!(leased_texts(store, "g.fifo", T0 + 129 * SEC)
+        .await
+        .is_empty());
+    assert_eq!(leased_texts(store, "g.fifo", T0 + 130 * SEC).await, ["d"]);
+}

@@ -380,10 +380,15 @@ impl QueueStore for MemoryStore {
                 "the FIFO flag of a queue cannot change".into(),
             ));
         }
+        q.advance(now);
+        let retime = config.fifo && config.delay_seconds != q.config.delay_seconds;
         q.config = config;
         q.modified_ms = now;
         q.note_config();
-        q.advance(now);
+        if retime {
+            let delay = q.config.delay_seconds;
+            q.retime_delayed(delay, now);
+        }
         Ok(q.info())
     }
 

@@ -653,6 +653,28 @@ impl QueueState {
         Ok(relet)
     }
 
+    /// A FIFO queue's delay is retroactive (SQS's delay-queue guide): messages still in their
+    /// delay become visible `delay_seconds` after they were sent, earlier or later than before.
+    /// Messages already visible, in flight or received before are left as they are.
+    pub fn retime_delayed(&mut self, delay_seconds: u32, now: u64) {
+        let delayed: Vec<u64> = self
+            .msgs
+            .iter()
+            .filter(|(_, m)| m.state == MessageState::Delayed && m.receive_count == 0)
+            .map(|(&seq, _)| seq)
+            .collect();
+        for seq in delayed {
+            self.detach(seq);
+            let m = self.msgs.get_mut(&seq).expect("listed above");
+            m.visible_ms = m.enqueued_ms + u64::from(delay_seconds) * 1000;
+            if m.visible_ms <= now {
+                m.state = MessageState::Ready;
+            }
+            self.attach(seq);
+            self.note_lease(seq);
+        }
+    }
+
     pub fn purge(&mut self) -> u64 {
         let n = self.msgs.len() as u64;
         let fresh = QueueState::new(&self.name, self.config.clone(), self.created_ms);
