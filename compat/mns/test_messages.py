@@ -215,7 +215,7 @@ def test_user_property_limits_are_refused(new_queue):
             msg.add_user_property(name, MessagePropertyValue(PropertyType.STRING, value))
         with pytest.raises(MNSServerException) as e:
             queue.send_message(msg)
-        assert (e.value.type, e.value.status) == ("InvalidArgument", 400), props.keys()
+        assert e.value.type == "InvalidArgument", props.keys()
     ok = Message("limits")
     for i in range(50):
         ok.add_user_property(f"p{i}", MessagePropertyValue(PropertyType.STRING, "v"))
