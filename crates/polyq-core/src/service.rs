@@ -230,7 +230,19 @@ impl QueueService {
         receipts: &[Receipt],
     ) -> CoreResult<Vec<CoreResult<()>>> {
         user_queue(queue)?;
-        self.store.delete(queue, receipts, self.now_ms()).await
+        let out = self.store.delete(queue, receipts, self.now_ms()).await?;
+        self.wake_after_delete(queue, &out);
+        Ok(out)
+    }
+
+    /// A delete from a FIFO queue may free its message's group, whose next message is then
+    /// due to a waiting receiver at once. Only FIFO queues are named `*.fifo` (SQS's rule; the
+    /// other dialects' names cannot hold a dot), and deletes from other queues make nothing
+    /// visible, so they wake nobody.
+    fn wake_after_delete(&self, queue: &str, results: &[CoreResult<()>]) {
+        if queue.ends_with(".fifo") && results.iter().any(Result::is_ok) {
+            self.waiters.wake(queue);
+        }
     }
 
     /// [`QueueStore::delete_leased`]: deletes only while each receipt's lease runs.
@@ -248,9 +260,12 @@ impl QueueService {
         queue: &str,
         receipts: &[Receipt],
     ) -> CoreResult<Vec<CoreResult<()>>> {
-        self.store
+        let out = self
+            .store
             .delete_leased(queue, receipts, self.now_ms())
-            .await
+            .await?;
+        self.wake_after_delete(queue, &out);
+        Ok(out)
     }
 
     pub async fn change_visibility(

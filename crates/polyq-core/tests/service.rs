@@ -48,6 +48,66 @@ async fn long_poll_wakes_on_send() {
 }
 
 #[tokio::test]
+async fn long_poll_wakes_when_a_delete_frees_a_fifo_group() {
+    let s = service();
+    let fifo = QueueConfig {
+        fifo: true,
+        ..Default::default()
+    };
+    s.create_queue("f.fifo", fifo).await.unwrap();
+    let grouped = |text: &str| NewMessage {
+        group_id: Some("g".into()),
+        dedup_id: Some(text.into()),
+        ..msg(text)
+    };
+    // Each waiter would sleep its 20 s otherwise: the group's lease ends by a delete, not by
+    // running out. Both kinds of delete wake it.
+    s.send(
+        "f.fifo",
+        vec![grouped("first"), grouped("second"), grouped("third")],
+    )
+    .await
+    .unwrap();
+    let mut held = s
+        .receive(
+            "f.fifo",
+            ReceiveOptions {
+                max_messages: 1,
+                ..wait(0)
+            },
+        )
+        .await
+        .unwrap();
+    for (leased_only, next) in [(false, "second"), (true, "third")] {
+        let s2 = s.clone();
+        let waiter = tokio::spawn(async move {
+            s2.receive(
+                "f.fifo",
+                ReceiveOptions {
+                    max_messages: 1,
+                    ..wait(20)
+                },
+            )
+            .await
+            .unwrap()
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let receipt = [held[0].receipt()];
+        let deleted = if leased_only {
+            s.delete_leased("f.fifo", &receipt).await.unwrap()
+        } else {
+            s.delete("f.fifo", &receipt).await.unwrap()
+        };
+        assert!(deleted[0].is_ok());
+        held = tokio::time::timeout(Duration::from_secs(10), waiter)
+            .await
+            .expect("woken by the delete")
+            .unwrap();
+        assert_eq!(held[0].body, Bytes::copy_from_slice(next.as_bytes()));
+    }
+}
+
+#[tokio::test]
 async fn long_poll_returns_empty_at_deadline_and_not_before() {
     let s = service();
     s.create_queue("q", QueueConfig::default()).await.unwrap();
