@@ -2,12 +2,14 @@
 
 use crate::error::{ErrorCode, SqsError};
 
-/// SQS's answer to a body holding `code_point`, a character outside its set.
+/// SQS's answer to a body holding `code_point`, a character outside its set, word for word as
+/// an application quoted the live service's rejection of U+FFFF (the set in brackets, a full
+/// stop at the end; the API reference lists the set with "to" instead).
 pub fn invalid_char_error(code_point: u32) -> SqsError {
     SqsError::new(
         ErrorCode::InvalidMessageContents,
         format!(
-            "Invalid binary character '#x{code_point:X}' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"
+            "Invalid binary character '#x{code_point:X}' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]."
         ),
     )
 }
@@ -50,6 +52,14 @@ pub fn first_invalid_char(s: &str) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_character_text_is_the_live_services() {
+        assert_eq!(
+            invalid_char_error(0xFFFF).message,
+            "Invalid binary character '#xFFFF' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]."
+        );
+    }
 
     #[test]
     fn allowed_set() {
