@@ -72,7 +72,7 @@ fn check_property_name(name: &str) -> MnsResult<()> {
 }
 
 /// What a message's properties count toward its size: names, types and values as sent.
-pub fn properties_size(list: Option<&Element>, entry: &str) -> usize {
+fn properties_size(list: Option<&Element>, entry: &str) -> usize {
     list.map_or(0, |list| {
         list.children_named(entry)
             .map(|p| {
