@@ -185,13 +185,20 @@ impl QueueService {
         let mut deadline: Option<tokio::time::Instant> = opts.wait.map(|w| started + w);
         let notify = self.waiters.get(queue);
         let mut shutdown = self.shutdown.clone();
+        let mut waited = false;
         loop {
             // Register interest before looking, so a send between the look and the wait is not missed.
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             let now = self.now_ms();
-            let outcome = self.store.lease(queue, request.clone(), now).await?;
+            let outcome = match self.store.lease(queue, request.clone(), now).await {
+                // The queue was deleted during the wait: the poll ends empty, as a receive
+                // that began before a delete may still succeed (SQS's DeleteQueue reference;
+                // LocalStack and other emulators answer so).
+                Err(CoreError::QueueNotFound(_)) if waited => return Ok(Vec::new()),
+                other => other?,
+            };
             if !outcome.messages.is_empty() {
                 return Ok(outcome.messages);
             }
@@ -211,6 +218,7 @@ impl QueueService {
                 _ = tokio::time::sleep_until(wake_at) => {}
                 _ = shutdown.changed() => {}
             }
+            waited = true;
         }
     }
 

@@ -108,6 +108,26 @@ async fn long_poll_wakes_when_a_delete_frees_a_fifo_group() {
 }
 
 #[tokio::test]
+async fn long_poll_ends_empty_when_its_queue_is_deleted() {
+    let s = service();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    let s2 = s.clone();
+    let waiter = tokio::spawn(async move { s2.receive("q", wait(20)).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.delete_queue("q").await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("released by the delete")
+        .unwrap();
+    assert_eq!(got.unwrap(), Vec::new());
+    // A receive that starts after the delete still learns the queue is gone.
+    assert!(matches!(
+        s.receive("q", wait(1)).await,
+        Err(CoreError::QueueNotFound(_))
+    ));
+}
+
+#[tokio::test]
 async fn long_poll_returns_empty_at_deadline_and_not_before() {
     let s = service();
     s.create_queue("q", QueueConfig::default()).await.unwrap();
