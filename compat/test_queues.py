@@ -238,3 +238,26 @@ def test_add_permission_duplicate_label(sqs, queue):
 def test_remove_unknown_permission(sqs, queue):
     expect_error(sqs, "InvalidParameterValue", sqs.remove_permission,
                  QueueUrl=queue.url, Label="never-added")
+
+
+def test_delete_queue_ends_a_waiting_long_poll_empty(sqs, make_queue):
+    """A receive begun before the delete ends at once with no messages, not an error."""
+    import threading
+    import time
+
+    q = make_queue("lpdel")
+    out = {}
+
+    def poll():
+        started = time.monotonic()
+        out["answer"] = sqs.receive_message(QueueUrl=q.url, WaitTimeSeconds=20)
+        out["took"] = time.monotonic() - started
+
+    waiter = threading.Thread(target=poll)
+    waiter.start()
+    time.sleep(0.5)
+    sqs.delete_queue(QueueUrl=q.url)
+    waiter.join(timeout=30)
+    assert not waiter.is_alive()
+    assert "Messages" not in out["answer"]
+    assert out["took"] < 15, "released by the delete, not by its 20 s wait"
