@@ -126,14 +126,17 @@ impl ServiceProps {
                 retention::check_section(n)?;
             }
         }
+        let section = |n: &Node, order: &[&str]| -> AzResult<Node> {
+            Ok(in_azure_order(&retention::with_plain_flags(n)?, order))
+        };
         if let Some(n) = root.child("Logging") {
-            next.logging = in_azure_order(n, LOGGING_ORDER);
+            next.logging = section(n, LOGGING_ORDER)?;
         }
         if let Some(n) = root.child("HourMetrics") {
-            next.hour_metrics = in_azure_order(n, METRICS_ORDER);
+            next.hour_metrics = section(n, METRICS_ORDER)?;
         }
         if let Some(n) = root.child("MinuteMetrics") {
-            next.minute_metrics = in_azure_order(n, METRICS_ORDER);
+            next.minute_metrics = section(n, METRICS_ORDER)?;
         }
         if let Some(n) = root.child("Cors") {
             let rules = n
@@ -377,6 +380,22 @@ mod tests {
         let xml = p.render();
         assert!(xml.contains("<Read>true</Read>") && xml.contains("<Days>7</Days>"));
         assert_eq!(p.cors.len(), 1, "CORS kept when the body leaves it out");
+    }
+
+    #[test]
+    fn flags_come_back_in_lower_case_and_bad_ones_change_nothing() {
+        // What azure-cli 2.35 sent; the live service answered `false` (its recordings).
+        let mut p = ServiceProps::default();
+        let old_cli = "<StorageServiceProperties><Logging><Version>1.0</Version><Delete>False</Delete><Read>True</Read><Write>False</Write><RetentionPolicy><Enabled>False</Enabled></RetentionPolicy></Logging></StorageServiceProperties>";
+        p.apply(old_cli.as_bytes()).unwrap();
+        let xml = p.render();
+        assert!(xml.contains("<Logging><Version>1.0</Version><Read>true</Read><Write>false</Write><Delete>false</Delete><RetentionPolicy><Enabled>false</Enabled></RetentionPolicy></Logging>"), "{xml}");
+        let bad = "<StorageServiceProperties><HourMetrics><Version>1.0</Version><Enabled>yes</Enabled></HourMetrics></StorageServiceProperties>";
+        assert_eq!(
+            p.apply(bad.as_bytes()).unwrap_err().code,
+            "InvalidXmlDocument"
+        );
+        assert_eq!(p.render(), xml, "a refused body changes nothing");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Validation of the analytics sections of Set Queue Service Properties (`Logging`,
-//! `HourMetrics`, `MinuteMetrics`): Azure keeps logs and metrics for 1..=365 days and refuses
+//! `HourMetrics`, `MinuteMetrics`): their flags are `true`/`false` in any case, kept in lower
+//! case (`with_plain_flags`); Azure keeps logs and metrics for 1..=365 days and refuses
 //! any other `RetentionPolicy/Days` with 400 `InvalidXmlDocument`, naming the rule in
 //! `Reason` (recorded from the live service by the Python SDK's `test_retention_too_long`).
 
@@ -36,10 +37,59 @@ pub fn check_section(section: &Node) -> AzResult<()> {
     }
 }
 
+/// The flags of an analytics section (`Read`, `Write`, `Delete`, `Enabled`, `IncludeAPIs`,
+/// and the `RetentionPolicy`'s `Enabled`) as Azure keeps them: `True`/`FALSE`/… are taken,
+/// as .NET's `bool.Parse` takes them, and answered in lower case (recorded: the live queue
+/// service answered `false` after azure-cli 2.35 set `False`); anything else is refused with
+/// 400 `InvalidXmlDocument`.
+pub fn with_plain_flags(section: &Node) -> AzResult<Node> {
+    const FLAGS: &[&str] = &["Read", "Write", "Delete", "Enabled", "IncludeAPIs"];
+    let mut out = section.clone();
+    for child in &mut out.children {
+        if FLAGS.contains(&child.name.as_str()) {
+            child.text = plain_flag(&child.text)?;
+        } else if child.name == "RetentionPolicy" {
+            for flag in child.children.iter_mut().filter(|c| c.name == "Enabled") {
+                flag.text = plain_flag(&flag.text)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn plain_flag(text: &str) -> AzResult<String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("true") {
+        Ok("true".into())
+    } else if t.eq_ignore_ascii_case("false") {
+        Ok("false".into())
+    } else {
+        Err(AzError::invalid_xml())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::xml;
+
+    #[test]
+    fn flags_are_kept_in_lower_case() {
+        let doc = "<Logging><Version>1.0</Version><Delete>False</Delete><Read> TRUE </Read><Write>false</Write><RetentionPolicy><Enabled>True</Enabled><Days>2</Days></RetentionPolicy></Logging>";
+        let plain = with_plain_flags(&xml::parse(doc.as_bytes()).unwrap()).unwrap();
+        let mut out = String::new();
+        plain.render(&mut out);
+        assert_eq!(out, "<Logging><Version>1.0</Version><Delete>false</Delete><Read>true</Read><Write>false</Write><RetentionPolicy><Enabled>true</Enabled><Days>2</Days></RetentionPolicy></Logging>");
+        for bad in ["yes", "1", "", "maybe"] {
+            let doc = format!(
+                "<HourMetrics><Version>1.0</Version><Enabled>{bad}</Enabled></HourMetrics>"
+            );
+            let e = with_plain_flags(&xml::parse(doc.as_bytes()).unwrap()).unwrap_err();
+            assert_eq!((e.status, e.code), (400, "InvalidXmlDocument"), "{bad}");
+        }
+        let doc = "<MinuteMetrics><RetentionPolicy><Enabled>no</Enabled></RetentionPolicy></MinuteMetrics>";
+        assert!(with_plain_flags(&xml::parse(doc.as_bytes()).unwrap()).is_err());
+    }
 
     fn check(policy: &str) -> AzResult<()> {
         let doc = format!("<HourMetrics><Version>1.0</Version><Enabled>true</Enabled><IncludeAPIs>true</IncludeAPIs>{policy}</HourMetrics>");
