@@ -11,7 +11,7 @@ use http::HeaderMap;
 use polyq_http::auth::constant_time_eq;
 
 use crate::acl::AccessPolicy;
-use crate::error::{AzError, AzResult};
+use crate::error::{AzError, AzResult, EXTENDED_ERROR_DETAIL};
 use crate::route::{account_sas_needs, service_sas_needs, Op};
 use crate::sign::{self, SasFields};
 use crate::time::{parse_iso8601, parse_rfc1123, rfc1123};
@@ -236,10 +236,12 @@ fn check_ip_and_protocol(f: &SasFields, remote: Option<IpAddr>, tls: bool) -> Az
     if !f.sip.is_empty() {
         let ok = remote.is_some_and(|ip| ip_in_range(&f.sip, ip));
         if !ok {
-            let ip = remote.map(|i| i.to_string()).unwrap_or_default();
-            return Err(AzError::authorization(
-                "AuthorizationSourceIPMismatch",
-                &format!("source IP {ip}"),
+            // The live service answers the generic refusal, not the `AuthorizationSourceIPMismatch`
+            // its error-code table lists (C++ SDK recordings `QueueSasWithIP`, `ServiceSasWithIP`).
+            return Err(AzError::new(
+                403,
+                "AuthorizationFailure",
+                "This request is not authorized to perform this operation.",
             ));
         }
     }
@@ -316,10 +318,16 @@ pub fn check_account_sas(f: &SasFields, op: Op) -> AzResult<()> {
         ));
     };
     if !f.srt.contains(resource_type) {
-        return Err(AzError::authorization(
-            "AuthorizationResourceTypeMismatch",
-            "resource type",
-        ));
+        // The detail names the letter the operation needs (C++ SDK's recording of the live
+        // service, `AccountSasAuthorizationErrorDetail`); shown from version 2024-08-04.
+        return Err(
+            AzError::authorization("AuthorizationResourceTypeMismatch", "resource type").detail(
+                EXTENDED_ERROR_DETAIL,
+                format!(
+                    "SignedResourceTypes '{resource_type}' is required to perform this operation."
+                ),
+            ),
+        );
     }
     if !perms.chars().any(|p| f.sp.contains(p)) {
         return Err(AzError::authorization(

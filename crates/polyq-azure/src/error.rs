@@ -18,6 +18,12 @@ pub struct AzError {
 
 pub type AzResult<T> = Result<T, AzError>;
 
+/// Detail element Azure adds to authorization errors from service version 2024-08-04 on (its
+/// versioning page; shown only to clients of that version or later, see `for_version`).
+pub const EXTENDED_ERROR_DETAIL: &str = "ExtendedErrorDetail";
+/// First service version whose error documents carry [`EXTENDED_ERROR_DETAIL`].
+pub const EXTENDED_ERROR_DETAIL_SINCE: &str = "2024-08-04";
+
 impl AzError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         AzError {
@@ -30,6 +36,16 @@ impl AzError {
 
     pub fn detail(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.details.push((name, value.into()));
+        self
+    }
+
+    /// The error as a client of service `version` (`YYYY-MM-DD`) sees it: details that came
+    /// with a later version are left out.
+    pub fn for_version(mut self, version: &str) -> Self {
+        if version < EXTENDED_ERROR_DETAIL_SINCE {
+            self.details
+                .retain(|(name, _)| *name != EXTENDED_ERROR_DETAIL);
+        }
         self
     }
 

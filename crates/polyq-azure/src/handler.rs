@@ -307,6 +307,12 @@ impl AzureDialect {
         let (status, headers, body) = match result {
             Ok(r) => (r.status, r.headers, r.body),
             Err(e) => {
+                let version = req
+                    .headers
+                    .get(&X_MS_VERSION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(DEFAULT_VERSION);
+                let e = e.for_version(version);
                 let mut headers = vec![("x-ms-error-code".to_string(), e.code.to_string())];
                 if e.status == 401 {
                     headers.push((

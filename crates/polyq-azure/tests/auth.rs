@@ -167,6 +167,29 @@ async fn account_sas_checks() {
         )
         .await;
     assert_eq!(r.code(), "AuthorizationResourceTypeMismatch");
+    // Clients of 2024-08-04 and later are told which resource type is missing.
+    assert_eq!(
+        r.elem("ExtendedErrorDetail"),
+        "SignedResourceTypes 's' is required to perform this operation."
+    );
+    for (version, shown) in [("2024-08-04", true), ("2023-11-03", false)] {
+        let r = s
+            .send(
+                "GET",
+                &format!("{A}/?comp=list&{objects_only}"),
+                &[("x-ms-version", version)],
+                "",
+                Auth::None,
+            )
+            .await;
+        assert_eq!(r.code(), "AuthorizationResourceTypeMismatch");
+        assert_eq!(
+            r.body.contains("<ExtendedErrorDetail>"),
+            shown,
+            "{version}: {}",
+            r.body
+        );
+    }
     let expired = account_sas("rl", "s", "", "2020-01-01T00:00:00Z");
     let r = s
         .send(
