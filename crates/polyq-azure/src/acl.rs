@@ -39,7 +39,11 @@ pub fn parse(body: &[u8]) -> AzResult<Vec<SignedIdentifier>> {
     for (i, node) in root.children_named("SignedIdentifier").enumerate() {
         let id = node.child_text("Id").unwrap_or("").trim().to_string();
         if id.is_empty() || id.chars().count() > 64 {
-            let (line, position) = position_after_identifier(body, i);
+            // Where Azure's reader stands when it judges the identifier: the Go and Java SDKs'
+            // recordings of a too-long `Id` (2 / 259 after a line break following the prolog,
+            // 1 / 304 without one).
+            let text = String::from_utf8_lossy(body);
+            let (line, position) = xml::position_after_end_tag(&text, 0, "SignedIdentifier", i);
             return Err(AzError::invalid_xml()
                 .detail("LineNumber", line.to_string())
                 .detail("LinePosition", position.to_string())
@@ -66,47 +70,15 @@ pub fn parse(body: &[u8]) -> AzResult<Vec<SignedIdentifier>> {
         }
         if let Some(p) = &policy.permission {
             if !p.chars().all(|c| "raup".contains(c)) {
-                return Err(unplaced());
+                return Err(AzError::invalid_xml_unplaced());
             }
         }
         out.push(SignedIdentifier { id, policy });
     }
     if out.len() > MAX_IDENTIFIERS {
-        return Err(unplaced());
+        return Err(AzError::invalid_xml_unplaced());
     }
     Ok(out)
-}
-
-/// The refusal Azure gives, with no place in the document, for more than five identifiers and
-/// for an unknown permission letter (recorded by the Go and JS SDKs' suites).
-fn unplaced() -> AzError {
-    AzError::invalid_xml()
-        .detail("LineNumber", "0")
-        .detail("LinePosition", "0")
-        .detail("Reason", "")
-}
-
-/// Where Azure's XML reader stands when it judges the `index`-th `SignedIdentifier`: on the
-/// name of the node after its end tag (line and column, both from 1), as the Go and Java SDKs'
-/// recordings of a too-long `Id` show (`LineNumber` 2 / `LinePosition` 259 after a line break
-/// following the prolog, 1 / 304 without one).
-fn position_after_identifier(body: &[u8], index: usize) -> (usize, usize) {
-    let text = String::from_utf8_lossy(body);
-    const END: &str = "</SignedIdentifier>";
-    let Some((at, _)) = text.match_indices(END).nth(index) else {
-        return (0, 0);
-    };
-    let after = at + END.len();
-    let next = text[after..].find('<').map_or(after, |lt| after + lt);
-    let name = if text[next..].starts_with("</") {
-        next + 2
-    } else {
-        next + 1
-    };
-    let before = &text[..name.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 pub fn render(ids: &[SignedIdentifier]) -> String {

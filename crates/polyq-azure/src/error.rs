@@ -61,7 +61,12 @@ impl AzError {
         out.push_str(time_iso);
         out.push_str("</Message>");
         for (name, value) in &self.details {
-            out.push_str(&format!("<{name}>{}</{name}>", escape(value)));
+            if value.is_empty() {
+                // Azure's writer closes an empty element in place (`<Reason />`, recorded).
+                out.push_str(&format!("<{name} />"));
+            } else {
+                out.push_str(&format!("<{name}>{}</{name}>", escape(value)));
+            }
         }
         out.push_str("</Error>");
         out
@@ -127,6 +132,16 @@ impl AzError {
             "InvalidXmlDocument",
             "XML specified is not syntactically valid.",
         )
+    }
+
+    /// `InvalidXmlDocument` for a rule Azure checks after reading the whole document (more than
+    /// five identifiers or CORS rules, an unknown permission letter): no place and an empty
+    /// reason, as the Go, Java, JS and Rust SDKs' recordings show.
+    pub fn invalid_xml_unplaced() -> Self {
+        AzError::invalid_xml()
+            .detail("LineNumber", "0")
+            .detail("LinePosition", "0")
+            .detail("Reason", "")
     }
 
     pub fn invalid_header(name: &str, value: &str) -> Self {

@@ -116,18 +116,38 @@ fn parse_rule(node: &Node) -> AzResult<CorsRule> {
 impl ServiceProps {
     /// Applies a Set Queue Service Properties body: elements left out keep their values.
     pub fn apply(&mut self, body: &[u8]) -> AzResult<()> {
+        self.apply_with(body, true)
+    }
+
+    /// Reads back a document this module stored: as `apply`, but flags an older polyq kept as
+    /// sent (`1`, `yes`) stay as they are rather than losing the whole document.
+    pub fn restore(&mut self, document: &[u8]) -> AzResult<()> {
+        self.apply_with(document, false)
+    }
+
+    fn apply_with(&mut self, body: &[u8], strict_flags: bool) -> AzResult<()> {
         let root = xml::parse(body).ok_or_else(AzError::invalid_xml)?;
         if root.name != "StorageServiceProperties" {
             return Err(AzError::invalid_xml());
         }
         let mut next = self.clone();
+        let text = String::from_utf8_lossy(body);
         for name in ["Logging", "HourMetrics", "MinuteMetrics"] {
             if let Some(n) = root.child(name) {
-                retention::check_section(n)?;
+                // Within this section only: another section's `Days` is not this one's.
+                let start = text.find(&format!("<{name}>")).unwrap_or(0);
+                let end = text[start..]
+                    .find(&format!("</{name}>"))
+                    .map_or(text.len(), |e| start + e);
+                let at = xml::position_after_end_tag(&text[..end], start, "Days", 0);
+                retention::check_section(n, at)?;
             }
         }
         let section = |n: &Node, order: &[&str]| -> AzResult<Node> {
-            Ok(in_azure_order(&retention::with_plain_flags(n)?, order))
+            Ok(in_azure_order(
+                &retention::with_plain_flags(n, strict_flags)?,
+                order,
+            ))
         };
         if let Some(n) = root.child("Logging") {
             next.logging = section(n, LOGGING_ORDER)?;
@@ -144,7 +164,7 @@ impl ServiceProps {
                 .map(parse_rule)
                 .collect::<AzResult<Vec<_>>>()?;
             if rules.len() > MAX_CORS_RULES {
-                return Err(AzError::invalid_xml());
+                return Err(AzError::invalid_xml_unplaced());
             }
             next.cors = rules;
         }
@@ -396,6 +416,16 @@ mod tests {
             "InvalidXmlDocument"
         );
         assert_eq!(p.render(), xml, "a refused body changes nothing");
+
+        // A document an older polyq stored with such a flag is still read back, rules and all.
+        let stored = format!(
+            "<StorageServiceProperties><HourMetrics><Version>1.0</Version><Enabled>1</Enabled></HourMetrics><Cors>{}</Cors></StorageServiceProperties>",
+            SET.split("<Cors>").nth(1).unwrap().split("</Cors>").next().unwrap()
+        );
+        let mut restored = ServiceProps::default();
+        restored.restore(stored.as_bytes()).unwrap();
+        assert_eq!(restored.cors.len(), 1);
+        assert!(restored.render().contains("<Enabled>1</Enabled>"));
     }
 
     #[test]

@@ -82,7 +82,7 @@ async fn read(service: &QueueService, account: &str) -> Result<ServiceProps, Cor
         .await?;
     let mut props = ServiceProps::default();
     if let Some(document) = stored {
-        if props.apply(document.as_bytes()).is_err() {
+        if props.restore(document.as_bytes()).is_err() {
             // Only this module writes it, from `render`; a document it cannot read back is a
             // bug, not the user's input.
             tracing::error!(

@@ -144,6 +144,31 @@ pub fn is_xml_text(text: &str) -> bool {
 /// `<name>escaped text</name>`, or `<name />` when the text is empty, as Azure's XML writer
 /// renders it (an empty message comes back as `<MessageText />`, recorded in the Java SDK's
 /// suite).
+/// Where Azure's XML reader stands when it judges the `index`-th `<tag>` element at or after
+/// byte `from` of `text`: on the name of the node after its end tag. Line and column (in
+/// characters), both from 1, as Azure's `InvalidXmlDocument` reports them in `LineNumber` and
+/// `LinePosition`; (0, 0) when there is no such element.
+pub fn position_after_end_tag(text: &str, from: usize, tag: &str, index: usize) -> (usize, usize) {
+    let end = format!("</{tag}>");
+    let Some((at, _)) = text
+        .get(from..)
+        .and_then(|rest| rest.match_indices(&end).nth(index))
+    else {
+        return (0, 0);
+    };
+    let after = from + at + end.len();
+    let next = text[after..].find('<').map_or(after, |lt| after + lt);
+    let name = if text[next..].starts_with("</") {
+        next + 2
+    } else {
+        next + 1
+    };
+    let before = &text[..name.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
 pub fn elem(out: &mut String, name: &str, text: &str) {
     out.push('<');
     out.push_str(name);

@@ -153,3 +153,33 @@ async fn a_failing_store_leaves_the_last_known_properties_in_force() {
     let r = s.ok("GET", PROPS, "").await;
     assert!(r.body.contains("<Cors />"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn refusals_say_where_azure_reader_stands() {
+    let s = start_on(memory_service(), AzureConfig::default()).await;
+    // Six CORS rules: judged after reading, no place (Rust SDK recording, 2026-04-06).
+    let six = format!(
+        "<StorageServiceProperties><Cors>{}</Cors></StorageServiceProperties>",
+        RULE.repeat(6)
+    );
+    let r = s.ok("PUT", PROPS, &six).await;
+    assert_eq!((r.status, r.code()), (400, "InvalidXmlDocument"));
+    assert!(
+        r.body.ends_with(
+            "<LineNumber>0</LineNumber><LinePosition>0</LinePosition><Reason /></Error>"
+        ),
+        "{}",
+        r.body
+    );
+    // Days 366: on the node after `</Days>`, counted in characters from 1.
+    let long = "<StorageServiceProperties><HourMetrics><Version>1.0</Version><Enabled>false</Enabled><RetentionPolicy><Enabled>false</Enabled><Days>1</Days></RetentionPolicy></HourMetrics>\n<Logging><Version>1.0</Version><Read>false</Read><Write>false</Write><Delete>false</Delete><RetentionPolicy><Days>366</Days><Enabled>true</Enabled></RetentionPolicy></Logging></StorageServiceProperties>";
+    let r = s.ok("PUT", PROPS, long).await;
+    assert_eq!((r.status, r.code()), (400, "InvalidXmlDocument"));
+    let position = long.lines().nth(1).unwrap().find("</Days>").unwrap() + "</Days><".len() + 1;
+    assert_eq!(r.elem("LineNumber"), "2", "{}", r.body);
+    assert_eq!(r.elem("LinePosition"), position.to_string(), "{}", r.body);
+    assert_eq!(
+        r.elem("Reason"),
+        "Retention days must be greater than 0 and less than or equal to 365 days."
+    );
+}
