@@ -258,7 +258,9 @@ pub struct VisibilityChange {
     /// Refuse (with [`CoreError::MessageNotInFlight`]) when the message is visible: its lease
     /// ran out. A message still hidden, leased or delayed, takes the change (MNS changes a
     /// delayed message by its send handle: the Java SDK's TransactionQueue commits that way).
-    /// SQS and Azure re-hide a visible message instead.
+    /// Azure (and the 2007 SQS API's change by id) re-hide a visible message instead; SQS's
+    /// ChangeMessageVisibility asks for this check and answers its refusal as a success that
+    /// changed nothing.
     ///
     /// [`CoreError::MessageNotInFlight`]: crate::CoreError::MessageNotInFlight
     pub require_hidden: bool,

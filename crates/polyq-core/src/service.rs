@@ -183,10 +183,12 @@ impl QueueService {
         };
         let started = tokio::time::Instant::now();
         let mut deadline: Option<tokio::time::Instant> = opts.wait.map(|w| started + w);
-        let notify = self.waiters.get(queue);
         let mut shutdown = self.shutdown.clone();
         let mut waited = false;
         loop {
+            // The notifier is looked up on every pass: a delete forgets the queue's notifier,
+            // and a queue created again under the name gets a new one, which its sends wake.
+            let notify = self.waiters.get(queue);
             // Register interest before looking, so a send between the look and the wait is not missed.
             let notified = notify.notified();
             tokio::pin!(notified);
@@ -196,7 +198,9 @@ impl QueueService {
                 // The queue was deleted during the wait: the poll ends empty, as a receive
                 // that began before a delete may still succeed (SQS's DeleteQueue reference;
                 // LocalStack and other emulators answer so).
-                Err(CoreError::QueueNotFound(_)) if waited => return Ok(Vec::new()),
+                Err(CoreError::QueueNotFound(gone)) if waited && gone == queue => {
+                    return Ok(Vec::new())
+                }
                 other => other?,
             };
             if !outcome.messages.is_empty() {

@@ -1,8 +1,10 @@
 //! Long-poll waiters: one `Notify` per queue that has ever had a waiting receiver.
 //!
-//! Whoever makes a message visible (a send, a visibility change to zero, a move) calls
-//! [`Waiters::wake`]; waiters that find nothing compute their own next deadline from the
-//! store's `next_visible_ms`, so timers need no event at all.
+//! Whoever makes a message visible (a send, a visibility change to zero, a move, a queue
+//! update such as a shorter delay, a delete that frees a FIFO group) calls [`Waiters::wake`];
+//! a deleted queue's waiters are woken and its notifier forgotten ([`Waiters::forget`]).
+//! Waiters that find nothing compute their own next deadline from the store's
+//! `next_visible_ms`, so timers need no event at all.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -125,6 +125,24 @@ async fn long_poll_ends_empty_when_its_queue_is_deleted() {
         s.receive("q", wait(1)).await,
         Err(CoreError::QueueNotFound(_))
     ));
+
+    // A wait that spans a delete and a new queue under the name hears the new queue's sends.
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    let s2 = s.clone();
+    let waiter = tokio::spawn(async move { s2.receive("q", wait(20)).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.delete_queue("q").await.unwrap();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    // Let the waiter look again (and find the new, empty queue) before the send.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.send("q", vec![msg("to the new queue")]).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("woken by the send to the new queue, or ended by the delete")
+        .unwrap()
+        .unwrap();
+    // Either ending is right; hanging on to the forgotten notifier until the deadline is not.
+    assert!(got.is_empty() || got[0].body == Bytes::from_static(b"to the new queue"));
 }
 
 #[tokio::test]

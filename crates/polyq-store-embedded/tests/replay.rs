@@ -193,6 +193,8 @@ replay_cases!(
     visibility_total_cap,
     dead_letter_after_max_receives,
     fifo_group_blocking,
+    fifo_group_turns,
+    fifo_delay_is_retroactive,
     fifo_dedup_window,
     expiry_and_ttl,
     purge_removes_everything,

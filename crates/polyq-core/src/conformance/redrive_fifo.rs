@@ -501,4 +501,11 @@ pub async fn fifo_delay_is_retroactive(store: &dyn QueueStore) {
         .await
         .is_empty());
     assert_eq!(leased_texts(store, "g.fifo", T0 + 130 * SEC).await, ["d"]);
+
+    // A message whose delay ran out before the change, with nothing having looked at the queue
+    // since, was visible already: the longer delay does not hide it again.
+    make(store, "h.fifo", delayed(true, 10)).await;
+    send_all(store, "h.fifo", vec![grouped("due", "F", "6")], T0 + SEC).await;
+    set_delay(store, "h.fifo", 100, T0 + 31 * SEC).await;
+    assert_eq!(leased_texts(store, "h.fifo", T0 + 31 * SEC).await, ["due"]);
 }

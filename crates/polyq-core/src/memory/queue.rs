@@ -657,11 +657,13 @@ impl QueueState {
     /// delay become visible `delay_seconds` after they were sent, earlier or later than before.
     /// Messages already visible, in flight or received before are left as they are.
     pub fn retime_delayed(&mut self, delay_seconds: u32, now: u64) {
+        // Delayed messages are all in the timer set (with those in flight): no need to walk
+        // every message. A delayed message has never been received.
         let delayed: Vec<u64> = self
-            .msgs
+            .timers
             .iter()
-            .filter(|(_, m)| m.state == MessageState::Delayed && m.receive_count == 0)
-            .map(|(&seq, _)| seq)
+            .map(|&(_, seq)| seq)
+            .filter(|seq| self.msgs[seq].state == MessageState::Delayed)
             .collect();
         for seq in delayed {
             self.detach(seq);
