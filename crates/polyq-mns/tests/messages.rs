@@ -774,7 +774,7 @@ async fn user_properties_limits() {
         assert!(r.body.contains(says), "{says}: {}", r.body);
     }
     // Allowed at the edges: 256-character names, 4096-character values, every allowed sign.
-    let edge = property(&"n".repeat(256), &"v".repeat(4096 - 300), "STRING")
+    let edge = property(&"n".repeat(256), &"v".repeat(4096), "STRING")
         + &property("a-b_c.d9", "true", "BOOLEAN");
     assert_eq!(
         send(edge.clone(), "x".into()).await.status,
@@ -786,7 +786,11 @@ async fn user_properties_limits() {
     let doc = msg("x", &format!("<UserProperties>{edge}</UserProperties>"));
     let r = s.req(form, "POST", form.messages("proomy"), &doc).await;
     assert_eq!(r.status, 201, "{}", r.body);
+    // Exactly the queue's 1024 bytes with the body: name 1 + value 1 + type 6 + body 1016.
+    let exact = property("k", "v", "STRING");
+    assert_eq!(send(exact.clone(), "x".repeat(1016)).await.status, 201);
+    assert_eq!(send(exact, "x".repeat(1017)).await.status, 400);
     // Nothing refused was stored.
     let attrs = s.req(form, "GET", form.queue("plimits"), "").await;
-    assert_eq!(attrs.field("ActiveMessages").as_deref(), Some("1"));
+    assert_eq!(attrs.field("ActiveMessages").as_deref(), Some("2"));
 }
