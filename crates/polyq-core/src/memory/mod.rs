@@ -436,7 +436,18 @@ impl QueueStore for MemoryStore {
             (outcome, dead, redrive.map(|r| r.dead_letter_queue))
         };
         if let (false, Some(dlq)) = (dead.is_empty(), dlq) {
-            self.deliver_moved(&dlq, queue, dead, now)?;
+            if let Err(CoreError::QueueNotFound(_)) =
+                self.deliver_moved(&dlq, queue, dead.clone(), now)
+            {
+                // The dead-letter queue was deleted between the two locks: the messages, taken
+                // out of the source already, go back there rather than nowhere.
+                let q = self.queue(queue)?;
+                let mut q = self.lock(&q);
+                for mut m in dead {
+                    m.visible_ms = now;
+                    q.insert(m, now);
+                }
+            }
         }
         Ok(outcome)
     }
