@@ -148,7 +148,7 @@ async fn exchange(
     let conn = http1::Builder::new()
         .preserve_header_case(true)
         .keep_alive(false)
-        // More than the listener itself accepts (hyper's default, 100), so no name is lost here.
+        // More than the listener itself accepts (`MAX_REQUEST_HEADERS`), so no name is lost here.
         .max_headers(1024)
         .serve_connection(TokioIo::new(server), svc);
     let talk = async {

@@ -31,7 +31,15 @@ pub struct ServerLimits {
     /// server is ready for it: an idle keep-alive connection is closed after this long, and so
     /// is one that trickles its headers (or sends nothing at all).
     pub header_read_timeout: Duration,
+    /// How long a request body may go without a byte arriving before the request is answered
+    /// 408 and the connection closed (hyper has no such timer: a client that stops halfway
+    /// would hold the connection forever).
+    pub body_idle_timeout: Duration,
 }
+
+/// Most header lines a request may have (hyper's default is 100). Azure allows 8 KB of
+/// metadata, which short names and values spread over more than 100 `x-ms-meta-*` headers.
+pub const MAX_REQUEST_HEADERS: usize = 256;
 
 impl Default for ServerLimits {
     fn default() -> Self {
@@ -42,6 +50,7 @@ impl Default for ServerLimits {
             // SDK connection pools see the close (urllib3 checks a pooled connection before
             // reuse, botocore and azure-core retry a connection error) and reconnect.
             header_read_timeout: Duration::from_secs(75),
+            body_idle_timeout: Duration::from_secs(75),
         }
     }
 }
@@ -142,7 +151,8 @@ impl Router {
     async fn answer(&self, req: Request) -> (&'static str, Response) {
         let dialect = self.dialects.iter().find(|d| d.detect(&req)).cloned();
         let Some(dialect) = dialect else {
-            if req.method == http::Method::GET
+            // HEAD as GET (RFC 9110 §9.3.2): hyper sends the head only.
+            if (req.method == http::Method::GET || req.method == http::Method::HEAD)
                 && (req.uri.path() == "/health" || req.uri.path() == "/healthz")
             {
                 return (NO_DIALECT, self.health().await);
@@ -194,13 +204,25 @@ async fn handle(
     let (mut parts, body) = req.into_parts();
     let limit = router.limits.max_body_bytes;
     let started = Instant::now();
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
+    let body = match read_body(body, limit, router.limits.body_idle_timeout).await {
+        Ok(b) => b,
         Err(e) => {
             let too_large = e
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some();
-            let resp = if too_large {
+            let stalled = e.downcast_ref::<BodyStalled>().is_some();
+            let resp = if stalled {
+                let mut r = response(
+                    408,
+                    "text/plain; charset=utf-8",
+                    format!("{e}; closing the connection\n"),
+                );
+                r.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+                r
+            } else if too_large {
                 response(
                     413,
                     "text/plain; charset=utf-8",
@@ -249,6 +271,50 @@ async fn handle(
         *resp.extensions_mut() = header_case::case_extensions(&cased.0).await;
     }
     Ok(resp.map(Full::new))
+}
+
+/// No byte of the request body for the idle limit.
+#[derive(Debug)]
+struct BodyStalled(Duration);
+
+impl std::fmt::Display for BodyStalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no byte of the request body arrived for {} s",
+            self.0.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for BodyStalled {}
+
+/// The whole body, at most `limit` bytes, each frame within `idle` of the one before.
+async fn read_body(
+    body: Incoming,
+    limit: usize,
+    idle: Duration,
+) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>> {
+    let mut body = Limited::new(body, limit);
+    let mut chunks: Vec<Bytes> = Vec::new();
+    loop {
+        let frame = match tokio::time::timeout(idle, body.frame()).await {
+            Err(_) => return Err(Box::new(BodyStalled(idle))),
+            Ok(None) => break,
+            Ok(Some(frame)) => frame?,
+        };
+        if let Ok(data) = frame.into_data() {
+            if !data.is_empty() {
+                chunks.push(data);
+            }
+        }
+    }
+    // One chunk (the usual case) is passed on without a copy.
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.pop().unwrap_or_default(),
+        _ => chunks.concat().into(),
+    })
 }
 
 /// A unique request id in UUID form: a random per-process prefix and a counter. Cheaper than a
@@ -399,6 +465,7 @@ pub async fn serve_with_tls(
     builder
         .http1()
         .preserve_header_case(true)
+        .max_headers(MAX_REQUEST_HEADERS)
         .timer(TokioTimer::new())
         .header_read_timeout(router.limits.header_read_timeout);
     // ALPN offers only HTTP/1.1 over TLS, so TLS connections skip the HTTP/2 sniffing.

@@ -1,7 +1,9 @@
 //! The header-read timeout: a connection that sends no request head (idle keep-alive, a client
 //! that connects and says nothing, or one that trickles its headers) is closed after
 //! `ServerLimits::header_read_timeout`, while a request whose head has arrived may take as long
-//! as its handler needs (long polls). Short limits here; the waits only bound a hang.
+//! as its handler needs (long polls). A body that stops arriving for
+//! `ServerLimits::body_idle_timeout` is answered 408 and its connection closed; one that keeps
+//! coming, however slowly, is read. Short limits here; the waits only bound a hang.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +42,7 @@ const HANG: Duration = Duration::from_secs(30);
 async fn start() -> String {
     let limits = ServerLimits {
         header_read_timeout: LIMIT,
+        body_idle_timeout: LIMIT,
         ..ServerLimits::default()
     };
     let router = Arc::new(Router::new(vec![Arc::new(Slow)], limits));
@@ -105,4 +108,49 @@ async fn a_slow_handler_is_not_cut_off() {
     let all = until_closed(&mut s).await;
     assert!(all.starts_with("HTTP/1.1 200"), "{all}");
     assert!(all.ends_with("done"), "{all}");
+}
+
+#[tokio::test]
+async fn a_stalled_body_is_answered_408_and_a_slow_one_is_read() {
+    let addr = start().await;
+    let mut stalled = TcpStream::connect(&addr).await.unwrap();
+    stalled
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 78\r\n\r\nAction=Sen")
+        .await
+        .unwrap();
+    let all = until_closed(&mut stalled).await;
+    assert!(all.starts_with("HTTP/1.1 408"), "{all}");
+    assert!(
+        all.to_ascii_lowercase().contains("connection: close"),
+        "{all}"
+    );
+
+    // Ten bytes, each well within the idle limit, in all longer than it.
+    let mut slow = TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    for _ in 0..10 {
+        tokio::time::sleep(LIMIT / 6).await;
+        slow.write_all(b"x").await.unwrap();
+    }
+    let all = until_closed(&mut slow).await;
+    assert!(all.starts_with("HTTP/1.1 200"), "{all}");
+}
+
+#[tokio::test]
+async fn many_header_lines_are_accepted() {
+    let addr = start().await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    // Azure metadata: 8 KB of short entries is more than hyper's default of 100 lines.
+    let mut head = String::from("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+    for i in 0..200 {
+        head.push_str(&format!("x-ms-meta-k{i}: v\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).await.unwrap();
+    let all = until_closed(&mut s).await;
+    assert!(all.starts_with("HTTP/1.1 200"), "{all}");
 }

@@ -162,4 +162,8 @@ async fn detection_wins_over_undetected_answers() {
 async fn health_is_answered_before_undetected_answers() {
     let (status, _, body) = answer(get("/health", &[])).await;
     assert_eq!((status, body.as_str()), (200, "ok\n"));
+    // HEAD as GET (the server sends the head only).
+    let mut head = get("/healthz", &[]);
+    head.method = http::Method::HEAD;
+    assert_eq!(answer(head).await.0, 200);
 }

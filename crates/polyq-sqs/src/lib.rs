@@ -85,10 +85,12 @@ impl Dialect for SqsDialect {
         if has_action(req.query()) || rest2007::detect(req) {
             return true;
         }
-        let form = req
-            .header("content-type")
-            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-        form && std::str::from_utf8(&req.body).is_ok_and(has_action)
+        // A form with a byte that is no UTF-8 is still SQS's: its error says what is wrong.
+        is_form(req)
+            && req
+                .body
+                .split(|&b| b == b'&')
+                .any(|p| p.starts_with(b"Action="))
     }
 
     async fn handle(&self, req: Request) -> Response {
@@ -107,6 +109,16 @@ impl Dialect for SqsDialect {
             "SQS     {base}   (aws --endpoint-url {base} sqs list-queues; boto3.client(\"sqs\", endpoint_url=\"{base}\"))"
         )]
     }
+}
+
+/// Whether the body is a query-protocol form (media types compare without regard to case,
+/// RFC 9110 §8.3.1).
+pub(crate) fn is_form(req: &Request) -> bool {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    req.header("content-type").is_some_and(|c| {
+        c.get(..FORM.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(FORM))
+    })
 }
 
 fn has_action(params: &str) -> bool {

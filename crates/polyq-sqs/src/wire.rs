@@ -132,10 +132,8 @@ fn decode(protocol: Protocol, req: &Request) -> Result<(&'static str, Value), Sq
             Ok((action, input))
         }
         Protocol::Query | Protocol::QueryJson => {
-            let form = req
-                .header("content-type")
-                .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-            let body = (form && req.method == http::Method::POST).then_some(&req.body[..]);
+            let body =
+                (crate::is_form(req) && req.method == http::Method::POST).then_some(&req.body[..]);
             let params = query::parse_params(req.query(), body).map_err(query_error)?;
             let name = params
                 .iter()

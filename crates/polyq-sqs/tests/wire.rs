@@ -519,3 +519,34 @@ async fn json_actions_without_output_answer_no_body() {
         "{}"
     );
 }
+
+#[tokio::test]
+async fn query_forms_are_recognised_whatever_their_bytes_and_media_type_case() {
+    let d = dialect();
+    // Media types compare without regard to case (RFC 9110 §8.3.1).
+    let upper = request(
+        "POST",
+        "/",
+        &[(
+            "content-type",
+            "APPLICATION/X-WWW-FORM-URLENCODED; charset=UTF-8",
+        )],
+        "Action=ListQueues&Version=2012-11-05",
+    );
+    assert!(d.detect(&upper));
+    let resp = d.handle(upper).await;
+    assert_eq!(resp.status(), 200);
+    // A byte that is no UTF-8 in a form: SQS's own error document, not "could not tell".
+    let latin1 = request(
+        "POST",
+        "/",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        b"Action=SendMessage&Version=2012-11-05&QueueUrl=x&MessageBody=Gr\xfc\xdfe".as_slice(),
+    );
+    assert!(d.detect(&latin1));
+    let resp = d.handle(latin1).await;
+    let xml = String::from_utf8_lossy(resp.body()).into_owned();
+    assert_eq!(resp.status(), 400, "{xml}");
+    assert!(xml.starts_with("<ErrorResponse"), "{xml}");
+    assert!(xml.contains("not valid UTF-8"), "{xml}");
+}
