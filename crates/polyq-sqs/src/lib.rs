@@ -8,6 +8,7 @@
 //! Depends on polyq-core and polyq-http only; never on a store or another dialect.
 
 pub mod body;
+mod cors;
 pub mod error;
 mod input;
 pub mod msg_attrs;
@@ -82,7 +83,10 @@ impl Dialect for SqsDialect {
         {
             return true;
         }
-        if has_action(req.query()) || rest2007::detect(req) {
+        if has_action(req.query())
+            || rest2007::detect(req)
+            || cors::is_preflight(req, &self.config.account.account_id)
+        {
             return true;
         }
         // A form with a byte that is no UTF-8 is still SQS's: its error says what is wrong.
@@ -97,7 +101,17 @@ impl Dialect for SqsDialect {
         if rest2007::detect(&req) {
             return rest2007::handle(&self.service, &self.config, req).await;
         }
-        wire::handle(&self.service, &self.config, &self.recent, req).await
+        // OPTIONS is safe (RFC 9110 §9.3.7): a preflight, or any OPTIONS, runs no action
+        // whatever its query names.
+        if req.method == http::Method::OPTIONS {
+            return cors::preflight(&req);
+        }
+        let origin = req.headers.get(http::header::ORIGIN).cloned();
+        let resp = wire::handle(&self.service, &self.config, &self.recent, req).await;
+        match origin {
+            Some(_) => cors::decorate_for_origin(resp),
+            None => resp,
+        }
     }
 
     fn undetected(&self, req: &Request) -> Option<Response> {
@@ -125,23 +139,26 @@ fn has_action(params: &str) -> bool {
     params.split('&').any(|p| p.starts_with("Action="))
 }
 
+/// Whether `path` has the queue-URL shape `/{account}/{queue}` with an account that is ours
+/// or all digits, as AWS account ids are (not `/devstoreaccount1/q` or `/queues/q`).
+fn queue_url_path(path: &str, account_id: &str) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/');
+    let (Some(account), Some(queue), None) = (segments.next(), segments.next(), segments.next())
+    else {
+        return false;
+    };
+    !queue.is_empty()
+        && (account == account_id
+            || (!account.is_empty() && account.bytes().all(|b| b.is_ascii_digit())))
+}
+
 /// AWS's answer to a `GET` on a queue URL that names no operation (no `Action`, no
 /// `X-Amz-Target`): `404` with the bare document `<UnknownOperationException/>`. Only a path of
 /// the queue-URL shape `/{account}/{queue}` whose account is ours or all digits, as AWS account
 /// ids are, so that requests of other vendors' shapes (`/devstoreaccount1/q`, `/queues/q`) keep
 /// polyq's "could not tell" answer.
 fn unknown_operation(req: &Request, account_id: &str) -> Option<Response> {
-    if req.method != http::Method::GET {
-        return None;
-    }
-    let mut segments = req.uri.path().trim_start_matches('/').split('/');
-    let (account, queue) = (segments.next()?, segments.next()?);
-    if segments.next().is_some() || queue.is_empty() {
-        return None;
-    }
-    let ours = account == account_id
-        || (!account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()));
-    if !ours {
+    if req.method != http::Method::GET || !queue_url_path(req.uri.path(), account_id) {
         return None;
     }
     let mut resp = polyq_http::response(404, "text/xml", "<UnknownOperationException/>");

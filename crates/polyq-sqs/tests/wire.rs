@@ -550,3 +550,64 @@ async fn query_forms_are_recognised_whatever_their_bytes_and_media_type_case() {
     assert!(xml.starts_with("<ErrorResponse"), "{xml}");
     assert!(xml.contains("not valid UTF-8"), "{xml}");
 }
+
+#[tokio::test]
+async fn browsers_get_cors_and_options_runs_no_action() {
+    let d = dialect();
+    // The preflight the AWS SDK for JavaScript's fetch causes in a browser.
+    let preflight = request(
+        "OPTIONS",
+        "/",
+        &[
+            ("origin", "http://app.example"),
+            ("access-control-request-method", "POST"),
+            (
+                "access-control-request-headers",
+                "amz-sdk-invocation-id,authorization,content-type,x-amz-date,x-amz-target",
+            ),
+        ],
+        "",
+    );
+    assert!(d.detect(&preflight));
+    let resp = d.handle(preflight).await;
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(h["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("POST"));
+    assert_eq!(
+        h["access-control-allow-headers"],
+        "amz-sdk-invocation-id,authorization,content-type,x-amz-date,x-amz-target"
+    );
+    // A preflight naming an action does not run it.
+    let sneaky = request(
+        "OPTIONS",
+        "/?Action=CreateQueue&QueueName=from-options&Version=2012-11-05",
+        &[("origin", "http://app.example")],
+        "",
+    );
+    assert!(d.detect(&sneaky));
+    assert_eq!(d.handle(sneaky).await.status(), 200);
+    let (_, _, listed) = json_call(&d, "ListQueues", json!({})).await;
+    assert!(!listed.to_string().contains("from-options"), "{listed}");
+    // The page can read the answer and its request id.
+    let mut req = common::json_request("ListQueues", &json!({}));
+    req.headers.insert(
+        "origin",
+        http::HeaderValue::from_static("http://app.example"),
+    );
+    let resp = d.handle(req).await;
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    assert!(resp.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase()
+        .contains("x-amzn-requestid"));
+    // Without an Origin, answers carry no CORS headers.
+    let plain = d
+        .handle(common::json_request("ListQueues", &json!({})))
+        .await;
+    assert!(!plain.headers().contains_key("access-control-allow-origin"));
+}
