@@ -52,6 +52,15 @@ def test_metadata_and_properties(queue):
     assert queue.get_queue_properties().metadata == {}
 
 
+def test_non_ascii_metadata_values_are_invalid_metadata(queue):
+    # The SDK signs "München" as text, http.client sends it as Latin-1: Azure reads the header
+    # bytes as Latin-1, so the signature matches, and refuses the value (not a 403).
+    with pytest.raises(HttpResponseError) as e:
+        queue.set_queue_metadata({"city": "München"})
+    assert (e.value.status_code, e.value.error_code) == (400, "InvalidMetadata")
+    assert queue.get_queue_properties().metadata == {}
+
+
 def test_metadata_names_keep_their_case(service):
     # Azure keeps the case a metadata name was set with, and the SDK hands it back as answered
     # (the .NET and Go SDK suites set "Capital" / "UPPER" / "Foo" names and compare exactly).

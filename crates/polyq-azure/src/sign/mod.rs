@@ -95,14 +95,20 @@ fn canonical_headers_into(out: &mut String, headers: &HeaderMap) {
             current = Some(name);
             wrote_value = false;
         }
-        // Values that are not text are left out, as if absent.
-        if let Ok(value) = value.to_str() {
-            if wrote_value {
-                out.push(',');
-            }
-            out.push_str(value.trim());
-            wrote_value = true;
+        // Bytes outside visible ASCII are read as Latin-1, as Azure's front end reads them (its
+        // string-to-sign in azure-storage-blob-go#24): what Python's http.client puts on the
+        // wire for a value the SDK signed as text (`München` → 0xFC) then matches.
+        if wrote_value {
+            out.push(',');
         }
+        match value.to_str() {
+            Ok(text) => out.push_str(text.trim()),
+            Err(_) => {
+                let text: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
+                out.push_str(text.trim());
+            }
+        }
+        wrote_value = true;
     }
     if current.is_some() {
         out.push('\n');

@@ -244,8 +244,13 @@ fn reference_head(method: &str, headers: &HeaderMap) -> String {
         let values: Vec<&str> = headers
             .get_all(name)
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::trim)
+            .map(|v| {
+                v.as_bytes()
+                    .iter()
+                    .map(|&b| char::from(b))
+                    .collect::<String>()
+            })
+            .map(|v| v.trim().to_string())
             .collect();
         ms.push_str(&format!("{name}:{}\n", values.join(",")));
     }
@@ -271,7 +276,10 @@ fn header_lines_take_first_values_and_join_repeated_ms_headers() {
     h.append("date", HeaderValue::from_static("later"));
     let ours = shared_key_head("GET", &h);
     assert_eq!(ours, reference_head("GET", &h));
-    assert!(ours.ends_with("\nbytes=0-1\nx-ms-a:1\nx-ms-b:2,3\nx-ms-c:z\nx-ms-d:ok\nx-ms-e:\n"));
+    // Bytes outside ASCII are read as Latin-1 (0xFF is ÿ, 0xFE þ), as Azure reads them.
+    assert!(
+        ours.ends_with("\nbytes=0-1\nx-ms-a:1\nx-ms-b:2,3\nx-ms-c:z,ÿ\nx-ms-d:ÿ,ok\nx-ms-e:þ\n")
+    );
     assert_eq!(canonical_headers(&HeaderMap::new()), "");
     for h in [
         headers(&[("Content-Length", "12"), ("Content-MD5", "m")]),
