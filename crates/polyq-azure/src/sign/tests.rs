@@ -241,7 +241,7 @@ fn reference_head(method: &str, headers: &HeaderMap) -> String {
     names.sort_unstable();
     let mut ms = String::new();
     for name in names {
-        let values: Vec<&str> = headers
+        let values: Vec<String> = headers
             .get_all(name)
             .iter()
             .map(|v| {
