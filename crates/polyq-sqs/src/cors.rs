@@ -49,7 +49,7 @@ pub fn preflight(req: &Request) -> Response {
         http::header::ACCESS_CONTROL_MAX_AGE,
         http::HeaderValue::from_static(MAX_AGE_SECONDS),
     );
-    with_request_id(resp, req)
+    crate::wire::with_request_id(resp, &req.request_id)
 }
 
 /// Adds the CORS headers of an actual answer to a request that came from a page (`Origin`).
@@ -63,12 +63,5 @@ pub fn decorate_for_origin(mut resp: Response) -> Response {
         http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
         http::HeaderValue::from_static(EXPOSED),
     );
-    resp
-}
-
-fn with_request_id(mut resp: Response, req: &Request) -> Response {
-    if let Ok(v) = http::HeaderValue::from_str(&req.request_id) {
-        resp.headers_mut().insert("x-amzn-requestid", v);
-    }
     resp
 }

@@ -161,9 +161,8 @@ fn unknown_operation(req: &Request, account_id: &str) -> Option<Response> {
     if req.method != http::Method::GET || !queue_url_path(req.uri.path(), account_id) {
         return None;
     }
-    let mut resp = polyq_http::response(404, "text/xml", "<UnknownOperationException/>");
-    if let Ok(v) = http::HeaderValue::from_str(&req.request_id) {
-        resp.headers_mut().insert("x-amzn-requestid", v);
-    }
-    Some(resp)
+    Some(wire::with_request_id(
+        polyq_http::response(404, "text/xml", "<UnknownOperationException/>"),
+        &req.request_id,
+    ))
 }

@@ -79,7 +79,7 @@ async fn answer(
             let xml = crate::sts::caller_identity_xml(&account, &req.request_id);
             response(200, "text/xml", xml)
         };
-        return with_headers(r, &req.request_id);
+        return with_request_id(r, &req.request_id);
     }
     let sender = caller.access_key_id;
     let origin = req.origin("localhost");
@@ -269,7 +269,8 @@ fn claimed_scope(req: &Request) -> Option<(String, Option<String>)> {
     Some((parts.first()?.to_string(), region))
 }
 
-fn with_headers(mut r: Response, request_id: &str) -> Response {
+/// `r` with SQS's request-id header.
+pub(crate) fn with_request_id(mut r: Response, request_id: &str) -> Response {
     if let Ok(v) = http::HeaderValue::from_str(request_id) {
         r.headers_mut().insert("x-amzn-requestid", v);
     }
@@ -297,7 +298,7 @@ fn render_ok(protocol: Protocol, action: &str, output: &Value, request_id: &str)
             query::output_to_json(action, output, request_id),
         ),
     };
-    with_headers(r, request_id)
+    with_request_id(r, request_id)
 }
 
 fn render_error(protocol: Protocol, e: &SqsError, request_id: &str) -> Response {
@@ -333,5 +334,5 @@ fn render_error(protocol: Protocol, e: &SqsError, request_id: &str) -> Response 
     if let Ok(v) = http::HeaderValue::from_str(&format!("{};{fault}", e.code.query_code())) {
         r.headers_mut().insert("x-amzn-query-error", v);
     }
-    with_headers(r, request_id)
+    with_request_id(r, request_id)
 }
