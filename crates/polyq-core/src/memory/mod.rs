@@ -171,15 +171,18 @@ impl MemoryStore {
             .ok_or_else(|| CoreError::QueueNotFound(name.to_string()))
     }
 
-    /// Puts dead-lettered messages into `target`, visible now.
+    /// Puts dead-lettered messages into `target`, visible now; hands them back when `target`
+    /// no longer exists.
     fn deliver_moved(
         &self,
         target: &str,
         from: &str,
         msgs: Vec<Message>,
         now: u64,
-    ) -> CoreResult<()> {
-        let q = self.queue(target)?;
+    ) -> Result<(), Vec<Message>> {
+        let Ok(q) = self.queue(target) else {
+            return Err(msgs);
+        };
         let mut q = self.lock(&q);
         for mut m in msgs {
             m.visible_ms = now;
@@ -436,14 +439,12 @@ impl QueueStore for MemoryStore {
             (outcome, dead, redrive.map(|r| r.dead_letter_queue))
         };
         if let (false, Some(dlq)) = (dead.is_empty(), dlq) {
-            if let Err(CoreError::QueueNotFound(_)) =
-                self.deliver_moved(&dlq, queue, dead.clone(), now)
-            {
+            if let Err(back) = self.deliver_moved(&dlq, queue, dead, now) {
                 // The dead-letter queue was deleted between the two locks: the messages, taken
                 // out of the source already, go back there rather than nowhere.
                 let q = self.queue(queue)?;
                 let mut q = self.lock(&q);
-                for mut m in dead {
+                for mut m in back {
                     m.visible_ms = now;
                     q.insert(m, now);
                 }
