@@ -47,6 +47,43 @@ async fn long_poll_wakes_on_send() {
     assert_eq!(got.len(), 1);
 }
 
+/// A FIFO receive with a `ReceiveRequestAttemptId` looks again and again under that id while
+/// it waits: the passes that found nothing must not be remembered as the attempt's answer, or
+/// the wait (and every retry within five minutes) would never get a message.
+#[tokio::test]
+async fn long_poll_with_an_attempt_id_gets_what_arrives() {
+    let s = service();
+    let fifo = QueueConfig {
+        fifo: true,
+        ..Default::default()
+    };
+    s.create_queue("f.fifo", fifo).await.unwrap();
+    let with_attempt = |secs| ReceiveOptions {
+        attempt_id: Some("attempt-1".into()),
+        ..wait(secs)
+    };
+    let s2 = s.clone();
+    let waiter = tokio::spawn(async move { s2.receive("f.fifo", with_attempt(20)).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let m = NewMessage {
+        group_id: Some("g".into()),
+        dedup_id: Some("1".into()),
+        ..msg("late")
+    };
+    s.send("f.fifo", vec![m]).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("woken by the send")
+        .unwrap();
+    assert_eq!(got.len(), 1, "the waiting receive got the message");
+    let retry = s.receive("f.fifo", with_attempt(0)).await.unwrap();
+    assert_eq!(
+        retry.iter().map(Message::receipt).collect::<Vec<_>>(),
+        got.iter().map(Message::receipt).collect::<Vec<_>>(),
+        "a retry of the attempt gets the same message and receipt"
+    );
+}
+
 #[tokio::test]
 async fn long_poll_wakes_when_a_delete_frees_a_fifo_group() {
     let s = service();

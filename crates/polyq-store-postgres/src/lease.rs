@@ -127,8 +127,15 @@ impl Inner {
     ) -> CoreResult<LeaseOutcome> {
         let mut client = self.client().await?;
         let probe = lookup(&client, queue, false).await?;
+        let vis = i64::from(
+            req.visibility_seconds
+                .unwrap_or(probe.config.visibility_timeout),
+        ) * 1000;
         if let Some(id) = &req.attempt_id {
-            if let Some(messages) = self.replay_attempt(&client, &probe, id, now).await? {
+            if let Some(messages) = self
+                .replay_attempt(&mut client, &probe, id, vis, now)
+                .await?
+            {
                 return Ok(LeaseOutcome {
                     messages,
                     next_visible_ms: None,
@@ -136,10 +143,6 @@ impl Inner {
                 });
             }
         }
-        let vis = i64::from(
-            req.visibility_seconds
-                .unwrap_or(probe.config.visibility_timeout),
-        ) * 1000;
         let mut messages = Vec::new();
         let mut moved = false;
         // Dead letters picked instead of messages leave room: pick again (bounded).
@@ -310,24 +313,32 @@ impl Inner {
         Ok(())
     }
 
-    /// The messages of an earlier lease with this attempt id, if every one still holds that lease.
-    async fn replay_attempt<C: GenericClient>(
+    /// A retry of an earlier lease with this attempt id (SQS `ReceiveRequestAttemptId`): the
+    /// same messages and receipts, their visibility timeout started anew (`vis` ms from `now`),
+    /// if every one still holds that lease, hidden, with its visibility unchanged since; as AWS's
+    /// reference describes. `None`: lease afresh.
+    async fn replay_attempt(
         &self,
-        client: &C,
+        client: &mut deadpool_postgres::Object,
         q: &QueueRow,
         attempt: &str,
+        vis: i64,
         now: u64,
     ) -> CoreResult<Option<Vec<Message>>> {
+        // The rows are locked until the new visibility is written, so that a delete or a
+        // visibility change racing with the retry either comes first (no replay) or after.
         static SQL: LazyLock<String> = LazyLock::new(|| {
             format!(
                 "SELECT {MSG_COLS}, a.ord FROM polyq_attempts t \
-                 CROSS JOIN LATERAL unnest(t.seqs, t.leases) WITH ORDINALITY AS a(seq, lease, ord) \
+                 CROSS JOIN LATERAL unnest(t.seqs, t.leases, t.visibles) WITH ORDINALITY AS a(seq, lease, vis, ord) \
                  JOIN polyq_messages m ON m.seq = a.seq AND m.lease = a.lease AND m.queue_id = t.queue_id \
                  WHERE t.queue_id = $1 AND t.attempt_id = $3 AND t.expires_ms > $2 AND {LIVE} \
-                 AND m.in_flight AND m.visible_ms > $2 ORDER BY a.ord"
+                 AND m.in_flight AND m.visible_ms > $2 AND (a.vis IS NULL OR m.visible_ms = a.vis) \
+                 ORDER BY a.ord FOR UPDATE OF m"
             )
         });
-        let row = client
+        let tx = client.transaction().await.map_err(db)?;
+        let row = tx
             .query_opt(
                 "SELECT cardinality(seqs) FROM polyq_attempts \
                  WHERE queue_id = $1 AND attempt_id = $2 AND expires_ms > $3",
@@ -342,18 +353,38 @@ impl Inner {
         if n == 0 {
             return Ok(None);
         }
-        let stmt = client.prepare_cached(&SQL).await.map_err(db)?;
-        let rows = client
+        let stmt = tx.prepare_cached(&SQL).await.map_err(db)?;
+        let rows = tx
             .query(&stmt, &[&q.id, &i(now), &attempt])
             .await
             .map_err(db)?;
         if rows.len() != n as usize {
             return Ok(None);
         }
-        rows.iter()
+        let mut messages = rows
+            .iter()
             .map(|r| rows::message(r, self.prefix, now))
-            .collect::<CoreResult<Vec<_>>>()
-            .map(Some)
+            .collect::<CoreResult<Vec<_>>>()?;
+        let visible_ms = i(now) + vis;
+        let seqs: Vec<i64> = messages.iter().map(|m| i(m.seq)).collect();
+        tx.execute(
+            "UPDATE polyq_messages SET visible_ms = $3 WHERE queue_id = $1 AND seq = ANY($2)",
+            &[&q.id, &seqs, &visible_ms],
+        )
+        .await
+        .map_err(db)?;
+        tx.execute(
+            "UPDATE polyq_attempts SET visibles = array_fill($3::BIGINT, ARRAY[cardinality(seqs)]) \
+             WHERE queue_id = $1 AND attempt_id = $2",
+            &[&q.id, &attempt, &visible_ms],
+        )
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        for m in &mut messages {
+            m.visible_ms = visible_ms as u64;
+        }
+        Ok(Some(messages))
     }
 
     async fn record_attempt<C: GenericClient>(
@@ -366,12 +397,14 @@ impl Inner {
     ) -> CoreResult<()> {
         let seqs: Vec<i64> = msgs.iter().map(|m| i(m.seq)).collect();
         let leases: Vec<i64> = msgs.iter().map(|m| i(m.lease)).collect();
+        let visibles: Vec<i64> = msgs.iter().map(|m| i(m.visible_ms)).collect();
         client
             .execute(
-                "INSERT INTO polyq_attempts (queue_id, attempt_id, seqs, leases, expires_ms) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (queue_id, attempt_id) DO UPDATE \
-                 SET seqs = EXCLUDED.seqs, leases = EXCLUDED.leases, expires_ms = EXCLUDED.expires_ms",
-                &[&q.id, &attempt, &seqs, &leases, &i(now + DEDUP_WINDOW_MS)],
+                "INSERT INTO polyq_attempts (queue_id, attempt_id, seqs, leases, visibles, expires_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (queue_id, attempt_id) DO UPDATE \
+                 SET seqs = EXCLUDED.seqs, leases = EXCLUDED.leases, visibles = EXCLUDED.visibles, \
+                 expires_ms = EXCLUDED.expires_ms",
+                &[&q.id, &attempt, &seqs, &leases, &visibles, &i(now + DEDUP_WINDOW_MS)],
             )
             .await
             .map_err(db)?;

@@ -87,6 +87,14 @@ pub(crate) const MIGRATIONS: &[(i32, &[&str])] = &[
         2,
         &["ALTER TABLE polyq_messages ADD COLUMN last_receive_ms BIGINT"],
     ),
+    // Version 3: when each message of a receive attempt was to become visible, as the attempt
+    // (or its latest retry) left it: a retry replays only messages whose visibility nobody
+    // changed since (AWS: "if none of the messages have been modified"). NULL for attempts
+    // recorded before this version: those replay on the lease generation alone, as before.
+    (
+        3,
+        &["ALTER TABLE polyq_attempts ADD COLUMN visibles BIGINT[]"],
+    ),
 ];
 
 /// Applies every migration not yet applied; returns the schema version now in force.

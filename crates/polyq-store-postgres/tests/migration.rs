@@ -18,7 +18,8 @@ fn text(t: &str) -> NewMessage {
 }
 
 /// Version 2 added `last_receive_ms`. The version-1 database is made by taking a current one
-/// back (drop the column, forget the migration), since the crate only ever writes the newest.
+/// back (drop the columns of versions 2 and 3, forget those migrations), since the crate only
+/// ever writes the newest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn version_1_upgrades_to_2_keeping_messages() {
     let Some(schema) = support::fresh_schema().await else {
@@ -50,7 +51,8 @@ async fn version_1_upgrades_to_2_keeping_messages() {
     client
         .batch_execute(&format!(
             "ALTER TABLE \"{s}\".polyq_messages DROP COLUMN last_receive_ms; \
-             DELETE FROM \"{s}\".polyq_schema_version WHERE version = 2"
+             ALTER TABLE \"{s}\".polyq_attempts DROP COLUMN visibles; \
+             DELETE FROM \"{s}\".polyq_schema_version WHERE version >= 2"
         ))
         .await
         .unwrap();
@@ -66,7 +68,7 @@ async fn version_1_upgrades_to_2_keeping_messages() {
         .await
         .unwrap();
     let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, vec![1, 2]);
+    assert_eq!(versions, vec![1, 2, 3]);
 
     let now = received + SEC;
     let kept = store.get_message("q", &leased.id, now).await.unwrap();
@@ -107,5 +109,85 @@ async fn version_1_upgrades_to_2_keeping_messages() {
     assert_eq!(
         (got[0].id.as_str(), got[0].last_receive_ms),
         (waiting.as_str(), Some(now))
+    );
+}
+
+/// Version 3 added the visibility times of receive attempts. An attempt recorded before it has
+/// none: a retry of it still gets its messages (checked on the lease alone, as before), with
+/// their visibility timeout started anew, and is checked fully from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_2_attempts_replay_after_the_upgrade_to_3() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let url = schema.url("&pool_size=2");
+    let request = LeaseRequest {
+        max_messages: 1,
+        visibility_seconds: Some(30),
+        attempt_id: Some("try".into()),
+    };
+    let first = {
+        let old = PostgresStore::connect(&url).await.expect("connect");
+        let config = QueueConfig {
+            fifo: true,
+            ..Default::default()
+        };
+        old.create_queue("f.fifo", config, T0).await.unwrap();
+        let mut m = text("a");
+        m.group_id = Some("g".into());
+        m.dedup_id = Some("1".into());
+        old.send("f.fifo", vec![m], T0).await.unwrap();
+        old.lease("f.fifo", request.clone(), T0)
+            .await
+            .unwrap()
+            .messages
+    };
+    assert_eq!(first.len(), 1);
+    let (client, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let s = &schema.name;
+    client
+        .batch_execute(&format!(
+            "ALTER TABLE \"{s}\".polyq_attempts DROP COLUMN visibles; \
+             DELETE FROM \"{s}\".polyq_schema_version WHERE version = 3"
+        ))
+        .await
+        .unwrap();
+
+    let store = PostgresStore::connect(&url)
+        .await
+        .expect("upgrade at connect");
+    let retry = store
+        .lease("f.fifo", request.clone(), T0 + 10 * SEC)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(
+        retry
+            .iter()
+            .map(|m| (&m.id, m.receipt()))
+            .collect::<Vec<_>>(),
+        first
+            .iter()
+            .map(|m| (&m.id, m.receipt()))
+            .collect::<Vec<_>>(),
+        "an attempt recorded before the upgrade still replays"
+    );
+    assert_eq!(
+        retry[0].visible_ms,
+        T0 + 40 * SEC,
+        "its timeout starts anew"
+    );
+    let again = store
+        .lease("f.fifo", request, T0 + 20 * SEC)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(
+        again[0].visible_ms,
+        T0 + 50 * SEC,
+        "and again after the upgrade"
     );
 }

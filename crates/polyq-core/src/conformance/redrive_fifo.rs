@@ -387,45 +387,103 @@ pub async fn move_messages_back_to_source(store: &dyn QueueStore) {
 
 pub async fn attempt_id_replays_lease(store: &dyn QueueStore) {
     make(store, "f.fifo", fifo()).await;
+    let req = |id: &str| LeaseRequest {
+        max_messages: 1,
+        visibility_seconds: Some(30),
+        attempt_id: Some(id.into()),
+    };
+    // An attempt that found nothing is not replayed: a long poll asks again under the same id,
+    // and must get what arrives meanwhile.
+    let empty = store.lease("f.fifo", req("try-1"), T0).await.unwrap();
+    assert!(empty.messages.is_empty());
     send_all(
         store,
         "f.fifo",
-        vec![grouped("a", "g", "1"), grouped("b", "h", "2")],
+        vec![
+            grouped("a", "g", "1"),
+            grouped("b", "h", "2"),
+            grouped("c", "i", "3"),
+        ],
         T0,
     )
     .await;
-    let req = LeaseRequest {
-        max_messages: 1,
-        visibility_seconds: Some(30),
-        attempt_id: Some("try-1".into()),
-    };
     let first = store
-        .lease("f.fifo", req.clone(), T0)
+        .lease("f.fifo", req("try-1"), T0 + SEC)
         .await
         .unwrap()
         .messages;
+    assert_eq!(texts(&first), ["a"], "the empty attempt did not pin the id");
     let retry = store
-        .lease("f.fifo", req.clone(), T0 + SEC)
+        .lease("f.fifo", req("try-1"), T0 + 5 * SEC)
         .await
         .unwrap()
         .messages;
     assert_eq!(
-        first, retry,
-        "a retried attempt gets the same messages and receipts"
+        retry
+            .iter()
+            .map(|m| (&m.id, m.receipt(), m.receive_count))
+            .collect::<Vec<_>>(),
+        first
+            .iter()
+            .map(|m| (&m.id, m.receipt(), m.receive_count))
+            .collect::<Vec<_>>(),
+        "a retried attempt gets the same messages and receipts, not a new receive"
+    );
+    assert_eq!(
+        retry[0].visible_ms,
+        T0 + 35 * SEC,
+        "a retry starts the visibility timeout anew (AWS: it resets the visibility timeout)"
+    );
+    assert_eq!(
+        store
+            .get_message("f.fifo", &first[0].id, T0 + 5 * SEC)
+            .await
+            .unwrap()
+            .visible_ms,
+        T0 + 35 * SEC,
+        "and the stored message says so"
     );
     store
-        .delete("f.fifo", &[first[0].receipt()], T0 + 2 * SEC)
+        .delete("f.fifo", &[first[0].receipt()], T0 + 6 * SEC)
         .await
         .unwrap();
     let after_delete = store
-        .lease("f.fifo", req, T0 + 3 * SEC)
+        .lease("f.fifo", req("try-1"), T0 + 7 * SEC)
         .await
         .unwrap()
         .messages;
     assert_eq!(
         texts(&after_delete),
         ["b"],
-        "once the lease changed, the attempt id leases anew"
+        "once a message was deleted, the attempt id leases anew"
+    );
+    store
+        .change_visibility(
+            "f.fifo",
+            &[VisibilityChange {
+                receipt: after_delete[0].receipt(),
+                visibility_seconds: 60,
+                renew_receipt: false,
+                require_hidden: true,
+                accept_older_receipt: false,
+                max_total_seconds: None,
+            }],
+            T0 + 8 * SEC,
+        )
+        .await
+        .unwrap()[0]
+        .clone()
+        .unwrap();
+    let after_change = store
+        .lease("f.fifo", req("try-1"), T0 + 9 * SEC)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(
+        texts(&after_change),
+        ["c"],
+        "once a message's visibility was changed, the attempt id leases anew (AWS: a retry \
+         works only if none of the messages was modified)"
     );
 }
 

@@ -40,7 +40,9 @@ struct DedupEntry {
 
 struct Attempt {
     expires_ms: u64,
-    receipts: Vec<Receipt>,
+    /// Each message's receipt and the time it was to become visible again, as this attempt
+    /// (or its latest retry) left it: a visibility change since then means "modified".
+    leased: Vec<(Receipt, u64)>,
 }
 
 pub(crate) struct QueueState {
@@ -427,22 +429,43 @@ impl QueueState {
         );
     }
 
-    /// Messages leased by an earlier attempt with this id, if all of them still hold that lease.
-    fn replay_attempt(&self, attempt_id: &str, now: u64) -> Option<Vec<Message>> {
-        let prefix = self.id_prefix;
+    /// A retry of an earlier receive with the same attempt id (SQS `ReceiveRequestAttemptId`):
+    /// the same messages and receipts again, their visibility timeout started anew, if none of
+    /// them was modified since (deleted, received again, visibility changed), as AWS's
+    /// reference describes. `None`: receive afresh.
+    fn replay_attempt(&mut self, attempt_id: &str, vis_ms: u64, now: u64) -> Option<Vec<Message>> {
         let a = self
             .attempts
             .get(attempt_id)
             .filter(|a| a.expires_ms > now)?;
-        a.receipts
-            .iter()
-            .map(|r| {
-                self.msgs
-                    .get(&r.seq)
-                    .filter(|m| m.lease == r.lease && m.state == MessageState::InFlight)
-                    .map(|m| m.to_message(r.seq, prefix))
+        let unchanged = a.leased.iter().all(|(r, visible_ms)| {
+            self.msgs.get(&r.seq).is_some_and(|m| {
+                m.lease == r.lease
+                    && m.state == MessageState::InFlight
+                    && m.visible_ms == *visible_ms
             })
-            .collect()
+        });
+        if !unchanged {
+            return None;
+        }
+        let seqs: Vec<u64> = a.leased.iter().map(|(r, _)| r.seq).collect();
+        let visible_ms = now + vis_ms;
+        let prefix = self.id_prefix;
+        let mut out = Vec::with_capacity(seqs.len());
+        for &seq in &seqs {
+            self.detach(seq);
+            let m = self.msgs.get_mut(&seq).expect("checked above");
+            m.visible_ms = visible_ms;
+            out.push(m.to_message(seq, prefix));
+            self.attach(seq);
+            self.note_lease(seq);
+        }
+        if let Some(a) = self.attempts.get_mut(attempt_id) {
+            for (_, v) in &mut a.leased {
+                *v = visible_ms;
+            }
+        }
+        Some(out)
     }
 
     /// Leases up to `max` messages. Messages whose receive count reached `dead_letter_after`
@@ -454,15 +477,15 @@ impl QueueState {
         now: u64,
     ) -> (Vec<Message>, Vec<Message>) {
         self.advance(now);
-        if let Some(id) = &req.attempt_id {
-            if let Some(msgs) = self.replay_attempt(id, now) {
-                return (msgs, Vec::new());
-            }
-        }
         let vis_ms = u64::from(
             req.visibility_seconds
                 .unwrap_or(self.config.visibility_timeout),
         ) * 1000;
+        if let Some(id) = &req.attempt_id {
+            if let Some(msgs) = self.replay_attempt(id, vis_ms, now) {
+                return (msgs, Vec::new());
+            }
+        }
         let mut out = Vec::new();
         let mut dead = Vec::new();
         while out.len() < req.max_messages {
@@ -524,14 +547,17 @@ impl QueueState {
                 self.note_lease(seq);
             }
         }
-        if let Some(id) = &req.attempt_id {
+        // An attempt that got nothing is not kept: a long poll asks again and again under one
+        // attempt id, and replaying "nothing" would keep it (and any retry within the window)
+        // from ever getting a message.
+        if let Some(id) = req.attempt_id.as_ref().filter(|_| !out.is_empty()) {
             let expires_ms = now + DEDUP_WINDOW_MS;
             self.attempt_order.push_back((expires_ms, id.clone()));
             self.attempts.insert(
                 id.clone(),
                 Attempt {
                     expires_ms,
-                    receipts: out.iter().map(Message::receipt).collect(),
+                    leased: out.iter().map(|m| (m.receipt(), m.visible_ms)).collect(),
                 },
             );
         }
