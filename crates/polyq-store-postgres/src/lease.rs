@@ -7,7 +7,7 @@
 //! database before it is taken. A picked message over the redrive limit is moved to the
 //! dead-letter queue by the same UPDATE instead of being leased.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use deadpool_postgres::GenericClient;
@@ -43,7 +43,7 @@ fn update_picked(picked_cte: &str) -> String {
 static LEASE_STANDARD: LazyLock<String> = LazyLock::new(|| {
     update_picked(&format!(
         "SELECT m.seq, m.receive_count >= $4 AS dead FROM polyq_messages m \
-         WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND {LIVE} \
+         WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND {LIVE} AND m.seq <> ALL($8) \
          ORDER BY m.priority, m.seq LIMIT $7 FOR UPDATE SKIP LOCKED"
     ))
 });
@@ -83,17 +83,19 @@ static NEXT_VISIBLE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// FIFO selection as `(leased, dead)` seqs from candidate rows.
+/// FIFO selection as `(leased, dead)` seqs from candidate rows, leaving out the groups in
+/// `skip`.
 fn choose_fifo(
     rows: &[Row],
     max: usize,
     dead_after: Option<i32>,
     now: i64,
+    skip: &HashSet<Option<String>>,
 ) -> (Vec<i64>, Vec<i64>) {
     let mut chosen = Vec::new();
     let mut dead = Vec::new();
     // Per group: still taking its visible prefix?
-    let mut open: HashMap<Option<String>, bool> = HashMap::new();
+    let mut open: HashMap<Option<String>, bool> = skip.iter().map(|g| (g.clone(), false)).collect();
     for r in rows {
         if chosen.len() >= max {
             break;
@@ -109,9 +111,10 @@ fn choose_fifo(
         }
         if dead_after.is_some_and(|max| r.get::<_, i32>(3) >= max) {
             dead.push(r.get(0));
-            // Never deliver past a message that just left its group in this lease.
-            *taking = false;
-            continue;
+            // Stop here: the caller picks again once this message has left, so that its group's
+            // next message takes its turn among the groups as the memory engine gives it
+            // (by when each group's head became visible).
+            break;
         }
         chosen.push(r.get(0));
     }
@@ -143,22 +146,29 @@ impl Inner {
                 });
             }
         }
-        let mut messages = Vec::new();
+        let mut messages: Vec<Message> = Vec::new();
         let mut moved = false;
-        // Dead letters picked instead of messages leave room: pick again (bounded).
-        for _ in 0..8 {
+        // What this receive took already: a visibility timeout of 0 leaves it visible, and a
+        // later pick must not hand it out twice (nor, on FIFO, pass it in its group).
+        // Dead letters picked instead of messages leave room: pick again (bounded; a FIFO
+        // pick stops at its first dead letter).
+        for _ in 0..16 {
             let want = req.max_messages.saturating_sub(messages.len());
             if want == 0 {
                 break;
             }
             let (got, dead) = if probe.fifo() {
+                let taken: HashSet<Option<String>> =
+                    messages.iter().map(|m| m.group_id.clone()).collect();
                 let tx = client.transaction().await.map_err(db)?;
                 let q = lookup(&tx, queue, true).await?;
-                let out = self.lease_fifo(&tx, &q, want, vis, now).await?;
+                let out = self.lease_fifo(&tx, &q, want, vis, now, &taken).await?;
                 tx.commit().await.map_err(db)?;
                 out
             } else {
-                self.lease_standard(&client, &probe, want, vis, now).await?
+                let taken: Vec<i64> = messages.iter().map(|m| i(m.seq)).collect();
+                self.lease_standard(&client, &probe, want, vis, now, &taken)
+                    .await?
             };
             moved |= dead > 0;
             let done = dead == 0 || got.len() == want;
@@ -204,6 +214,7 @@ impl Inner {
         want: usize,
         vis: i64,
         now: u64,
+        taken: &[i64],
     ) -> CoreResult<(Vec<Message>, usize)> {
         let (max, dlq) = self.dead_params(q);
         // Without a dead-letter queue nothing is ever "dead": compare with the largest INT.
@@ -212,7 +223,16 @@ impl Inner {
         let rows = client
             .query(
                 &stmt,
-                &[&q.id, &i(now), &vis, &limit, &dlq, &q.name, &(want as i64)],
+                &[
+                    &q.id,
+                    &i(now),
+                    &vis,
+                    &limit,
+                    &dlq,
+                    &q.name,
+                    &(want as i64),
+                    &taken,
+                ],
             )
             .await
             .map_err(db)?;
@@ -226,6 +246,7 @@ impl Inner {
         want: usize,
         vis: i64,
         now: u64,
+        taken: &HashSet<Option<String>>,
     ) -> CoreResult<(Vec<Message>, usize)> {
         let stmt = tx.prepare_cached(&FIFO_CANDIDATES).await.map_err(db)?;
         let rows = tx
@@ -233,7 +254,7 @@ impl Inner {
             .await
             .map_err(db)?;
         let (max, dlq) = self.dead_params(q);
-        let (chosen, dead) = choose_fifo(&rows, want, max, i(now));
+        let (chosen, dead) = choose_fifo(&rows, want, max, i(now), taken);
         if chosen.is_empty() && dead.is_empty() {
             return Ok((Vec::new(), 0));
         }
@@ -411,6 +432,24 @@ impl Inner {
         Ok(())
     }
 
+    /// The seqs of up to `max` visible messages of a FIFO queue, in the order a receive would
+    /// take them (group by group, each group's visible prefix).
+    pub(crate) async fn fifo_visible<C: GenericClient>(
+        &self,
+        client: &C,
+        q: &QueueRow,
+        max: usize,
+        now: u64,
+    ) -> CoreResult<Vec<i64>> {
+        let max64 = i64::try_from(max).unwrap_or(i64::MAX);
+        let stmt = client.prepare_cached(&FIFO_CANDIDATES).await.map_err(db)?;
+        let rows = client
+            .query(&stmt, &[&q.id, &i(now), &max64])
+            .await
+            .map_err(db)?;
+        Ok(choose_fifo(&rows, max, None, i(now), &HashSet::new()).0)
+    }
+
     pub(crate) async fn peek(&self, queue: &str, max: usize, now: u64) -> CoreResult<Vec<Message>> {
         static STANDARD: LazyLock<String> = LazyLock::new(|| {
             format!(
@@ -435,12 +474,7 @@ impl Inner {
                 .map(|r| rows::message(r, self.prefix, now))
                 .collect();
         }
-        let stmt = client.prepare_cached(&FIFO_CANDIDATES).await.map_err(db)?;
-        let rows = client
-            .query(&stmt, &[&q.id, &i(now), &max64])
-            .await
-            .map_err(db)?;
-        let (chosen, _) = choose_fifo(&rows, max, None, i(now));
+        let chosen = self.fifo_visible(&client, &q, max, now).await?;
         let stmt = client.prepare_cached(&BY_SEQ).await.map_err(db)?;
         let rows = client
             .query(&stmt, &[&q.id, &i(now), &chosen])

@@ -70,13 +70,11 @@ static RELET_WHY: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// A moved message is a new message, as on SQS: a new seq (so a new id, and the back of its
-/// new queue), sent now, a fresh retention period of its new queue, never received.
-static MOVE: LazyLock<String> = LazyLock::new(|| {
+/// new queue), sent now, a fresh retention period of its new queue, never received. `picked`
+/// selects the rows to move (`seq`, `target`, `new_seq`), locked.
+fn move_sql(picked: &str) -> String {
     format!(
-        "WITH picked AS (SELECT m.seq, COALESCE($3::TEXT, m.dead_letter_source) AS target, \
-         nextval('polyq_message_seq') AS new_seq \
-         FROM polyq_messages m WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND {LIVE} \
-         ORDER BY m.priority, m.seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
+        "WITH picked AS ({picked}) \
          UPDATE polyq_messages m SET seq = p.new_seq, queue_id = t.id, enqueued_ms = $2, \
          visible_ms = $2, in_flight = FALSE, lease = 0, dead_letter_source = NULL, \
          receive_count = 0, first_receive_ms = NULL, last_receive_ms = NULL, \
@@ -86,6 +84,28 @@ static MOVE: LazyLock<String> = LazyLock::new(|| {
          FROM picked p JOIN polyq_queues t ON t.name = p.target \
          WHERE m.seq = p.seq AND m.queue_id = $1 RETURNING t.id"
     )
+}
+
+/// Moves from a standard queue: visible messages in receive order, `$4` of them.
+static MOVE: LazyLock<String> = LazyLock::new(|| {
+    move_sql(&format!(
+        "SELECT m.seq, COALESCE($3::TEXT, m.dead_letter_source) AS target, \
+         nextval('polyq_message_seq') AS new_seq \
+         FROM polyq_messages m WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND {LIVE} \
+         ORDER BY m.priority, m.seq LIMIT $4 FOR UPDATE SKIP LOCKED"
+    ))
+});
+
+/// Moves from a FIFO queue: the messages `$4` (chosen in receive order, group by group, as a
+/// receive would take them), still visible, in that order.
+static MOVE_CHOSEN: LazyLock<String> = LazyLock::new(|| {
+    move_sql(&format!(
+        "SELECT m.seq, COALESCE($3::TEXT, m.dead_letter_source) AS target, \
+         nextval('polyq_message_seq') AS new_seq \
+         FROM unnest($4::BIGINT[]) WITH ORDINALITY AS c(seq, ord) \
+         JOIN polyq_messages m ON m.seq = c.seq AND m.queue_id = $1 \
+         WHERE m.visible_ms <= $2 AND {LIVE} ORDER BY c.ord FOR UPDATE OF m SKIP LOCKED"
+    ))
 });
 
 impl Inner {
@@ -131,12 +151,25 @@ impl Inner {
             .query(&stmt, &[&q.id, &i(now), &seqs, &leases, &leased_only])
             .await
             .map_err(db)?;
-        Ok(rows
+        // The statement reports for each entry whether its message went, and how the message
+        // stood before. Entries are answered as if taken one by one, in order, as the memory
+        // engine does: the first entry whose receipt deleted the message succeeds, any later
+        // entry for it finds it gone, an earlier one with another receipt is stale.
+        let mut gone = std::collections::HashSet::new();
+        Ok(receipts
             .iter()
-            .map(|r| {
-                let (deleted, exists, same_lease) = (r.get(0), r.get(1), r.get(2));
-                match (deleted, exists, same_lease) {
-                    (true, _, _) => Ok(()),
+            .zip(&rows)
+            .map(|(receipt, r)| {
+                let (deleted, exists, same_lease): (bool, bool, bool) =
+                    (r.get(0), r.get(1), r.get(2));
+                if gone.contains(&receipt.seq) {
+                    return Err(CoreError::MessageNotFound);
+                }
+                match (deleted && same_lease, exists, same_lease) {
+                    (true, _, _) => {
+                        gone.insert(receipt.seq);
+                        Ok(())
+                    }
                     (false, true, true) => Err(CoreError::MessageNotInFlight),
                     (false, true, false) => Err(CoreError::ReceiptStale),
                     (false, false, _) => Err(CoreError::MessageNotFound),
@@ -224,12 +257,23 @@ impl Inner {
         if let Some(to) = to {
             lookup(&client, to, false).await?;
         }
-        let stmt = client.prepare_cached(&MOVE).await.map_err(db)?;
-        let max = i64::try_from(max).unwrap_or(i64::MAX);
-        let rows = client
-            .query(&stmt, &[&source.id, &i(now), &to, &max])
-            .await
-            .map_err(db)?;
+        let rows = if source.fifo() {
+            // As a receive would take them: never a message while an earlier one of its group
+            // stays behind.
+            let chosen = self.fifo_visible(&client, &source, max, now).await?;
+            let stmt = client.prepare_cached(&MOVE_CHOSEN).await.map_err(db)?;
+            client
+                .query(&stmt, &[&source.id, &i(now), &to, &chosen])
+                .await
+                .map_err(db)?
+        } else {
+            let stmt = client.prepare_cached(&MOVE).await.map_err(db)?;
+            let max = i64::try_from(max).unwrap_or(i64::MAX);
+            client
+                .query(&stmt, &[&source.id, &i(now), &to, &max])
+                .await
+                .map_err(db)?
+        };
         let mut targets: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
         let moved = targets.len() as u64;
         targets.sort_unstable();

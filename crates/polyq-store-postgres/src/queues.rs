@@ -215,17 +215,24 @@ impl Inner {
         Ok(info)
     }
 
-    pub(crate) async fn purge_queue(&self, name: &str) -> CoreResult<u64> {
+    /// Deletes every message of the queue; counts those not yet expired as of `now` (expired
+    /// ones still in the table are only waiting for clean-up, and no longer count anywhere).
+    pub(crate) async fn purge_queue(&self, name: &str, now: u64) -> CoreResult<u64> {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(
                 "WITH q AS (SELECT id FROM polyq_queues WHERE name = $1), \
-                 d AS (DELETE FROM polyq_messages m USING q WHERE m.queue_id = q.id RETURNING 1) \
-                 SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM d)",
+                 d AS (DELETE FROM polyq_messages m USING q WHERE m.queue_id = q.id \
+                 RETURNING m.expires_ms) \
+                 SELECT (SELECT count(*) FROM q), \
+                 (SELECT count(*) FROM d WHERE d.expires_ms IS NULL OR d.expires_ms > $2)",
             )
             .await
             .map_err(db)?;
-        let row = client.query_one(&stmt, &[&name]).await.map_err(db)?;
+        let row = client
+            .query_one(&stmt, &[&name, &rows::i(now)])
+            .await
+            .map_err(db)?;
         if row.get::<_, i64>(0) == 0 {
             return Err(CoreError::QueueNotFound(name.to_string()));
         }

@@ -74,7 +74,7 @@ impl QueueStore for PostgresStore {
 
     async fn purge_queue(&self, name: &str, now: u64) -> CoreResult<u64> {
         self.inner.touch(now);
-        self.inner.purge_queue(name).await // queues.rs
+        self.inner.purge_queue(name, now).await // queues.rs
     }
 
     async fn send(

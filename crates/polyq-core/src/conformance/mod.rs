@@ -4,6 +4,8 @@
 //! Each case gets a fresh, empty store and drives time itself through the `now` argument, so no
 //! case sleeps.
 
+pub mod differential;
+
 use bytes::Bytes;
 
 use crate::error::CoreError;

@@ -395,8 +395,12 @@ impl QueueStore for MemoryStore {
         Ok(q.info())
     }
 
-    async fn purge_queue(&self, name: &str, _now: u64) -> CoreResult<u64> {
-        Ok(self.lock(&self.queue(name)?).purge())
+    async fn purge_queue(&self, name: &str, now: u64) -> CoreResult<u64> {
+        let q = self.queue(name)?;
+        let mut q = self.lock(&q);
+        // Expired messages are gone already: they are not counted as purged.
+        q.advance(now);
+        Ok(q.purge())
     }
 
     async fn send(
@@ -433,7 +437,7 @@ impl QueueStore for MemoryStore {
                 q.lease(&request, redrive.as_ref().map(|r| r.max_receive_count), now);
             let outcome = LeaseOutcome {
                 messages,
-                next_visible_ms: q.next_visible_ms(),
+                next_visible_ms: q.next_visible_ms(now),
                 queue_wait_seconds: q.config.receive_wait_seconds,
             };
             (outcome, dead, redrive.map(|r| r.dead_letter_queue))
@@ -550,8 +554,14 @@ impl QueueStore for MemoryStore {
                 // (else one received while in the dead-letter queue would be dead-lettered
                 // again on its first receive from a source with a low maxReceiveCount).
                 let old = m.seq;
+                // A dead-lettered FIFO message's deduplication id is its message id (as on
+                // SQS); it follows the new id, as the PostgreSQL store's "the id" marker does.
+                let dedup_is_id = m.dedup_id.as_deref() == Some(m.id.as_str());
                 m.seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
                 m.id = render_id(q.id_prefix, m.seq);
+                if dedup_is_id {
+                    m.dedup_id = Some(m.id.clone());
+                }
                 m.enqueued_ms = now;
                 m.visible_ms = now;
                 m.expires_ms = m

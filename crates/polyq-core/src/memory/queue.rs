@@ -271,8 +271,10 @@ impl QueueState {
         }
     }
 
-    pub fn next_visible_ms(&self) -> Option<u64> {
-        self.timers.first().map(|&(at, _)| at)
+    /// When the next hidden message becomes visible, after `now` (a lease with a visibility
+    /// timeout of 0 leaves timers at `now` itself: those messages are visible already).
+    pub fn next_visible_ms(&self, now: u64) -> Option<u64> {
+        self.timers.iter().map(|&(at, _)| at).find(|&at| at > now)
     }
 
     fn attach(&mut self, seq: u64) {
