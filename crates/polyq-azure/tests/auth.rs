@@ -73,6 +73,32 @@ async fn shared_key_variants() {
     assert_eq!((r.status, r.code()), (404, "ResourceNotFound"));
 }
 
+/// Clients of x-ms-version 2014-02-14 and earlier (the 2015-era SDKs) sign a zero
+/// Content-Length as `0`; later ones as an empty line. Both are accepted for their version.
+/// (Over a plain socket: the request must carry the `Content-Length: 0` it signed.)
+#[tokio::test]
+async fn zero_content_length_is_signed_as_the_version_says() {
+    let s = dev().await;
+    let status = |raw: &str| raw.split(' ').nth(1).unwrap_or("").to_string();
+    let old = [("x-ms-version", "2014-02-14"), ("Content-Length", "0")];
+    let r = s.raw("PUT", &format!("{A}/oldq"), &old).await;
+    assert_eq!(status(&r), "201", "{r}");
+    let r = s.raw("DELETE", &format!("{A}/oldq"), &old).await;
+    assert_eq!(status(&r), "204", "{r}");
+    // The same request signed the current way is refused for the old version...
+    let r = s
+        .raw(
+            "PUT",
+            &format!("{A}/oldq"),
+            &[("x-ms-version", "2014-02-14")],
+        )
+        .await;
+    assert_eq!(status(&r), "403", "{r}");
+    // ...and is how a current version signs it.
+    let r = s.raw("PUT", &format!("{A}/newq"), &[]).await;
+    assert_eq!(status(&r), "201", "{r}");
+}
+
 #[tokio::test]
 async fn anonymous_refused_in_dev_and_enforce() {
     let s = dev().await;

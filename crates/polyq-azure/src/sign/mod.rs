@@ -154,7 +154,8 @@ fn canonical_resource_into(out: &mut String, account: &str, path: &str, query: &
     }
 }
 
-/// The SharedKey string-to-sign (version 2009-09-19 and later; Content-Length empty when 0).
+/// The SharedKey string-to-sign (version 2009-09-19 and later; Content-Length empty when 0
+/// from 2015-02-21).
 pub fn shared_key_string(
     method: &str,
     account: &str,
@@ -192,8 +193,10 @@ pub fn shared_key_head(method: &str, headers: &HeaderMap) -> String {
             lines[i].get_or_insert(value.to_str().unwrap_or(""));
         }
     }
-    // Content-Length is empty when 0 (version 2015-02-21 and later).
-    if lines[2] == Some("0") {
+    // Content-Length is empty when 0 from version 2015-02-21; earlier versions sign the "0"
+    // (Azure's "Authorize with Shared Key" page; the 2015-era SDKs send x-ms-version
+    // 2014-02-14 and sign it).
+    if lines[2] == Some("0") && !signs_zero_length(headers) {
         lines[2] = None;
     }
     let mut out = String::with_capacity(256);
@@ -205,6 +208,15 @@ pub fn shared_key_head(method: &str, headers: &HeaderMap) -> String {
     out.push('\n');
     canonical_headers_into(&mut out, headers);
     out
+}
+
+/// Whether the request's `x-ms-version` predates 2015-02-21, when a zero Content-Length was
+/// still signed as `0`. Dates compare as text; a request without the header is current.
+fn signs_zero_length(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-ms-version")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() < "2015-02-21")
 }
 
 /// The SharedKey string-to-sign for a head from [`shared_key_head`] and one form of the path.
@@ -297,12 +309,22 @@ impl SasFields {
         s
     }
 
-    /// Queue service SAS (2015-04-05 and later): `sp\nst\nse\n/queue/{account}/{queue}\nsi\nsip\nspr\nsv`.
+    /// Queue service SAS, in the layout of its `sv` (Azure's "Create a service SAS" page):
+    /// from 2015-04-05 `sp\nst\nse\n/queue/{account}/{queue}\nsi\nsip\nspr\nsv`; before it
+    /// without `sip` and `spr`; and before 2015-02-21 also without the service name in the
+    /// resource (`/{account}/{queue}`), as the 2015-era SDKs sign their `sv=2014-02-14` tokens.
     pub fn service_string(&self, account: &str, queue: &str) -> String {
-        format!(
-            "{}\n{}\n{}\n/queue/{account}/{queue}\n{}\n{}\n{}\n{}",
-            self.sp, self.st, self.se, self.si, self.sip, self.spr, self.sv
-        )
+        let (sp, st, se, si, sv) = (&self.sp, &self.st, &self.se, &self.si, &self.sv);
+        if sv.as_str() >= "2015-04-05" {
+            format!(
+                "{sp}\n{st}\n{se}\n/queue/{account}/{queue}\n{si}\n{}\n{}\n{sv}",
+                self.sip, self.spr
+            )
+        } else if sv.as_str() >= "2015-02-21" {
+            format!("{sp}\n{st}\n{se}\n/queue/{account}/{queue}\n{si}\n{sv}")
+        } else {
+            format!("{sp}\n{st}\n{se}\n/{account}/{queue}\n{si}\n{sv}")
+        }
     }
 }
 

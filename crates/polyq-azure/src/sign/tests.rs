@@ -167,6 +167,27 @@ fn service_sas_vectors() {
         hmac_b64(&key(), &f.service_string("devstoreaccount1", "myqueue")),
         f.sig
     );
+
+    // The pre-2015 layout, from the Python SDK of 2015 (azure 0.11.1,
+    // `generate_shared_access_signature`): no service name in the resource, no sip/spr.
+    let token = "st=2024-01-01T00%3A00%3A00Z&se=2030-01-01T00%3A00%3A00Z&sp=r&sv=2014-02-14&sig=%2BCIah1EiUzmaBQ4nKej0IXwg3LbA/JTkpZ/ktH2OhAE=";
+    let f = SasFields::from_query(&parse_query(token));
+    let sts = f.service_string("devstoreaccount1", "myqueue");
+    assert_eq!(
+        sts,
+        "r\n2024-01-01T00:00:00Z\n2030-01-01T00:00:00Z\n/devstoreaccount1/myqueue\n\n2014-02-14"
+    );
+    assert_eq!(hmac_b64(&key(), &sts), f.sig);
+    // 2015-02-21 has the service name but not yet sip/spr.
+    let f = SasFields {
+        sv: "2015-02-21".into(),
+        sp: "r".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        f.service_string("a", "q"),
+        "r\n\n\n/queue/a/q\n\n2015-02-21"
+    );
 }
 
 #[test]
@@ -216,7 +237,7 @@ fn keyed_mac_and_split_string_to_sign_match_the_plain_ones() {
 fn reference_head(method: &str, headers: &HeaderMap) -> String {
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
     let length = match get("content-length") {
-        "0" => "",
+        "0" if get("x-ms-version") >= "2015-02-21" || get("x-ms-version").is_empty() => "",
         other => other,
     };
     let lines = [
@@ -288,4 +309,28 @@ fn header_lines_take_first_values_and_join_repeated_ms_headers() {
     ] {
         assert_eq!(shared_key_head("PUT", &h), reference_head("PUT", &h));
     }
+}
+
+#[test]
+fn zero_content_length_is_signed_before_2015_02_21_and_empty_from_then() {
+    let head = |version: &str| {
+        let mut pairs = vec![("Content-Length", "0"), ("x-ms-date", DATE)];
+        if !version.is_empty() {
+            pairs.push(("x-ms-version", version));
+        }
+        let h = headers(&pairs);
+        let ours = shared_key_head("PUT", &h);
+        assert_eq!(ours, reference_head("PUT", &h), "{version}");
+        ours
+    };
+    // Method, Content-Encoding, Content-Language, then Content-Length.
+    for old in ["2009-09-19", "2013-08-15", "2014-02-14"] {
+        assert!(head(old).starts_with("PUT\n\n\n0\n"), "{old}");
+    }
+    for current in ["2015-02-21", "2026-02-06", ""] {
+        assert!(head(current).starts_with("PUT\n\n\n\n"), "{current}");
+    }
+    // A non-zero length is signed whatever the version.
+    let h = headers(&[("Content-Length", "7"), ("x-ms-version", "2026-02-06")]);
+    assert!(shared_key_head("PUT", &h).starts_with("PUT\n\n\n7\n"));
 }
