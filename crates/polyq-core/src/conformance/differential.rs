@@ -486,15 +486,25 @@ where
         let queue = self.queue();
         let delay = self.rng.u32(0..=10);
         let visibility = self.rng.u32(1..=20);
+        let max_receives = self.rng.u32(1..=4);
+        let retention = [None, Some(60), Some(300), Some(345_600)][self.rng.usize(..4)];
+        let content_dedup = self.rng.bool();
         let update = move || -> QueueUpdate {
             Box::new(move |c: &mut QueueConfig| {
                 c.delay_seconds = delay;
                 c.visibility_timeout = visibility;
+                if let Some(r) = c.redrive.as_mut() {
+                    r.max_receive_count = max_receives;
+                }
+                if let Some(seconds) = retention {
+                    c.retention_seconds = seconds;
+                }
+                c.content_based_dedup = c.fifo && content_dedup;
                 Ok(())
             })
         };
         self.trace.push(format!(
-            "{} update queue {queue} delay={delay} visibility={visibility}",
+            "{} update queue {queue} delay={delay} visibility={visibility} max_receives={max_receives} retention={retention:?} content_dedup={content_dedup}",
             self.step
         ));
         let oa = self.reference.update_queue(queue, update(), self.now).await;
@@ -504,6 +514,30 @@ where
             Err(e) => e.to_string(),
         };
         self.check("update queue", show(&oa), show(&ob));
+    }
+
+    /// Deletes a queue and creates it again at once, empty (a dead-letter queue too: its
+    /// sources keep delivering while it is gone).
+    async fn recreate(&mut self) {
+        let queue = self.queue();
+        self.trace.push(format!("{} recreate {queue}", self.step));
+        let da = self.reference.delete_queue(queue).await;
+        let db = self.emb().delete_queue(queue).await;
+        self.check("delete queue", format!("{da:?}"), format!("{db:?}"));
+        let ca = self
+            .reference
+            .create_queue(queue, config(queue), self.now)
+            .await;
+        let cb = self
+            .emb()
+            .create_queue(queue, config(queue), self.now)
+            .await;
+        let show = |r: &CoreResult<CreateOutcome>| match r {
+            Ok(CreateOutcome::Created(i)) => format!("created {}", norm_info(i)),
+            Ok(CreateOutcome::Exists(i)) => format!("exists {}", norm_info(i)),
+            Err(e) => e.to_string(),
+        };
+        self.check("create queue", show(&ca), show(&cb));
     }
 
     async fn purge(&mut self) {
@@ -530,6 +564,13 @@ where
 
     /// Compares every queue and every message the clients know of, wherever it is now.
     async fn compare_all(&self) {
+        let la = self.reference.list_queues("", None, 100, self.now).await;
+        let lb = self.emb().list_queues("", None, 100, self.now).await;
+        let names = |r: &CoreResult<Vec<QueueInfo>>| match r {
+            Ok(v) => format!("{:?}", v.iter().map(norm_info).collect::<Vec<_>>()),
+            Err(e) => e.to_string(),
+        };
+        self.check("list queues", names(&la), names(&lb));
         for queue in QUEUES {
             let ia = self.reference.get_queue(queue, self.now).await.unwrap();
             let ib = self.emb().get_queue(queue, self.now).await.unwrap();
@@ -567,7 +608,13 @@ where
             67..=76 => self.change_visibility().await,
             77..=79 => self.update_message().await,
             80..=81 => self.update_queue().await,
-            82 => self.purge().await,
+            82 => {
+                if self.rng.u8(..4) == 0 {
+                    self.recreate().await
+                } else {
+                    self.purge().await
+                }
+            }
             83..=84 => self.move_back().await,
             85..=95 => {
                 let ms = self.rng.u64(0..=12_000);
