@@ -163,6 +163,14 @@ impl AzureDialect {
         resp
     }
 
+    /// The answer to a request whose body is over the server's limit (far over any Azure
+    /// request's): 413 `RequestBodyTooLarge`, as for a message over Azure's limit.
+    pub(crate) fn refuse_too_large(&self, req: &Request) -> Response {
+        let now = self.service.now_ms();
+        let too_large = crate::messages::too_large(crate::messages::MAX_BODY_BYTES);
+        self.finish(req, Err(too_large), None, now)
+    }
+
     /// Serves one located request; `op` is set once the operation is known.
     async fn process(
         &self,

@@ -154,6 +154,10 @@ impl Dialect for AzureDialect {
         self.serve(req).await
     }
 
+    fn too_large(&self, req: &Request) -> Option<Response> {
+        Some(self.refuse_too_large(req))
+    }
+
     fn describe(&self, base: &str) -> Vec<String> {
         self.accounts
             .iter()

@@ -46,7 +46,7 @@ fn int_param(
     Ok(Some(n))
 }
 
-fn too_large(limit: usize) -> AzError {
+pub(crate) fn too_large(limit: usize) -> AzError {
     AzError::new(
         413,
         "RequestBodyTooLarge",

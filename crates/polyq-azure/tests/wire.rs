@@ -506,6 +506,22 @@ async fn message_parameter_errors() {
         assert_eq!((r.status, r.code()), (413, "RequestBodyTooLarge"));
         assert_eq!(r.elem("MaxLimit"), "131584");
     }
+    // Over the server's own limit (8 MiB) the body is not even read: the same answer, and the
+    // connection closed (the rest of the body may still be on its way).
+    let huge = format!(
+        "<QueueMessage><MessageText>{}</MessageText></QueueMessage>",
+        "a".repeat(9 << 20)
+    );
+    let r = s.ok("POST", &format!("{q}/messages"), &huge).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (413, "RequestBodyTooLarge"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.elem("MaxLimit"), "131584");
+    assert_eq!(r.header("connection"), "close");
+    assert!(!r.header("x-ms-request-id").is_empty());
     // Escaped text whose body stays within the limit is measured decoded.
     let escaped = "&amp;".repeat(26_000);
     let r = s

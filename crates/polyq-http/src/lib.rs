@@ -103,6 +103,13 @@ pub trait Dialect: Send + Sync + 'static {
     fn undetected(&self, _req: &Request) -> Option<Response> {
         None
     }
+
+    /// The answer to a request of this dialect whose body is over the server's limit, in the
+    /// vendor's own form (Azure: 413 `RequestBodyTooLarge`). `req` has no body. Default:
+    /// `None`, and the server answers a plain-text 413.
+    fn too_large(&self, _req: &Request) -> Option<Response> {
+        None
+    }
 }
 
 /// A response with a body and content type.

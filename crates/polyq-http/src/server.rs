@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::FutureExt;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -106,6 +106,26 @@ impl Router {
         self.limits
     }
 
+    /// The answer to a request whose body is over the limit: its dialect's own (see
+    /// [`Dialect::too_large`]) or a plain-text 413. `req` carries no body.
+    fn too_large(&self, req: &Request) -> (&'static str, Response) {
+        let limit = self.limits.max_body_bytes;
+        self.dialects
+            .iter()
+            .find(|d| d.detect(req))
+            .and_then(|d| d.too_large(req).map(|r| (d.name(), r)))
+            .unwrap_or_else(|| {
+                (
+                    NO_DIALECT,
+                    response(
+                        413,
+                        "text/plain; charset=utf-8",
+                        format!("request body exceeds {limit} bytes\n"),
+                    ),
+                )
+            })
+    }
+
     /// Startup lines of every dialect for a listener at `base`.
     pub fn describe(&self, base: &str) -> Vec<String> {
         self.dialects
@@ -201,15 +221,58 @@ async fn handle(
     tls: bool,
     req: http::Request<Incoming>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
-    let (mut parts, body) = req.into_parts();
+    let (mut parts, mut body) = req.into_parts();
     let limit = router.limits.max_body_bytes;
+    let idle = router.limits.body_idle_timeout;
     let started = Instant::now();
-    let body = match read_body(body, limit, router.limits.body_idle_timeout).await {
+    // A body announced over the limit is refused before it is read: with `Expect:
+    // 100-continue` the client is told not to send it (hyper sends no `100 Continue` for a body
+    // nobody reads); otherwise it is read and dropped (bounded) so that the client, still
+    // sending, reads the answer instead of a connection reset.
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let read = if declared.is_some_and(|n| n > limit as u64) {
+        if !expects_continue(&parts.headers) {
+            drain(&mut body, idle).await;
+        }
+        Err(ReadError::TooLarge)
+    } else {
+        read_body(&mut body, limit, idle).await
+    };
+    let body = match read {
         Ok(b) => b,
-        Err(e) => {
-            let too_large = e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some();
+        Err(ReadError::TooLarge) => {
+            if declared.is_none() {
+                drain(&mut body, idle).await;
+            }
+            let bodiless = Request {
+                method: parts.method,
+                uri: parts.uri,
+                headers: parts.headers,
+                body: Bytes::new(),
+                remote: Some(remote),
+                request_id: next_request_id(),
+                header_case: HeaderCase::default(),
+                tls,
+            };
+            let (name, mut resp) = router.too_large(&bodiless);
+            // The rest of the body may still be on its way: this connection is done.
+            resp.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
+            router.metrics.record(
+                name,
+                NO_OPERATION,
+                resp.status().as_u16(),
+                started.elapsed(),
+            );
+            return Ok(resp.map(Full::new));
+        }
+        Err(ReadError::Other(e)) => {
             let stalled = e.downcast_ref::<BodyStalled>().is_some();
             let resp = if stalled {
                 let mut r = response(
@@ -222,12 +285,6 @@ async fn handle(
                     http::HeaderValue::from_static("close"),
                 );
                 r
-            } else if too_large {
-                response(
-                    413,
-                    "text/plain; charset=utf-8",
-                    format!("request body exceeds {limit} bytes\n"),
-                )
             } else {
                 response(
                     400,
@@ -289,21 +346,58 @@ impl std::fmt::Display for BodyStalled {
 
 impl std::error::Error for BodyStalled {}
 
+/// Why a request body was not read.
+enum ReadError {
+    /// Over the limit (announced, or found while reading).
+    TooLarge,
+    /// Stalled ([`BodyStalled`]) or broken.
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+fn expects_continue(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"))
+}
+
+/// At most this much of a refused body is read and dropped before the answer.
+const MAX_DRAIN_BYTES: usize = 64 << 20;
+/// And for at most this long.
+const MAX_DRAIN_TIME: Duration = Duration::from_secs(10);
+
+/// Reads and drops what is left of a refused body, bounded in bytes and time, so that the
+/// connection is not reset under a client that is still sending (RFC 9112 §9.6): it reads the
+/// answer instead. Beyond the bounds the connection is closed anyway.
+async fn drain(body: &mut Incoming, idle: Duration) {
+    let deadline = tokio::time::Instant::now() + MAX_DRAIN_TIME;
+    let mut seen = 0usize;
+    while seen < MAX_DRAIN_BYTES {
+        let wait = idle.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        match tokio::time::timeout(wait, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                seen += frame.data_ref().map_or(0, Bytes::len);
+            }
+            _ => return,
+        }
+    }
+}
+
 /// The whole body, at most `limit` bytes, each frame within `idle` of the one before.
-async fn read_body(
-    body: Incoming,
-    limit: usize,
-    idle: Duration,
-) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>> {
-    let mut body = Limited::new(body, limit);
+async fn read_body(body: &mut Incoming, limit: usize, idle: Duration) -> Result<Bytes, ReadError> {
     let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0usize;
     loop {
         let frame = match tokio::time::timeout(idle, body.frame()).await {
-            Err(_) => return Err(Box::new(BodyStalled(idle))),
+            Err(_) => return Err(ReadError::Other(Box::new(BodyStalled(idle)))),
             Ok(None) => break,
-            Ok(Some(frame)) => frame?,
+            Ok(Some(frame)) => frame.map_err(|e| ReadError::Other(Box::new(e)))?,
         };
         if let Ok(data) = frame.into_data() {
+            total += data.len();
+            if total > limit {
+                return Err(ReadError::TooLarge);
+            }
             if !data.is_empty() {
                 chunks.push(data);
             }
