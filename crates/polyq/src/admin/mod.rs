@@ -48,7 +48,8 @@ fn is_console_path(path: &str) -> bool {
     path == CONSOLE_PREFIX || path.starts_with("/_polyq/")
 }
 
-/// A `GET` with no query and none of the vendors' markers: what a Prometheus scrape sends.
+/// A `GET` (or `HEAD`, answered as `GET` without the body, RFC 9110 §9.3.2) with no query
+/// and none of the vendors' markers: what a Prometheus scrape sends.
 fn is_plain_get(req: &Request) -> bool {
     const VENDOR_HEADERS: &[&str] = &[
         "authorization",
@@ -57,7 +58,7 @@ fn is_plain_get(req: &Request) -> bool {
         "x-mns-version",
         "x-mqs-version",
     ];
-    req.method == http::Method::GET
+    (req.method == http::Method::GET || req.method == http::Method::HEAD)
         && req.uri.query().is_none_or(str::is_empty)
         && !VENDOR_HEADERS.iter().any(|h| req.headers.contains_key(*h))
 }
@@ -162,6 +163,24 @@ mod tests {
             header_case: Default::default(),
             tls: false,
         }
+    }
+
+    #[tokio::test]
+    async fn metrics_answer_get_and_head() {
+        let service = Arc::new(QueueService::new(
+            Arc::new(polyq_core::MemoryStore::new()),
+            Arc::new(SystemClock),
+        ));
+        let admin = dialect(service, Arc::default(), true);
+        let mut head = get("/metrics");
+        head.method = http::Method::HEAD;
+        for req in [get("/metrics"), head] {
+            assert!(admin.detect(&req), "{}", req.method);
+            assert_eq!(admin.handle(req).await.status(), 200);
+        }
+        let mut post = get("/metrics");
+        post.method = http::Method::POST;
+        assert!(!admin.detect(&post));
     }
 
     #[tokio::test]
