@@ -99,6 +99,52 @@ async fn zero_content_length_is_signed_as_the_version_says() {
     assert_eq!(status(&r), "201", "{r}");
 }
 
+/// A `+` in the query: signed as a literal `+` by most SDKs, as a space by clients whose URL
+/// library writes spaces as `+` (the Rust `azure_storage` crate). Both are accepted.
+#[tokio::test]
+async fn a_plus_in_the_query_is_signed_either_way() {
+    let s = dev().await;
+    let query = "comp=list&prefix=a+b";
+    let literal = s
+        .send("GET", &format!("{A}?{query}"), &[], "", Auth::SharedKey)
+        .await;
+    assert_eq!(literal.status, 200, "{}", literal.body);
+    // Signed with the space, sent with `+`.
+    let date = common::now_rfc1123();
+    let mut headers = http::HeaderMap::new();
+    headers.insert("x-ms-version", "2026-02-06".parse().unwrap());
+    headers.insert("x-ms-date", date.parse().unwrap());
+    let sts = polyq_azure::sign::shared_key_string(
+        "GET",
+        polyq_azure::DEV_ACCOUNT,
+        A,
+        "comp=list&prefix=a%20b",
+        &headers,
+    );
+    let key = polyq_azure::sign::decode_key(polyq_azure::DEV_KEY).unwrap();
+    let auth = format!(
+        "SharedKey {}:{}",
+        polyq_azure::DEV_ACCOUNT,
+        polyq_azure::sign::hmac_b64(&key, &sts)
+    );
+    let extra = [("x-ms-date", date.as_str())];
+    let spaced = s
+        .send("GET", &format!("{A}?{query}"), &extra, "", Auth::Raw(&auth))
+        .await;
+    assert_eq!(spaced.status, 200, "{}", spaced.body);
+    // Anything else still fails.
+    let wrong = s
+        .send(
+            "GET",
+            &format!("{A}?comp=list&prefix=a+c"),
+            &extra,
+            "",
+            Auth::Raw(&auth),
+        )
+        .await;
+    assert_eq!((wrong.status, wrong.code()), (403, "AuthenticationFailed"));
+}
+
 #[tokio::test]
 async fn anonymous_refused_in_dev_and_enforce() {
     let s = dev().await;
