@@ -559,3 +559,27 @@ async fn fifo_zero_message_delay_keeps_the_queue_delay() {
         "2"
     );
 }
+
+/// `ReceiveRequestAttemptId` "applies only to FIFO queues" (AWS): on a standard queue a second
+/// receive with the same id is an ordinary receive, not a replay of the first.
+#[tokio::test]
+async fn attempt_ids_are_ignored_on_standard_queues() {
+    let d = dialect();
+    let url = create(&d, json!({"QueueName": "std"})).await;
+    for body in ["one", "two"] {
+        let (status, _, _) = call(
+            &d,
+            "SendMessage",
+            json!({"QueueUrl": url, "MessageBody": body}),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let receive =
+        json!({"QueueUrl": url, "ReceiveRequestAttemptId": "same", "VisibilityTimeout": 60});
+    let (_, _, first) = call(&d, "ReceiveMessage", receive.clone()).await;
+    let (_, _, second) = call(&d, "ReceiveMessage", receive).await;
+    let body = |v: &Value| v["Messages"][0]["Body"].as_str().unwrap_or("").to_string();
+    assert_eq!(body(&first), "one", "{first}");
+    assert_eq!(body(&second), "two", "{second}");
+}

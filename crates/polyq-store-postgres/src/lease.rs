@@ -148,6 +148,8 @@ impl Inner {
         }
         let mut messages: Vec<Message> = Vec::new();
         let mut moved = false;
+        // Still cut short by dead letters when the picks ran out (many dead letters ahead).
+        let mut cut_short = true;
         // What this receive took already: a visibility timeout of 0 leaves it visible, and a
         // later pick must not hand it out twice (nor, on FIFO, pass it in its group).
         // Dead letters picked instead of messages leave room: pick again (bounded; a FIFO
@@ -155,6 +157,7 @@ impl Inner {
         for _ in 0..16 {
             let want = req.max_messages.saturating_sub(messages.len());
             if want == 0 {
+                cut_short = false;
                 break;
             }
             let (got, dead) = if probe.fifo() {
@@ -174,6 +177,7 @@ impl Inner {
             let done = dead == 0 || got.len() == want;
             messages.extend(got);
             if done {
+                cut_short = false;
                 break;
             }
         }
@@ -182,12 +186,18 @@ impl Inner {
                 self.notify_queue_id(&client, dlq).await?;
             }
         }
-        if let Some(id) = &req.attempt_id {
+        // An attempt that got nothing is not kept (as in the memory engine): a long poll asks
+        // again and again under it, and an earlier attempt with messages stays replayable.
+        if let Some(id) = req.attempt_id.as_ref().filter(|_| !messages.is_empty()) {
             self.record_attempt(&client, &probe, id, &messages, now)
                 .await?;
         }
-        // Only a lease that came back short needs to know when to look again.
-        let next_visible_ms = if messages.len() < req.max_messages {
+        // Only a lease that came back short needs to know when to look again; one stopped by
+        // the bound on picks with dead letters still ahead looks again at once (a long poll
+        // would otherwise sleep its whole wait with messages behind them).
+        let next_visible_ms = if cut_short && messages.len() < req.max_messages {
+            Some(now)
+        } else if messages.len() < req.max_messages {
             self.next_visible(&client, &probe, now).await?
         } else {
             None
@@ -347,7 +357,8 @@ impl Inner {
         now: u64,
     ) -> CoreResult<Option<Vec<Message>>> {
         // The rows are locked until the new visibility is written, so that a delete or a
-        // visibility change racing with the retry either comes first (no replay) or after.
+        // visibility change racing with the retry either comes first (no replay) or after;
+        // in seq order, as other statements that lock several messages mostly meet them.
         static SQL: LazyLock<String> = LazyLock::new(|| {
             format!(
                 "SELECT {MSG_COLS}, a.ord FROM polyq_attempts t \
@@ -355,14 +366,21 @@ impl Inner {
                  JOIN polyq_messages m ON m.seq = a.seq AND m.lease = a.lease AND m.queue_id = t.queue_id \
                  WHERE t.queue_id = $1 AND t.attempt_id = $3 AND t.expires_ms > $2 AND {LIVE} \
                  AND m.in_flight AND m.visible_ms > $2 AND (a.vis IS NULL OR m.visible_ms = a.vis) \
-                 ORDER BY a.ord FOR UPDATE OF m"
+                 ORDER BY m.seq FOR UPDATE OF m"
             )
         });
         let tx = client.transaction().await.map_err(db)?;
+        if q.fifo() {
+            // The lock FIFO leases take first: a lease that read these rows before this retry
+            // re-times them must not take them after it (it updates by seq alone).
+            lookup(&tx, &q.name, true).await?;
+        }
+        // Locked too: a second retry of the same attempt waits for this one and then sees its
+        // new visibility times, so it replays as well instead of receiving afresh.
         let row = tx
             .query_opt(
                 "SELECT cardinality(seqs) FROM polyq_attempts \
-                 WHERE queue_id = $1 AND attempt_id = $2 AND expires_ms > $3",
+                 WHERE queue_id = $1 AND attempt_id = $2 AND expires_ms > $3 FOR UPDATE",
                 &[&q.id, &attempt, &i(now)],
             )
             .await
@@ -382,9 +400,15 @@ impl Inner {
         if rows.len() != n as usize {
             return Ok(None);
         }
-        let mut messages = rows
+        // Back in the attempt's order.
+        let mut ordered: Vec<(i64, &Row)> = rows
             .iter()
-            .map(|r| rows::message(r, self.prefix, now))
+            .map(|r| (r.get::<_, i64>(MSG_COL_COUNT), r))
+            .collect();
+        ordered.sort_unstable_by_key(|(ord, _)| *ord);
+        let mut messages = ordered
+            .into_iter()
+            .map(|(_, r)| rows::message(r, self.prefix, now))
             .collect::<CoreResult<Vec<_>>>()?;
         let visible_ms = i(now) + vis;
         let seqs: Vec<i64> = messages.iter().map(|m| i(m.seq)).collect();

@@ -252,20 +252,25 @@ impl Inner {
         max: usize,
         now: u64,
     ) -> CoreResult<u64> {
-        let client = self.client().await?;
+        let mut client = self.client().await?;
         let source = lookup(&client, from, false).await?;
         if let Some(to) = to {
             lookup(&client, to, false).await?;
         }
         let rows = if source.fifo() {
             // As a receive would take them: never a message while an earlier one of its group
-            // stays behind.
-            let chosen = self.fifo_visible(&client, &source, max, now).await?;
-            let stmt = client.prepare_cached(&MOVE_CHOSEN).await.map_err(db)?;
-            client
+            // stays behind. Under the queue lock FIFO leases take, so that no lease takes an
+            // earlier message of a group between the choice and the move.
+            let tx = client.transaction().await.map_err(db)?;
+            let locked = lookup(&tx, from, true).await?;
+            let chosen = self.fifo_visible(&tx, &locked, max, now).await?;
+            let stmt = tx.prepare_cached(&MOVE_CHOSEN).await.map_err(db)?;
+            let rows = tx
                 .query(&stmt, &[&source.id, &i(now), &to, &chosen])
                 .await
-                .map_err(db)?
+                .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            rows
         } else {
             let stmt = client.prepare_cached(&MOVE).await.map_err(db)?;
             let max = i64::try_from(max).unwrap_or(i64::MAX);

@@ -76,7 +76,11 @@ pub async fn receive_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value
                 max_messages: max as usize,
                 visibility_seconds: visibility.map(|v| v as u32),
                 wait: wait.map(|w| Duration::from_secs(w as u64)),
-                attempt_id: attempt_id.map(str::to_string),
+                // "This parameter applies only to FIFO queues" (AWS): a standard queue's
+                // receive with one is an ordinary receive.
+                attempt_id: attempt_id
+                    .filter(|_| name.ends_with(".fifo"))
+                    .map(str::to_string),
             },
         )
         .await?;

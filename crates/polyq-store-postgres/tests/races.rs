@@ -1,0 +1,216 @@
+//! Races between concurrent requests on one PostgreSQL store that a single-connection test
+//! cannot show (found in review): a retried receive attempt against a receive or another retry,
+//! a FIFO move against a receive, and a receive with many dead letters ahead. Each case runs
+//! many times (bounded); the locks make the right outcome certain, so any miss fails.
+
+mod support;
+
+use std::sync::Arc;
+
+use polyq_core::*;
+use polyq_store_postgres::PostgresStore;
+
+fn message(group: Option<&str>, dedup: Option<String>) -> NewMessage {
+    NewMessage {
+        body: bytes::Bytes::from_static(b"x"),
+        group_id: group.map(str::to_string),
+        dedup_id: dedup,
+        ..Default::default()
+    }
+}
+
+fn fifo() -> QueueConfig {
+    QueueConfig {
+        fifo: true,
+        visibility_timeout: 30,
+        ..Default::default()
+    }
+}
+
+fn lease(max: usize, attempt: Option<&str>) -> LeaseRequest {
+    LeaseRequest {
+        max_messages: max,
+        visibility_seconds: None,
+        attempt_id: attempt.map(str::to_string),
+    }
+}
+
+/// Wall-clock now: the store's clean-up runs by the latest time it was given.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+async fn store(schema: &support::Schema) -> Arc<PostgresStore> {
+    Arc::new(
+        PostgresStore::connect(&schema.url("&pool_size=4"))
+            .await
+            .expect("connect"),
+    )
+}
+
+/// Two retries of one attempt at once both get the attempt's messages (the second waits for
+/// the first instead of finding the messages re-timed and receiving afresh).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_retries_of_one_attempt_both_replay() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let store = store(&schema).await;
+    let t0 = now();
+    for run in 0..40 {
+        let q = format!("q{run}");
+        store
+            .create_queue(&q, QueueConfig::default(), t0)
+            .await
+            .unwrap();
+        let batch = (0..10).map(|_| message(None, None)).collect();
+        store.send(&q, batch, t0).await.unwrap();
+        let first = store.lease(&q, lease(2, Some("A")), t0).await.unwrap();
+        let ids: Vec<String> = first.messages.iter().map(|m| m.id.clone()).collect();
+        let retry = |store: Arc<PostgresStore>, q: String| {
+            tokio::spawn(async move { store.lease(&q, lease(2, Some("A")), t0 + 1000).await })
+        };
+        let (a, b) = (retry(store.clone(), q.clone()), retry(store.clone(), q));
+        for got in [a.await.unwrap(), b.await.unwrap()] {
+            let got: Vec<String> = got.unwrap().messages.iter().map(|m| m.id.clone()).collect();
+            assert_eq!(got, ids, "run {run}: a concurrent retry received afresh");
+        }
+    }
+}
+
+/// A retry just before the visibility timeout ends and a receive just after it: only one of
+/// them gets the FIFO message (the receive read it before the retry re-timed it, and must not
+/// take it after).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_fifo_retry_and_a_receive_at_the_timeout_never_both_get_the_message() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let store = store(&schema).await;
+    let t0 = now();
+    for run in 0..100 {
+        let q = format!("r{run}.fifo");
+        store.create_queue(&q, fifo(), t0).await.unwrap();
+        let m = message(Some("g"), Some("a".into()));
+        store.send(&q, vec![m], t0).await.unwrap();
+        let first = store.lease(&q, lease(1, Some("A")), t0).await.unwrap();
+        assert_eq!(first.messages.len(), 1);
+        let (s1, s2, q1, q2) = (store.clone(), store.clone(), q.clone(), q);
+        let retry =
+            tokio::spawn(async move { s1.lease(&q1, lease(1, Some("A")), t0 + 29_999).await });
+        let fresh = tokio::spawn(async move { s2.lease(&q2, lease(1, None), t0 + 30_000).await });
+        let a = retry.await.unwrap().unwrap().messages.len();
+        let b = fresh.await.unwrap().unwrap().messages.len();
+        assert!(
+            a + b <= 1,
+            "run {run}: the retry and the receive both got it"
+        );
+    }
+}
+
+/// A FIFO move and a receive at once never split a group: the later message does not leave
+/// while the earlier one is in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_fifo_move_and_a_receive_never_split_a_group() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let store = store(&schema).await;
+    let t0 = now();
+    for run in 0..100 {
+        let (src, dst) = (format!("s{run}.fifo"), format!("t{run}.fifo"));
+        store.create_queue(&src, fifo(), t0).await.unwrap();
+        store.create_queue(&dst, fifo(), t0).await.unwrap();
+        let batch = vec![
+            message(Some("g"), Some("a".into())),
+            message(Some("g"), Some("b".into())),
+        ];
+        store.send(&src, batch, t0).await.unwrap();
+        let (s1, s2, from, to, q) = (
+            store.clone(),
+            store.clone(),
+            src.clone(),
+            dst.clone(),
+            src.clone(),
+        );
+        let mover = tokio::spawn(async move { s1.move_messages(&from, Some(&to), 2, t0).await });
+        let receiver = tokio::spawn(async move { s2.lease(&q, lease(1, None), t0).await });
+        mover.await.unwrap().unwrap();
+        receiver.await.unwrap().unwrap();
+        let left = store.get_queue(&src, t0).await.unwrap().stats;
+        let moved = store.get_queue(&dst, t0).await.unwrap().stats;
+        assert!(
+            !(left.in_flight == 1 && moved.visible == 1),
+            "run {run}: the group was split ({left:?} left, {moved:?} moved)"
+        );
+    }
+}
+
+/// More FIFO messages over the receive limit ahead than one receive moves: the receive says
+/// "look again now", so a long poll does not sleep its wait with good messages behind them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_dead_letters_ahead_ask_to_look_again_at_once() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let store = store(&schema).await;
+    let mut t = now();
+    store.create_queue("dl.fifo", fifo(), t).await.unwrap();
+    let with_dlq = QueueConfig {
+        redrive: Some(RedrivePolicy {
+            dead_letter_queue: "dl.fifo".into(),
+            max_receive_count: 1,
+        }),
+        ..fifo()
+    };
+    store.create_queue("s.fifo", with_dlq, t).await.unwrap();
+    // 40 groups of one message each, every one received once (their limit) and released.
+    let bad = (0..40)
+        .map(|i| message(Some(&format!("g{i}")), Some(format!("b{i}"))))
+        .collect();
+    store.send("s.fifo", bad, t).await.unwrap();
+    let mut changes = Vec::new();
+    for _ in 0..4 {
+        let got = store.lease("s.fifo", lease(10, None), t).await.unwrap();
+        changes.extend(got.messages.iter().map(|m| VisibilityChange {
+            receipt: m.receipt(),
+            visibility_seconds: 0,
+            renew_receipt: false,
+            require_hidden: false,
+            accept_older_receipt: false,
+            max_total_seconds: None,
+        }));
+    }
+    assert_eq!(changes.len(), 40);
+    store
+        .change_visibility("s.fifo", &changes, t)
+        .await
+        .unwrap();
+    t += 1000;
+    let good = (0..5)
+        .map(|i| message(Some("zz"), Some(format!("z{i}"))))
+        .collect();
+    store.send("s.fifo", good, t).await.unwrap();
+    t += 1000;
+    let mut received = 0;
+    for pass in 0..10 {
+        let got = store.lease("s.fifo", lease(10, None), t).await.unwrap();
+        received += got.messages.len();
+        if received == 5 {
+            break;
+        }
+        assert_eq!(
+            got.next_visible_ms,
+            Some(t),
+            "pass {pass}: dead letters still ahead, look again now"
+        );
+    }
+    assert_eq!(received, 5, "the good messages behind the dead letters");
+    assert_eq!(
+        store.get_queue("dl.fifo", t).await.unwrap().stats.visible,
+        40
+    );
+}
