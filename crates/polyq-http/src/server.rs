@@ -234,8 +234,10 @@ async fn handle(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // HTTP/2 ends a refused stream by itself (RST_STREAM) without touching the connection.
+    let http1 = parts.version < http::Version::HTTP_2;
     let read = if declared.is_some_and(|n| n > limit as u64) {
-        if !expects_continue(&parts.headers) {
+        if http1 && !expects_continue(&parts.headers) {
             drain(&mut body, idle).await;
         }
         Err(ReadError::TooLarge)
@@ -245,7 +247,7 @@ async fn handle(
     let body = match read {
         Ok(b) => b,
         Err(ReadError::TooLarge) => {
-            if declared.is_none() {
+            if http1 && declared.is_none() {
                 drain(&mut body, idle).await;
             }
             let bodiless = Request {
@@ -260,10 +262,12 @@ async fn handle(
             };
             let (name, mut resp) = router.too_large(&bodiless);
             // The rest of the body may still be on its way: this connection is done.
-            resp.headers_mut().insert(
-                http::header::CONNECTION,
-                http::HeaderValue::from_static("close"),
-            );
+            if http1 {
+                resp.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
             router.metrics.record(
                 name,
                 NO_OPERATION,
@@ -303,7 +307,6 @@ async fn handle(
         }
     };
     // HTTP/2 names are lower-case on the wire: there is no other spelling to keep.
-    let http1 = parts.version < http::Version::HTTP_2;
     let header_case = if http1 && header_case::has_cased(&parts.headers) {
         header_case::received_names(std::mem::take(&mut parts.extensions), &parts.headers).await
     } else {

@@ -144,3 +144,38 @@ async fn a_body_at_the_limit_is_read_and_the_connection_kept() {
         assert!(answer.ends_with(&format!("got {LIMIT}")), "{answer}");
     }
 }
+
+/// Over HTTP/2 (h2c) the refused stream ends by itself: no `Connection` header (not allowed in
+/// HTTP/2), and the connection carries the next request.
+#[tokio::test]
+async fn over_http2_an_oversized_body_is_refused_and_the_connection_kept() {
+    use http_body_util::{BodyExt, Full};
+    let addr = start().await;
+    let tcp = TcpStream::connect(&addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let post = |size: usize| {
+        http::Request::post(format!("http://{addr}/"))
+            .header("content-length", size.to_string())
+            .body(Full::new(bytes::Bytes::from(vec![b'x'; size])))
+            .unwrap()
+    };
+    let refused = tokio::time::timeout(HANG, sender.send_request(post(LIMIT + 1)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(refused.status(), 413);
+    assert!(refused.headers().get("connection").is_none());
+    let ok = tokio::time::timeout(HANG, sender.send_request(post(10)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let body = ok.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"got 10");
+}
