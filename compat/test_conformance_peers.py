@@ -539,6 +539,15 @@ def test_second_move_task_while_the_first_is_cancelling(sqs, make_queue):
     _to_dlq(sqs, src, [f"message-{i}" for i in range(5)])
     handle = sqs.start_message_move_task(SourceArn=dlq.arn,
                                          MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
+
+    # Cancel once the task has moved its first message and is pausing before the next (a
+    # cancel that arrives before the task's first step ends it at once; on a loaded machine
+    # that can happen right after the start).
+    def first_moved():
+        task = sqs.list_message_move_tasks(SourceArn=dlq.arn)["Results"][0]
+        return task.get("ApproximateNumberOfMessagesMoved", 0) >= 1
+
+    wait_for(first_moved, timeout=10, interval=0.05, what="the first message to move")
     sqs.cancel_message_move_task(TaskHandle=handle)
     # At one message a second the task is still CANCELLING here.
     assert sqs.list_message_move_tasks(SourceArn=dlq.arn)["Results"][0]["Status"] == "CANCELLING"
