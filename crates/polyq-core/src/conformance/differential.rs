@@ -12,7 +12,6 @@
 //! operations that led there.
 
 use std::collections::BTreeMap;
-
 use std::future::Future;
 
 use crate::error::CoreResult;
@@ -108,7 +107,7 @@ fn norm(m: &Message) -> String {
         m.state,
         m.group_id,
         // A dead-lettered FIFO message's deduplication id is its message id (as on SQS), which
-        // it keeps when moved on; the test's own ids are `d<n>`.
+        // stays its id when a move gives it a new one; the test's own ids are `d<n>`.
         m.dedup_id.as_deref().map(|d| if d.strip_prefix('d').is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) {
             d.to_string()
         } else {
@@ -137,7 +136,8 @@ struct Run<F> {
     now: u64,
     open: F,
     reference: MemoryStore,
-    embedded: Option<Box<dyn QueueStore>>,
+    /// The store under test (`None` only while it restarts).
+    tested: Option<Box<dyn QueueStore>>,
     a: Client,
     b: Client,
     /// Keys sent so far and the queue each was sent to (it may have moved since).
@@ -157,8 +157,8 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Box<dyn QueueStore>>,
 {
-    fn emb(&self) -> &dyn QueueStore {
-        self.embedded.as_deref().expect("open")
+    fn tested(&self) -> &dyn QueueStore {
+        self.tested.as_deref().expect("open")
     }
 
     fn check(&self, what: &str, a: String, b: String) {
@@ -187,8 +187,8 @@ where
     async fn restart(&mut self) {
         self.last_attempt = None;
         // Gone before it opens again: a store may own its data exclusively.
-        self.embedded = None;
-        self.embedded = Some((self.open)().await);
+        self.tested = None;
+        self.tested = Some((self.open)().await);
         self.restarts += 1;
     }
 
@@ -267,7 +267,7 @@ where
                 .collect::<Vec<_>>()
         ));
         let ra = self.reference.send(queue, batch.clone(), self.now).await;
-        let rb = self.emb().send(queue, batch, self.now).await;
+        let rb = self.tested().send(queue, batch, self.now).await;
         self.check(
             "send",
             format!("{:?}", norm_err(&ra)),
@@ -324,7 +324,7 @@ where
         self.trace
             .push(format!("{} lease {queue} {request:?}", self.step));
         let ra = self.reference.lease(queue, request.clone(), self.now).await;
-        let rb = self.emb().lease(queue, request, self.now).await;
+        let rb = self.tested().lease(queue, request, self.now).await;
         let now = self.now;
         let show = |r: &CoreResult<LeaseOutcome>| match r {
             Ok(o) => format!(
@@ -378,7 +378,7 @@ where
             .delete_receipts(queue, &ra, leased_only, self.now)
             .await;
         let ob = self
-            .emb()
+            .tested()
             .delete_receipts(queue, &rb, leased_only, self.now)
             .await;
         let show = |r: CoreResult<Vec<CoreResult<()>>>| match r {
@@ -417,7 +417,7 @@ where
         ));
         let (ca, cb) = (changes(&self.a), changes(&self.b));
         let oa = self.reference.change_visibility(queue, &ca, self.now).await;
-        let ob = self.emb().change_visibility(queue, &cb, self.now).await;
+        let ob = self.tested().change_visibility(queue, &cb, self.now).await;
         let show = |r: &CoreResult<Vec<CoreResult<Relet>>>| match r {
             Ok(v) => format!(
                 "{:?}",
@@ -469,7 +469,10 @@ where
             .reference
             .update_message(queue, ca, body.clone(), self.now)
             .await;
-        let ob = self.emb().update_message(queue, cb, body, self.now).await;
+        let ob = self
+            .tested()
+            .update_message(queue, cb, body, self.now)
+            .await;
         let show = |r: &CoreResult<Relet>| match r {
             Ok(relet) => format!("visible {} lease {}", relet.visible_ms, relet.receipt.lease),
             Err(e) => e.to_string(),
@@ -508,7 +511,7 @@ where
             self.step
         ));
         let oa = self.reference.update_queue(queue, update(), self.now).await;
-        let ob = self.emb().update_queue(queue, update(), self.now).await;
+        let ob = self.tested().update_queue(queue, update(), self.now).await;
         let show = |r: &CoreResult<QueueInfo>| match r {
             Ok(i) => norm_info(i),
             Err(e) => e.to_string(),
@@ -522,14 +525,14 @@ where
         let queue = self.queue();
         self.trace.push(format!("{} recreate {queue}", self.step));
         let da = self.reference.delete_queue(queue).await;
-        let db = self.emb().delete_queue(queue).await;
+        let db = self.tested().delete_queue(queue).await;
         self.check("delete queue", format!("{da:?}"), format!("{db:?}"));
         let ca = self
             .reference
             .create_queue(queue, config(queue), self.now)
             .await;
         let cb = self
-            .emb()
+            .tested()
             .create_queue(queue, config(queue), self.now)
             .await;
         let show = |r: &CoreResult<CreateOutcome>| match r {
@@ -544,7 +547,7 @@ where
         let queue = self.queue();
         self.trace.push(format!("{} purge {queue}", self.step));
         let oa = self.reference.purge_queue(queue, self.now).await;
-        let ob = self.emb().purge_queue(queue, self.now).await;
+        let ob = self.tested().purge_queue(queue, self.now).await;
         self.check("purge", format!("{oa:?}"), format!("{ob:?}"));
     }
 
@@ -558,14 +561,14 @@ where
         self.trace
             .push(format!("{} move {from} -> {to:?} max {max}", self.step));
         let oa = self.reference.move_messages(from, to, max, self.now).await;
-        let ob = self.emb().move_messages(from, to, max, self.now).await;
+        let ob = self.tested().move_messages(from, to, max, self.now).await;
         self.check("move", format!("{oa:?}"), format!("{ob:?}"));
     }
 
     /// Compares every queue and every message the clients know of, wherever it is now.
     async fn compare_all(&self) {
         let la = self.reference.list_queues("", None, 100, self.now).await;
-        let lb = self.emb().list_queues("", None, 100, self.now).await;
+        let lb = self.tested().list_queues("", None, 100, self.now).await;
         let names = |r: &CoreResult<Vec<QueueInfo>>| match r {
             Ok(v) => format!("{:?}", v.iter().map(norm_info).collect::<Vec<_>>()),
             Err(e) => e.to_string(),
@@ -573,10 +576,10 @@ where
         self.check("list queues", names(&la), names(&lb));
         for queue in QUEUES {
             let ia = self.reference.get_queue(queue, self.now).await.unwrap();
-            let ib = self.emb().get_queue(queue, self.now).await.unwrap();
+            let ib = self.tested().get_queue(queue, self.now).await.unwrap();
             self.check("queue", norm_info(&ia), norm_info(&ib));
             let pa = self.reference.peek(queue, 1000, self.now).await.unwrap();
-            let pb = self.emb().peek(queue, 1000, self.now).await.unwrap();
+            let pb = self.tested().peek(queue, 1000, self.now).await.unwrap();
             self.check(
                 "peek",
                 format!("{:#?}", pa.iter().map(norm).collect::<Vec<_>>()),
@@ -588,7 +591,7 @@ where
                     .get_message(queue, &self.a.ids[key], self.now)
                     .await;
                 let mb = self
-                    .emb()
+                    .tested()
                     .get_message(queue, &self.b.ids[key], self.now)
                     .await;
                 let show = |r: &CoreResult<Message>| match r {
@@ -651,7 +654,7 @@ where
         now,
         open,
         reference: MemoryStore::new(),
-        embedded: None,
+        tested: None,
         a: Client::default(),
         b: Client::default(),
         keys: Vec::new(),
@@ -670,7 +673,7 @@ where
             .create_queue(name, config(name), run.now)
             .await
             .unwrap();
-        run.emb()
+        run.tested()
             .create_queue(name, config(name), run.now)
             .await
             .unwrap();
