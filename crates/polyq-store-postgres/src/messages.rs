@@ -71,10 +71,11 @@ static RELET_WHY: LazyLock<String> = LazyLock::new(|| {
 
 /// A moved message is a new message, as on SQS: a new seq (so a new id, and the back of its
 /// new queue), sent now, a fresh retention period of its new queue, never received. `picked`
-/// selects the rows to move (`seq`, `target`, `new_seq`), locked.
+/// is the rest of the query (from `FROM`) that selects and locks the rows `m` to move.
 fn move_sql(picked: &str) -> String {
     format!(
-        "WITH picked AS ({picked}) \
+        "WITH picked AS (SELECT m.seq, COALESCE($3::TEXT, m.dead_letter_source) AS target, \
+         nextval('polyq_message_seq') AS new_seq {picked}) \
          UPDATE polyq_messages m SET seq = p.new_seq, queue_id = t.id, enqueued_ms = $2, \
          visible_ms = $2, in_flight = FALSE, lease = 0, dead_letter_source = NULL, \
          receive_count = 0, first_receive_ms = NULL, last_receive_ms = NULL, \
@@ -89,9 +90,7 @@ fn move_sql(picked: &str) -> String {
 /// Moves from a standard queue: visible messages in receive order, `$4` of them.
 static MOVE: LazyLock<String> = LazyLock::new(|| {
     move_sql(&format!(
-        "SELECT m.seq, COALESCE($3::TEXT, m.dead_letter_source) AS target, \
-         nextval('polyq_message_seq') AS new_seq \
-         FROM polyq_messages m WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND {LIVE} \
+        "FROM polyq_messages m WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND {LIVE} \
          ORDER BY m.priority, m.seq LIMIT $4 FOR UPDATE SKIP LOCKED"
     ))
 });
@@ -100,9 +99,7 @@ static MOVE: LazyLock<String> = LazyLock::new(|| {
 /// receive would take them), still visible, in that order.
 static MOVE_CHOSEN: LazyLock<String> = LazyLock::new(|| {
     move_sql(&format!(
-        "SELECT m.seq, COALESCE($3::TEXT, m.dead_letter_source) AS target, \
-         nextval('polyq_message_seq') AS new_seq \
-         FROM unnest($4::BIGINT[]) WITH ORDINALITY AS c(seq, ord) \
+        "FROM unnest($4::BIGINT[]) WITH ORDINALITY AS c(seq, ord) \
          JOIN polyq_messages m ON m.seq = c.seq AND m.queue_id = $1 \
          WHERE m.visible_ms <= $2 AND {LIVE} ORDER BY c.ord FOR UPDATE OF m SKIP LOCKED"
     ))
