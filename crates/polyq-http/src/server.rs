@@ -244,16 +244,17 @@ async fn handle(
     } else {
         read_body(&mut body, limit, idle).await
     };
-    let body = match read {
-        Ok(b) => b,
+    let refused = match read {
+        Ok(b) => Ok(b),
         Err(ReadError::TooLarge) => {
             if http1 && declared.is_none() {
                 drain(&mut body, idle).await;
             }
+            // The head only (copied: a rare path), for the dialect's own answer.
             let bodiless = Request {
-                method: parts.method,
-                uri: parts.uri,
-                headers: parts.headers,
+                method: parts.method.clone(),
+                uri: parts.uri.clone(),
+                headers: parts.headers.clone(),
                 body: Bytes::new(),
                 remote: Some(remote),
                 request_id: next_request_id(),
@@ -263,31 +264,18 @@ async fn handle(
             let (name, mut resp) = router.too_large(&bodiless);
             // The rest of the body may still be on its way: this connection is done.
             if http1 {
-                resp.headers_mut().insert(
-                    http::header::CONNECTION,
-                    http::HeaderValue::from_static("close"),
-                );
+                close_connection(&mut resp);
             }
-            router.metrics.record(
-                name,
-                NO_OPERATION,
-                resp.status().as_u16(),
-                started.elapsed(),
-            );
-            return Ok(resp.map(Full::new));
+            Err((name, resp))
         }
         Err(ReadError::Other(e)) => {
-            let stalled = e.downcast_ref::<BodyStalled>().is_some();
-            let resp = if stalled {
+            let resp = if e.downcast_ref::<BodyStalled>().is_some() {
                 let mut r = response(
                     408,
                     "text/plain; charset=utf-8",
                     format!("{e}; closing the connection\n"),
                 );
-                r.headers_mut().insert(
-                    http::header::CONNECTION,
-                    http::HeaderValue::from_static("close"),
-                );
+                close_connection(&mut r);
                 r
             } else {
                 response(
@@ -296,9 +284,16 @@ async fn handle(
                     format!("could not read the request body: {e}\n"),
                 )
             };
-            // Refused before any dialect saw it, but still a request the metrics must show.
+            Err((NO_DIALECT, resp))
+        }
+    };
+    let body = match refused {
+        Ok(body) => body,
+        Err((name, resp)) => {
+            // Refused before any dialect's handler saw it, but still a request the metrics
+            // must show.
             router.metrics.record(
-                NO_DIALECT,
+                name,
                 NO_OPERATION,
                 resp.status().as_u16(),
                 started.elapsed(),
@@ -331,6 +326,13 @@ async fn handle(
         *resp.extensions_mut() = header_case::case_extensions(&cased.0).await;
     }
     Ok(resp.map(Full::new))
+}
+
+fn close_connection(resp: &mut Response) {
+    resp.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
 }
 
 /// No byte of the request body for the idle limit.
