@@ -128,15 +128,14 @@ fn shared_key(input: &AuthInput, header: &str) -> AzResult<Grant> {
     } else {
         sign::shared_key_head(input.method, input.headers)
     };
-    let string_to_sign_with = |path: &str, query: &str| {
+    let string_to_sign = |path: &str, query: &str| {
         if lite {
             sign::shared_key_lite_string(input.method, base, path, query, input.headers)
         } else {
             sign::shared_key_with_head(&head, base, path, query)
         }
     };
-    let string_to_sign = |path: &str| string_to_sign_with(path, input.raw_query);
-    let first = string_to_sign(input.raw_path);
+    let first = string_to_sign(input.raw_path, input.raw_query);
     if signature_matches(&input.account.mac, &first, sig) {
         return Ok(Grant::Owner);
     }
@@ -154,20 +153,21 @@ fn shared_key(input: &AuthInput, header: &str) -> AzResult<Grant> {
     if input.raw_path.starts_with(&secondary) {
         others.push(input.raw_path.replacen(&secondary, &format!("/{base}"), 1));
     }
-    for path in &others {
-        if signature_matches(&input.account.mac, &string_to_sign(path), sig) {
-            return Ok(Grant::Owner);
-        }
-    }
-    // A `+` in the query read as a space, as form encoding has it: clients built on URL
+    // A `+` in the query read as a space too, as form encoding has it: clients built on URL
     // libraries send a space as `+` and sign the decoded space (the Rust `azure_storage`
     // crate), and Azure accepts that (Azurite#1696: "the same request to Azure proper
-    // succeeds"); others sign a literal `+`, tried above.
-    if input.raw_query.contains('+') {
-        let spaced = input.raw_query.replace('+', "%20");
+    // succeeds"); most sign a literal `+`, tried first.
+    let spaced = input
+        .raw_query
+        .contains('+')
+        .then(|| input.raw_query.replace('+', "%20"));
+    for query in std::iter::once(input.raw_query).chain(spaced.as_deref()) {
         let paths = std::iter::once(input.raw_path).chain(others.iter().map(String::as_str));
         for path in paths {
-            if signature_matches(&input.account.mac, &string_to_sign_with(path, &spaced), sig) {
+            if (path, query) == (input.raw_path, input.raw_query) {
+                continue; // `first`
+            }
+            if signature_matches(&input.account.mac, &string_to_sign(path, query), sig) {
                 return Ok(Grant::Owner);
             }
         }
