@@ -134,16 +134,19 @@ impl Inner {
             req.visibility_seconds
                 .unwrap_or(probe.config.visibility_timeout),
         ) * 1000;
-        if let Some(id) = &req.attempt_id {
-            if let Some(messages) = self
-                .replay_attempt(&mut client, &probe, id, vis, now)
-                .await?
-            {
-                return Ok(LeaseOutcome {
-                    messages,
-                    next_visible_ms: None,
-                    queue_wait_seconds: probe.config.receive_wait_seconds,
-                });
+        let replayed = |messages| LeaseOutcome {
+            messages,
+            next_visible_ms: None,
+            queue_wait_seconds: probe.config.receive_wait_seconds,
+        };
+        // A FIFO queue's attempt is replayed under the queue lock, in the first pick's
+        // transaction below; other queues' here (SQS gives attempt ids to FIFO queues only).
+        if let Some(id) = req.attempt_id.as_ref().filter(|_| !probe.fifo()) {
+            let tx = client.transaction().await.map_err(db)?;
+            let replay = self.replay_attempt(&tx, &probe, id, vis, now).await?;
+            tx.commit().await.map_err(db)?;
+            if let Some(messages) = replay {
+                return Ok(replayed(messages));
             }
         }
         let mut messages: Vec<Message> = Vec::new();
@@ -154,7 +157,7 @@ impl Inner {
         // later pick must not hand it out twice (nor, on FIFO, pass it in its group).
         // Dead letters picked instead of messages leave room: pick again (bounded; a FIFO
         // pick stops at its first dead letter).
-        for _ in 0..16 {
+        for pass in 0..16 {
             let want = req.max_messages.saturating_sub(messages.len());
             if want == 0 {
                 cut_short = false;
@@ -165,7 +168,21 @@ impl Inner {
                     messages.iter().map(|m| m.group_id.clone()).collect();
                 let tx = client.transaction().await.map_err(db)?;
                 let q = lookup(&tx, queue, true).await?;
+                if let Some(id) = req.attempt_id.as_ref().filter(|_| pass == 0) {
+                    // Under the queue lock, so that a first use of this attempt on another
+                    // connection (a client's retry while its first request still waited) that
+                    // leased while this one waited for the lock is replayed, not passed by.
+                    if let Some(messages) = self.replay_attempt(&tx, &q, id, vis, now).await? {
+                        tx.commit().await.map_err(db)?;
+                        return Ok(replayed(messages));
+                    }
+                }
                 let out = self.lease_fifo(&tx, &q, want, vis, now, &taken).await?;
+                // Recorded before the lock is released, for the same reason.
+                if let Some(id) = req.attempt_id.as_ref().filter(|_| !out.0.is_empty()) {
+                    let so_far: Vec<&Message> = messages.iter().chain(&out.0).collect();
+                    self.record_attempt(&tx, &q, id, &so_far, now).await?;
+                }
                 tx.commit().await.map_err(db)?;
                 out
             } else {
@@ -188,9 +205,14 @@ impl Inner {
         }
         // An attempt that got nothing is not kept (as in the memory engine): a long poll asks
         // again and again under it, and an earlier attempt with messages stays replayable.
-        if let Some(id) = req.attempt_id.as_ref().filter(|_| !messages.is_empty()) {
-            self.record_attempt(&client, &probe, id, &messages, now)
-                .await?;
+        let standard = !probe.fifo();
+        if let Some(id) = req
+            .attempt_id
+            .as_ref()
+            .filter(|_| standard && !messages.is_empty())
+        {
+            let all: Vec<&Message> = messages.iter().collect();
+            self.record_attempt(&client, &probe, id, &all, now).await?;
         }
         // Only a lease that came back short needs to know when to look again; one stopped by
         // the bound on picks with dead letters still ahead looks again at once (a long poll
@@ -347,10 +369,11 @@ impl Inner {
     /// A retry of an earlier lease with this attempt id (SQS `ReceiveRequestAttemptId`): the
     /// same messages and receipts, their visibility timeout started anew (`vis` ms from `now`),
     /// if every one still holds that lease, hidden, with its visibility unchanged since; as AWS's
-    /// reference describes. `None`: lease afresh.
+    /// reference describes. `None`: lease afresh. Runs in the caller's transaction, which
+    /// holds a FIFO queue's lock already.
     async fn replay_attempt(
         &self,
-        client: &mut deadpool_postgres::Object,
+        tx: &deadpool_postgres::Transaction<'_>,
         q: &QueueRow,
         attempt: &str,
         vis: i64,
@@ -369,12 +392,8 @@ impl Inner {
                  ORDER BY m.seq FOR UPDATE OF m"
             )
         });
-        let tx = client.transaction().await.map_err(db)?;
-        if q.fifo() {
-            // The lock FIFO leases take first: a lease that read these rows before this retry
-            // re-times them must not take them after it (it updates by seq alone).
-            lookup(&tx, &q.name, true).await?;
-        }
+        // (The FIFO queue lock the caller holds: a lease that read these rows before this
+        // retry re-times them must not take them after it, as it updates by seq alone.)
         // Locked too: a second retry of the same attempt waits for this one and then sees its
         // new visibility times, so it replays as well instead of receiving afresh.
         let row = tx
@@ -425,7 +444,6 @@ impl Inner {
         )
         .await
         .map_err(db)?;
-        tx.commit().await.map_err(db)?;
         for m in &mut messages {
             m.visible_ms = visible_ms as u64;
         }
@@ -437,7 +455,7 @@ impl Inner {
         client: &C,
         q: &QueueRow,
         attempt: &str,
-        msgs: &[Message],
+        msgs: &[&Message],
         now: u64,
     ) -> CoreResult<()> {
         let seqs: Vec<i64> = msgs.iter().map(|m| i(m.seq)).collect();

@@ -81,6 +81,42 @@ async fn concurrent_retries_of_one_attempt_both_replay() {
     }
 }
 
+/// Two first uses of one attempt at once on a FIFO queue (a client that retried while its
+/// first request still waited in a long poll) get the same messages: the one that waited for
+/// the queue lock replays what the other leased instead of leasing other groups' messages,
+/// which would stay hidden from everyone until their visibility timeout ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_uses_of_one_fifo_attempt_get_the_same_messages() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let store = store(&schema).await;
+    let t0 = now();
+    for run in 0..40 {
+        let q = format!("q{run}.fifo");
+        store.create_queue(&q, fifo(), t0).await.unwrap();
+        let batch = (0..8)
+            .map(|n| message(Some(&format!("g{n}")), Some(format!("d{n}"))))
+            .collect();
+        store.send(&q, batch, t0).await.unwrap();
+        let first_use = |store: Arc<PostgresStore>, q: String| {
+            tokio::spawn(async move { store.lease(&q, lease(2, Some("A")), t0).await })
+        };
+        let (a, b) = (
+            first_use(store.clone(), q.clone()),
+            first_use(store.clone(), q),
+        );
+        let ids =
+            |got: LeaseOutcome| -> Vec<String> { got.messages.into_iter().map(|m| m.id).collect() };
+        let (a, b) = (
+            ids(a.await.unwrap().unwrap()),
+            ids(b.await.unwrap().unwrap()),
+        );
+        assert_eq!(a.len(), 2, "run {run}");
+        assert_eq!(a, b, "run {run}: the second first use leased afresh");
+    }
+}
+
 /// A retry just before the visibility timeout ends and a receive just after it: only one of
 /// them gets the FIFO message (the receive read it before the retry re-timed it, and must not
 /// take it after).
