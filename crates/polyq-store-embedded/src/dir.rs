@@ -1,6 +1,8 @@
 //! Ownership of a data directory: an exclusive `flock` on `polyq.lock`, which also records the
 //! owner's pid so that a second server can say who holds the directory. The kernel drops the
 //! lock when the owner dies, even by `kill -9`, so a stale lock file never blocks a restart.
+//! The directory itself is locked too (on Unix): a lock file removed by hand while its owner
+//! runs must not let a second server in to write the same segments.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -13,6 +15,8 @@ pub(crate) const LOCK_FILE: &str = "polyq.lock";
 /// Held for the lifetime of a store; dropping it (closing the file) releases the lock.
 pub(crate) struct DirLock {
     _file: File,
+    #[cfg(unix)]
+    _dir: File,
 }
 
 impl DirLock {
@@ -23,6 +27,12 @@ impl DirLock {
         };
         std::fs::create_dir_all(dir).map_err(io)?;
         let path = dir.join(LOCK_FILE);
+        // Named in full: a relative `--store` is relative to the other server's directory.
+        let locked = |file: &mut File| OpenError::Locked {
+            dir: display_dir(dir),
+            pid: holder_pid(file),
+            lock: display_dir(dir).join(LOCK_FILE),
+        };
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -32,19 +42,27 @@ impl DirLock {
             .map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(OpenError::Locked {
-                    dir: dir.to_path_buf(),
-                    pid: holder_pid(&mut file),
-                    lock: path,
-                })
-            }
+            Err(TryLockError::WouldBlock) => return Err(locked(&mut file)),
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
+        #[cfg(unix)]
+        let dir_file = {
+            let d = File::open(dir).map_err(io)?;
+            match d.try_lock() {
+                Ok(()) => d,
+                // The owner's lock file was removed (this one is new, hence empty).
+                Err(TryLockError::WouldBlock) => return Err(locked(&mut file)),
+                Err(TryLockError::Error(e)) => return Err(io(e)),
+            }
+        };
         file.set_len(0).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         writeln!(file, "{}", std::process::id()).map_err(io)?;
-        Ok(DirLock { _file: file })
+        Ok(DirLock {
+            _file: file,
+            #[cfg(unix)]
+            _dir: dir_file,
+        })
     }
 }
 

@@ -64,7 +64,8 @@ impl Log {
         tracker: Tracker,
     ) -> io::Result<Log> {
         let mut buf = Vec::new();
-        let file = create_segment(dir, number, id_prefix, &catalog, &mut buf)?;
+        let chain = chain_from(&tracker, number);
+        let file = create_segment(dir, number, id_prefix, &catalog, chain, &mut buf)?;
         let mut log = Log {
             dir: dir.to_path_buf(),
             file,
@@ -112,7 +113,6 @@ impl Log {
         if self.tracker.segment(self.number).map_or(0, |s| s.size) >= self.segment_bytes {
             self.rotate()?;
         }
-        self.collect();
         Ok(())
     }
 
@@ -123,6 +123,7 @@ impl Log {
             number,
             self.id_prefix,
             &self.catalog,
+            chain_from(&self.tracker, number),
             &mut self.buf,
         )?;
         self.tracker.add_segment(number, file.metadata()?.len());
@@ -132,12 +133,25 @@ impl Log {
         Ok(())
     }
 
-    /// Deletes the oldest segments while nothing in them is needed. A failure is logged and
-    /// retried later: it costs space, not correctness.
-    pub fn collect(&mut self) {
+    /// Deletes the oldest segments while nothing in them is needed, once a record saying so
+    /// is durable in the newest one (recovery refuses a segment missing without one). An
+    /// error writing that record is the log's (the store stops writing, as after a failed
+    /// commit); a failed deletion is logged and retried later: it costs space, not
+    /// correctness.
+    pub fn collect(&mut self) -> io::Result<()> {
         let now = now_ms();
+        let Some(upto) = self.tracker.collectable(self.number, now) else {
+            return Ok(());
+        };
+        self.buf.clear();
+        begin_frame(&mut self.buf);
+        record::encode_collected(upto, &mut self.buf);
+        finish_frame(&mut self.buf);
+        self.file.write_all(&self.buf)?;
+        self.file.sync_data()?;
+        self.tracker.grow(self.number, self.buf.len() as u64);
         while let Some((n, usage)) = self.tracker.oldest() {
-            if n == self.number || !usage.unneeded(now) {
+            if n > upto {
                 break;
             }
             let path = self.dir.join(segment_name(n));
@@ -154,6 +168,7 @@ impl Log {
                 }
             }
         }
+        Ok(())
     }
 
     /// The live messages to copy forward so that the oldest segment can go, when that is
@@ -180,13 +195,26 @@ impl Log {
     }
 }
 
-/// Creates segment `number` holding its header and start frame (the catalog), durable, with
-/// its directory entry durable too.
+/// What segment `number`'s start records of the log before it: the size of segment
+/// `number - 1` (0 when there is none) and the oldest segment kept.
+fn chain_from(tracker: &Tracker, number: u64) -> (u64, u64) {
+    let previous_len = number
+        .checked_sub(1)
+        .and_then(|n| tracker.segment(n))
+        .map_or(0, |s| s.size);
+    let oldest = tracker.oldest().map_or(number, |(n, _)| n.min(number));
+    (previous_len, oldest)
+}
+
+/// Creates segment `number` holding its header and start frame (the catalog and the chain
+/// record, see [`record::Record::SegmentStart`]), durable, with its directory entry durable
+/// too.
 fn create_segment(
     dir: &Path,
     number: u64,
     id_prefix: u64,
     catalog: &Catalog,
+    (previous_len, oldest): (u64, u64),
     buf: &mut Vec<u8>,
 ) -> io::Result<File> {
     let mut file = OpenOptions::new()
@@ -199,6 +227,7 @@ fn create_segment(
     let mut frame = Vec::new();
     begin_frame(&mut frame);
     catalog.encode_start(&mut frame);
+    record::encode_segment_start(previous_len, oldest, &mut frame);
     finish_frame(&mut frame);
     buf.extend_from_slice(&frame);
     file.write_all(buf)?;

@@ -1,5 +1,6 @@
-//! The binary form of one log record: a journal [`Change`], or the sequence high-water mark a
-//! segment starts with.
+//! The binary form of one log record: a journal [`Change`], or one of the records that keep
+//! the log itself checkable (the sequence high-water mark and the chain record a segment
+//! starts with, and the note written before old segments are deleted).
 //!
 //! Layout: a tag byte, then the fields in a fixed order. Integers are little-endian and fixed
 //! width (cheaper to write than varints, and the body dominates a record anyway); strings and
@@ -26,6 +27,9 @@ const NEXT_SEQ: u8 = 8;
 /// latest receive time.
 const MESSAGE_PUT_3: u8 = 9;
 const MESSAGE_LEASE_3: u8 = 10;
+/// Format 4: see [`Record::SegmentStart`] and [`Record::Collected`].
+const SEGMENT_START: u8 = 11;
+const COLLECTED: u8 = 12;
 
 /// One record read back from the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +41,27 @@ pub(crate) enum Record {
     /// Every sequence number below this one has been used (written at the start of each
     /// segment, so that ids are never reused even after every message is gone).
     NextSeq(u64),
+    /// What the log held when a segment began (written at its start, format 4 on): the size
+    /// of the segment before it, and the oldest segment then kept. Recovery holds the files
+    /// to these, so that an older segment cut or removed by hand is found, not replayed short.
+    SegmentStart {
+        previous_len: u64,
+        oldest: u64,
+    },
+    /// Segments up to this number are being deleted as no longer needed (written, and made
+    /// durable, before the files go): the only way segments may disappear.
+    Collected(u64),
+}
+
+pub(crate) fn encode_segment_start(previous_len: u64, oldest: u64, out: &mut Vec<u8>) {
+    out.push(SEGMENT_START);
+    put_u64(out, previous_len);
+    put_u64(out, oldest);
+}
+
+pub(crate) fn encode_collected(upto: u64, out: &mut Vec<u8>) {
+    out.push(COLLECTED);
+    put_u64(out, upto);
 }
 
 pub(crate) fn encode_next_seq(next_seq: u64, out: &mut Vec<u8>) {
@@ -283,6 +308,13 @@ impl<'a> Reader<'a> {
         let tag = self.u8()?;
         let change = match tag {
             NEXT_SEQ => return Ok(Record::NextSeq(self.u64()?)),
+            SEGMENT_START => {
+                return Ok(Record::SegmentStart {
+                    previous_len: self.u64()?,
+                    oldest: self.u64()?,
+                })
+            }
+            COLLECTED => return Ok(Record::Collected(self.u64()?)),
             QUEUE_PUT => Change::QueuePut {
                 name: self.string()?,
                 created_ms: self.u64()?,
@@ -473,10 +505,19 @@ mod tests {
         let changes = every_kind();
         let mut buf = Vec::new();
         encode_next_seq(42, &mut buf);
+        encode_segment_start(1234, 7, &mut buf);
+        encode_collected(6, &mut buf);
         for c in &changes {
             encode(c, &mut buf);
         }
-        let mut expected = vec![Record::NextSeq(42)];
+        let mut expected = vec![
+            Record::NextSeq(42),
+            Record::SegmentStart {
+                previous_len: 1234,
+                oldest: 7,
+            },
+            Record::Collected(6),
+        ];
         expected.extend(changes.into_iter().map(Record::Change));
         assert_eq!(decode_all(&buf).unwrap(), expected);
     }

@@ -7,7 +7,7 @@
 //! Nothing is changed on disk here: a cut-short write found at the end of the newest segment
 //! is reported as a [`Repair`] for the caller to apply once everything else checked out.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -58,6 +58,11 @@ struct Replay {
     /// Index into `messages` by sequence number.
     index: FastMap<u64, usize>,
     dedup: FastMap<(Arc<str>, String), DedupRecord>,
+    /// Each segment's chain record (format 4 on): the previous segment's size and the oldest
+    /// segment kept when it began.
+    starts: BTreeMap<u64, (u64, u64)>,
+    /// Segments up to this one were deleted as unneeded (0: none).
+    collected: u64,
 }
 
 impl Replay {
@@ -65,6 +70,17 @@ impl Replay {
         let change = match record {
             Record::NextSeq(n) => {
                 self.catalog.next_seq = self.catalog.next_seq.max(n);
+                return;
+            }
+            Record::SegmentStart {
+                previous_len,
+                oldest,
+            } => {
+                self.starts.insert(segment, (previous_len, oldest));
+                return;
+            }
+            Record::Collected(upto) => {
+                self.collected = self.collected.max(upto);
                 return;
             }
             Record::Change(change) => change,
@@ -190,11 +206,61 @@ fn list_segments(dir: &Path) -> Result<Vec<u64>, OpenError> {
     Ok(numbers)
 }
 
+/// Holds the segments found to what their successors' chain records say: a segment is as
+/// long as it was when the next one began (an older segment cut at a frame boundary passes
+/// every checksum), and the segments before the oldest one found were deleted by polyq
+/// (only after a [`Record::Collected`] record), not removed by hand or lost.
+fn check_chain(
+    dir: &Path,
+    sizes: &BTreeMap<u64, u64>,
+    starts: &BTreeMap<u64, (u64, u64)>,
+    collected: u64,
+) -> Result<(), OpenError> {
+    for (&number, &(previous_len, _)) in starts {
+        let Some(previous) = number.checked_sub(1) else {
+            continue;
+        };
+        if let Some(&size) = sizes.get(&previous) {
+            if size != previous_len {
+                return Err(OpenError::Corrupt {
+                    path: dir.join(segment::segment_name(previous)),
+                    size,
+                    detail: format!(
+                        "it is {size} bytes long, but segment {number} began when it was \
+                         {previous_len} bytes long: it was cut or added to after it was closed"
+                    ),
+                });
+            }
+        }
+    }
+    let Some((&first, _)) = sizes.first_key_value() else {
+        return Ok(());
+    };
+    if let Some(&(_, oldest)) = starts.get(&first) {
+        if oldest < first && collected < first - 1 {
+            return Err(OpenError::Corrupt {
+                path: dir.join(segment::segment_name(first - 1)),
+                size: 0,
+                detail: format!(
+                    "segment {} is missing: segment {first} began when segments from {oldest} \
+                     on were kept, and the log records no deletion of it (polyq deletes old \
+                     segments only after saying so in the log), so a file was removed by hand \
+                     or lost",
+                    first - 1
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn recover(dir: &Path) -> Result<Recovered, OpenError> {
     let numbers = list_segments(dir)?;
     let mut replay = Replay::default();
     let mut id_prefix = None;
     let mut repair = None;
+    // Size of each segment replayed (after cutting a torn end).
+    let mut sizes = BTreeMap::new();
     for (i, &number) in numbers.iter().enumerate() {
         let path = dir.join(segment::segment_name(number));
         let data = std::fs::read(&path).map_err(|source| OpenError::Io {
@@ -245,6 +311,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, OpenError> {
             Some(_) => {}
         }
         replay.tracker.add_segment(number, kept);
+        sizes.insert(number, kept);
         for frame in scanned.frames {
             let offset = frame.start;
             record::decode_each(&data[frame], |record, len| {
@@ -258,6 +325,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, OpenError> {
             })?;
         }
     }
+    check_chain(dir, &sizes, &replay.starts, replay.collected)?;
     let (restorer, catalog, tracker, messages) = replay.into_restorer();
     Ok(Recovered {
         restorer,

@@ -2,30 +2,40 @@
 //!
 //! A segment is `log-<number, 20 digits>.pq`: a 36-byte header (magic `polyqLOG`, format
 //! version, number, the store's id salt, CRC-32 of those) followed by frames. Each commit of
-//! the writer appends one frame: payload length (`u32`), CRC-32 of the payload (`u32`), then
-//! the payload (records, see [`crate::record`]). The frame is appended with one `write` and
-//! made durable with `fdatasync` before any request in it is answered.
+//! the writer appends one frame: payload length (`u32`), CRC-32 of the payload (`u32`), CRC-32
+//! of those eight bytes (`u32`, from format 4), then the payload (records, see
+//! [`crate::record`]). The frame is appended with one `write` and made durable with
+//! `fdatasync` before any request in it is answered.
 //!
 //! Reading back distinguishes a crash from damage. A crash can only cut short the write that
 //! was in progress, i.e. the end of the newest segment: an incomplete or failing frame that
 //! reaches the end of that file (or a zero-filled tail, which some file systems leave after a
 //! crash) is a write nobody was answered for, and is cut off. Anything else that does not
 //! check out — a bad frame with data after it, a bad frame in an older segment, a bad header —
-//! is damage, and the store refuses to open rather than guess.
+//! is damage, and the store refuses to open rather than guess. The frame header's own checksum
+//! is what makes "reaches the end" trustworthy: without it, a damaged length that pointed past
+//! the end of the file made the acknowledged frames after it look like a cut-short write.
 
 use std::ops::Range;
 
 pub(crate) const SEGMENT_PREFIX: &str = "log-";
 pub(crate) const SEGMENT_SUFFIX: &str = ".pq";
 /// Storage format version, in every segment header: what new segments are written in.
-/// Format 3 added the latest receive time to message records (see `record.rs`).
-pub const FORMAT_VERSION: u32 = 3;
-/// The oldest format still read: segments of format 2 are read as they are (and go once
-/// collected), so a directory of the previous release opens without conversion.
+/// Format 3 added the latest receive time to message records (see `record.rs`); format 4 the
+/// frame header's checksum.
+pub const FORMAT_VERSION: u32 = 4;
+/// The oldest format still read: segments of formats 2 and 3 are read as they are (and go
+/// once collected), so a directory of an earlier release opens without conversion.
 pub const OLDEST_READ_VERSION: u32 = 2;
 const MAGIC: [u8; 8] = *b"polyqLOG";
 pub(crate) const HEADER_LEN: usize = 36;
-const FRAME_HEADER_LEN: usize = 8;
+/// Length, payload checksum and (from format 4) the checksum of those two.
+const FRAME_HEADER_LEN: usize = 12;
+/// The frame header of formats 2 and 3: length and payload checksum only.
+const OLD_FRAME_HEADER_LEN: usize = 8;
+/// The granularity at which a crash can leave part of a write on disk and part not (a page
+/// not yet written back reads as zeros): what a torn frame header can look like.
+const PAGE: usize = 4096;
 
 /// The file name of segment `number`.
 pub fn segment_name(number: u64) -> String {
@@ -72,6 +82,17 @@ pub(crate) fn finish_frame(buf: &mut [u8]) {
     let crc = crc32fast::hash(&buf[FRAME_HEADER_LEN..]);
     buf[..4].copy_from_slice(&len.to_le_bytes());
     buf[4..8].copy_from_slice(&crc.to_le_bytes());
+    let header_crc = crc32fast::hash(&buf[..8]);
+    buf[8..12].copy_from_slice(&header_crc.to_le_bytes());
+}
+
+/// Whether a frame header at file offset `pos` that fails its checksum can be a write a crash
+/// cut short rather than damage: on one side of a page boundary inside it, it still reads as
+/// zeros. (A wholly zeroed header counts only with zeros to the end of the file.)
+fn torn_header(header: &[u8], pos: usize) -> bool {
+    let zero = |b: &[u8]| b.iter().all(|&x| x == 0);
+    let split = (PAGE - pos % PAGE) % PAGE;
+    split > 0 && split < header.len() && (zero(&header[..split]) || zero(&header[split..]))
 }
 
 /// A segment read back.
@@ -147,44 +168,63 @@ pub(crate) fn scan(data: &[u8], newest: bool) -> Result<Scanned, ScanError> {
         frames: Vec::new(),
         torn: None,
     };
+    // Formats 2 and 3 have no checksum over the frame header: a damaged length is only
+    // caught when it points inside the file.
+    let checked_header = version >= 4;
+    let frame_header = if checked_header {
+        FRAME_HEADER_LEN
+    } else {
+        OLD_FRAME_HEADER_LEN
+    };
     let mut pos = HEADER_LEN;
     while pos < data.len() {
         let rest = &data[pos..];
-        let problem = if rest.len() < FRAME_HEADER_LEN {
-            Some(format!(
-                "the frame at offset {pos} is cut short ({} bytes)",
-                rest.len()
-            ))
+        // What is wrong with the frame at `pos`, and whether it can be the end of a write
+        // that a crash cut short (if this is the newest segment).
+        let (what, crash) = if rest.len() < frame_header {
+            (
+                format!(
+                    "the frame at offset {pos} is cut short ({} bytes)",
+                    rest.len()
+                ),
+                true,
+            )
         } else {
             let len = le_u32(rest) as usize;
             let crc = le_u32(&rest[4..]);
-            let end = FRAME_HEADER_LEN + len;
+            let end = frame_header + len;
             if len == 0 && crc == 0 {
-                Some(format!("zeroed bytes from offset {pos}"))
+                (
+                    format!("zeroed bytes from offset {pos}"),
+                    all_zero(rest) || (checked_header && torn_header(&rest[..frame_header], pos)),
+                )
+            } else if checked_header && le_u32(&rest[8..]) != crc32fast::hash(&rest[..8]) {
+                // Its length cannot be trusted; only a header a crash left half unwritten
+                // makes the rest of the file one cut-short write.
+                (
+                    format!("the frame header at offset {pos} fails its checksum"),
+                    torn_header(&rest[..frame_header], pos),
+                )
             } else if end > rest.len() {
-                Some(format!(
-                    "the frame at offset {pos} needs {len} bytes, {} are left",
-                    rest.len() - FRAME_HEADER_LEN
-                ))
-            } else if crc32fast::hash(&rest[FRAME_HEADER_LEN..end]) != crc {
-                Some(format!("the frame at offset {pos} fails its checksum"))
+                (
+                    format!(
+                        "the frame at offset {pos} needs {len} bytes, {} are left",
+                        rest.len() - frame_header
+                    ),
+                    true,
+                )
+            } else if crc32fast::hash(&rest[frame_header..end]) != crc {
+                (
+                    format!("the frame at offset {pos} fails its checksum"),
+                    all_zero(&rest[end..]),
+                )
             } else {
-                out.frames.push(pos + FRAME_HEADER_LEN..pos + end);
+                out.frames.push(pos + frame_header..pos + end);
                 pos += end;
-                None
+                continue;
             }
         };
-        let Some(what) = problem else { continue };
-        // Only a frame that reaches the end of the newest segment can be a cut-short write.
-        let reaches_end = {
-            let len = if rest.len() >= 4 {
-                le_u32(rest) as usize
-            } else {
-                0
-            };
-            rest.len() < FRAME_HEADER_LEN || all_zero(rest) || FRAME_HEADER_LEN + len >= rest.len()
-        };
-        if newest && reaches_end {
+        if newest && crash {
             out.torn = Some(Torn {
                 keep: pos as u64,
                 what: format!("{what}, to the end of the file ({} bytes)", rest.len()),
@@ -203,6 +243,20 @@ pub(crate) fn scan(data: &[u8], newest: bool) -> Result<Scanned, ScanError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A segment of format 2 or 3: frame headers without their own checksum.
+    fn old_segment(version: u32, frames: &[&[u8]]) -> Vec<u8> {
+        let mut data = header(7, 99).to_vec();
+        data[8..12].copy_from_slice(&version.to_le_bytes());
+        let crc = crc32fast::hash(&data[..32]);
+        data[32..36].copy_from_slice(&crc.to_le_bytes());
+        for payload in frames {
+            data.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            data.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+            data.extend_from_slice(payload);
+        }
+        data
+    }
 
     fn segment(frames: &[&[u8]]) -> Vec<u8> {
         let mut data = header(7, 99).to_vec();
@@ -278,6 +332,53 @@ mod tests {
         );
     }
 
+    /// A damaged length that points past the end of the file, with acknowledged frames after
+    /// it, used to pass for a cut-short last write (and those frames were cut off).
+    #[test]
+    fn a_damaged_frame_length_is_damage_even_when_it_points_past_the_end() {
+        let data = segment(&[b"one", b"two", b"three"]);
+        let mut second = HEADER_LEN + FRAME_HEADER_LEN + 3;
+        for frame in [HEADER_LEN, second] {
+            for bit in 0..32 {
+                let mut bad = data.clone();
+                bad[frame + bit / 8] ^= 1 << (bit % 8);
+                let err = scan(&bad, true).unwrap_err();
+                assert!(
+                    matches!(&err, ScanError::Corrupt(w) if w.contains("frame header") && w.contains("follows")),
+                    "frame at {frame}, bit {bit}: {err:?}"
+                );
+            }
+        }
+        // The same in format 3, where nothing tells the length is wrong: taken for a crash.
+        let old = old_segment(3, &[b"one", b"two", b"three"]);
+        second = HEADER_LEN + OLD_FRAME_HEADER_LEN + 3;
+        let mut bad = old.clone();
+        bad[second + 3] ^= 0x01;
+        assert_eq!(scan(&bad, true).unwrap().torn.unwrap().keep, second as u64);
+    }
+
+    /// A crash can leave the page holding one part of the last frame's header unwritten
+    /// (zeros) and the other part written: that is a cut-short write, not damage.
+    #[test]
+    fn a_frame_header_half_unwritten_at_a_page_boundary_is_torn() {
+        // The second frame's header starts 5 bytes before the first page boundary.
+        let first = vec![b'a'; PAGE - 5 - HEADER_LEN - FRAME_HEADER_LEN];
+        let full = segment(&[&first, &[b'b'; 6000]]);
+        let pos = PAGE - 5;
+        for unwritten in [pos..PAGE, PAGE..full.len()] {
+            let mut torn = full.clone();
+            torn[unwritten.clone()].fill(0);
+            let s = scan(&torn, true).unwrap();
+            assert_eq!(s.torn.unwrap().keep, pos as u64, "{unwritten:?} zeroed");
+            assert_eq!(s.frames.len(), 1);
+            assert!(scan(&torn, false).is_err());
+        }
+        // Zeros that do not end at the page boundary are damage.
+        let mut bad = full.clone();
+        bad[pos..pos + 4].fill(0);
+        assert!(scan(&bad, true).is_err());
+    }
+
     #[test]
     fn headers_are_checked() {
         let data = segment(&[b"one"]);
@@ -289,11 +390,14 @@ mod tests {
         let crc = crc32fast::hash(&version[..32]);
         version[32..36].copy_from_slice(&crc.to_le_bytes());
         assert_eq!(scan(&version, true).unwrap_err(), ScanError::Version(9));
-        for readable in [OLDEST_READ_VERSION, FORMAT_VERSION] {
-            version[8..12].copy_from_slice(&readable.to_le_bytes());
-            let crc = crc32fast::hash(&version[..32]);
-            version[32..36].copy_from_slice(&crc.to_le_bytes());
-            assert!(scan(&version, true).is_ok(), "version {readable}");
+        for readable in OLDEST_READ_VERSION..=FORMAT_VERSION {
+            let data = if readable < 4 {
+                old_segment(readable, &[b"one"])
+            } else {
+                data.clone()
+            };
+            let s = scan(&data, true).unwrap();
+            assert_eq!((s.frames.len(), s.torn), (1, None), "version {readable}");
         }
         let mut crc = data.clone();
         crc[20] ^= 1;

@@ -67,6 +67,16 @@ impl Tracker {
         self.segments.first_key_value().map(|(n, s)| (*n, *s))
     }
 
+    /// The newest of the oldest segments that are no longer needed, in a row from the
+    /// oldest, short of `newest` (which is written to): what can be deleted now.
+    pub fn collectable(&self, newest: u64, now_ms: u64) -> Option<u64> {
+        self.segments
+            .iter()
+            .take_while(|(n, s)| **n != newest && s.unneeded(now_ms))
+            .last()
+            .map(|(n, _)| *n)
+    }
+
     pub fn forget_segment(&mut self, number: u64) {
         let gone = self.segments.remove(&number);
         debug_assert!(gone.is_none_or(|s| s.live == 0));

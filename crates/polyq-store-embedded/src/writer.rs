@@ -211,20 +211,18 @@ fn run(mut log: Log, shared: &Shared) {
             let started = Instant::now();
             let fail = shared.fail_next.swap(false, Ordering::SeqCst);
             if let Err(e) = log.commit(&batch, fail) {
-                let why: Arc<str> = Arc::from(e.to_string());
-                tracing::error!(
-                    error = %why,
-                    changes = batch.len(),
-                    "store write failed; the store is read-only until polyq restarts \
-                     (what was acknowledged before is intact on disk)"
-                );
-                shared.fail(why);
+                stop_writing(shared, &e, batch.len());
                 return;
             }
             // Before the requests are answered, so that what they see of the disk includes
             // their own commit.
             *shared.disk.lock() = log.disk_usage();
             shared.waiters.committed(upto);
+            if let Err(e) = log.collect() {
+                stop_writing(shared, &e, 0);
+                return;
+            }
+            *shared.disk.lock() = log.disk_usage();
             let pause = linger(upto - committed, started.elapsed());
             committed = upto;
             if !closing && !pause.is_zero() {
@@ -237,10 +235,27 @@ fn run(mut log: Log, shared: &Shared) {
         }
         if last_maintenance.elapsed() >= Duration::from_secs(1) {
             last_maintenance = Instant::now();
-            log.collect();
+            if let Err(e) = log.collect() {
+                stop_writing(shared, &e, 0);
+                return;
+            }
+            *shared.disk.lock() = log.disk_usage();
             compact(&log, shared);
         }
     }
+}
+
+/// Stops the store's writes after a failed write: pending and later changes fail their
+/// requests, reads go on.
+fn stop_writing(shared: &Shared, e: &std::io::Error, changes: usize) {
+    let why: Arc<str> = Arc::from(e.to_string());
+    tracing::error!(
+        error = %why,
+        changes,
+        "store write failed; the store is read-only until polyq restarts \
+         (what was acknowledged before is intact on disk)"
+    );
+    shared.fail(why);
 }
 
 /// Asks the engine to write again the live messages that pin the oldest segment; their new

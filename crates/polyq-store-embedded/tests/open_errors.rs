@@ -171,6 +171,66 @@ async fn a_truncated_older_segment_is_reported_as_corrupt() {
     assert_eq!(snapshot(dir.path()), before, "files untouched");
 }
 
+/// An older segment cut at a frame boundary passes every checksum; the next segment's record
+/// of how long it was when the next one began is what tells (every message is live, so every
+/// segment counts).
+#[tokio::test]
+async fn an_older_segment_cut_at_a_frame_boundary_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_messages(dir.path(), 200, 8 * 1024).await;
+    let all = segments(dir.path());
+    assert!(all.len() >= 3, "{} segments", all.len());
+    for (older, whole) in [(&all[0], false), (&all[1], false), (&all[1], true)] {
+        let bytes = std::fs::read(older).unwrap();
+        // Down to its start frame, or without its last frame.
+        let cut = if whole {
+            let start_len = u32::from_le_bytes(bytes[36..40].try_into().unwrap()) as usize;
+            36 + 12 + start_len
+        } else {
+            last_frame_start(&bytes)
+        };
+        std::fs::write(older, &bytes[..cut]).unwrap();
+        let before = snapshot(dir.path());
+        let err = open_err(dir.path());
+        assert!(
+            matches!(&err, OpenError::Corrupt { path, detail, .. }
+                if path == older && detail.contains("when it was")),
+            "{err:?}"
+        );
+        assert_eq!(snapshot(dir.path()), before, "files untouched");
+        std::fs::write(older, &bytes).unwrap();
+    }
+    assert_eq!(bodies(dir.path()).await.len(), 200);
+}
+
+/// The oldest segments go only after the log says so; one removed by hand is reported.
+#[tokio::test]
+async fn an_oldest_segment_removed_by_hand_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_messages(dir.path(), 200, 8 * 1024).await;
+    let all = segments(dir.path());
+    std::fs::remove_file(&all[0]).unwrap();
+    let err = open_err(dir.path());
+    assert!(
+        matches!(&err, OpenError::Corrupt { detail, .. } if detail.contains("records no deletion")),
+        "{err:?}"
+    );
+}
+
+/// The directory itself is locked: removing the owner's lock file by hand does not let a
+/// second store in (both would write the same segment numbers).
+#[cfg(unix)]
+#[tokio::test]
+async fn a_removed_lock_file_does_not_let_a_second_owner_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = EmbeddedStore::open(dir.path()).unwrap();
+    std::fs::remove_file(dir.path().join("polyq.lock")).unwrap();
+    let err = open_err(dir.path());
+    assert!(matches!(&err, OpenError::Locked { .. }), "{err:?}");
+    drop(first);
+    assert!(EmbeddedStore::open(dir.path()).is_ok());
+}
+
 #[tokio::test]
 async fn damage_in_the_middle_of_the_newest_segment_is_corrupt() {
     let dir = tempfile::tempdir().unwrap();
@@ -238,14 +298,41 @@ async fn a_segment_whose_header_was_cut_short_holds_nothing_and_is_replaced() {
     assert_eq!(bodies(dir.path()).await.len(), 3);
 }
 
-/// Offset of the last frame of a segment (header 36 bytes, frames: length, checksum, payload).
+/// Offset of the last frame of a segment (header 36 bytes, frames: length, payload checksum,
+/// header checksum, payload).
 fn last_frame_start(bytes: &[u8]) -> usize {
     let mut pos = 36;
     let mut last = pos;
-    while pos + 8 <= bytes.len() {
+    while pos + 12 <= bytes.len() {
         let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
         last = pos;
-        pos += 8 + len;
+        pos += 12 + len;
     }
     last
+}
+
+/// A frame length damaged so that it points past the end of the newest segment, with the
+/// acknowledged frames after it intact: refused as damage (it used to be taken for a write
+/// cut short by a crash, and the frames after it cut off).
+#[tokio::test]
+async fn a_damaged_frame_length_in_the_newest_segment_is_refused_not_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_messages(dir.path(), 5, 1 << 20).await;
+    let newest = segments(dir.path()).pop().unwrap();
+    let bytes = std::fs::read(&newest).unwrap();
+    let mut bad = bytes.clone();
+    // The catalog's frame comes first; damage the length of the next one (the queue's
+    // creation), which has five acknowledged sends after it.
+    let catalog_len = u32::from_le_bytes(bytes[36..40].try_into().unwrap()) as usize;
+    bad[36 + 12 + catalog_len + 3] ^= 0x01;
+    std::fs::write(&newest, &bad).unwrap();
+    let err = EmbeddedStore::open(dir.path()).err().expect("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("frame header") && text.contains("more data follows"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read(&newest).unwrap(), bad, "nothing was cut");
+    std::fs::write(&newest, &bytes).unwrap();
+    assert_eq!(bodies(dir.path()).await.len(), 5);
 }
