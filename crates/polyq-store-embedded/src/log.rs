@@ -189,6 +189,11 @@ impl Log {
         self.tracker.pinning(oldest, RELOCATE_BATCH)
     }
 
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Number of segment files and their total size.
     pub fn disk_usage(&self) -> (usize, u64) {
         (self.tracker.segment_count(), self.tracker.disk_bytes())

@@ -211,7 +211,7 @@ fn run(mut log: Log, shared: &Shared) {
             let started = Instant::now();
             let fail = shared.fail_next.swap(false, Ordering::SeqCst);
             if let Err(e) = log.commit(&batch, fail) {
-                stop_writing(shared, &e, batch.len());
+                stop_writing(shared, &log, &e, batch.len());
                 return;
             }
             // Before the requests are answered, so that what they see of the disk includes
@@ -219,7 +219,7 @@ fn run(mut log: Log, shared: &Shared) {
             *shared.disk.lock() = log.disk_usage();
             shared.waiters.committed(upto);
             if let Err(e) = log.collect() {
-                stop_writing(shared, &e, 0);
+                stop_writing(shared, &log, &e, 0);
                 return;
             }
             *shared.disk.lock() = log.disk_usage();
@@ -236,7 +236,7 @@ fn run(mut log: Log, shared: &Shared) {
         if last_maintenance.elapsed() >= Duration::from_secs(1) {
             last_maintenance = Instant::now();
             if let Err(e) = log.collect() {
-                stop_writing(shared, &e, 0);
+                stop_writing(shared, &log, &e, 0);
                 return;
             }
             *shared.disk.lock() = log.disk_usage();
@@ -247,9 +247,10 @@ fn run(mut log: Log, shared: &Shared) {
 
 /// Stops the store's writes after a failed write: pending and later changes fail their
 /// requests, reads go on.
-fn stop_writing(shared: &Shared, e: &std::io::Error, changes: usize) {
+fn stop_writing(shared: &Shared, log: &Log, e: &std::io::Error, changes: usize) {
     let why: Arc<str> = Arc::from(e.to_string());
     tracing::error!(
+        dir = %log.dir().display(),
         error = %why,
         changes,
         "store write failed; the store is read-only until polyq restarts \
