@@ -1,10 +1,12 @@
 //! Connection settings: the libpq-style URL plus the two parameters polyq adds to it.
 //!
-//! `postgres://user@host:port/db?schema=NAME&pool_size=N`: `schema` (default: the server's
-//! `search_path`, usually `public`) is created if missing and becomes the `search_path` of
-//! every connection, so each deployment or test can live in its own schema of one database;
-//! `pool_size` (default 16) bounds the connections this node holds besides its listener.
-//! Every other parameter is tokio-postgres's own (`connect_timeout`, `options`, ...).
+//! `postgres://user@host:port/db?schema=NAME&pool_size=N&operation_timeout=S`: `schema`
+//! (default: the server's `search_path`, usually `public`) is created if missing and becomes
+//! the `search_path` of every connection, so each deployment or test can live in its own
+//! schema of one database; `pool_size` (default 16) bounds the connections this node holds
+//! besides its listener; `operation_timeout` (seconds, default 30) is how long one store
+//! operation may take before its request fails. Every other parameter is tokio-postgres's
+//! own (`connect_timeout`, `options`, ...).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,11 +15,16 @@ use polyq_core::CoreError;
 
 /// Connections a node keeps at most (besides its listener) unless the url says `pool_size=N`.
 pub const DEFAULT_POOL_SIZE: usize = 16;
+/// How long one store operation may take unless the url says `operation_timeout=S`:
+/// operations take milliseconds, waiting for a busy FIFO queue's lock or a pooled connection
+/// seconds at most.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(crate) struct Settings {
     pub pg: tokio_postgres::Config,
     pub schema: Option<String>,
     pub pool_size: usize,
+    pub operation_timeout: Duration,
 }
 
 /// Splits polyq's own query parameters off `url` and parses the rest with tokio-postgres.
@@ -29,6 +36,7 @@ pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
     };
     let mut schema = None;
     let mut pool_size = DEFAULT_POOL_SIZE;
+    let mut operation_timeout = DEFAULT_OPERATION_TIMEOUT;
     let mut rest = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -48,6 +56,16 @@ pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
                     .filter(|n| (1..=1000).contains(n))
                     .ok_or_else(|| bad(format!("pool_size {v:?} must be 1..1000")))?;
             }
+            "operation_timeout" => {
+                operation_timeout = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=3600).contains(n))
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| {
+                        bad(format!("operation_timeout {v:?} must be 1..3600 (seconds)"))
+                    })?;
+            }
             _ => rest.push(pair),
         }
     }
@@ -59,6 +77,22 @@ pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
     let mut pg = tokio_postgres::Config::from_str(&base).map_err(|e| bad(e.to_string()))?;
     if pg.get_connect_timeout().is_none() {
         pg.connect_timeout(Duration::from_secs(5));
+    }
+    // A database whose network path goes dead must show as closed connections, which the
+    // pool drops, rather than as requests waiting for ever: data unacknowledged for 20 s, or
+    // an idle connection failing keepalive probes (30 s idle, then 3 probes 5 s apart).
+    let given = |key: &str| rest.iter().any(|p| p.split('=').next() == Some(key));
+    if pg.get_tcp_user_timeout().is_none() {
+        pg.tcp_user_timeout(Duration::from_secs(20));
+    }
+    if !given("keepalives_idle") {
+        pg.keepalives_idle(Duration::from_secs(30));
+    }
+    if !given("keepalives_interval") {
+        pg.keepalives_interval(Duration::from_secs(5));
+    }
+    if !given("keepalives_retries") {
+        pg.keepalives_retries(3);
     }
     if pg.get_application_name().is_none() {
         pg.application_name("polyq");
@@ -76,6 +110,7 @@ pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
         pg,
         schema,
         pool_size,
+        operation_timeout,
     })
 }
 

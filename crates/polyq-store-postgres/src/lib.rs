@@ -33,7 +33,7 @@ use polyq_core::CoreError;
 use tokio::task::JoinHandle;
 use tokio_postgres::NoTls;
 
-pub use config::DEFAULT_POOL_SIZE;
+pub use config::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_POOL_SIZE};
 
 /// A PostgreSQL-backed queue store; one per node. Dropping it stops its background tasks
 /// (listener, cleanup) and closes its connections.
@@ -54,6 +54,7 @@ pub(crate) struct Inner {
     /// it agrees with the clock the requests use (a test's manual clock included).
     last_now: AtomicU64,
     listening: AtomicBool,
+    operation_timeout: Duration,
 }
 
 struct TaskGuard(Vec<JoinHandle<()>>);
@@ -73,7 +74,8 @@ impl PostgresStore {
     /// `url` is a libpq-style URL, e.g. `postgres://postgres@127.0.0.1:5432/test`, with two
     /// optional polyq parameters: `schema=NAME` (`[A-Za-z0-9_]`, created if missing; every
     /// table lives there, so several deployments or tests can share a database) and
-    /// `pool_size=N` (default [`DEFAULT_POOL_SIZE`]). Fails with `Unavailable` when the
+    /// `pool_size=N` (default [`DEFAULT_POOL_SIZE`]), and `operation_timeout=S` (seconds, default
+    /// [`DEFAULT_OPERATION_TIMEOUT`]). Fails with `Unavailable` when the
     /// database cannot be reached and `InvalidArgument` for a bad URL; the message says which.
     pub async fn connect(url: &str) -> Result<PostgresStore, CoreError> {
         let settings = config::parse(url)?;
@@ -81,7 +83,25 @@ impl PostgresStore {
         let unreachable = |e: tokio_postgres::Error| {
             CoreError::Unavailable(format!("postgres at {target}: {}", error::chain(&e)))
         };
-        let (mut client, conn) = settings.pg.connect(NoTls).await.map_err(unreachable)?;
+        // `connect_timeout` bounds the TCP connect only: a server (or proxy) that accepts
+        // the connection and never completes the startup must not hang the start for ever.
+        let startup = settings
+            .pg
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or_default()
+            .max(Duration::from_secs(1))
+            * 3;
+        let (mut client, conn) = tokio::time::timeout(startup, settings.pg.connect(NoTls))
+            .await
+            .map_err(|_| {
+                CoreError::Unavailable(format!(
+                    "postgres at {target}: the server accepted the connection but did not \
+                     complete the startup within {} s",
+                    startup.as_secs()
+                ))
+            })?
+            .map_err(unreachable)?;
         let conn = tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -138,6 +158,7 @@ impl PostgresStore {
             waiters: Mutex::new(Vec::new()),
             last_now: AtomicU64::new(0),
             listening: AtomicBool::new(false),
+            operation_timeout: settings.operation_timeout,
         });
         let tasks = vec![
             tokio::spawn(listen::run(inner.clone(), settings.pg)),

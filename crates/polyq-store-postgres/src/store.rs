@@ -9,6 +9,30 @@ use polyq_core::*;
 
 use crate::PostgresStore;
 
+impl PostgresStore {
+    /// Runs one store operation within the operation timeout (`operation_timeout` in the url),
+    /// failing it with `Unavailable` (a 5xx) after that: a database that stops answering (a
+    /// frozen network path, a server stuck) must not hold requests for ever. As with any 5xx,
+    /// whether the operation took effect is then unknown (an open transaction of it is rolled
+    /// back).
+    async fn bounded<T>(
+        &self,
+        op: impl std::future::Future<Output = CoreResult<T>>,
+    ) -> CoreResult<T> {
+        let limit = self.inner.operation_timeout;
+        tokio::time::timeout(limit, op).await.unwrap_or_else(|_| {
+            tracing::error!(
+                seconds = limit.as_secs(),
+                "a PostgreSQL operation did not finish in time; its request fails"
+            );
+            Err(CoreError::Unavailable(format!(
+                "PostgreSQL did not answer within {} seconds",
+                limit.as_secs()
+            )))
+        })
+    }
+}
+
 #[async_trait]
 impl QueueStore for PostgresStore {
     /// Healthy when a pooled connection answers a trivial query within two seconds.
@@ -37,16 +61,17 @@ impl QueueStore for PostgresStore {
         now: u64,
     ) -> CoreResult<CreateOutcome> {
         self.inner.touch(now);
-        self.inner.create_queue(name, config, now).await // queues.rs
+        self.bounded(self.inner.create_queue(name, config, now))
+            .await // queues.rs
     }
 
     async fn delete_queue(&self, name: &str) -> CoreResult<()> {
-        self.inner.delete_queue(name).await // queues.rs
+        self.bounded(self.inner.delete_queue(name)).await // queues.rs
     }
 
     async fn get_queue(&self, name: &str, now: u64) -> CoreResult<QueueInfo> {
         self.inner.touch(now);
-        self.inner.get_queue(name, now).await // queues.rs
+        self.bounded(self.inner.get_queue(name, now)).await // queues.rs
     }
 
     async fn list_queues(
@@ -57,8 +82,7 @@ impl QueueStore for PostgresStore {
         now: u64,
     ) -> CoreResult<Vec<QueueInfo>> {
         self.inner.touch(now);
-        self.inner
-            .list_queues(prefix, start_after, limit, now)
+        self.bounded(self.inner.list_queues(prefix, start_after, limit, now))
             .await // queues.rs
     }
 
@@ -69,12 +93,13 @@ impl QueueStore for PostgresStore {
         now: u64,
     ) -> CoreResult<QueueInfo> {
         self.inner.touch(now);
-        self.inner.update_queue(name, update, now).await // queues.rs
+        self.bounded(self.inner.update_queue(name, update, now))
+            .await // queues.rs
     }
 
     async fn purge_queue(&self, name: &str, now: u64) -> CoreResult<u64> {
         self.inner.touch(now);
-        self.inner.purge_queue(name, now).await // queues.rs
+        self.bounded(self.inner.purge_queue(name, now)).await // queues.rs
     }
 
     async fn send(
@@ -84,7 +109,7 @@ impl QueueStore for PostgresStore {
         now: u64,
     ) -> CoreResult<Vec<CoreResult<Sent>>> {
         self.inner.touch(now);
-        self.inner.send(queue, messages, now).await // send.rs
+        self.bounded(self.inner.send(queue, messages, now)).await // send.rs
     }
 
     async fn lease(
@@ -94,17 +119,17 @@ impl QueueStore for PostgresStore {
         now: u64,
     ) -> CoreResult<LeaseOutcome> {
         self.inner.touch(now);
-        self.inner.lease(queue, request, now).await // lease.rs
+        self.bounded(self.inner.lease(queue, request, now)).await // lease.rs
     }
 
     async fn peek(&self, queue: &str, max: usize, now: u64) -> CoreResult<Vec<Message>> {
         self.inner.touch(now);
-        self.inner.peek(queue, max, now).await // lease.rs
+        self.bounded(self.inner.peek(queue, max, now)).await // lease.rs
     }
 
     async fn get_message(&self, queue: &str, id: &str, now: u64) -> CoreResult<Message> {
         self.inner.touch(now);
-        self.inner.get_message(queue, id, now).await // messages.rs
+        self.bounded(self.inner.get_message(queue, id, now)).await // messages.rs
     }
 
     async fn delete_receipts(
@@ -115,7 +140,8 @@ impl QueueStore for PostgresStore {
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
         self.inner.touch(now);
-        self.inner.delete(queue, receipts, leased_only, now).await // messages.rs
+        self.bounded(self.inner.delete(queue, receipts, leased_only, now))
+            .await // messages.rs
     }
 
     async fn change_visibility(
@@ -125,7 +151,8 @@ impl QueueStore for PostgresStore {
         now: u64,
     ) -> CoreResult<Vec<CoreResult<Relet>>> {
         self.inner.touch(now);
-        self.inner.change_visibility(queue, changes, now).await // messages.rs
+        self.bounded(self.inner.change_visibility(queue, changes, now))
+            .await // messages.rs
     }
 
     async fn update_message(
@@ -137,8 +164,7 @@ impl QueueStore for PostgresStore {
     ) -> CoreResult<Relet> {
         self.inner.touch(now);
         let mut out = self
-            .inner
-            .relet(queue, &[change], body.as_deref(), now)
+            .bounded(self.inner.relet(queue, &[change], body.as_deref(), now))
             .await?; // messages.rs
         out.pop().unwrap_or(Err(CoreError::MessageNotFound))
     }
@@ -151,7 +177,8 @@ impl QueueStore for PostgresStore {
         now: u64,
     ) -> CoreResult<u64> {
         self.inner.touch(now);
-        self.inner.move_messages(from, to, max, now).await // messages.rs
+        self.bounded(self.inner.move_messages(from, to, max, now))
+            .await // messages.rs
     }
 
     fn attach_waiters(&self, waiters: Arc<Waiters>) {

@@ -1,7 +1,10 @@
 //! A database that goes away: the store talks to the server through a TCP proxy run by the
 //! test on 127.0.0.1, which can cut every connection and refuse new ones, then let them
 //! through again. While cut, requests fail with `Unavailable`; after, the same store works
-//! again without a restart, and every acknowledged message is still there.
+//! again without a restart, and every acknowledged message is still there. The proxy can also
+//! freeze: keep every connection open and pass nothing (a dead network path, a stuck server),
+//! where requests must fail within the operation timeout instead of waiting for ever; and a
+//! server that accepts connections and never answers must not hang the start.
 
 mod support;
 
@@ -19,6 +22,7 @@ use tokio::task::JoinHandle;
 struct Proxy {
     port: u16,
     cut: Arc<AtomicBool>,
+    frozen: Arc<tokio::sync::watch::Sender<bool>>,
     links: Arc<Mutex<Vec<JoinHandle<()>>>>,
     accept: JoinHandle<()>,
 }
@@ -28,18 +32,28 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let cut = Arc::new(AtomicBool::new(false));
+        let frozen = Arc::new(tokio::sync::watch::Sender::new(false));
         let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let accept = {
-            let (cut, links) = (cut.clone(), links.clone());
+            let (cut, links, frozen) = (cut.clone(), links.clone(), frozen.clone());
             tokio::spawn(async move {
                 while let Ok((mut down, _)) = listener.accept().await {
                     if cut.load(Ordering::SeqCst) {
                         continue; // dropped: the client sees the connection close
                     }
                     let upstream = upstream.clone();
+                    let mut freeze = frozen.subscribe();
                     links.lock().unwrap().push(tokio::spawn(async move {
                         if let Ok(mut up) = TcpStream::connect(&upstream).await {
-                            let _ = tokio::io::copy_bidirectional(&mut down, &mut up).await;
+                            tokio::select! {
+                                _ = tokio::io::copy_bidirectional(&mut down, &mut up) => {}
+                                () = async {
+                                    let _ = freeze.wait_for(|f| *f).await;
+                                } => {
+                                    // Both sockets stay open, and nothing passes.
+                                    std::future::pending::<()>().await;
+                                }
+                            }
                         }
                     }));
                 }
@@ -48,9 +62,14 @@ impl Proxy {
         Proxy {
             port,
             cut,
+            frozen,
             links,
             accept,
         }
+    }
+
+    fn freeze(&self) {
+        self.frozen.send_replace(true);
     }
 
     fn cut(&self) {
@@ -83,11 +102,8 @@ fn unavailable<T: std::fmt::Debug>(r: CoreResult<T>) -> bool {
     matches!(r, Err(CoreError::Unavailable(_)))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn outage_fails_requests_then_recovers_without_losing_messages() {
-    let Some(schema) = support::fresh_schema().await else {
-        return;
-    };
+/// A proxy to the test database, and the store's url through it (`extra` appended).
+async fn proxied(schema: &support::Schema, extra: &str) -> (Proxy, String) {
     let base: tokio_postgres::Config = support::base_url().parse().unwrap();
     let host = match base.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
@@ -98,9 +114,78 @@ async fn outage_fails_requests_then_recovers_without_losing_messages() {
     let user = base.get_user().unwrap_or("postgres");
     let db = base.get_dbname().unwrap_or("postgres");
     let url = format!(
-        "postgres://{user}@127.0.0.1:{}/{db}?schema={}&pool_size=3&connect_timeout=2",
+        "postgres://{user}@127.0.0.1:{}/{db}?schema={}&pool_size=3&connect_timeout=2{extra}",
         proxy.port, schema.name
     );
+    (proxy, url)
+}
+
+fn within<T>(what: &str, r: Result<T, tokio::time::error::Elapsed>) -> T {
+    r.unwrap_or_else(|_| panic!("{what} still waiting after 20 s"))
+}
+
+/// A frozen path to the database: every request fails with `Unavailable` within the
+/// operation timeout (2 s here) instead of waiting for an answer that never comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_database_fails_requests_within_the_operation_timeout() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let (proxy, url) = proxied(&schema, "&operation_timeout=2").await;
+    let store = PostgresStore::connect(&url)
+        .await
+        .expect("connect through the proxy");
+    store
+        .create_queue("q", QueueConfig::default(), T0)
+        .await
+        .unwrap();
+    proxy.freeze();
+    // Bounded well beyond the timeout: a hang fails the test instead of stalling it.
+    let r = tokio::time::timeout(
+        Duration::from_secs(20),
+        store.send("q", vec![text("x")], T0),
+    )
+    .await;
+    let r = within("send", r);
+    assert!(unavailable(r.clone()), "send while frozen: {r:?}");
+    let r = tokio::time::timeout(Duration::from_secs(20), store.get_queue("q", T0)).await;
+    let r = within("get_queue", r);
+    assert!(
+        matches!(&r, Err(CoreError::Unavailable(m)) if m.contains("within 2 seconds")),
+        "get_queue while frozen: {r:?}"
+    );
+}
+
+/// A server that accepts connections and never answers: the start fails, naming it, instead
+/// of hanging.
+#[tokio::test]
+async fn a_server_that_never_answers_fails_the_start() {
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((conn, _)) = silent.accept().await {
+            open.push(conn);
+        }
+    });
+    let url = format!("postgres://postgres@127.0.0.1:{port}/test?connect_timeout=1");
+    let r = tokio::time::timeout(Duration::from_secs(20), PostgresStore::connect(&url))
+        .await
+        .expect("the start still waiting after 20 s");
+    let err = r.err().expect("refused");
+    assert!(
+        matches!(&err, CoreError::Unavailable(m) if m.contains("did not complete the startup")),
+        "{err:?}"
+    );
+    held.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_fails_requests_then_recovers_without_losing_messages() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let (proxy, url) = proxied(&schema, "").await;
     let store = PostgresStore::connect(&url)
         .await
         .expect("connect through the proxy");
