@@ -137,8 +137,9 @@ impl Settings {
             }
             None => FileConfig::default(),
         };
-        let listen = if !args.listen.is_empty() {
-            args.listen
+        let listen: Vec<String> = if !args.listen.is_empty() {
+            // `POLYQ_LISTEN="a, b"`: the space after the comma is not part of the address.
+            args.listen.iter().map(|a| a.trim().to_string()).collect()
         } else {
             file.listen
                 .unwrap_or_else(|| DEFAULT_LISTEN.iter().map(|s| s.to_string()).collect())
@@ -146,19 +147,12 @@ impl Settings {
         if listen.is_empty() {
             bail!("no listen address: give --listen ADDR (e.g. 127.0.0.1:9324)");
         }
-        let store = match args
-            .store
-            .or(file.store)
-            .as_deref()
-            .unwrap_or(DEFAULT_DATA_DIR)
-        {
-            "memory" => StoreChoice::Memory,
-            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                StoreChoice::Postgres(url.to_string())
-            }
-            "" => bail!("--store needs a value: a directory, or `memory`"),
-            dir => StoreChoice::Embedded(PathBuf::from(dir)),
-        };
+        let store = store_choice(
+            args.store
+                .or(file.store)
+                .as_deref()
+                .unwrap_or(DEFAULT_DATA_DIR),
+        )?;
         let auth: AuthMode = args
             .auth
             .or(file.auth)
@@ -201,21 +195,45 @@ impl Settings {
             }
             azure_accounts.push((a.name, a.key));
         }
+        let account_id = args
+            .account_id
+            .or(file.account_id)
+            .unwrap_or_else(|| "000000000000".into());
+        // It is a path segment of every SQS queue URL and a field of every ARN.
+        if account_id.is_empty()
+            || account_id.len() > 64
+            || !account_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            bail!(
+                "--account-id {account_id:?}: 1 to 64 letters, digits, `-` or `_` \
+                 (AWS account ids are 12 digits, e.g. 000000000000)"
+            );
+        }
+        let region = args
+            .region
+            .or(file.region)
+            .unwrap_or_else(|| "us-east-1".into());
+        if region.is_empty()
+            || region.len() > 64
+            || !region
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            bail!("--region {region:?}: 1 to 64 letters, digits or `-` (e.g. us-east-1)");
+        }
+        let log = args.log.or(file.log).unwrap_or_else(|| "info".into());
+        check_log_filter(&log)?;
         Ok(Settings {
             listen,
             azure_accounts,
             store,
             auth,
             credentials,
-            account_id: args
-                .account_id
-                .or(file.account_id)
-                .unwrap_or_else(|| "000000000000".into()),
-            region: args
-                .region
-                .or(file.region)
-                .unwrap_or_else(|| "us-east-1".into()),
-            log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+            account_id,
+            region,
+            log,
             sqs_queue_deleted_recently: args
                 .sqs_queue_deleted_recently
                 .or(file.sqs_queue_deleted_recently)
@@ -224,6 +242,57 @@ impl Settings {
             mns_push_ca: args.mns_push_ca.or(file.mns_push_ca),
         })
     }
+}
+
+/// Reads `--store`: `memory` (in any case), a `postgres://` URL, or a directory. A value that
+/// looks like a URL of another scheme is a mistake (`postgress://…`), not a directory to
+/// create and keep data in.
+fn store_choice(value: &str) -> anyhow::Result<StoreChoice> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        bail!("--store needs a value: a directory, `memory`, or a postgres:// URL");
+    }
+    if trimmed.eq_ignore_ascii_case("memory") {
+        return Ok(StoreChoice::Memory);
+    }
+    if let Some((scheme, _)) = trimmed.split_once("://") {
+        if scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql") {
+            return Ok(StoreChoice::Postgres(trimmed.to_string()));
+        }
+        bail!(
+            "--store {value:?}: unknown scheme `{scheme}://`; give a directory, `memory`, or a \
+             postgres://user@host/db URL"
+        );
+    }
+    if trimmed != value {
+        bail!("--store {value:?}: leading or trailing spaces; give the directory without them");
+    }
+    Ok(StoreChoice::Embedded(PathBuf::from(value)))
+}
+
+/// Refuses a log filter that would silently log nothing useful: one that does not parse, or a
+/// bare word that is not a level (`infoo` would be read as a target name and hide every line).
+fn check_log_filter(filter: &str) -> anyhow::Result<()> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(filter) {
+        bail!(
+            "--log {filter:?} is not a valid filter: {e} (e.g. `info` or `info,polyq_sqs=debug`)"
+        );
+    }
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let bare = !directive.contains(['=', '[', ':']);
+        if bare
+            && !directive.starts_with("polyq")
+            && !LEVELS.iter().any(|l| l.eq_ignore_ascii_case(directive))
+        {
+            bail!(
+                "--log {filter:?}: unknown level `{directive}`; levels are off, error, warn, \
+                 info, debug and trace, and TARGET=LEVEL sets one module's (e.g. \
+                 `info,polyq_sqs=debug`)"
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -298,6 +367,79 @@ mod tests {
             assert_eq!(got, Some(want), "{value}");
         }
         assert!(parse(&["--sqs-queue-deleted-recently", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn mistyped_stores_log_filters_and_ids_are_refused() {
+        let resolve = |args: ServeArgs| Settings::resolve(args).map_err(|e| e.to_string());
+        for memory in ["MEMORY", "Memory", " memory"] {
+            let s = resolve(ServeArgs {
+                store: Some(memory.into()),
+                ..Default::default()
+            })
+            .unwrap();
+            assert_eq!(s.store, StoreChoice::Memory, "{memory:?}");
+        }
+        for typo in [
+            "postgress://postgres@127.0.0.1/test",
+            "pg://x@y/z",
+            "mysql://a",
+        ] {
+            let e = resolve(ServeArgs {
+                store: Some(typo.into()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(e.contains("unknown scheme"), "{typo}: {e}");
+        }
+        let e = resolve(ServeArgs {
+            store: Some("data ".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.contains("spaces"), "{e}");
+        let s = resolve(ServeArgs {
+            store: Some("POSTGRESQL://postgres@h/db".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(matches!(s.store, StoreChoice::Postgres(_)));
+        for bad in ["infoo", "polyq=[[[", "verbose"] {
+            let e = resolve(ServeArgs {
+                log: Some(bad.into()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(e.contains("--log"), "{bad}: {e}");
+        }
+        for good in [
+            "info",
+            "WARN",
+            "debug,hyper=warn",
+            "polyq_sqs=trace",
+            "polyq_http",
+            "off",
+        ] {
+            resolve(ServeArgs {
+                log: Some(good.into()),
+                ..Default::default()
+            })
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+        }
+        for bad in ["", "12 34", "a/b", &"1".repeat(65)] {
+            let e = resolve(ServeArgs {
+                account_id: Some(bad.to_string()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(e.contains("--account-id"), "{bad:?}: {e}");
+        }
+        let e = resolve(ServeArgs {
+            region: Some("us east".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.contains("--region"), "{e}");
     }
 
     #[test]

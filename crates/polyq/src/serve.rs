@@ -14,10 +14,35 @@ use crate::config::{Settings, StoreChoice};
 pub fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a terminal: piped into a file or a collector, escape codes are noise.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(ansi)
         .try_init();
+}
+
+/// What to do about a listen address that could not be bound, by the kind of failure.
+fn listen_hint(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::AddrInUse => format!(
+            "{e}; is another polyq (or another server) using it? Pick another address with --listen"
+        ),
+        ErrorKind::AddrNotAvailable => {
+            format!("{e}; this machine has no such address (127.0.0.1 or 0.0.0.0 always work)")
+        }
+        ErrorKind::PermissionDenied => {
+            format!("{e}; ports below 1024 need privileges: pick a port above 1024")
+        }
+        // Not an address at all: `notanaddr`, a missing or out-of-range port, a URL.
+        ErrorKind::InvalidInput | ErrorKind::Other | ErrorKind::NotFound => format!(
+            "{e}; give HOST:PORT, e.g. 127.0.0.1:9324 or 0.0.0.0:9324 (no scheme, port 1-65535)"
+        ),
+        _ => e.to_string(),
+    }
 }
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
@@ -104,9 +129,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let mut listeners = Vec::new();
     for addr in &settings.listen {
-        let listener = TcpListener::bind(addr).await.with_context(|| {
-            format!("cannot listen on {addr}; is another polyq (or another server) using it? Pick another address with --listen")
-        })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {}", listen_hint(&e)))?;
         listeners.push(listener);
     }
     let store_name = match &settings.store {
@@ -115,9 +140,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         StoreChoice::Postgres(url) => format!("postgres, shared, at {}", redact(url)),
     };
     println!(
-        "polyq {} ready; store: {store_name}; auth: {:?}",
+        "polyq {} ready; store: {store_name}; auth: {}",
         env!("CARGO_PKG_VERSION"),
-        settings.auth
+        match settings.auth {
+            polyq_http::auth::AuthMode::Dev => "dev (signatures not checked)",
+            polyq_http::auth::AuthMode::Enforce => "enforce",
+        }
     );
     for l in &listeners {
         let base = format!("{scheme}://{}", l.local_addr()?);
