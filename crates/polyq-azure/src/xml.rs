@@ -46,7 +46,9 @@ impl Node {
 }
 
 /// Parses a whole document into its root element; `None` when it is not well-formed XML or not
-/// UTF-8 (Azure answers both with `InvalidXmlDocument`).
+/// UTF-8 (Azure answers both with `InvalidXmlDocument`), or nests deeper than
+/// [`polyq_http::xml::MAX_DEPTH`]. Characters XML cannot carry are the caller's to refuse
+/// (Put Message says why in its error).
 pub fn parse(body: &[u8]) -> Option<Node> {
     let text = std::str::from_utf8(body).ok()?;
     let mut reader = Reader::from_str(text);
@@ -55,6 +57,10 @@ pub fn parse(body: &[u8]) -> Option<Node> {
     loop {
         match reader.read_event().ok()? {
             Event::Start(e) => {
+                // Deeper documents are refused: see `MAX_DEPTH`.
+                if stack.len() >= polyq_http::xml::MAX_DEPTH {
+                    return None;
+                }
                 let name = e.local_name().as_ref().to_string();
                 stack.push(Node {
                     name,
@@ -108,7 +114,7 @@ pub fn parse(body: &[u8]) -> Option<Node> {
     root
 }
 
-pub use polyq_http::xml::{escape, escape_into};
+pub use polyq_http::xml::{escape, escape_into, is_xml_text};
 
 /// The text of a `<QueueMessage><MessageText>…</MessageText></QueueMessage>` document in the
 /// plain form SDKs send (no declaration or a standard UTF-8 one; whitespace only between the
@@ -132,14 +138,6 @@ pub fn plain_message_text(body: &[u8]) -> Option<&str> {
     (!inner.bytes().any(|b| matches!(b, b'<' | b'&' | b'\r'))).then_some(inner)
 }
 
-/// Whether every character of `text` is allowed in an XML 1.0 document (`Char` production:
-/// tab, line feed, carriage return, U+0020 and above except U+FFFE/U+FFFF; Rust strings hold
-/// no surrogates).
-pub fn is_xml_text(text: &str) -> bool {
-    text.chars().all(|c| {
-        matches!(c, '\t' | '\n' | '\r') || (c >= '\u{20}' && c != '\u{FFFE}' && c != '\u{FFFF}')
-    })
-}
 
 /// `<name>escaped text</name>`, or `<name />` when the text is empty, as Azure's XML writer
 /// renders it (an empty message comes back as `<MessageText />`, recorded in the Java SDK's

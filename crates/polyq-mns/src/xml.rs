@@ -51,7 +51,10 @@ fn predefined_entity(name: &str) -> Option<char> {
     })
 }
 
-/// Parses a whole document into its root element; anything not well-formed is MalformedXML.
+/// Parses a whole document into its root element; anything not well-formed is MalformedXML,
+/// and so are elements nested deeper than [`polyq_http::xml::MAX_DEPTH`] and characters XML
+/// 1.0 cannot carry (raw or as references: a message body holding one could never be read
+/// back by an XML client).
 pub fn parse(body: &[u8]) -> MnsResult<Element> {
     let text = std::str::from_utf8(body).map_err(|_| MnsError::malformed_xml())?;
     let mut reader = Reader::from_str(text);
@@ -61,7 +64,7 @@ pub fn parse(body: &[u8]) -> MnsResult<Element> {
         let event = reader.read_event().map_err(|_| MnsError::malformed_xml())?;
         match event {
             Event::Start(e) => {
-                if root.is_some() {
+                if root.is_some() || stack.len() >= polyq_http::xml::MAX_DEPTH {
                     return Err(MnsError::malformed_xml());
                 }
                 stack.push(Element {
@@ -110,6 +113,9 @@ pub fn parse(body: &[u8]) -> MnsResult<Element> {
 }
 
 fn append_text(stack: &mut [Element], text: &str) -> MnsResult<()> {
+    if !polyq_http::xml::is_xml_text(text) {
+        return Err(MnsError::malformed_xml());
+    }
     match stack.last_mut() {
         Some(el) => {
             el.text.push_str(text);

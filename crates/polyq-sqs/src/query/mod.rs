@@ -476,28 +476,13 @@ pub fn error_to_xml(sender_fault: bool, code: &str, message: &str, request_id: &
     xml.push_str("</Type><Code>");
     escape_into(&mut xml, code);
     xml.push_str("</Code><Message>");
-    escape_into(&mut xml, &xml_chars_only(message));
+    // Error messages echo client input (`Value Invalid-\u{8} for parameter …`): the escape
+    // writes what XML cannot carry as U+FFFD, so the SDK still reads the error.
+    escape_into(&mut xml, message);
     xml.push_str("</Message><Detail/></Error><RequestId>");
     escape_into(&mut xml, request_id);
     xml.push_str("</RequestId></ErrorResponse>");
     xml
-}
-
-/// `text` with every character XML 1.0 cannot hold (controls other than tab, newline and
-/// carriage return; U+FFFE, U+FFFF) replaced by U+FFFD. Error messages echo client input
-/// (`Value Invalid-\u{8} for parameter MessageDeduplicationId is invalid. …`); written as
-/// `&#x8;` such a character makes the whole document unparseable, so the SDK would report
-/// a parser error instead of the error the service answered.
-fn xml_chars_only(text: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
-    if text.chars().any(bad) {
-        text.chars()
-            .map(|c| if bad(c) { '\u{fffd}' } else { c })
-            .collect::<String>()
-            .into()
-    } else {
-        text.into()
-    }
 }
 
 #[cfg(test)]

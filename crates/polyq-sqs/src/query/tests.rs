@@ -1146,14 +1146,14 @@ fn query_output_omits_null_and_unknown_members() {
 
 #[test]
 fn query_output_escapes_text() {
-    let body = "a&b <c> \"d\" 'e' ]]> \r\n\t\u{1} \u{e9}\u{1F600}";
+    let body = "a&b <c> \"d\" 'e' ]]> \r\n\t \u{e9}\u{1F600}";
     let out = json!({"Messages": [{"Body": body}]});
     let xml = output_to_xml("ReceiveMessage", &out, "r&1");
     assert_eq!(
         xml,
         doc(
             "ReceiveMessage",
-            Some("<Message><Body>a&amp;b &lt;c&gt; &quot;d&quot; 'e' ]]&gt; &#xD;\n\t&#x1; \u{e9}\u{1F600}</Body></Message>"),
+            Some("<Message><Body>a&amp;b &lt;c&gt; &quot;d&quot; 'e' ]]&gt; &#xD;\n\t \u{e9}\u{1F600}</Body></Message>"),
             "r&amp;1"
         )
     );
