@@ -138,7 +138,6 @@ pub fn plain_message_text(body: &[u8]) -> Option<&str> {
     (!inner.bytes().any(|b| matches!(b, b'<' | b'&' | b'\r'))).then_some(inner)
 }
 
-
 /// `<name>escaped text</name>`, or `<name />` when the text is empty, as Azure's XML writer
 /// renders it (an empty message comes back as `<MessageText />`, recorded in the Java SDK's
 /// suite).
@@ -193,6 +192,17 @@ mod tests {
         let root = parse(doc).unwrap();
         assert_eq!(root.name, "QueueMessage");
         assert_eq!(root.child_text("MessageText"), Some("a <b> & AB <raw>"));
+    }
+
+    /// Depth is bounded: a document nested 40,000 levels deep overflowed a worker's stack when
+    /// its tree was dropped, which aborts the whole server.
+    #[test]
+    fn deep_nesting_is_refused_not_a_crash() {
+        let nest = |depth: usize| format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        assert!(parse(nest(polyq_http::xml::MAX_DEPTH).as_bytes()).is_some());
+        for depth in [polyq_http::xml::MAX_DEPTH + 1, 40_000] {
+            assert!(parse(nest(depth).as_bytes()).is_none(), "{depth}");
+        }
     }
 
     #[test]

@@ -193,6 +193,20 @@ mod tests {
         assert_eq!(msgs[1].child_text("MessageBody"), Some(""));
     }
 
+    /// Depth is bounded: a body nested 40,000 levels deep overflowed a worker's stack when its
+    /// tree was dropped, which aborts the whole server.
+    #[test]
+    fn deep_nesting_is_malformed_not_a_crash() {
+        let nest = |depth: usize| format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        assert!(parse(nest(polyq_http::xml::MAX_DEPTH).as_bytes()).is_ok());
+        for depth in [polyq_http::xml::MAX_DEPTH + 1, 40_000] {
+            assert_eq!(
+                parse(nest(depth).as_bytes()).unwrap_err().code,
+                "MalformedXML"
+            );
+        }
+    }
+
     #[test]
     fn rejects_what_is_not_xml() {
         for bad in [
@@ -203,6 +217,12 @@ mod tests {
             b"<a/><b/>",
             b"<a>&bogus;</a>",
             b"\xff<a/>",
+            // Characters XML 1.0 cannot carry, raw, as references, in CDATA.
+            b"<a>x\x01y</a>",
+            b"<a>&#1;</a>",
+            b"<a>&#x0;</a>",
+            b"<a><![CDATA[\x02]]></a>",
+            "<a>\u{fffe}</a>".as_bytes(),
         ] {
             assert_eq!(
                 parse(bad).unwrap_err().code,
