@@ -1,7 +1,6 @@
 //! XML text escaping shared by every dialect's response writer, and the limits every
 //! dialect's XML reader applies.
 
-
 /// How deep a request document's elements may nest. The documents the APIs take are a few
 /// levels deep; a reader that accepted any depth would build a tree whose recursive drop
 /// overflows a worker's stack (tens of thousands of levels: one request took the server down).

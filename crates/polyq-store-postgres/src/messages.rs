@@ -153,7 +153,7 @@ impl Inner {
         // engine does: the first entry whose receipt deleted the message succeeds, any later
         // entry for it finds it gone, an earlier one with another receipt is stale.
         let mut gone = std::collections::HashSet::new();
-        Ok(receipts
+        let mut out: Vec<CoreResult<()>> = receipts
             .iter()
             .zip(&rows)
             .map(|(receipt, r)| {
@@ -172,7 +172,37 @@ impl Inner {
                     (false, false, _) => Err(CoreError::MessageNotFound),
                 }
             })
-            .collect())
+            .collect();
+        // "Still under this receipt, yet not deleted" has a second cause besides a lease that
+        // ran out: another node leased the message again while this DELETE waited for its
+        // row. The DELETE then re-checked the new row, while the classification read the
+        // statement's older snapshot. A fresh read tells the two apart.
+        let doubtful: Vec<usize> = (0..out.len())
+            .filter(|&k| matches!(out[k], Err(CoreError::MessageNotInFlight)))
+            .collect();
+        if !doubtful.is_empty() {
+            let seqs: Vec<i64> = doubtful.iter().map(|&k| i(receipts[k].seq)).collect();
+            let now_rows = client
+                .query(
+                    &format!(
+                        "SELECT m.seq, m.lease FROM polyq_messages m \
+                         WHERE m.queue_id = $1 AND m.seq = ANY($3) AND {LIVE}"
+                    ),
+                    &[&q.id, &i(now), &seqs],
+                )
+                .await
+                .map_err(db)?;
+            let lease_now: std::collections::HashMap<i64, i64> =
+                now_rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            for k in doubtful {
+                out[k] = match lease_now.get(&i(receipts[k].seq)) {
+                    None => Err(CoreError::MessageNotFound),
+                    Some(&l) if l != i(receipts[k].lease) => Err(CoreError::ReceiptStale),
+                    Some(_) => Err(CoreError::MessageNotInFlight),
+                };
+            }
+        }
+        Ok(out)
     }
 
     pub(crate) async fn change_visibility(

@@ -250,3 +250,50 @@ async fn many_dead_letters_ahead_ask_to_look_again_at_once() {
         40
     );
 }
+
+/// A delete whose message another node leases again while the delete waits for its row: the
+/// receipt is stale (SQS answers success and deletes nothing), not "no longer in flight" (which
+/// SQS answers with an error). The other node's lease is played by a second connection that
+/// holds the row's lock while the delete starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delete_racing_another_lease_finds_its_receipt_stale() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let store = store(&schema).await;
+    let (other, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
+        .await
+        .expect("second connection");
+    tokio::spawn(conn);
+    let t0 = now();
+    store
+        .create_queue("q", QueueConfig::default(), t0)
+        .await
+        .unwrap();
+    let relet = format!(
+        "UPDATE \"{}\".polyq_messages SET lease = lease + 1 WHERE seq = $1",
+        schema.name
+    );
+    for run in 0..10 {
+        store
+            .send("q", vec![message(None, None)], t0)
+            .await
+            .unwrap();
+        let first = store.lease("q", lease(1, None), t0).await.unwrap().messages;
+        let receipt = first[0].receipt();
+        other.batch_execute("BEGIN").await.unwrap();
+        other
+            .execute(&relet, &[&(receipt.seq as i64)])
+            .await
+            .unwrap();
+        let pending = {
+            let store = store.clone();
+            tokio::spawn(async move { store.delete_receipts("q", &[receipt], false, t0).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        other.batch_execute("COMMIT").await.unwrap();
+        let got = pending.await.unwrap().unwrap();
+        assert_eq!(got, vec![Err(CoreError::ReceiptStale)], "run {run}");
+        store.purge_queue("q", t0).await.unwrap();
+    }
+}
