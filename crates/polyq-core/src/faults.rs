@@ -1,6 +1,7 @@
 //! [`FaultyStore`]: a store that fails while told to, for tests of what a caller does when its
 //! store does (PostgreSQL out of reach fails every call, reads included), and that can hold a
-//! queue's creation at a gate, for tests of a race at exactly that point. Like
+//! queue's creation at a gate, for tests of a race at exactly that point, or answer leases
+//! late (as a store waiting for a lock or a disk does). Like
 //! [`crate::conformance`], test support shipped with the crate so that other crates' tests can
 //! use it.
 
@@ -23,6 +24,7 @@ pub struct FaultyStore {
     inner: Arc<dyn QueueStore>,
     failing: AtomicBool,
     gate: Mutex<Option<Arc<Gate>>>,
+    lease_delay: Mutex<std::time::Duration>,
 }
 
 /// Holds the creation of queues whose name starts with a prefix (see
@@ -51,7 +53,14 @@ impl FaultyStore {
             inner,
             failing: AtomicBool::new(false),
             gate: Mutex::new(None),
+            lease_delay: Mutex::new(std::time::Duration::ZERO),
         }
+    }
+
+    /// From now on, a lease is answered this long after the inner store made it (zero: at
+    /// once), as by a store that waited for a lock or a disk after reading the clock.
+    pub fn delay_leases(&self, delay: std::time::Duration) {
+        *self.lease_delay.lock() = delay;
     }
 
     /// From now on, creating a queue whose name starts with `prefix` waits at the returned
@@ -154,7 +163,12 @@ impl QueueStore for FaultyStore {
         now: u64,
     ) -> CoreResult<LeaseOutcome> {
         self.check()?;
-        self.inner.lease(queue, request, now).await
+        let out = self.inner.lease(queue, request, now).await;
+        let delay = *self.lease_delay.lock();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        out
     }
 
     async fn peek(&self, queue: &str, max: usize, now: u64) -> CoreResult<Vec<Message>> {

@@ -20,6 +20,11 @@ use crate::move_tasks::{MoveTaskInfo, MoveTaskSpec, MoveTasks};
 use crate::store::{QueueStore, QueueUpdate};
 use crate::waiters::Waiters;
 
+/// A lease that took this long (waiting for a lock, a connection or a disk) has its messages'
+/// visibility timeout started again when it returns (see `restart_visibility`). Leases take
+/// well under a millisecond in memory and a few milliseconds on PostgreSQL.
+const SLOW_LEASE: Duration = Duration::from_millis(250);
+
 /// A receive as a dialect asks for it.
 #[derive(Debug, Clone, Default)]
 pub struct ReceiveOptions {
@@ -194,6 +199,7 @@ impl QueueService {
             tokio::pin!(notified);
             notified.as_mut().enable();
             let now = self.now_ms();
+            let leasing = tokio::time::Instant::now();
             let outcome = match self.store.lease(queue, request.clone(), now).await {
                 // The queue was deleted during the wait: the poll ends empty, as a receive
                 // that began before a delete may still succeed (SQS's DeleteQueue reference;
@@ -204,6 +210,9 @@ impl QueueService {
                 other => other?,
             };
             if !outcome.messages.is_empty() {
+                if leasing.elapsed() >= SLOW_LEASE {
+                    return self.restart_visibility(queue, outcome.messages, now).await;
+                }
                 return Ok(outcome.messages);
             }
             let deadline = *deadline.get_or_insert(
@@ -224,6 +233,59 @@ impl QueueService {
             }
             waited = true;
         }
+    }
+
+    /// Starts the visibility timeout of messages a slow lease took again, from now. The lease
+    /// timed them from the clock read before it (a PostgreSQL lock or pool wait, a slow disk
+    /// commit, a paused node), and SQS's timeout starts when the messages are returned: a
+    /// window eaten by the wait could let another consumer have them at once. A message whose
+    /// lease changed meanwhile (another consumer has it, or it was deleted) is not handed out;
+    /// on a FIFO queue neither are the later messages of its group, which are released.
+    async fn restart_visibility(
+        &self,
+        queue: &str,
+        messages: Vec<Message>,
+        leased_at: u64,
+    ) -> CoreResult<Vec<Message>> {
+        let change = |m: &Message, seconds: u32| VisibilityChange {
+            receipt: m.receipt(),
+            visibility_seconds: seconds,
+            renew_receipt: false,
+            require_hidden: false,
+            accept_older_receipt: false,
+            max_total_seconds: None,
+        };
+        let changes: Vec<VisibilityChange> = messages
+            .iter()
+            .map(|m| change(m, (m.visible_ms.saturating_sub(leased_at) / 1000) as u32))
+            .collect();
+        let results = self
+            .store
+            .change_visibility(queue, &changes, self.now_ms())
+            .await?;
+        let mut lost_groups = std::collections::HashSet::new();
+        let mut kept = Vec::with_capacity(messages.len());
+        let mut release = Vec::new();
+        for (mut m, result) in messages.into_iter().zip(results) {
+            let group_lost = m.group_id.is_some() && lost_groups.contains(&m.group_id);
+            match result {
+                Ok(relet) if !group_lost => {
+                    m.visible_ms = relet.visible_ms;
+                    kept.push(m);
+                }
+                Ok(_) => release.push(change(&m, 0)),
+                Err(_) => {
+                    lost_groups.insert(m.group_id.clone());
+                }
+            }
+        }
+        if !release.is_empty() {
+            self.store
+                .change_visibility(queue, &release, self.now_ms())
+                .await?;
+            self.waiters.wake(queue);
+        }
+        Ok(kept)
     }
 
     pub async fn peek(&self, queue: &str, max: usize) -> CoreResult<Vec<Message>> {

@@ -47,6 +47,93 @@ async fn long_poll_wakes_on_send() {
     assert_eq!(got.len(), 1);
 }
 
+/// A lease answered late (a PostgreSQL lock or pool wait, a slow disk commit, after the clock
+/// was read) has its messages' visibility timeout started again when it returns: SQS starts
+/// it when the messages are returned, and a window eaten by the wait would let another
+/// consumer have them at once. Real time: the visibility timeout is 2 s and the lease answers
+/// 2.5 s late; the second receive follows at once.
+#[tokio::test]
+async fn a_late_lease_starts_the_visibility_timeout_when_it_returns() {
+    let store = Arc::new(polyq_core::faults::FaultyStore::new(Arc::new(
+        MemoryStore::new(),
+    )));
+    let s = QueueService::new(store.clone(), Arc::new(SystemClock));
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    s.send("q", vec![msg("once")]).await.unwrap();
+    let opts = ReceiveOptions {
+        max_messages: 10,
+        visibility_seconds: Some(2),
+        wait: None,
+        attempt_id: None,
+    };
+    store.delay_leases(Duration::from_millis(2_500));
+    let first = s.receive("q", opts.clone()).await.unwrap();
+    store.delay_leases(Duration::ZERO);
+    assert_eq!(first.len(), 1);
+    assert!(first[0].visible_ms > s.now_ms(), "its window starts now");
+    let second = s.receive("q", opts).await.unwrap();
+    assert!(second.is_empty(), "handed out twice: {second:?}");
+}
+
+/// A late lease whose message another consumer took meanwhile (its window, timed from before
+/// the wait, ran out) does not hand it out again; on a FIFO queue neither the later messages
+/// of its group (they are released), while other groups' messages are kept.
+#[tokio::test]
+async fn a_late_lease_drops_what_another_consumer_took_meanwhile() {
+    let store = Arc::new(polyq_core::faults::FaultyStore::new(Arc::new(
+        MemoryStore::new(),
+    )));
+    let s = Arc::new(QueueService::new(store.clone(), Arc::new(SystemClock)));
+    let fifo = QueueConfig {
+        fifo: true,
+        ..Default::default()
+    };
+    s.create_queue("q.fifo", fifo).await.unwrap();
+    let grouped = |body: &str, group: &str| NewMessage {
+        group_id: Some(group.into()),
+        dedup_id: Some(body.into()),
+        ..msg(body)
+    };
+    s.send(
+        "q.fifo",
+        vec![grouped("a1", "a"), grouped("a2", "a"), grouped("b1", "b")],
+    )
+    .await
+    .unwrap();
+    let opts = |max: usize| ReceiveOptions {
+        max_messages: max,
+        visibility_seconds: Some(1),
+        wait: None,
+        attempt_id: None,
+    };
+    // Margins for a loaded machine: the slow lease's window ends 1 s after it, the other
+    // receive comes 2.5 s after it, the slow lease answers 4 s after it.
+    store.delay_leases(Duration::from_millis(4_000));
+    let slow = {
+        let s = s.clone();
+        tokio::spawn(async move { s.receive("q.fifo", opts(10)).await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    store.delay_leases(Duration::ZERO);
+    let other = s.receive("q.fifo", opts(1)).await.unwrap();
+    let bodies = |ms: &[Message]| -> Vec<String> {
+        ms.iter()
+            .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+            .collect()
+    };
+    assert_eq!(
+        bodies(&other),
+        ["a1"],
+        "the window of the slow lease ran out"
+    );
+    let slow = slow.await.unwrap();
+    assert_eq!(
+        bodies(&slow),
+        ["b1"],
+        "a1 is the other's, a2 waits behind it"
+    );
+}
+
 /// A FIFO receive with a `ReceiveRequestAttemptId` looks again and again under that id while
 /// it waits: the passes that found nothing must not be remembered as the attempt's answer, or
 /// the wait (and every retry within five minutes) would never get a message.
