@@ -123,6 +123,24 @@ impl MoveTasks {
             .collect()
     }
 
+    /// Queue `name` was deleted: the tasks moving from or to it fail (as one whose destination
+    /// vanished fails on AWS), so that none goes on with a queue made again under the name.
+    pub fn queue_deleted(&self, name: &str) {
+        for task in self.tasks.lock().iter() {
+            let mut t = task.lock();
+            let involved = t.source == name || t.destination.as_deref() == Some(name);
+            if involved
+                && matches!(
+                    t.status,
+                    MoveTaskStatus::Running | MoveTaskStatus::Cancelling
+                )
+            {
+                t.status = MoveTaskStatus::Failed;
+                t.failure_reason = Some(CoreError::QueueNotFound(name.to_string()).to_string());
+            }
+        }
+    }
+
     pub fn cancel(&self, handle: &str) -> CoreResult<MoveTaskInfo> {
         let tasks = self.tasks.lock();
         let task = tasks
@@ -144,12 +162,13 @@ impl MoveTasks {
 }
 
 /// How a task that was running ends: a cancel answered while its last step ran ends it
-/// CANCELLED (the caller was told CANCELLING), otherwise as `outcome` says.
+/// CANCELLED (the caller was told CANCELLING), a queue deleted meanwhile FAILED, otherwise as
+/// `outcome` says.
 fn finished(current: MoveTaskStatus, outcome: MoveTaskStatus) -> MoveTaskStatus {
-    if current == MoveTaskStatus::Cancelling {
-        MoveTaskStatus::Cancelled
-    } else {
-        outcome
+    match current {
+        MoveTaskStatus::Cancelling => MoveTaskStatus::Cancelled,
+        MoveTaskStatus::Failed => MoveTaskStatus::Failed,
+        _ => outcome,
     }
 }
 
@@ -189,12 +208,41 @@ async fn run(
         )
     };
     let (step, pause) = pace(rate);
+    // The queues as they are now: one deleted (and perhaps made again under its name) while
+    // the task runs ends the task, rather than letting it move another queue's messages. The
+    // service fails the task when the deletion goes through it; this check is for a deletion
+    // through another node of a shared store.
+    let now = clock.now_ms();
+    let mut queues = vec![(source.clone(), store.get_queue(&source, now).await)];
+    if let Some(d) = &destination {
+        queues.push((d.clone(), store.get_queue(d, now).await));
+    }
+    let born: Vec<(String, Option<u64>)> = queues
+        .into_iter()
+        .map(|(name, q)| (name, q.ok().map(|q| q.created_ms)))
+        .collect();
     loop {
+        for (name, created) in &born {
+            let now_created = store
+                .get_queue(name, clock.now_ms())
+                .await
+                .ok()
+                .map(|q| q.created_ms);
+            if now_created.is_none() || now_created != *created {
+                let mut t = task.lock();
+                t.status = MoveTaskStatus::Failed;
+                t.failure_reason = Some(CoreError::QueueNotFound(name.clone()).to_string());
+                return;
+            }
+        }
         let moved_so_far = {
             let mut t = task.lock();
             if t.status == MoveTaskStatus::Cancelling {
                 t.status = MoveTaskStatus::Cancelled;
                 return;
+            }
+            if t.status == MoveTaskStatus::Failed {
+                return; // a queue of it was deleted
             }
             t.moved
         };
@@ -219,6 +267,9 @@ async fn run(
                         .await
                         .is_ok_and(|q| q.stats.visible > 0);
                 let mut t = task.lock();
+                if t.status == MoveTaskStatus::Failed {
+                    return; // a queue of it was deleted meanwhile
+                }
                 if stranded {
                     // Visible messages that nothing moved: none knows the queue it came from
                     // (sent to the dead-letter queue directly, or its source is gone).

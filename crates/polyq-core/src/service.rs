@@ -104,6 +104,7 @@ impl QueueService {
     async fn delete_any(&self, name: &str) -> CoreResult<()> {
         self.store.delete_queue(name).await?;
         self.waiters.forget(name);
+        self.move_tasks.queue_deleted(name);
         Ok(())
     }
 

@@ -437,6 +437,40 @@ async fn move_task_keeps_a_rate_below_ten_a_second() {
     assert_eq!(s.get_queue("src").await.unwrap().stats.visible, 4);
 }
 
+/// A queue deleted while a move task runs ends the task (FAILED, the queue does not exist),
+/// and a queue made again under the name is left alone. Tokio's clock is paused.
+#[tokio::test(start_paused = true)]
+async fn a_move_task_ends_when_its_queue_is_deleted() {
+    for gone in ["dlq", "src"] {
+        let s = service();
+        src_with_dlq(&s).await;
+        s.send("dlq", (0..4).map(|i| msg(&format!("m{i}"))).collect())
+            .await
+            .unwrap();
+        s.start_move_task("dlq", Some("src"), Some(1))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        assert_eq!(s.list_move_tasks("dlq", 1)[0].moved, 2);
+        s.delete_queue(gone).await.unwrap();
+        if gone == "dlq" {
+            s.create_queue("dlq", QueueConfig::default()).await.unwrap();
+        } else {
+            s.create_queue("src", QueueConfig::default()).await.unwrap();
+        }
+        let before_dlq = s.get_queue("dlq").await.unwrap().stats.visible;
+        tokio::time::sleep(Duration::from_millis(3_000)).await;
+        let task = &s.list_move_tasks("dlq", 1)[0];
+        assert_eq!(task.status, MoveTaskStatus::Failed, "{gone}");
+        assert_eq!(
+            task.failure_reason.as_deref(),
+            Some(CoreError::QueueNotFound(gone.into()).to_string().as_str())
+        );
+        assert_eq!(task.moved, 2, "{gone}: nothing moved after the deletion");
+        assert_eq!(s.get_queue("dlq").await.unwrap().stats.visible, before_dlq);
+    }
+}
+
 #[tokio::test]
 async fn move_task_without_a_known_source_fails() {
     let s = service();
