@@ -138,13 +138,35 @@ impl Router {
     /// an undetected request ([`Dialect::undetected`]), or a clear 400.
     pub async fn dispatch(&self, req: Request) -> Response {
         let started = Instant::now();
+        // Kept only when refusals are logged: the hot path allocates nothing for it.
+        let seen = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| (req.method.clone(), req.uri.path().to_string()));
         let (name, resp) = self.answer(req).await;
         let operation = resp
             .extensions()
             .get::<Operation>()
             .map_or(NO_OPERATION, |o| o.0);
+        let status = resp.status().as_u16();
         self.metrics
-            .record(name, operation, resp.status().as_u16(), started.elapsed());
+            .record(name, operation, status, started.elapsed());
+        // Server errors are logged where they arise, with their cause; refusals (bad input,
+        // failed signatures, unknown queues) only here, for whoever turns on debug logging.
+        if let Some((method, path)) = seen.filter(|_| (400..500).contains(&status)) {
+            let code = ["x-ms-error-code", "x-amzn-query-error", "x-amzn-errortype"]
+                .iter()
+                .find_map(|h| resp.headers().get(*h))
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::debug!(
+                dialect = name,
+                operation,
+                status,
+                code,
+                method = %method,
+                path = %path,
+                "request refused"
+            );
+        }
         resp
     }
 
