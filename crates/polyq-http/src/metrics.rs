@@ -108,9 +108,91 @@ pub fn encode(registry: &Registry) -> String {
 /// The content type of [`encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// The content type of [`to_prometheus_text`]'s output.
+pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Whether a scraper's `Accept` header asks for OpenMetrics (Prometheus itself does, first);
+/// anything else (curl, `prometheus_client`'s text parser, older agents) gets the Prometheus
+/// text format 0.0.4.
+pub fn wants_openmetrics(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| a.contains("application/openmetrics-text"))
+}
+
+/// [`encode`]'s OpenMetrics text in the Prometheus text format 0.0.4: a counter family is
+/// named by its sample name (`x_total`, where OpenMetrics names it `x`), and there are no
+/// `# UNIT` lines, `_created` samples or `# EOF`. Samples are written alike in both.
+pub fn to_prometheus_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "].into_iter().find_map(|p| {
+            let rest = line.strip_prefix(p)?;
+            let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            counters
+                .contains(name)
+                .then(|| format!("{p}{name}_total {tail}"))
+        });
+        let created = counters.iter().any(|c| {
+            line.strip_prefix(c)
+                .and_then(|r| r.strip_prefix("_created"))
+                .is_some_and(|r| r.starts_with(['{', ' ']))
+        });
+        if created {
+            continue;
+        }
+        out.push_str(meta.as_deref().unwrap_or(line).trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_prometheus_text_format_names_counters_by_their_samples() {
+        let m = RequestMetrics::default();
+        m.record("SQS", "SendMessage", 200, Duration::from_micros(300));
+        let mut registry = Registry::default();
+        m.register(&mut registry);
+        let om = encode(&registry);
+        assert!(om.contains("# TYPE polyq_requests counter") && om.ends_with("# EOF\n"));
+        let text = to_prometheus_text(&om);
+        assert!(
+            text.contains("# TYPE polyq_requests_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# HELP polyq_requests_total Requests answered"),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE polyq_request_duration_seconds histogram\n"));
+        assert!(
+            !text.contains("# EOF") && !text.contains("_created"),
+            "{text}"
+        );
+        // Samples are the same lines in both formats.
+        let samples = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(samples(&text), samples(&om));
+        assert!(wants_openmetrics(Some(
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
+        )));
+        assert!(!wants_openmetrics(Some("text/plain;version=0.0.4")));
+        assert!(!wants_openmetrics(None));
+    }
 
     #[test]
     fn counts_and_times_requests_by_dialect_and_operation() {

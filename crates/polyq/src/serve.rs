@@ -166,11 +166,26 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         )));
     }
     wait_for_signal().await;
-    tracing::info!("shutting down: no new connections; finishing requests in progress");
+    tracing::info!(
+        "shutting down: no new connections; finishing requests in progress (at most 30 s; \
+         a second signal exits at once)"
+    );
     service.begin_shutdown();
     let _ = stop_tx.send(true);
-    for t in tasks {
-        t.await.context("listener task failed")??;
+    let finish = async {
+        for t in tasks {
+            t.await.context("listener task failed")??;
+        }
+        anyhow::Ok(())
+    };
+    tokio::select! {
+        done = finish => done?,
+        () = wait_for_signal() => {
+            // What was acknowledged is on disk already (answers wait for it); requests still in
+            // progress were not answered, so their clients retry or see an error.
+            tracing::warn!("second signal: exiting without waiting for requests in progress");
+            std::process::exit(130);
+        }
     }
     // Dropping the last handles to the store flushes and closes it (and frees the directory lock).
     drop(router);

@@ -132,6 +132,46 @@ fn sigterm_stops_the_server_cleanly() {
     }
 }
 
+/// A second signal ends the shutdown's wait for requests in progress (up to 30 s): here a
+/// request whose body never comes.
+#[test]
+fn a_second_signal_exits_at_once() {
+    use std::io::Write;
+    let mut s = start(&[]);
+    let mut stalled = std::net::TcpStream::connect(s.base.trim_start_matches("http://")).unwrap();
+    stalled
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = s.child.id().to_string();
+    let signal = || {
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success())
+    };
+    signal();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        s.child.try_wait().unwrap().is_none(),
+        "still waiting for the stalled request"
+    );
+    signal();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(130), "exit status {status}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second signal did not end it"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn bad_settings_exit_with_a_message() {
     let out = Command::new(env!("CARGO_BIN_EXE_polyq"))
@@ -354,13 +394,35 @@ async fn metrics_count_requests_and_messages() {
         .unwrap();
     assert_eq!(too_big.status(), 413);
 
-    let r = c.get(format!("{}/metrics", s.base)).send().await.unwrap();
+    // Prometheus asks for OpenMetrics; a scraper that does not gets the 0.0.4 text format,
+    // with the same samples.
+    let r = c
+        .get(format!("{}/metrics", s.base))
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-type"]
         .to_str()
         .unwrap()
         .starts_with("application/openmetrics-text"));
     let text = r.text().await.unwrap();
+    let plain = c.get(format!("{}/metrics", s.base)).send().await.unwrap();
+    assert_eq!(
+        plain.headers()["content-type"].to_str().unwrap(),
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let plain = plain.text().await.unwrap();
+    assert!(
+        plain.contains("# TYPE polyq_requests_total counter\n"),
+        "{plain}"
+    );
+    assert!(!plain.contains("# EOF"), "{plain}");
+    assert!(plain.lines().any(|l| l == "polyq_store_up 1"), "{plain}");
     for line in [
         r#"polyq_requests_total{dialect="SQS",operation="CreateQueue",code="200"} 1"#,
         r#"polyq_requests_total{dialect="SQS",operation="SendMessage",code="200"} 2"#,
@@ -372,6 +434,7 @@ async fn metrics_count_requests_and_messages() {
         r#"polyq_requests_total{dialect="none",operation="-",code="413"} 1"#,
         r#"polyq_request_duration_seconds_count{dialect="SQS",operation="SendMessage"} 2"#,
         "polyq_queues 2",
+        "polyq_store_up 1",
         r#"polyq_queue_messages{queue="counted",state="visible"} 1"#,
         r#"polyq_queue_messages{queue="counted",state="in_flight"} 1"#,
         r#"polyq_queue_messages{queue="counted",state="delayed"} 0"#,
@@ -408,7 +471,8 @@ async fn metrics_count_requests_and_messages() {
         .await
         .unwrap();
     assert!(
-        again.contains(r#"polyq_requests_total{dialect="polyq",operation="Metrics",code="200"} 1"#),
+        // The two scrapes above (OpenMetrics and plain text).
+        again.contains(r#"polyq_requests_total{dialect="polyq",operation="Metrics",code="200"} 2"#),
         "{again}"
     );
     assert!(

@@ -1,8 +1,12 @@
-//! `GET /metrics`: the router's request metrics and, counted at each scrape, every queue's
-//! messages by state.
+//! `GET /metrics`: the router's request metrics, whether the store answers, and, counted at
+//! each scrape, every queue's messages by state. OpenMetrics for scrapers that ask for it
+//! (Prometheus does), else the Prometheus text format 0.0.4.
 
 use polyq_core::QueueService;
-use polyq_http::metrics::{encode, RequestMetrics, CONTENT_TYPE};
+use polyq_http::metrics::{
+    encode, to_prometheus_text, wants_openmetrics, RequestMetrics, CONTENT_TYPE,
+    PROMETHEUS_CONTENT_TYPE,
+};
 use polyq_http::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
@@ -15,9 +19,22 @@ struct QueueState {
     state: &'static str,
 }
 
-pub async fn render(service: &QueueService, requests: &RequestMetrics) -> Response {
+pub async fn render(
+    service: &QueueService,
+    requests: &RequestMetrics,
+    accept: Option<&str>,
+) -> Response {
     let mut registry = Registry::default();
     requests.register(&mut registry);
+    // So that an alert on queue depth does not resolve itself while the store is down (the
+    // queue gauges are then missing).
+    let up = Gauge::<i64>::default();
+    up.set(i64::from(service.health().await.is_ok()));
+    registry.register(
+        "polyq_store_up",
+        "1 while the store answers and takes writes, 0 while it does not (queue gauges are then missing)",
+        up,
+    );
     match service.list_queues("", None, usize::MAX).await {
         Ok(queues) => {
             let count = Gauge::<i64>::default();
@@ -49,5 +66,10 @@ pub async fn render(service: &QueueService, requests: &RequestMetrics) -> Respon
             tracing::warn!(error = %e, "metrics: cannot list queues");
         }
     }
-    polyq_http::response(200, CONTENT_TYPE, encode(&registry))
+    let text = encode(&registry);
+    if wants_openmetrics(accept) {
+        polyq_http::response(200, CONTENT_TYPE, text)
+    } else {
+        polyq_http::response(200, PROMETHEUS_CONTENT_TYPE, to_prometheus_text(&text))
+    }
 }

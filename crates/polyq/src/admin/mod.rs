@@ -100,7 +100,14 @@ impl Admin {
             "/metrics" => {
                 return (
                     "Metrics",
-                    metrics::render(&self.service, &self.metrics).await,
+                    metrics::render(
+                        &self.service,
+                        &self.metrics,
+                        req.headers
+                            .get(http::header::ACCEPT)
+                            .and_then(|v| v.to_str().ok()),
+                    )
+                    .await,
                 )
             }
             push_signing::CERT_PATH => return ("SigningCertificate", signing_certificate(&req)),
@@ -220,5 +227,9 @@ mod tests {
                 "{text}"
             );
         }
+        // The metrics say so too.
+        let scrape = admin.handle(get("/metrics")).await;
+        let text = String::from_utf8_lossy(scrape.body()).into_owned();
+        assert!(text.lines().any(|l| l == "polyq_store_up 0"), "{text}");
     }
 }
