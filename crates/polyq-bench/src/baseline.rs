@@ -62,19 +62,8 @@ pub async fn run(addr: SocketAddr, lifetime: Duration) -> anyhow::Result<()> {
         listener.local_addr()?
     );
     let stop = async move {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let term = async move {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term => {}
+            () = crate::interrupted() => {}
             _ = tokio::time::sleep(lifetime) => {}
         }
     };

@@ -32,6 +32,42 @@ pub use run::run;
 pub use stats::Report;
 
 /// Entry point of `polyq bench`: builds a runtime, runs, prints the report.
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub(crate) async fn interrupted() {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut t) => {
+                t.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}
+
+/// The exit code of a finished run: 0 when something was measured, 1 when no request
+/// succeeded at all (a dead endpoint, wrong credentials: a script or CI job must notice), 130
+/// when a signal cut the run short (its report is printed all the same).
+fn exit_code(report: &Report) -> ExitCode {
+    if report.interrupted {
+        ExitCode::from(130)
+    } else if report.sent + report.received + report.deleted == 0 && report.error_count() > 0 {
+        eprintln!(
+            "polyq bench: no request succeeded ({} errors); see \"errors\" in the report",
+            report.error_count()
+        );
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 pub fn main(args: BenchArgs) -> ExitCode {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
@@ -64,7 +100,7 @@ pub fn main(args: BenchArgs) -> ExitCode {
             } else {
                 print!("{}", render(&report));
             }
-            ExitCode::SUCCESS
+            exit_code(&report)
         }
         Err(e) => {
             eprintln!("polyq bench: {e:#}");
@@ -134,4 +170,33 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(out, "  note: {n}");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_where_nothing_succeeded_fails_and_an_interrupted_one_says_so() {
+        let dead = Report {
+            errors: [("ConnectFailed".to_string(), 42_635)].into(),
+            ..Default::default()
+        };
+        assert_eq!(exit_code(&dead), ExitCode::FAILURE);
+        let some = Report {
+            sent: 10,
+            ..dead.clone()
+        };
+        assert_eq!(
+            exit_code(&some),
+            ExitCode::SUCCESS,
+            "errors under load are reported, not fatal"
+        );
+        assert_eq!(exit_code(&Report::default()), ExitCode::SUCCESS);
+        let cut = Report {
+            interrupted: true,
+            ..some
+        };
+        assert_eq!(exit_code(&cut), ExitCode::from(130));
+    }
 }

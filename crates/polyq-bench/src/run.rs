@@ -207,8 +207,15 @@ async fn measure(
     let deadline = start + args.duration;
     let target = args.messages;
     let mut ticker = tokio::time::interval(Duration::from_millis(20));
+    // A signal ends the run like its deadline: the report is printed and the queues deleted.
+    let interrupt = crate::interrupted();
+    tokio::pin!(interrupt);
+    let mut interrupted = false;
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = &mut interrupt => interrupted = true,
+        }
         let s = shared.counters.snapshot();
         progress.tick(
             start.elapsed(),
@@ -220,11 +227,21 @@ async fn measure(
             Mode::Receive => s.received >= n,
             Mode::Cycle => s.deleted >= n,
         });
-        if Instant::now() >= deadline || done_by_count || tasks.iter().all(|t| t.is_finished()) {
+        if interrupted
+            || Instant::now() >= deadline
+            || done_by_count
+            || tasks.iter().all(|t| t.is_finished())
+        {
             break;
         }
     }
     let elapsed = start.elapsed();
+    let mut notes = notes;
+    if interrupted {
+        notes.push(
+            "interrupted by a signal before its stop condition: the figures cover what ran".into(),
+        );
+    }
     let at_stop = shared.counters.snapshot();
     let requests = shared.client.transport().requests.load(Ordering::Relaxed) - requests_before;
     shared.stop.store(true, Ordering::Relaxed);
@@ -273,6 +290,7 @@ async fn measure(
         errors: shared.counters.error_codes(),
         latency_us,
         notes,
+        interrupted,
     })
 }
 

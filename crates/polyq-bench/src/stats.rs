@@ -151,7 +151,7 @@ pub fn rate(count: u64, elapsed: Duration) -> f64 {
 }
 
 /// The results of one run (`--json` prints this as is).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub dialect: String,
     pub endpoint: String,
@@ -182,6 +182,8 @@ pub struct Report {
     /// Per-call latency (send, receive, delete) and end-to-end send → receive, microseconds.
     pub latency_us: BTreeMap<String, Percentiles>,
     pub notes: Vec<String>,
+    /// Cut short by SIGINT/SIGTERM before its stop condition (the figures cover what ran).
+    pub interrupted: bool,
 }
 
 impl Report {

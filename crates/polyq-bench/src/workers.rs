@@ -88,8 +88,13 @@ pub async fn producer(
             .map(|_| make_body(MEASURED, shared.message_size, now))
             .collect();
         let outcome = shared.client.send(q, &bodies).await;
+        let failed = outcome.is_err();
         count_batch(&shared.counters, &shared.counters.sent, outcome);
         Latencies::record(&mut lat.send, origin.elapsed());
+        if failed {
+            // A failing (or gone) server should not be hammered in a tight loop.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
     lat
 }
