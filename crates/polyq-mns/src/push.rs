@@ -50,9 +50,21 @@ pub fn spawn(
         return;
     };
     runtime.spawn(async move {
+        // Logged once per run of failures (a store out of reach fails every round, every
+        // second or so), and once when they end.
+        let mut failing = false;
         loop {
-            if let Err(e) = push_due(&service, &pusher).await {
-                tracing::warn!(error = %e, "MNS push round failed; retrying");
+            match push_due(&service, &pusher).await {
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, "MNS push round failed; retrying quietly until one succeeds");
+                }
+                Err(e) => tracing::debug!(error = %e, "MNS push round failed again"),
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!("MNS push rounds succeed again");
+                }
+                Ok(()) => {}
             }
             tokio::select! {
                 _ = wake.notified() => {}

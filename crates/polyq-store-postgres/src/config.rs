@@ -97,12 +97,23 @@ pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
     if pg.get_application_name().is_none() {
         pg.application_name("polyq");
     }
+    let mut extra = Vec::new();
     if let Some(s) = &schema {
         // Quoted: the name was checked above, so it cannot break out of the quotes.
-        let opt = format!("-c search_path=\"{s}\"");
+        extra.push(format!("-c search_path=\"{s}\""));
+    }
+    // The server's NOTICEs ("schema … already exists, skipping" at every start) would be
+    // logged as information; warnings and errors still come through.
+    if !pg
+        .get_options()
+        .is_some_and(|o| o.contains("client_min_messages"))
+    {
+        extra.push("-c client_min_messages=warning".into());
+    }
+    if !extra.is_empty() {
         let options = match pg.get_options() {
-            Some(o) if !o.is_empty() => format!("{o} {opt}"),
-            _ => opt,
+            Some(o) if !o.is_empty() => format!("{o} {}", extra.join(" ")),
+            _ => extra.join(" "),
         };
         pg.options(&options);
     }
@@ -151,6 +162,14 @@ mod tests {
             .get_options()
             .unwrap()
             .contains("search_path=\"abc_1\""));
+        assert!(s
+            .pg
+            .get_options()
+            .unwrap()
+            .contains("-c client_min_messages=warning"));
+        let s =
+            parse("postgres://postgres@h/test?options=-c%20client_min_messages%3Dnotice").unwrap();
+        assert_eq!(s.pg.get_options(), Some("-c client_min_messages=notice"));
         let s = parse("postgres://postgres@localhost/test?connect_timeout=2").unwrap();
         assert_eq!(s.schema, None);
         assert_eq!(s.pool_size, DEFAULT_POOL_SIZE);
