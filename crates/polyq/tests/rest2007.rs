@@ -203,4 +203,29 @@ async fn messages_cross_between_2007_rest_json_and_mns() {
     assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
     let (_, xml) = rest(&c, "GET", &format!("{url}/front"), "").await;
     assert_eq!(tags(&xml, "MessageBody"), ["from mns"]);
+
+    // The metrics name the 2007 operations (they were all "-").
+    let metrics = c
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for op in ["SendMessage", "ReceiveMessage"] {
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with("polyq_requests_total{")
+                    && l.contains(&format!("operation=\"{op}\""))
+                    && l.contains("code=\"200\"")
+                    && !l.contains("dialect=\"MNS\"")),
+            "{op} not in\n{metrics}"
+        );
+    }
+    assert!(
+        !metrics.contains("operation=\"-\",code=\"200\""),
+        "{metrics}"
+    );
 }

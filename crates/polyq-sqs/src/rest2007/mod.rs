@@ -98,7 +98,9 @@ fn foreign(req: &Request) -> bool {
 
 pub async fn handle(service: &Arc<QueueService>, config: &SqsConfig, req: Request) -> Response {
     let rid = req.request_id.clone();
-    match serve(service, config, &req).await {
+    // The operation, once routed, names the request in the metrics.
+    let mut op_name = None;
+    let mut resp = match serve(service, config, &req, &mut op_name).await {
         Ok(body) => respond(200, body, &rid),
         Err(e) => {
             if e.code.status() >= 500 {
@@ -106,13 +108,18 @@ pub async fn handle(service: &Arc<QueueService>, config: &SqsConfig, req: Reques
             }
             respond(e.code.status(), xml::error(&e, &rid), &rid)
         }
+    };
+    if let Some(name) = op_name {
+        polyq_http::metrics::tag(&mut resp, name);
     }
+    resp
 }
 
 async fn serve(
     service: &Arc<QueueService>,
     config: &SqsConfig,
     req: &Request,
+    op_name: &mut Option<&'static str>,
 ) -> Result<String, RestError> {
     let sender = auth::authenticate(
         &config.auth,
@@ -130,6 +137,7 @@ async fn serve(
     }
     let params = route::Params::parse(req.query());
     let op = route::operation(&req.method, req.uri.path(), &params)?;
+    *op_name = Some(op.name());
     let origin = req.origin("localhost");
     let ctx = ops::Ctx {
         service,

@@ -57,6 +57,26 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// The operation's name, for the metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::CreateQueue => "CreateQueue",
+            Op::ListQueues => "ListQueues",
+            Op::DeleteQueue(_) => "DeleteQueue",
+            Op::SendMessage(_) => "SendMessage",
+            Op::ReceiveMessage(_) => "ReceiveMessage",
+            Op::SetVisibilityTimeout(_) => "SetVisibilityTimeout",
+            Op::SetQueueAttributes(_) => "SetQueueAttributes",
+            Op::GetVisibilityTimeout(_) => "GetVisibilityTimeout",
+            Op::GetQueueAttributes(_) => "GetQueueAttributes",
+            Op::PeekMessage { .. } => "PeekMessage",
+            Op::DeleteMessage { .. } => "DeleteMessage",
+            Op::ChangeMessageVisibility { .. } => "ChangeMessageVisibility",
+        }
+    }
+}
+
 /// Decoded query parameters, in order.
 #[derive(Debug, Default, Clone)]
 pub struct Params(Vec<(String, String)>);
