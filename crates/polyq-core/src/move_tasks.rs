@@ -210,29 +210,33 @@ async fn run(
     let (step, pause) = pace(rate);
     // The queues as they are now: one deleted (and perhaps made again under its name) while
     // the task runs ends the task, rather than letting it move another queue's messages. The
-    // service fails the task when the deletion goes through it; this check is for a deletion
+    // service fails the task when the deletion goes through it; this check, once a second
+    // (a queue's info counts its messages, which costs on PostgreSQL), is for a deletion
     // through another node of a shared store.
-    let now = clock.now_ms();
-    let mut queues = vec![(source.clone(), store.get_queue(&source, now).await)];
-    if let Some(d) = &destination {
-        queues.push((d.clone(), store.get_queue(d, now).await));
+    let created = |q: CoreResult<crate::model::QueueInfo>| match q {
+        Ok(q) => Some(Some(q.created_ms)),
+        Err(CoreError::QueueNotFound(_)) => Some(None),
+        Err(_) => None, // the store did not answer: no verdict
+    };
+    let mut born = Vec::new();
+    for name in std::iter::once(&source).chain(destination.as_ref()) {
+        // A queue missing now fails the first step anyway.
+        if let Some(Some(at_start)) = created(store.get_queue(name, clock.now_ms()).await) {
+            born.push((name.clone(), at_start));
+        }
     }
-    let born: Vec<(String, Option<u64>)> = queues
-        .into_iter()
-        .map(|(name, q)| (name, q.ok().map(|q| q.created_ms)))
-        .collect();
+    let mut checked = tokio::time::Instant::now();
     loop {
-        for (name, created) in &born {
-            let now_created = store
-                .get_queue(name, clock.now_ms())
-                .await
-                .ok()
-                .map(|q| q.created_ms);
-            if now_created.is_none() || now_created != *created {
-                let mut t = task.lock();
-                t.status = MoveTaskStatus::Failed;
-                t.failure_reason = Some(CoreError::QueueNotFound(name.clone()).to_string());
-                return;
+        if checked.elapsed() >= Duration::from_secs(1) {
+            checked = tokio::time::Instant::now();
+            for (name, at_start) in &born {
+                let now = created(store.get_queue(name, clock.now_ms()).await);
+                if now.is_some_and(|c| c != Some(*at_start)) {
+                    let mut t = task.lock();
+                    t.status = MoveTaskStatus::Failed;
+                    t.failure_reason = Some(CoreError::QueueNotFound(name.clone()).to_string());
+                    return;
+                }
             }
         }
         let moved_so_far = {

@@ -211,7 +211,10 @@ impl QueueService {
                 other => other?,
             };
             if !outcome.messages.is_empty() {
-                if leasing.elapsed() >= SLOW_LEASE {
+                // Not with a receive attempt id: its retry replays only messages whose
+                // visibility nobody changed, and the re-timing would be such a change (the
+                // client that retries because this answer was slow would get others).
+                if leasing.elapsed() >= SLOW_LEASE && request.attempt_id.is_none() {
                     return self.restart_visibility(queue, outcome.messages, now).await;
                 }
                 return Ok(outcome.messages);
@@ -241,7 +244,8 @@ impl QueueService {
     /// commit, a paused node), and SQS's timeout starts when the messages are returned: a
     /// window eaten by the wait could let another consumer have them at once. A message whose
     /// lease changed meanwhile (another consumer has it, or it was deleted) is not handed out;
-    /// on a FIFO queue neither are the later messages of its group, which are released.
+    /// on a FIFO queue neither are the later messages of its group, which are released. Leases
+    /// with a receive attempt id are left as they are (see the caller).
     async fn restart_visibility(
         &self,
         queue: &str,
@@ -268,7 +272,9 @@ impl QueueService {
         let mut kept = Vec::with_capacity(messages.len());
         let mut release = Vec::new();
         for (mut m, result) in messages.into_iter().zip(results) {
-            let group_lost = m.group_id.is_some() && lost_groups.contains(&m.group_id);
+            // Groups order delivery on FIFO queues only (SQS's are named `*.fifo`; standard
+            // queues keep a `MessageGroupId` without ordering by it).
+            let group_lost = queue.ends_with(".fifo") && lost_groups.contains(&m.group_id);
             match result {
                 Ok(relet) if !group_lost => {
                     m.visible_ms = relet.visible_ms;

@@ -134,6 +134,54 @@ async fn a_late_lease_drops_what_another_consumer_took_meanwhile() {
     );
 }
 
+/// A slow lease with a receive attempt id is not re-timed: a retry of the attempt (sent because
+/// the answer was slow or lost) replays only messages whose visibility nobody changed, and
+/// must get the same messages and receipts.
+#[tokio::test]
+async fn a_slow_lease_with_an_attempt_id_stays_replayable() {
+    let store = Arc::new(polyq_core::faults::FaultyStore::new(Arc::new(
+        MemoryStore::new(),
+    )));
+    let s = QueueService::new(store.clone(), Arc::new(SystemClock));
+    let fifo = QueueConfig {
+        fifo: true,
+        ..Default::default()
+    };
+    s.create_queue("q.fifo", fifo).await.unwrap();
+    let grouped = |body: &str, group: &str| NewMessage {
+        group_id: Some(group.into()),
+        dedup_id: Some(body.into()),
+        ..msg(body)
+    };
+    s.send(
+        "q.fifo",
+        vec![grouped("a1", "a"), grouped("a2", "a"), grouped("b1", "b")],
+    )
+    .await
+    .unwrap();
+    let opts = ReceiveOptions {
+        max_messages: 2,
+        visibility_seconds: Some(30),
+        wait: None,
+        attempt_id: Some("att-1".into()),
+    };
+    store.delay_leases(Duration::from_millis(400));
+    let first = s.receive("q.fifo", opts.clone()).await.unwrap();
+    store.delay_leases(Duration::ZERO);
+    let retry = s.receive("q.fifo", opts).await.unwrap();
+    let view = |ms: &[Message]| -> Vec<(String, Receipt)> {
+        ms.iter()
+            .map(|m| (String::from_utf8_lossy(&m.body).into_owned(), m.receipt()))
+            .collect()
+    };
+    assert_eq!(view(&first).len(), 2);
+    assert_eq!(
+        view(&retry),
+        view(&first),
+        "the retry replays the slow answer"
+    );
+}
+
 /// A FIFO receive with a `ReceiveRequestAttemptId` looks again and again under that id while
 /// it waits: the passes that found nothing must not be remembered as the attempt's answer, or
 /// the wait (and every retry within five minutes) would never get a message.
@@ -469,6 +517,39 @@ async fn a_move_task_ends_when_its_queue_is_deleted() {
         assert_eq!(task.moved, 2, "{gone}: nothing moved after the deletion");
         assert_eq!(s.get_queue("dlq").await.unwrap().stats.visible, before_dlq);
     }
+}
+
+/// The same when the deletion goes to the store past this node's service (another node of a
+/// shared PostgreSQL store): the task notices within about a second.
+#[tokio::test(start_paused = true)]
+async fn a_move_task_ends_when_another_node_deletes_its_queue() {
+    let store = Arc::new(MemoryStore::new());
+    let s = QueueService::new(store.clone(), Arc::new(SystemClock));
+    src_with_dlq(&s).await;
+    s.send("dlq", (0..6).map(|i| msg(&format!("m{i}"))).collect())
+        .await
+        .unwrap();
+    s.start_move_task("dlq", Some("src"), Some(1))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Real time passes too, so that the queue made again has another creation time.
+    std::thread::sleep(Duration::from_millis(5));
+    let now = s.now_ms();
+    store.delete_queue("src").await.unwrap();
+    store
+        .create_queue("src", QueueConfig::default(), now)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    let task = &s.list_move_tasks("dlq", 1)[0];
+    assert_eq!(task.status, MoveTaskStatus::Failed);
+    assert!(task.moved <= 3, "moved {} after the deletion", task.moved);
+    assert_eq!(
+        s.get_queue("src").await.unwrap().stats.visible,
+        0,
+        "nothing moved into the new queue of that name"
+    );
 }
 
 #[tokio::test]

@@ -136,8 +136,26 @@ impl PostgresStore {
         drop(client);
         conn.abort();
 
+        // The database ends a statement of a pooled connection a little before the operation
+        // timeout: dropping a timed-out operation does not stop its statement on the server,
+        // which would go on (and may still commit) while the pool hands its busy connection
+        // to the next request. Migrations and the listener use their own connections.
+        let mut pooled = settings.pg.clone();
+        let statement_ms = (settings.operation_timeout.as_millis() * 9 / 10).max(500);
+        let own = format!("-c statement_timeout={statement_ms}");
+        match pooled.get_options() {
+            // The URL's own setting wins.
+            Some(o) if o.contains("statement_timeout") => {}
+            Some(o) if !o.is_empty() => {
+                let options = format!("{o} {own}");
+                pooled.options(&options);
+            }
+            _ => {
+                pooled.options(&own);
+            }
+        }
         let manager = Manager::from_config(
-            settings.pg.clone(),
+            pooled,
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,

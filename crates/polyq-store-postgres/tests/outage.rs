@@ -156,6 +156,56 @@ async fn a_frozen_database_fails_requests_within_the_operation_timeout() {
     );
 }
 
+/// An operation stuck on the database side (here a FIFO receive waiting for a queue lock that
+/// another connection holds) is ended by the database itself just before the operation
+/// timeout, so that its connection is not handed to the next request still busy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_stuck_in_the_database_is_ended_there() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let store = PostgresStore::connect(&schema.url("&operation_timeout=2&pool_size=1"))
+        .await
+        .expect("connect");
+    let fifo = QueueConfig {
+        fifo: true,
+        ..Default::default()
+    };
+    store.create_queue("q.fifo", fifo, T0).await.unwrap();
+    let (other, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    other.batch_execute("BEGIN").await.unwrap();
+    other
+        .execute(
+            &format!(
+                "SELECT 1 FROM \"{}\".polyq_queues WHERE name = 'q.fifo' FOR UPDATE",
+                schema.name
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let lease = LeaseRequest {
+        max_messages: 1,
+        ..Default::default()
+    };
+    let r = within(
+        "lease",
+        tokio::time::timeout(Duration::from_secs(20), store.lease("q.fifo", lease, T0)).await,
+    );
+    assert!(r.is_err(), "the stuck lease fails: {r:?}");
+    // The one pooled connection is free: the database ended the statement (otherwise this
+    // would queue behind it until its own operation timeout).
+    let r = within(
+        "get_queue",
+        tokio::time::timeout(Duration::from_secs(20), store.get_queue("q.fifo", T0)).await,
+    );
+    assert!(r.is_ok(), "{r:?}");
+    other.batch_execute("ROLLBACK").await.unwrap();
+}
+
 /// A server that accepts connections and never answers: the start fails, naming it, instead
 /// of hanging.
 #[tokio::test]
