@@ -39,6 +39,9 @@ pub(crate) struct Log {
     catalog: Catalog,
     tracker: Tracker,
     buf: Vec<u8>,
+    /// The segments up to this one have a durable `Collected` record (so a deletion that
+    /// failed and is retried does not write another).
+    collected_recorded: u64,
 }
 
 /// Makes directory entry changes (a new or deleted segment) durable.
@@ -75,6 +78,7 @@ impl Log {
             catalog,
             tracker,
             buf,
+            collected_recorded: 0,
         };
         log.tracker.add_segment(number, log.file.metadata()?.len());
         Ok(log)
@@ -143,13 +147,16 @@ impl Log {
         let Some(upto) = self.tracker.collectable(self.number, now) else {
             return Ok(());
         };
-        self.buf.clear();
-        begin_frame(&mut self.buf);
-        record::encode_collected(upto, &mut self.buf);
-        finish_frame(&mut self.buf);
-        self.file.write_all(&self.buf)?;
-        self.file.sync_data()?;
-        self.tracker.grow(self.number, self.buf.len() as u64);
+        if upto > self.collected_recorded {
+            self.buf.clear();
+            begin_frame(&mut self.buf);
+            record::encode_collected(upto, &mut self.buf);
+            finish_frame(&mut self.buf);
+            self.file.write_all(&self.buf)?;
+            self.file.sync_data()?;
+            self.tracker.grow(self.number, self.buf.len() as u64);
+            self.collected_recorded = upto;
+        }
         while let Some((n, usage)) = self.tracker.oldest() {
             if n > upto {
                 break;

@@ -33,9 +33,10 @@ pub(crate) const HEADER_LEN: usize = 36;
 const FRAME_HEADER_LEN: usize = 12;
 /// The frame header of formats 2 and 3: length and payload checksum only.
 const OLD_FRAME_HEADER_LEN: usize = 8;
-/// The granularity at which a crash can leave part of a write on disk and part not (a page
-/// not yet written back reads as zeros): what a torn frame header can look like.
-const PAGE: usize = 4096;
+/// The granularity at which a crash can leave part of a write on disk and part not (a sector
+/// or page not yet written reads as zeros; 512 bytes, the smallest, also splits at every
+/// larger boundary): what a torn frame header can look like.
+const SECTOR: usize = 512;
 
 /// The file name of segment `number`.
 pub fn segment_name(number: u64) -> String {
@@ -86,13 +87,35 @@ pub(crate) fn finish_frame(buf: &mut [u8]) {
     buf[8..12].copy_from_slice(&header_crc.to_le_bytes());
 }
 
-/// Whether a frame header at file offset `pos` that fails its checksum can be a write a crash
-/// cut short rather than damage: on one side of a page boundary inside it, it still reads as
-/// zeros. (A wholly zeroed header counts only with zeros to the end of the file.)
-fn torn_header(header: &[u8], pos: usize) -> bool {
+/// Whether a frame header at file offset `pos` of `data` that fails its checksum can be a
+/// write a crash cut short rather than damage: on one side of a sector boundary inside it, it
+/// still reads as zeros, and no intact frame follows it (a crash cuts only the last write; a
+/// zeroed stretch with acknowledged frames after it is damage). A wholly zeroed header counts
+/// only with zeros to the end of the file.
+fn torn_header(data: &[u8], pos: usize, header_len: usize) -> bool {
+    let header = &data[pos..pos + header_len];
     let zero = |b: &[u8]| b.iter().all(|&x| x == 0);
-    let split = (PAGE - pos % PAGE) % PAGE;
-    split > 0 && split < header.len() && (zero(&header[..split]) || zero(&header[split..]))
+    let split = (SECTOR - pos % SECTOR) % SECTOR;
+    let half_zero =
+        split > 0 && split < header.len() && (zero(&header[..split]) || zero(&header[split..]));
+    half_zero && !intact_frame_after(data, pos + 1)
+}
+
+/// Whether a whole format-4 frame (header and payload checksums holding) starts anywhere at or
+/// after `from`. Only asked on the rare path of a damaged-looking header at the end of the
+/// newest segment; a byte-by-byte search, bounded by the file.
+fn intact_frame_after(data: &[u8], from: usize) -> bool {
+    (from..data.len().saturating_sub(FRAME_HEADER_LEN - 1)).any(|q| {
+        let h = &data[q..q + FRAME_HEADER_LEN];
+        if le_u32(&h[8..]) != crc32fast::hash(&h[..8]) {
+            return false;
+        }
+        let len = le_u32(h) as usize;
+        let start = q + FRAME_HEADER_LEN;
+        len > 0
+            && start + len <= data.len()
+            && crc32fast::hash(&data[start..start + len]) == le_u32(&h[4..])
+    })
 }
 
 /// A segment read back.
@@ -196,14 +219,14 @@ pub(crate) fn scan(data: &[u8], newest: bool) -> Result<Scanned, ScanError> {
             if len == 0 && crc == 0 {
                 (
                     format!("zeroed bytes from offset {pos}"),
-                    all_zero(rest) || (checked_header && torn_header(&rest[..frame_header], pos)),
+                    all_zero(rest) || (checked_header && torn_header(data, pos, frame_header)),
                 )
             } else if checked_header && le_u32(&rest[8..]) != crc32fast::hash(&rest[..8]) {
                 // Its length cannot be trusted; only a header a crash left half unwritten
                 // makes the rest of the file one cut-short write.
                 (
                     format!("the frame header at offset {pos} fails its checksum"),
-                    torn_header(&rest[..frame_header], pos),
+                    torn_header(data, pos, frame_header),
                 )
             } else if end > rest.len() {
                 (
@@ -362,10 +385,10 @@ mod tests {
     #[test]
     fn a_frame_header_half_unwritten_at_a_page_boundary_is_torn() {
         // The second frame's header starts 5 bytes before the first page boundary.
-        let first = vec![b'a'; PAGE - 5 - HEADER_LEN - FRAME_HEADER_LEN];
+        let first = vec![b'a'; 4096 - 5 - HEADER_LEN - FRAME_HEADER_LEN];
         let full = segment(&[&first, &[b'b'; 6000]]);
-        let pos = PAGE - 5;
-        for unwritten in [pos..PAGE, PAGE..full.len()] {
+        let pos = 4096 - 5;
+        for unwritten in [pos..4096, 4096..full.len()] {
             let mut torn = full.clone();
             torn[unwritten.clone()].fill(0);
             let s = scan(&torn, true).unwrap();
@@ -377,6 +400,29 @@ mod tests {
         let mut bad = full.clone();
         bad[pos..pos + 4].fill(0);
         assert!(scan(&bad, true).is_err());
+    }
+
+    /// The same at a 512-byte sector boundary (a power cut can tear a write there), and a
+    /// zeroed stretch at such a boundary with intact frames after it is damage: a crash cuts
+    /// only the last write.
+    #[test]
+    fn torn_headers_at_sector_boundaries_and_damage_before_intact_frames() {
+        let first = vec![b'a'; 3 * 512 - 7 - HEADER_LEN - FRAME_HEADER_LEN];
+        let last = segment(&[&first, &[b'b'; 700]]);
+        let pos = 3 * 512 - 7;
+        let mut torn = last.clone();
+        torn[3 * 512..].fill(0);
+        let s = scan(&torn, true).unwrap();
+        assert_eq!(s.torn.unwrap().keep, pos as u64);
+        // A third, acknowledged frame after the zeroed stretch: refused, nothing cut.
+        let more = segment(&[&first, &[b'b'; 700], b"acknowledged"]);
+        let mut damaged = more.clone();
+        damaged[3 * 512..3 * 512 + 512].fill(0);
+        let err = scan(&damaged, true).unwrap_err();
+        assert!(
+            matches!(&err, ScanError::Corrupt(w) if w.contains("frame header") && w.contains("follows")),
+            "{err:?}"
+        );
     }
 
     #[test]
