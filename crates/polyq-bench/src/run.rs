@@ -214,7 +214,15 @@ async fn measure(
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            () = &mut interrupt => interrupted = true,
+            () = &mut interrupt, if !interrupted => {
+                interrupted = true;
+                // A second signal does not wait for the report and the clean-up.
+                tokio::spawn(async {
+                    crate::interrupted().await;
+                    eprintln!("polyq bench: second signal; exiting without cleaning up");
+                    std::process::exit(130);
+                });
+            }
         }
         let s = shared.counters.snapshot();
         progress.tick(

@@ -252,8 +252,14 @@ fn store_choice(value: &str) -> anyhow::Result<StoreChoice> {
     if trimmed.is_empty() {
         bail!("--store needs a value: a directory, `memory`, or a postgres:// URL");
     }
-    if trimmed.eq_ignore_ascii_case("memory") {
+    if trimmed == "memory" {
         return Ok(StoreChoice::Memory);
+    }
+    if trimmed.eq_ignore_ascii_case("memory") {
+        bail!(
+            "--store {value:?}: did you mean `memory` (nothing kept after exit)? For a data \
+             directory of that name, write it as a path: ./{trimmed}"
+        );
     }
     if let Some((scheme, _)) = trimmed.split_once("://") {
         if scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql") {
@@ -270,6 +276,24 @@ fn store_choice(value: &str) -> anyhow::Result<StoreChoice> {
     Ok(StoreChoice::Embedded(PathBuf::from(value)))
 }
 
+/// Levenshtein distance, for telling a misspelt level from a target name.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(here + 1);
+            prev = here;
+        }
+    }
+    row[b.len()]
+}
+
 /// Refuses a log filter that would silently log nothing useful: one that does not parse, or a
 /// bare word that is not a level (`infoo` would be read as a target name and hide every line).
 fn check_log_filter(filter: &str) -> anyhow::Result<()> {
@@ -280,11 +304,17 @@ fn check_log_filter(filter: &str) -> anyhow::Result<()> {
         );
     }
     for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        // A bare word is a level or a target (`tower_http` logs that crate at every level);
+        // one a letter or two from a level is a misspelt level, which as a target would hide
+        // every line.
         let bare = !directive.contains(['=', '[', ':']);
-        if bare
-            && !directive.starts_with("polyq")
-            && !LEVELS.iter().any(|l| l.eq_ignore_ascii_case(directive))
-        {
+        let lower = directive.to_ascii_lowercase();
+        let misspelt = !LEVELS.contains(&lower.as_str())
+            && LEVELS.iter().any(|l| {
+                let near = if lower.len() >= 5 { 2 } else { 1 };
+                edit_distance(l, &lower) <= near || lower.starts_with(l) || l.starts_with(&lower)
+            });
+        if bare && misspelt {
             bail!(
                 "--log {filter:?}: unknown level `{directive}`; levels are off, error, warn, \
                  info, debug and trace, and TARGET=LEVEL sets one module's (e.g. \
@@ -372,7 +402,7 @@ mod tests {
     #[test]
     fn mistyped_stores_log_filters_and_ids_are_refused() {
         let resolve = |args: ServeArgs| Settings::resolve(args).map_err(|e| e.to_string());
-        for memory in ["MEMORY", "Memory", " memory"] {
+        for memory in ["memory", " memory "] {
             let s = resolve(ServeArgs {
                 store: Some(memory.into()),
                 ..Default::default()
@@ -380,6 +410,22 @@ mod tests {
             .unwrap();
             assert_eq!(s.store, StoreChoice::Memory, "{memory:?}");
         }
+        // Another spelling is neither taken for `memory` nor for a directory (which would
+        // keep data where the user meant to keep none, or the other way round).
+        for near in ["MEMORY", "Memory"] {
+            let e = resolve(ServeArgs {
+                store: Some(near.into()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(e.contains("did you mean `memory`"), "{near}: {e}");
+        }
+        let s = resolve(ServeArgs {
+            store: Some("./Memory".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.store, StoreChoice::Embedded("./Memory".into()));
         for typo in [
             "postgress://postgres@127.0.0.1/test",
             "pg://x@y/z",
@@ -404,7 +450,13 @@ mod tests {
         })
         .unwrap();
         assert!(matches!(s.store, StoreChoice::Postgres(_)));
-        for bad in ["infoo", "polyq=[[[", "verbose"] {
+        for bad in [
+            "infoo",
+            "polyq=[[[",
+            "eror",
+            "warning",
+            "debg,polyq_sqs=trace",
+        ] {
             let e = resolve(ServeArgs {
                 log: Some(bad.into()),
                 ..Default::default()
@@ -419,6 +471,10 @@ mod tests {
             "polyq_sqs=trace",
             "polyq_http",
             "off",
+            "tower_http",
+            "hyper",
+            "io",
+            "3",
         ] {
             resolve(ServeArgs {
                 log: Some(good.into()),
