@@ -75,11 +75,9 @@ async fn a_late_lease_starts_the_visibility_timeout_when_it_returns() {
     assert!(second.is_empty(), "handed out twice: {second:?}");
 }
 
-/// A late lease whose message another consumer took meanwhile (its window, timed from before
-/// the wait, ran out) does not hand it out again; on a FIFO queue neither the later messages
-/// of its group (they are released), while other groups' messages are kept.
-#[tokio::test]
-async fn a_late_lease_drops_what_another_consumer_took_meanwhile() {
+/// A service over a store whose leases can be made late, holding FIFO queue `q.fifo` with
+/// `a1`, `a2` (group `a`) and `b1` (group `b`).
+async fn slow_fifo() -> (Arc<polyq_core::faults::FaultyStore>, Arc<QueueService>) {
     let store = Arc::new(polyq_core::faults::FaultyStore::new(Arc::new(
         MemoryStore::new(),
     )));
@@ -100,6 +98,15 @@ async fn a_late_lease_drops_what_another_consumer_took_meanwhile() {
     )
     .await
     .unwrap();
+    (store, s)
+}
+
+/// A late lease whose message another consumer took meanwhile (its window, timed from before
+/// the wait, ran out) does not hand it out again; on a FIFO queue neither the later messages
+/// of its group (they are released), while other groups' messages are kept.
+#[tokio::test]
+async fn a_late_lease_drops_what_another_consumer_took_meanwhile() {
+    let (store, s) = slow_fifo().await;
     let opts = |max: usize| ReceiveOptions {
         max_messages: max,
         visibility_seconds: Some(1),
@@ -139,26 +146,7 @@ async fn a_late_lease_drops_what_another_consumer_took_meanwhile() {
 /// must get the same messages and receipts.
 #[tokio::test]
 async fn a_slow_lease_with_an_attempt_id_stays_replayable() {
-    let store = Arc::new(polyq_core::faults::FaultyStore::new(Arc::new(
-        MemoryStore::new(),
-    )));
-    let s = QueueService::new(store.clone(), Arc::new(SystemClock));
-    let fifo = QueueConfig {
-        fifo: true,
-        ..Default::default()
-    };
-    s.create_queue("q.fifo", fifo).await.unwrap();
-    let grouped = |body: &str, group: &str| NewMessage {
-        group_id: Some(group.into()),
-        dedup_id: Some(body.into()),
-        ..msg(body)
-    };
-    s.send(
-        "q.fifo",
-        vec![grouped("a1", "a"), grouped("a2", "a"), grouped("b1", "b")],
-    )
-    .await
-    .unwrap();
+    let (store, s) = slow_fifo().await;
     let opts = ReceiveOptions {
         max_messages: 2,
         visibility_seconds: Some(30),

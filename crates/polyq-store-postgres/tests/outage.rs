@@ -120,6 +120,21 @@ async fn proxied(schema: &support::Schema, extra: &str) -> (Proxy, String) {
     (proxy, url)
 }
 
+/// A fresh schema, a proxy to the database and a store connected through it (`extra` added to
+/// its url) holding an empty queue `q`; `None` when there is no database to test against.
+async fn proxied_store(extra: &str) -> Option<(support::Schema, Proxy, PostgresStore)> {
+    let schema = support::fresh_schema().await?;
+    let (proxy, url) = proxied(&schema, extra).await;
+    let store = PostgresStore::connect(&url)
+        .await
+        .expect("connect through the proxy");
+    store
+        .create_queue("q", QueueConfig::default(), T0)
+        .await
+        .unwrap();
+    Some((schema, proxy, store))
+}
+
 fn within<T>(what: &str, r: Result<T, tokio::time::error::Elapsed>) -> T {
     r.unwrap_or_else(|_| panic!("{what} still waiting after 20 s"))
 }
@@ -128,17 +143,9 @@ fn within<T>(what: &str, r: Result<T, tokio::time::error::Elapsed>) -> T {
 /// operation timeout (2 s here) instead of waiting for an answer that never comes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_database_fails_requests_within_the_operation_timeout() {
-    let Some(schema) = support::fresh_schema().await else {
+    let Some((_schema, proxy, store)) = proxied_store("&operation_timeout=2").await else {
         return;
     };
-    let (proxy, url) = proxied(&schema, "&operation_timeout=2").await;
-    let store = PostgresStore::connect(&url)
-        .await
-        .expect("connect through the proxy");
-    store
-        .create_queue("q", QueueConfig::default(), T0)
-        .await
-        .unwrap();
     proxy.freeze();
     // Bounded well beyond the timeout: a hang fails the test instead of stalling it.
     let r = tokio::time::timeout(
@@ -232,17 +239,9 @@ async fn a_server_that_never_answers_fails_the_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outage_fails_requests_then_recovers_without_losing_messages() {
-    let Some(schema) = support::fresh_schema().await else {
+    let Some((_schema, proxy, store)) = proxied_store("").await else {
         return;
     };
-    let (proxy, url) = proxied(&schema, "").await;
-    let store = PostgresStore::connect(&url)
-        .await
-        .expect("connect through the proxy");
-    store
-        .create_queue("q", QueueConfig::default(), T0)
-        .await
-        .unwrap();
     store.health().await.expect("healthy before the cut");
     let batch = (0..5).map(|k| text(&format!("before-{k}"))).collect();
     for r in store.send("q", batch, T0).await.unwrap() {

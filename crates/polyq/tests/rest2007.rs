@@ -205,14 +205,7 @@ async fn messages_cross_between_2007_rest_json_and_mns() {
     assert_eq!(tags(&xml, "MessageBody"), ["from mns"]);
 
     // The metrics name the 2007 operations (they were all "-").
-    let metrics = c
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::get_text(&c, &format!("{}/metrics", s.base)).await;
     for op in ["SendMessage", "ReceiveMessage"] {
         assert!(
             metrics

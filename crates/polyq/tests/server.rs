@@ -462,14 +462,7 @@ async fn metrics_count_requests_and_messages() {
     // Refused (no credentials), but still counted under its operation.
     assert_eq!(put.status(), 401);
     // The scrape itself is counted once it is answered.
-    let again = c
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let again = common::get_text(&c, &format!("{}/metrics", s.base)).await;
     assert!(
         // The two scrapes above (OpenMetrics and plain text).
         again.contains(r#"polyq_requests_total{dialect="polyq",operation="Metrics",code="200"} 2"#),

@@ -76,3 +76,8 @@ pub fn client() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// The body of a plain GET of `url`, as text.
+pub async fn get_text(c: &reqwest::Client, url: &str) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
