@@ -88,17 +88,18 @@ pub(crate) fn finish_frame(buf: &mut [u8]) {
 }
 
 /// Whether a frame header at file offset `pos` of `data` that fails its checksum can be a
-/// write a crash cut short rather than damage: on one side of a sector boundary inside it, it
-/// still reads as zeros, and no intact frame follows it (a crash cuts only the last write; a
-/// zeroed stretch with acknowledged frames after it is damage). A wholly zeroed header counts
-/// only with zeros to the end of the file.
+/// write a crash cut short rather than damage: it still reads as zeros, wholly or on one side
+/// of a sector boundary inside it (a sector the crash left unwritten, while later ones of the
+/// same write made it to disk, as some file systems allow), and no intact frame follows it (a
+/// crash cuts only the last write; a zeroed stretch with acknowledged frames after it is
+/// damage).
 fn torn_header(data: &[u8], pos: usize, header_len: usize) -> bool {
     let header = &data[pos..pos + header_len];
     let zero = |b: &[u8]| b.iter().all(|&x| x == 0);
     let split = (SECTOR - pos % SECTOR) % SECTOR;
     let half_zero =
         split > 0 && split < header.len() && (zero(&header[..split]) || zero(&header[split..]));
-    half_zero && !intact_frame_after(data, pos + 1)
+    (half_zero || zero(header)) && !intact_frame_after(data, pos + 1)
 }
 
 /// Whether a whole format-4 frame (header and payload checksums holding) starts anywhere at or
@@ -414,6 +415,14 @@ mod tests {
         torn[3 * 512..].fill(0);
         let s = scan(&torn, true).unwrap();
         assert_eq!(s.torn.unwrap().keep, pos as u64);
+        // The last write's sectors holding the header unwritten (the earlier frame's sector
+        // reads as it was: its end, then zeros), a later sector of the same write on disk.
+        let mut unwritten = last.clone();
+        unwritten[pos..4 * 512].fill(0);
+        assert_eq!(
+            scan(&unwritten, true).unwrap().torn.unwrap().keep,
+            pos as u64
+        );
         // A third, acknowledged frame after the zeroed stretch: refused, nothing cut.
         let more = segment(&[&first, &[b'b'; 700], b"acknowledged"]);
         let mut damaged = more.clone();
