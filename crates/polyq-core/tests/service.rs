@@ -396,6 +396,17 @@ async fn src_with_dlq(s: &QueueService) {
     s.create_queue("src", config).await.unwrap();
 }
 
+/// [`src_with_dlq`], `n` messages in `dlq`, and a task moving them to `src` at one a second.
+async fn slow_redrive(s: &QueueService, n: usize) {
+    src_with_dlq(s).await;
+    s.send("dlq", (0..n).map(|i| msg(&format!("m{i}"))).collect())
+        .await
+        .unwrap();
+    s.start_move_task("dlq", Some("src"), Some(1))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn move_task_redrives_and_completes() {
     let s = service();
@@ -456,13 +467,7 @@ async fn move_task_redrives_and_completes() {
 #[tokio::test(start_paused = true)]
 async fn move_task_keeps_a_rate_below_ten_a_second() {
     let s = service();
-    src_with_dlq(&s).await;
-    s.send("dlq", (0..4).map(|i| msg(&format!("m{i}"))).collect())
-        .await
-        .unwrap();
-    s.start_move_task("dlq", Some("src"), Some(1))
-        .await
-        .unwrap();
+    slow_redrive(&s, 4).await;
     let moved = |s: &QueueService| s.list_move_tasks("dlq", 1)[0].moved;
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(moved(&s), 3, "one at 0 s, 1 s and 2 s");
@@ -479,13 +484,7 @@ async fn move_task_keeps_a_rate_below_ten_a_second() {
 async fn a_move_task_ends_when_its_queue_is_deleted() {
     for gone in ["dlq", "src"] {
         let s = service();
-        src_with_dlq(&s).await;
-        s.send("dlq", (0..4).map(|i| msg(&format!("m{i}"))).collect())
-            .await
-            .unwrap();
-        s.start_move_task("dlq", Some("src"), Some(1))
-            .await
-            .unwrap();
+        slow_redrive(&s, 4).await;
         tokio::time::sleep(Duration::from_millis(1_500)).await;
         assert_eq!(s.list_move_tasks("dlq", 1)[0].moved, 2);
         s.delete_queue(gone).await.unwrap();
@@ -513,13 +512,7 @@ async fn a_move_task_ends_when_its_queue_is_deleted() {
 async fn a_move_task_ends_when_another_node_deletes_its_queue() {
     let store = Arc::new(MemoryStore::new());
     let s = QueueService::new(store.clone(), Arc::new(SystemClock));
-    src_with_dlq(&s).await;
-    s.send("dlq", (0..6).map(|i| msg(&format!("m{i}"))).collect())
-        .await
-        .unwrap();
-    s.start_move_task("dlq", Some("src"), Some(1))
-        .await
-        .unwrap();
+    slow_redrive(&s, 6).await;
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     // Real time passes too, so that the queue made again has another creation time.
     std::thread::sleep(Duration::from_millis(5));
