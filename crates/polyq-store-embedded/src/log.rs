@@ -141,12 +141,13 @@ impl Log {
     /// is durable in the newest one (recovery refuses a segment missing without one). An
     /// error writing that record is the log's (the store stops writing, as after a failed
     /// commit); a failed deletion is logged and retried later: it costs space, not
-    /// correctness.
-    pub fn collect(&mut self) -> io::Result<()> {
+    /// correctness. `true` when the log's files changed (a record written, a segment gone).
+    pub fn collect(&mut self) -> io::Result<bool> {
         let now = now_ms();
         let Some(upto) = self.tracker.collectable(self.number, now) else {
-            return Ok(());
+            return Ok(false);
         };
+        let mut changed = false;
         if upto > self.collected_recorded {
             self.buf.clear();
             begin_frame(&mut self.buf);
@@ -156,6 +157,7 @@ impl Log {
             self.file.sync_data()?;
             self.tracker.grow(self.number, self.buf.len() as u64);
             self.collected_recorded = upto;
+            changed = true;
         }
         while let Some((n, usage)) = self.tracker.oldest() {
             if n > upto {
@@ -167,6 +169,7 @@ impl Log {
             match std::fs::remove_file(&path).and_then(|()| sync_dir(&self.dir)) {
                 Ok(()) => {
                     self.tracker.forget_segment(n);
+                    changed = true;
                     tracing::debug!(segment = n, bytes = usage.size, "log segment deleted");
                 }
                 Err(e) => {
@@ -175,7 +178,7 @@ impl Log {
                 }
             }
         }
-        Ok(())
+        Ok(changed)
     }
 
     /// The live messages to copy forward so that the oldest segment can go, when that is

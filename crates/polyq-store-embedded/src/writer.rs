@@ -218,11 +218,9 @@ fn run(mut log: Log, shared: &Shared) {
             // their own commit.
             *shared.disk.lock() = log.disk_usage();
             shared.waiters.committed(upto);
-            if let Err(e) = log.collect() {
-                stop_writing(shared, &log, &e, 0);
+            if !collect(&mut log, shared) {
                 return;
             }
-            *shared.disk.lock() = log.disk_usage();
             let pause = linger(upto - committed, started.elapsed());
             committed = upto;
             if !closing && !pause.is_zero() {
@@ -235,12 +233,26 @@ fn run(mut log: Log, shared: &Shared) {
         }
         if last_maintenance.elapsed() >= Duration::from_secs(1) {
             last_maintenance = Instant::now();
-            if let Err(e) = log.collect() {
-                stop_writing(shared, &log, &e, 0);
+            if !collect(&mut log, shared) {
                 return;
             }
-            *shared.disk.lock() = log.disk_usage();
             compact(&log, shared);
+        }
+    }
+}
+
+/// Deletes the old segments nothing needs ([`Log::collect`]), keeping the disk figures
+/// current when that changed them; `false` when the log failed and the store stopped writing.
+fn collect(log: &mut Log, shared: &Shared) -> bool {
+    match log.collect() {
+        Ok(false) => true,
+        Ok(true) => {
+            *shared.disk.lock() = log.disk_usage();
+            true
+        }
+        Err(e) => {
+            stop_writing(shared, log, &e, 0);
+            false
         }
     }
 }
