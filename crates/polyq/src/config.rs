@@ -200,12 +200,7 @@ impl Settings {
             .or(file.account_id)
             .unwrap_or_else(|| "000000000000".into());
         // It is a path segment of every SQS queue URL and a field of every ARN.
-        if account_id.is_empty()
-            || account_id.len() > 64
-            || !account_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        if !url_token(&account_id, b"-_") {
             bail!(
                 "--account-id {account_id:?}: 1 to 64 letters, digits, `-` or `_` \
                  (AWS account ids are 12 digits, e.g. 000000000000)"
@@ -215,12 +210,7 @@ impl Settings {
             .region
             .or(file.region)
             .unwrap_or_else(|| "us-east-1".into());
-        if region.is_empty()
-            || region.len() > 64
-            || !region
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
+        if !url_token(&region, b"-") {
             bail!("--region {region:?}: 1 to 64 letters, digits or `-` (e.g. us-east-1)");
         }
         let log = args.log.or(file.log).unwrap_or_else(|| "info".into());
@@ -244,7 +234,17 @@ impl Settings {
     }
 }
 
-/// Reads `--store`: `memory` (in any case), a `postgres://` URL, or a directory. A value that
+/// Whether `value` can stand in URLs and ARNs as is: 1 to 64 ASCII letters and digits, plus
+/// the bytes in `extra`.
+fn url_token(value: &str, extra: &[u8]) -> bool {
+    (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+}
+
+/// Reads `--store`: `memory` (another casing is refused with a hint), a `postgres://` URL, or
+/// a directory. A value that
 /// looks like a URL of another scheme is a mistake (`postgress://…`), not a directory to
 /// create and keep data in.
 fn store_choice(value: &str) -> anyhow::Result<StoreChoice> {
