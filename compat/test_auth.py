@@ -1,7 +1,12 @@
 """SigV4 enforcement (server started with --auth enforce)."""
 
+import datetime
+import types
 import urllib.error
 import urllib.request
+from unittest import mock
+
+import botocore.auth
 
 import pytest
 from botocore.exceptions import ClientError
@@ -69,3 +74,38 @@ def test_unsigned_request_rejected(auth_endpoint):
 def test_health_needs_no_auth(auth_endpoint):
     with urllib.request.urlopen(auth_endpoint + "/health", timeout=5) as r:
         assert r.status == 200
+
+
+def _clock_off_by(minutes):
+    """Makes botocore sign as if its clock were `minutes` off (either botocore's helper or,
+    in older releases, `datetime.datetime.utcnow` inside botocore.auth)."""
+    when = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    when += datetime.timedelta(minutes=minutes)
+    if hasattr(botocore.auth, "get_current_datetime"):
+        return mock.patch.object(botocore.auth, "get_current_datetime", lambda *a, **k: when)
+
+    class Skewed(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return when
+
+    fake = types.ModuleType("datetime")
+    fake.__dict__.update(datetime.__dict__)
+    fake.datetime = Skewed
+    return mock.patch.object(botocore.auth, "datetime", fake)
+
+
+@pytest.mark.parametrize("minutes, text", [(-20, "Signature expired: "), (20, "Signature not yet current: ")])
+def test_clock_skew_is_signature_does_not_match(auth_endpoint, minutes, text):
+    # SQS answers a clock more than 15 minutes off with 403 SignatureDoesNotMatch and the
+    # "Signature expired: … is now earlier than … (… - 15 min.)" text (aws-sdk-php#642 quotes
+    # the whole document, aws-sdk-go#487 the status), not 400 RequestExpired.
+    sqs = make_client(auth_endpoint, key=AUTH_KEY_ID, secret=AUTH_SECRET)
+    with _clock_off_by(minutes):
+        err = _call_error(sqs.list_queues)
+    assert err.response["Error"]["Code"] == "SignatureDoesNotMatch", err.response
+    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert err.response["Error"]["Message"].startswith(text), err.response
+    # Fourteen minutes off is inside the allowed skew.
+    with _clock_off_by(14 if minutes > 0 else -14):
+        sqs.list_queues()

@@ -6,6 +6,9 @@ use super::amz_date::format_amz_date;
 use super::auth_params::AuthParams;
 use super::SigError;
 
+/// A clock outside the allowed skew is refused as SQS refuses it: `403 SignatureDoesNotMatch`
+/// with the "Signature expired" text (recorded answers: aws-sdk-php#642, aws-sdk-go#487), not
+/// `RequestExpired`, which is kept for a presigned URL used after its `X-Amz-Expires`.
 pub(super) fn check_time(
     params: &AuthParams,
     now: SystemTime,
@@ -30,7 +33,7 @@ pub(super) fn check_time(
                         .checked_sub(max_skew)
                         .map(format_amz_date)
                         .unwrap_or_else(|| "the beginning of time".to_string());
-                    return Err(SigError::RequestExpired(format!(
+                    return Err(SigError::SignatureDoesNotMatch(format!(
                         "Signature expired: {stamp} is now earlier than {limit} ({} - {}.)",
                         format_amz_date(now),
                         format_skew(max_skew)
@@ -45,7 +48,7 @@ pub(super) fn check_time(
                     .checked_add(max_skew)
                     .map(format_amz_date)
                     .unwrap_or_else(|| "the end of time".to_string());
-                return Err(SigError::RequestExpired(format!(
+                return Err(SigError::SignatureDoesNotMatch(format!(
                     "Signature not yet current: {stamp} is still later than {limit} ({} + {}.)",
                     format_amz_date(now),
                     format_skew(max_skew)
