@@ -48,10 +48,15 @@ impl Request {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The `Host` header (or the URI authority), as clients addressed us.
+    /// The authority clients addressed us by: that of an absolute-form request target (which
+    /// RFC 9112 §3.2.2 says wins over `Host`, as a proxy may send it), else the `Host` header;
+    /// `None` when neither names one (an empty `Host` names nothing).
     pub fn host(&self) -> Option<&str> {
-        self.header("host")
-            .or_else(|| self.uri.authority().map(|a| a.as_str()))
+        self.uri
+            .authority()
+            .map(|a| a.as_str())
+            .or_else(|| self.header("host"))
+            .filter(|h| !h.is_empty())
     }
 
     /// `https` on a TLS listener, else `http`.
@@ -121,4 +126,51 @@ pub fn response(status: u16, content_type: &str, body: impl Into<Bytes>) -> Resp
         r.headers_mut().insert(http::header::CONTENT_TYPE, v);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(target: &str, host: Option<&str>) -> Request {
+        let mut headers = HeaderMap::new();
+        if let Some(h) = host {
+            headers.insert(http::header::HOST, h.parse().unwrap());
+        }
+        Request {
+            method: Method::POST,
+            uri: target.parse().unwrap(),
+            headers,
+            body: Bytes::new(),
+            remote: None,
+            request_id: String::new(),
+            header_case: HeaderCase::default(),
+            tls: false,
+        }
+    }
+
+    #[test]
+    fn origin_follows_host_header() {
+        let r = request("/", Some("queues.example:9324"));
+        assert_eq!(r.origin("localhost"), "http://queues.example:9324");
+    }
+
+    #[test]
+    fn absolute_form_target_wins_over_host() {
+        // RFC 9112 §3.2.2: the target's authority, not a Host a proxy may have left.
+        let r = request("http://127.0.0.1:9324/", Some("other.example:81"));
+        assert_eq!(r.origin("localhost"), "http://127.0.0.1:9324");
+        let r = request("http://127.0.0.1:9324/", None);
+        assert_eq!(r.origin("localhost"), "http://127.0.0.1:9324");
+    }
+
+    #[test]
+    fn empty_or_missing_host_falls_back() {
+        // An empty Host made queue URLs like `http:///000000000000/q`.
+        assert_eq!(
+            request("/", Some("")).origin("localhost"),
+            "http://localhost"
+        );
+        assert_eq!(request("/", None).origin("localhost"), "http://localhost");
+    }
 }
