@@ -59,6 +59,20 @@ def test_sse_kms_and_sqs_exclude_each_other(sqs, queue):
         "SqsManagedSseEnabled": "false"}
 
 
+def test_kms_key_alone_turns_sqs_managed_sse_off(sqs, queue, make_queue):
+    # A KMS key alone switches SSE-SQS off, removing it switches SSE-SQS back on (AWS-validated
+    # LocalStack snapshot `get-all-attributes-with-redrive-allow-and-kms`, localstack#13539:
+    # terraform-provider-aws shows a perpetual diff otherwise).
+    assert get_attrs(sqs, queue.url, "SqsManagedSseEnabled") == {"SqsManagedSseEnabled": "true"}
+    sqs.set_queue_attributes(QueueUrl=queue.url, Attributes={"KmsMasterKeyId": "alias/aws/sqs"})
+    assert get_attrs(sqs, queue.url, "SqsManagedSseEnabled") == {"SqsManagedSseEnabled": "false"}
+    sqs.set_queue_attributes(QueueUrl=queue.url, Attributes={"KmsMasterKeyId": ""})
+    assert get_attrs(sqs, queue.url, "SqsManagedSseEnabled") == {"SqsManagedSseEnabled": "true"}
+    created = make_queue("kms", attributes={"KmsMasterKeyId": "alias/aws/sqs"})
+    assert get_attrs(sqs, created.url, "KmsMasterKeyId", "SqsManagedSseEnabled") == {
+        "KmsMasterKeyId": "alias/aws/sqs", "SqsManagedSseEnabled": "false"}
+
+
 def test_permission_lifecycle_policy_shape(sqs, queue):
     other = "668614515564"
     sqs.add_permission(QueueUrl=queue.url, AWSAccountIds=[ACCOUNT_ID, other],

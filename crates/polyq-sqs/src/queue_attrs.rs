@@ -245,6 +245,24 @@ pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) 
             config.extras.insert(name.into(), value.into());
         }
         "KmsMasterKeyId" => {
+            // SSE-KMS and SSE-SQS exclude each other: a key turns SqsManagedSseEnabled to
+            // "false", and removing the key turns it back on (AWS-validated LocalStack
+            // snapshot; localstack#13539). An explicit SqsManagedSseEnabled in the same
+            // request is applied after this one (attributes go in name order) and wins.
+            let had_key = config
+                .extras
+                .get(name)
+                .is_some_and(|k| !k.trim().is_empty());
+            let has_key = !value.trim().is_empty();
+            if has_key {
+                config
+                    .extras
+                    .insert("SqsManagedSseEnabled".into(), "false".into());
+            } else if had_key {
+                config
+                    .extras
+                    .insert("SqsManagedSseEnabled".into(), "true".into());
+            }
             config.extras.insert(name.into(), value.into());
         }
         _ => {
@@ -393,6 +411,23 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn kms_key_and_sqs_managed_sse_exclude_each_other() {
+        let sse = |c: &QueueConfig| c.extras.get("SqsManagedSseEnabled").cloned();
+        let mut c = for_create("q", &map(&[])).unwrap();
+        assert_eq!(sse(&c).as_deref(), Some("true"));
+        apply(&mut c, "KmsMasterKeyId", "alias/aws/sqs", false).unwrap();
+        assert_eq!(sse(&c).as_deref(), Some("false"));
+        apply(&mut c, "KmsMasterKeyId", "", false).unwrap();
+        assert_eq!(sse(&c).as_deref(), Some("true"));
+        // Removing a key that was never set leaves an explicit choice alone.
+        apply(&mut c, "SqsManagedSseEnabled", "false", false).unwrap();
+        apply(&mut c, "KmsMasterKeyId", "", false).unwrap();
+        assert_eq!(sse(&c).as_deref(), Some("false"));
+        let c = for_create("q", &map(&[("KmsMasterKeyId", "alias/aws/sqs")])).unwrap();
+        assert_eq!(sse(&c).as_deref(), Some("false"));
     }
 
     #[test]
