@@ -75,6 +75,18 @@ impl Reply {
     }
 }
 
+/// Whether a path-style account-level request (`comp=list`, `restype=service`) came by one of
+/// two detours SDKs take, which Azurite serves at the account root: azure-core before 1.8.1
+/// joins a SAS client's paths as `/{account}//?comp=list` (an empty segment), and the v12 SDKs
+/// send a path-style secondary's calls to `/{account}-secondary/{account}/?restype=service&…`
+/// (the primary's path kept). Neither is a queue operation, whatever the queue's name.
+fn is_account_level_detour(segments: &[String], account: &str, query: &str) -> bool {
+    let account_level = query
+        .split('&')
+        .any(|pair| pair == "comp=list" || pair == "restype=service");
+    account_level && matches!(segments, [only] if only.is_empty() || only == account)
+}
+
 struct Located {
     account: String,
     path_style: bool,
@@ -126,6 +138,9 @@ impl AzureDialect {
                 ));
             }
         };
+        if path_style && is_account_level_detour(&segments, &account, req.query()) {
+            segments.clear();
+        }
         if segments.iter().any(String::is_empty) {
             return Err(AzError::new(
                 400,

@@ -52,6 +52,35 @@ async fn empty_queue_name_is_an_invalid_resource_name() {
     assert_eq!((r.status, r.code()), (400, "InvalidUri"));
 }
 
+#[tokio::test]
+async fn account_level_requests_by_an_sdks_detour_are_served_at_the_root() {
+    // azure-core before 1.8.1 (SAS clients) doubles the slash; the v12 SDKs keep the primary's
+    // path under a path-style secondary. Azurite serves both at the account root.
+    let s = dev().await;
+    assert_eq!(s.ok("PUT", &format!("{A}/detourq"), "").await.status, 201);
+    let r = s.ok("GET", &format!("{A}//?comp=list"), "").await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("<Name>detourq</Name>"), "{}", r.body);
+    let r = s
+        .ok("GET", &format!("{A}//?restype=service&comp=properties"), "")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = s
+        .ok(
+            "GET",
+            "/devstoreaccount1-secondary/devstoreaccount1/?restype=service&comp=stats",
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<GeoReplication>"), "{}", r.body);
+    // Anywhere else an empty segment is still no resource, and a queue path is a queue path.
+    let r = s.ok("GET", &format!("{A}//messages"), "").await;
+    assert_eq!((r.status, r.code()), (400, "InvalidUri"));
+    let r = s.ok("GET", &format!("{A}/detourq?comp=list"), "").await;
+    assert_ne!(r.status, 200, "{}", r.body);
+}
+
 async fn set_cors(s: &Server, rules: &str) {
     let body = format!("<StorageServiceProperties><Cors>{rules}</Cors></StorageServiceProperties>");
     assert_eq!(s.ok("PUT", PROPS, &body).await.status, 202);
