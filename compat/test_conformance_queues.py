@@ -60,17 +60,45 @@ def test_sse_kms_and_sqs_exclude_each_other(sqs, queue):
 
 
 def test_kms_key_alone_turns_sqs_managed_sse_off(sqs, queue, make_queue):
-    # A KMS key alone switches SSE-SQS off, removing it switches SSE-SQS back on (AWS-validated
-    # LocalStack snapshot `get-all-attributes-with-redrive-allow-and-kms`, localstack#13539:
-    # terraform-provider-aws shows a perpetual diff otherwise).
-    assert get_attrs(sqs, queue.url, "SqsManagedSseEnabled") == {"SqsManagedSseEnabled": "true"}
-    sqs.set_queue_attributes(QueueUrl=queue.url, Attributes={"KmsMasterKeyId": "alias/aws/sqs"})
-    assert get_attrs(sqs, queue.url, "SqsManagedSseEnabled") == {"SqsManagedSseEnabled": "false"}
-    sqs.set_queue_attributes(QueueUrl=queue.url, Attributes={"KmsMasterKeyId": ""})
-    assert get_attrs(sqs, queue.url, "SqsManagedSseEnabled") == {"SqsManagedSseEnabled": "true"}
+    # AWS-validated LocalStack snapshot test_set_queue_attributes_default_values (2025-12): a
+    # KMS key alone switches SSE-SQS off; setting the key to "" (with the reuse period back at
+    # 300) lists neither Kms* attribute and leaves SSE-SQS off (terraform-provider-aws shows a
+    # perpetual diff when SSE-SQS stays on beside a key, localstack#13539).
+    kms = ("KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled")
+    assert get_attrs(sqs, queue.url, "All").get("SqsManagedSseEnabled") == "true"
+    sqs.set_queue_attributes(QueueUrl=queue.url, Attributes={
+        "KmsMasterKeyId": "testKeyId", "KmsDataKeyReusePeriodSeconds": "6000"})
+    got = get_attrs(sqs, queue.url, "All")
+    assert {k: got.get(k) for k in kms} == {
+        "KmsMasterKeyId": "testKeyId", "KmsDataKeyReusePeriodSeconds": "6000",
+        "SqsManagedSseEnabled": "false"}
+    sqs.set_queue_attributes(QueueUrl=queue.url, Attributes={
+        "KmsMasterKeyId": "", "KmsDataKeyReusePeriodSeconds": "300"})
+    got = get_attrs(sqs, queue.url, "All")
+    assert {k: got.get(k) for k in kms} == {
+        "KmsMasterKeyId": None, "KmsDataKeyReusePeriodSeconds": None,
+        "SqsManagedSseEnabled": "false"}
     created = make_queue("kms", attributes={"KmsMasterKeyId": "alias/aws/sqs"})
-    assert get_attrs(sqs, created.url, "KmsMasterKeyId", "SqsManagedSseEnabled") == {
-        "KmsMasterKeyId": "alias/aws/sqs", "SqsManagedSseEnabled": "false"}
+    got = get_attrs(sqs, created.url, "All")
+    assert {k: got.get(k) for k in kms} == {
+        "KmsMasterKeyId": "alias/aws/sqs", "KmsDataKeyReusePeriodSeconds": "300",
+        "SqsManagedSseEnabled": "false"}
+
+
+def test_standard_queue_refuses_fifo_attributes_in_aws_words(sqs):
+    # AWS-validated LocalStack snapshot test_create_standard_queue_with_fifo_attribute_raises_error
+    # (both protocols): the wording differs by attribute.
+    for attrs, text in [
+        ({"FifoQueue": "false"}, "Unknown Attribute FifoQueue."),
+        ({"ContentBasedDeduplication": "false"}, "Unknown Attribute ContentBasedDeduplication."),
+        ({"DeduplicationScope": "queue"},
+         "You can specify the DeduplicationScope only when FifoQueue is set to true."),
+        ({"FifoThroughputLimit": "perQueue"},
+         "You can specify the FifoThroughputLimit only when FifoQueue is set to true."),
+    ]:
+        err = expect_error(sqs, "InvalidAttributeName", sqs.create_queue, status=400,
+                           QueueName=unique("std-fifo-attr"), Attributes=attrs)
+        assert _message(err) == text
 
 
 def test_permission_lifecycle_policy_shape(sqs, queue):

@@ -174,10 +174,14 @@ fn check_redrive_allow(v: &str) -> SqsResult<()> {
 /// Applies one settable attribute to `config`. `creating` allows `FifoQueue`.
 pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) -> SqsResult<()> {
     if FIFO_ONLY.contains(&name) && !config.fifo {
-        return Err(SqsError::new(
-            ErrorCode::InvalidAttributeName,
-            format!("Unknown Attribute {name}."),
-        ));
+        // AWS's wording differs by attribute (AWS-validated LocalStack snapshot
+        // test_create_standard_queue_with_fifo_attribute_raises_error, both protocols).
+        let message = if name == "ContentBasedDeduplication" {
+            format!("Unknown Attribute {name}.")
+        } else {
+            format!("You can specify the {name} only when FifoQueue is set to true.")
+        };
+        return Err(SqsError::new(ErrorCode::InvalidAttributeName, message));
     }
     match name {
         "DelaySeconds" => config.delay_seconds = int_in(name, value, 0, 900)? as u32,
@@ -246,24 +250,18 @@ pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) 
         }
         "KmsMasterKeyId" => {
             // SSE-KMS and SSE-SQS exclude each other: a key turns SqsManagedSseEnabled to
-            // "false", and removing the key turns it back on (AWS-validated LocalStack
-            // snapshot; localstack#13539). An explicit SqsManagedSseEnabled in the same
-            // request is applied after this one (attributes go in name order) and wins.
-            let had_key = config
-                .extras
-                .get(name)
-                .is_some_and(|k| !k.trim().is_empty());
-            let has_key = !value.trim().is_empty();
-            if has_key {
+            // "false"; removing it (`""`) leaves SqsManagedSseEnabled as it is (AWS-validated
+            // LocalStack snapshot test_set_queue_attributes_default_values, 2025-12). An
+            // explicit SqsManagedSseEnabled in the same request is applied after this one
+            // (attributes go in name order) and wins.
+            if value.trim().is_empty() {
+                config.extras.remove(name);
+            } else {
                 config
                     .extras
                     .insert("SqsManagedSseEnabled".into(), "false".into());
-            } else if had_key {
-                config
-                    .extras
-                    .insert("SqsManagedSseEnabled".into(), "true".into());
+                config.extras.insert(name.into(), value.into());
             }
-            config.extras.insert(name.into(), value.into());
         }
         _ => {
             return Err(SqsError::new(
@@ -368,6 +366,12 @@ pub fn read(info: &QueueInfo, name: &str, account: &Account) -> Option<String> {
             .get(name)
             .cloned()
             .unwrap_or_else(|| "perQueue".into()),
+        // The reuse period is listed only while a KMS key is set (the same snapshot: set to
+        // 300 together with the key's removal, it is not listed), 300 unless set.
+        "KmsDataKeyReusePeriodSeconds" => {
+            c.extras.get("KmsMasterKeyId")?;
+            c.extras.get(name).cloned().unwrap_or_else(|| "300".into())
+        }
         n if EXTRAS.contains(&n) => c.extras.get(n)?.clone(),
         _ => return None,
     })
@@ -420,12 +424,10 @@ mod tests {
         assert_eq!(sse(&c).as_deref(), Some("true"));
         apply(&mut c, "KmsMasterKeyId", "alias/aws/sqs", false).unwrap();
         assert_eq!(sse(&c).as_deref(), Some("false"));
-        apply(&mut c, "KmsMasterKeyId", "", false).unwrap();
-        assert_eq!(sse(&c).as_deref(), Some("true"));
-        // Removing a key that was never set leaves an explicit choice alone.
-        apply(&mut c, "SqsManagedSseEnabled", "false", false).unwrap();
+        // Removing the key removes it and leaves SSE-SQS off, as AWS does.
         apply(&mut c, "KmsMasterKeyId", "", false).unwrap();
         assert_eq!(sse(&c).as_deref(), Some("false"));
+        assert!(!c.extras.contains_key("KmsMasterKeyId"));
         let c = for_create("q", &map(&[("KmsMasterKeyId", "alias/aws/sqs")])).unwrap();
         assert_eq!(sse(&c).as_deref(), Some("false"));
     }
