@@ -74,3 +74,48 @@ def test_fifo_group_with_one_received_message_left_in_flight(sqs, make_queue):
     sqs.delete_message(QueueUrl=q.url, ReceiptHandle=got[0]["ReceiptHandle"])
     out = sqs.receive_message(QueueUrl=q.url, MaxNumberOfMessages=10)
     assert _bodies(out) == ["g2-m1", "g2-m2", "g3-m1"]
+
+
+TRACE = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent=7fa8c0f79203be72;Sampled=1"
+
+
+def test_x_amzn_trace_id_header_becomes_the_aws_trace_header(sqs, make_queue):
+    # test_aws_trace_header_propagation (AWS-validated, 2025-06, both protocols): the X-Ray
+    # header on SendMessage comes back as the message's AWSTraceHeader.
+    def add_trace(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = TRACE
+
+    q = make_queue("ls-trace")
+    sqs.meta.events.register("before-send.sqs.SendMessage", add_trace)
+    try:
+        sent = sqs.send_message(QueueUrl=q.url, MessageBody="test", MessageAttributes={
+            "timestamp": {"StringValue": "1493147359900", "DataType": "Number"}})
+    finally:
+        sqs.meta.events.unregister("before-send.sqs.SendMessage", add_trace)
+    # Nothing was asked of the system attributes, so the answer has no digest of them.
+    assert "MD5OfMessageSystemAttributes" not in sent
+    (m,) = sqs.receive_message(QueueUrl=q.url, AttributeNames=["SentTimestamp", "AWSTraceHeader"],
+                               MessageAttributeNames=["All"], WaitTimeSeconds=2)["Messages"]
+    assert set(m["Attributes"]) == {"SentTimestamp", "AWSTraceHeader"}
+    assert m["Attributes"]["AWSTraceHeader"] == TRACE
+    assert m["MessageAttributes"]["timestamp"]["StringValue"] == "1493147359900"
+
+
+def test_batch_entry_over_the_queues_maximum_in_aws_words(sqs, make_queue):
+    # test_send_batch_message_size (AWS-validated, 2024-04): a batch entry's wording differs
+    # from SendMessage's ("are invalid").
+    q = make_queue("ls-batch-size", attributes={"MaximumMessageSize": "1024"})
+    out = sqs.send_message_batch(QueueUrl=q.url, Entries=[
+        {"Id": "fits", "MessageBody": "a" * 1024},
+        {"Id": "over", "MessageBody": "a" * 1025},
+    ])
+    assert [s["Id"] for s in out["Successful"]] == ["fits"]
+    (failed,) = out["Failed"]
+    assert failed == {
+        "Id": "over", "Code": "InvalidParameterValue", "SenderFault": True,
+        "Message": "One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes.",
+    }
+    err = expect_error(sqs, "InvalidParameterValue", sqs.send_message, status=400,
+                       QueueUrl=q.url, MessageBody="a" * 1025)
+    assert _message(err) == ("One or more parameters are invalid. "
+                             "Reason: Message must be shorter than 1024 bytes.")

@@ -90,6 +90,7 @@ async fn answer(
         path: req.uri.path(),
         sender_id: &sender,
         recent,
+        trace_header: req.header("x-amzn-trace-id").filter(|v| !v.is_empty()),
     };
     match ops::dispatch(action, &ctx, input).await {
         Ok(output) => render_ok(protocol, action, &output, &req.request_id),

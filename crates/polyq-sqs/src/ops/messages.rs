@@ -4,7 +4,10 @@ use std::collections::HashSet;
 
 use bytes::Bytes;
 use md5::{Digest, Md5};
-use polyq_core::{CoreError, NewMessage, QueueInfo, Receipt, Sent, VisibilityChange};
+use polyq_core::{
+    AttributeValue, CoreError, MessageAttribute, NewMessage, QueueInfo, Receipt, Sent,
+    VisibilityChange,
+};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
@@ -29,7 +32,20 @@ struct PreparedSend {
     md5_system: Option<String>,
 }
 
-fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<PreparedSend> {
+/// Whether an entry is a message of its own (SendMessage) or one of a SendMessageBatch: AWS
+/// words some refusals differently for batch entries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    One,
+    InBatch,
+}
+
+fn prepare(
+    ctx: &Ctx<'_>,
+    queue: &QueueInfo,
+    input: &Input<'_>,
+    sending: Sending,
+) -> SqsResult<PreparedSend> {
     let text = input.opt_str("MessageBody")?.unwrap_or("");
     if text.is_empty() {
         return Err(SqsError::missing("MessageBody"));
@@ -42,8 +58,14 @@ fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<Pre
     let size = text.len() + msg_attrs::size(&attributes);
     let max = queue.config.max_message_size as usize;
     if size > max {
+        // The AWS-validated LocalStack snapshots test_send_message_with_updated_maximum_message_size
+        // and test_send_batch_message_size record the two wordings.
+        let verb = match sending {
+            Sending::One => "are invalid",
+            Sending::InBatch => "cannot be validated",
+        };
         return Err(SqsError::invalid_value(format!(
-            "One or more parameters are invalid. Reason: Message must be shorter than {max} bytes."
+            "One or more parameters {verb}. Reason: Message must be shorter than {max} bytes."
         )));
     }
     let delay = input.opt_i64("DelaySeconds")?;
@@ -97,10 +119,28 @@ fn prepare(ctx: &Ctx<'_>, queue: &QueueInfo, input: &Input<'_>) -> SqsResult<Pre
         }
         None
     };
+    let md5_system = msg_attrs::md5_of(&system_attributes);
+    let mut system_attributes = system_attributes;
+    // An X-Ray trace header sent as the HTTP header `X-Amzn-Trace-Id` on SendMessage becomes
+    // the message's AWSTraceHeader (AWS-validated LocalStack snapshot
+    // test_aws_trace_header_propagation); one given as a system attribute wins. The answer's
+    // MD5OfMessageSystemAttributes stays that of the attributes the client sent, which is what
+    // SDKs that check it compare with.
+    if let (Sending::One, Some(trace)) = (sending, ctx.trace_header) {
+        if !system_attributes.contains_key("AWSTraceHeader") {
+            system_attributes.insert(
+                "AWSTraceHeader".into(),
+                MessageAttribute {
+                    data_type: "String".into(),
+                    value: AttributeValue::String(trace.into()),
+                },
+            );
+        }
+    }
     Ok(PreparedSend {
         md5_body: md5_hex(text.as_bytes()),
         md5_attrs: msg_attrs::md5_of(&attributes),
-        md5_system: msg_attrs::md5_of(&system_attributes),
+        md5_system,
         message: NewMessage {
             body: Bytes::copy_from_slice(text.as_bytes()),
             attributes,
@@ -138,7 +178,7 @@ fn sent_result(p: &PreparedSend, sent: &Sent, fifo: bool) -> Map<String, Value> 
 pub async fn send_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let name = ctx.queue_name(&input)?;
     let queue = ctx.service.get_queue(&name).await?;
-    let prepared = prepare(ctx, &queue, &input)?;
+    let prepared = prepare(ctx, &queue, &input, Sending::One)?;
     let mut results = ctx
         .service
         .send(&name, vec![prepared.message.clone()])
@@ -234,7 +274,7 @@ pub async fn send_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Va
         // single entry over 1 MiB makes the whole request BatchRequestTooLong (AWS-verified
         // in moto's suite).
         total += entry_size(e);
-        match prepare(ctx, &queue, e) {
+        match prepare(ctx, &queue, e, Sending::InBatch) {
             Ok(p) => prepared.push((id, p)),
             Err(err) => failed.push(failure(id, &err)),
         }

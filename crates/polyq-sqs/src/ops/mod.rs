@@ -28,6 +28,9 @@ pub struct Ctx<'a> {
     pub sender_id: &'a str,
     /// When this node last purged (and deleted) each queue, for AWS's 60-second rules.
     pub recent: &'a crate::sixty_seconds::Recent,
+    /// The request's `X-Amzn-Trace-Id` header (X-Ray), which SendMessage keeps as the
+    /// message's `AWSTraceHeader` system attribute.
+    pub trace_header: Option<&'a str>,
 }
 
 impl Ctx<'_> {
