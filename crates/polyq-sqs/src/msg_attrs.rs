@@ -105,11 +105,6 @@ fn empty_value(name: &str, base_type: &str, system: bool) -> SqsError {
     ))
 }
 
-/// Whether `name` obeys SQS's attribute-name rule.
-pub fn is_valid_name(name: &str) -> bool {
-    validate_name(name).is_ok()
-}
-
 /// SQS's attribute-name rule.
 fn validate_name(name: &str) -> SqsResult<()> {
     let lower = name.to_ascii_lowercase();
@@ -393,7 +388,7 @@ mod tests {
     #[test]
     fn attribute_names_follow_aws_rules() {
         for ok in ["attr.1øßä", "SOME_Valid.attribute-Name", "a"] {
-            assert!(is_valid_name(ok), "{ok}");
+            assert!(validate_name(ok).is_ok(), "{ok}");
         }
         let long = "L".repeat(257);
         for bad in [
@@ -409,7 +404,7 @@ mod tests {
             "",
             long.as_str(),
         ] {
-            assert!(!is_valid_name(bad), "{bad}");
+            assert!(validate_name(bad).is_err(), "{bad}");
         }
     }
 
