@@ -101,6 +101,33 @@ def test_x_amzn_trace_id_header_becomes_the_aws_trace_header(sqs, make_queue):
     assert m["MessageAttributes"]["timestamp"]["StringValue"] == "1493147359900"
 
 
+def test_x_amzn_trace_id_header_applies_to_every_message_of_a_batch(sqs, make_queue):
+    # The X-Ray guide's SQS page: the header "corresponds to all messages included in a
+    # SendMessage or SendMessageBatch request"; an entry's own AWSTraceHeader wins (ElasticMQ's
+    # TracingTests assert the same).
+    def add_trace(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = TRACE
+
+    q = make_queue("ls-trace-batch")
+    sqs.meta.events.register("before-send.sqs.SendMessageBatch", add_trace)
+    try:
+        sqs.send_message_batch(QueueUrl=q.url, Entries=[
+            {"Id": "a", "MessageBody": "a"},
+            {"Id": "b", "MessageBody": "b", "MessageSystemAttributes": {
+                "AWSTraceHeader": {"DataType": "String", "StringValue": "own"}}},
+        ])
+    finally:
+        sqs.meta.events.unregister("before-send.sqs.SendMessageBatch", add_trace)
+    got = {}
+    for _ in range(10):
+        for m in sqs.receive_message(QueueUrl=q.url, AttributeNames=["AWSTraceHeader"],
+                                     MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            got[m["Body"]] = m.get("Attributes", {}).get("AWSTraceHeader")
+        if len(got) == 2:
+            break
+    assert got == {"a": TRACE, "b": "own"}
+
+
 def test_batch_entry_over_the_queues_maximum_in_aws_words(sqs, make_queue):
     # test_send_batch_message_size (AWS-validated, 2024-04): a batch entry's wording differs
     # from SendMessage's ("are invalid").
@@ -119,3 +146,24 @@ def test_batch_entry_over_the_queues_maximum_in_aws_words(sqs, make_queue):
                        QueueUrl=q.url, MessageBody="a" * 1025)
     assert _message(err) == ("One or more parameters are invalid. "
                              "Reason: Message must be shorter than 1024 bytes.")
+
+
+def test_batch_entry_with_a_parameter_its_queue_type_does_not_take(sqs, make_queue):
+    # A batch entry's failure does not name the parameter (recorded AWS answers:
+    # aws-sdk-js#4216 quotes the XML, #3187 the JSON); SendMessage names it
+    # (construct-hub#905).
+    q = make_queue("ls-std-dedup")
+    out = sqs.send_message_batch(QueueUrl=q.url, Entries=[
+        {"Id": "ok", "MessageBody": "m"},
+        {"Id": "dedup", "MessageBody": "m", "MessageDeduplicationId": "d1"},
+    ])
+    assert [s["Id"] for s in out["Successful"]] == ["ok"]
+    assert out["Failed"] == [{
+        "Id": "dedup", "Code": "InvalidParameterValue", "SenderFault": True,
+        "Message": "The request include parameter that is not valid for this queue type",
+    }]
+    err = expect_error(sqs, "InvalidParameterValue", sqs.send_message, status=400,
+                       QueueUrl=q.url, MessageBody="m", MessageDeduplicationId="d1")
+    assert _message(err) == ("Value d1 for parameter MessageDeduplicationId is invalid. "
+                             "Reason: The request include parameter that is not valid for this "
+                             "queue type.")

@@ -89,16 +89,25 @@ fn prepare(
         }
     }
     let fifo = queue.config.fifo;
+    // A parameter the queue type does not take: SendMessage names it, a batch entry's
+    // failure does not (recorded answers: construct-hub#905 for SendMessage; aws-sdk-js#4216
+    // and #3187 for SendMessageBatch entries).
+    let not_for_this_queue_type = |param: &str, value: &dyn std::fmt::Display| match sending {
+        Sending::One => SqsError::bad_param(
+            param,
+            value,
+            "The request include parameter that is not valid for this queue type.",
+        ),
+        Sending::InBatch => SqsError::invalid_value(
+            "The request include parameter that is not valid for this queue type",
+        ),
+    };
     let dedup_id = if fifo {
         if group.is_none() {
             return Err(SqsError::missing("MessageGroupId"));
         }
         if let Some(d) = delay.filter(|d| *d != 0) {
-            return Err(SqsError::bad_param(
-                "DelaySeconds",
-                d,
-                "The request include parameter that is not valid for this queue type.",
-            ));
+            return Err(not_for_this_queue_type("DelaySeconds", &d));
         }
         match (dedup, queue.config.content_based_dedup) {
             (Some(d), _) => Some(d.to_string()),
@@ -111,22 +120,19 @@ fn prepare(
         }
     } else {
         if let Some(d) = dedup {
-            return Err(SqsError::bad_param(
-                "MessageDeduplicationId",
-                d,
-                "The request include parameter that is not valid for this queue type.",
-            ));
+            return Err(not_for_this_queue_type("MessageDeduplicationId", &d));
         }
         None
     };
     let md5_system = msg_attrs::md5_of(&system_attributes);
     let mut system_attributes = system_attributes;
-    // An X-Ray trace header sent as the HTTP header `X-Amzn-Trace-Id` on SendMessage becomes
-    // the message's AWSTraceHeader (AWS-validated LocalStack snapshot
-    // test_aws_trace_header_propagation); one given as a system attribute wins. The answer's
+    // An X-Ray trace header sent as the HTTP header `X-Amzn-Trace-Id` becomes the
+    // AWSTraceHeader of every message of the SendMessage or SendMessageBatch (AWS-validated
+    // LocalStack snapshot test_aws_trace_header_propagation; the X-Ray guide's SQS page says
+    // so of batches); one given as a system attribute wins. The answer's
     // MD5OfMessageSystemAttributes stays that of the attributes the client sent, which is what
     // SDKs that check it compare with.
-    if let (Sending::One, Some(trace)) = (sending, ctx.trace_header) {
+    if let Some(trace) = ctx.trace_header {
         if !system_attributes.contains_key("AWSTraceHeader") {
             system_attributes.insert(
                 "AWSTraceHeader".into(),
