@@ -63,7 +63,7 @@ impl QueueAttributes {
                 &root,
                 "MessageRetentionPeriod",
                 60,
-                604_800,
+                MAX_RETENTION_SECONDS,
                 "seconds",
             )?,
             visibility_timeout: to_u32(ranged(&root, "VisibilityTimeout", 1, 43_200, "seconds")?),
@@ -141,13 +141,28 @@ pub fn max_message_size(config: &QueueConfig) -> u32 {
     config.max_message_size.min(MNS_MAX_MESSAGE_SIZE)
 }
 
+/// The visibility timeout MNS shows: a queue made through SQS may have 0, which MNS cannot
+/// hold (1..43200) and its SDKs refuse to send back (`set_attributes(get_attributes())`).
+fn shown_visibility_timeout(c: &QueueConfig) -> u32 {
+    c.visibility_timeout.max(1)
+}
+
+/// MNS's longest MessageRetentionPeriod.
+const MAX_RETENTION_SECONDS: u64 = 604_800;
+
+/// The retention MNS shows: at most its 604800 s (SQS allows up to 1209600); the queue keeps
+/// messages as long as it was told to.
+fn shown_retention_seconds(c: &QueueConfig) -> u64 {
+    c.retention_seconds.min(MAX_RETENTION_SECONDS)
+}
+
 /// The attributes MNS shows, for "exists with the same attributes" comparisons.
 fn visible_attributes(c: &QueueConfig) -> (u32, u32, u64, u32, u32, bool) {
     (
         c.delay_seconds,
         max_message_size(c),
-        c.retention_seconds,
-        c.visibility_timeout,
+        shown_retention_seconds(c),
+        shown_visibility_timeout(c),
         c.receive_wait_seconds,
         logging_enabled(c),
     )
@@ -208,8 +223,8 @@ pub fn write_attributes(w: &mut Writer, info: &QueueInfo) {
         .field("LastModifyTime", info.modified_ms / 1000)
         .field("DelaySeconds", c.delay_seconds)
         .field("MaximumMessageSize", max_message_size(c))
-        .field("MessageRetentionPeriod", c.retention_seconds)
-        .field("VisibilityTimeout", c.visibility_timeout)
+        .field("MessageRetentionPeriod", shown_retention_seconds(c))
+        .field("VisibilityTimeout", shown_visibility_timeout(c))
         .field("PollingWaitSeconds", c.receive_wait_seconds)
         .field("ActiveMessages", info.stats.visible)
         .field("InactiveMessages", info.stats.in_flight)
