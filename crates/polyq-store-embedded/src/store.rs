@@ -179,15 +179,22 @@ impl EmbeddedStore {
         self.writer.shared.inject_failure();
     }
 
-    fn writable(&self) -> CoreResult<()> {
-        match self.writer.shared.failure() {
-            None => Ok(()),
-            Some(why) => Err(CoreError::Storage(format!(
-                "the store is read-only since a write to {} failed ({why}); restart polyq \
-                 once the disk is fixed",
-                self.dir.display()
-            ))),
-        }
+    /// Fails once a write has failed. Requests are told why without the data directory's path
+    /// (clients have no business knowing the server's file system; the log line of the failed
+    /// write names it), `/health` with it, for the operator.
+    fn writable(&self, naming_the_directory: bool) -> CoreResult<()> {
+        let Some(why) = self.writer.shared.failure() else {
+            return Ok(());
+        };
+        let place = if naming_the_directory {
+            format!("to {} ", self.dir.display())
+        } else {
+            String::new()
+        };
+        Err(CoreError::Storage(format!(
+            "the store is read-only since a write {place}failed ({why}); restart polyq once \
+             the disk is fixed"
+        )))
     }
 
     /// Runs a state-changing memory operation and answers once its changes are on disk.
@@ -195,7 +202,7 @@ impl EmbeddedStore {
         &self,
         op: impl std::future::Future<Output = CoreResult<T>>,
     ) -> CoreResult<T> {
-        self.writable()?;
+        self.writable(false)?;
         let (out, pos) = tracked(op).await;
         self.writer.shared.wait_durable(pos).await?;
         out
@@ -206,7 +213,7 @@ impl EmbeddedStore {
 impl QueueStore for EmbeddedStore {
     /// Unhealthy once a write has failed: the store is read-only until restart.
     async fn health(&self) -> CoreResult<()> {
-        self.writable()
+        self.writable(true)
     }
 
     async fn create_queue(
