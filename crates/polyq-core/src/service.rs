@@ -194,9 +194,9 @@ impl QueueService {
         loop {
             // The notifier is looked up on every pass: a delete forgets the queue's notifier,
             // and a queue created again under the name gets a new one, which its sends wake.
-            let notify = self.waiters.get(queue);
+            let waiters = self.waiters.get(queue);
             // Register interest before looking, so a send between the look and the wait is not missed.
-            let notified = notify.notified();
+            let notified = waiters.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             let now = self.now_ms();
@@ -230,6 +230,8 @@ impl QueueService {
                 Some(at) => deadline.min(current + Duration::from_millis(at.saturating_sub(now))),
                 None => deadline,
             };
+            // So that a visibility change bringing a message back before then wakes us.
+            let _plan = waiters.sleeping_until(now + (wake_at - current).as_millis() as u64);
             tokio::select! {
                 _ = &mut notified => {}
                 _ = tokio::time::sleep_until(wake_at) => {}
@@ -363,12 +365,18 @@ impl QueueService {
         queue: &str,
         changes: &[VisibilityChange],
     ) -> CoreResult<Vec<CoreResult<Relet>>> {
-        let out = self
-            .store
-            .change_visibility(queue, changes, self.now_ms())
-            .await?;
-        if changes.iter().any(|c| c.visibility_seconds == 0) {
-            self.waiters.wake(queue);
+        let now = self.now_ms();
+        let out = self.store.change_visibility(queue, changes, now).await?;
+        // A message made visible sooner than a waiting receiver planned to look again wakes
+        // it (long polls return messages as soon as they become available).
+        if let Some(soonest) = changes
+            .iter()
+            .zip(&out)
+            .filter(|(_, r)| r.is_ok())
+            .map(|(c, _)| now + u64::from(c.visibility_seconds) * 1000)
+            .min()
+        {
+            self.waiters.wake_if_sooner(queue, soonest, now);
         }
         Ok(out)
     }
@@ -381,13 +389,13 @@ impl QueueService {
         body: Option<bytes::Bytes>,
     ) -> CoreResult<Relet> {
         user_queue(queue)?;
-        let relet = self
-            .store
-            .update_message(queue, change, body, self.now_ms())
-            .await?;
-        if change.visibility_seconds == 0 {
-            self.waiters.wake(queue);
-        }
+        let now = self.now_ms();
+        let relet = self.store.update_message(queue, change, body, now).await?;
+        self.waiters.wake_if_sooner(
+            queue,
+            now + u64::from(change.visibility_seconds) * 1000,
+            now,
+        );
         Ok(relet)
     }
 

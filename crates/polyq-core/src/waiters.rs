@@ -1,20 +1,65 @@
-//! Long-poll waiters: one `Notify` per queue that has ever had a waiting receiver.
+//! Long-poll waiters: one [`QueueWaiters`] per queue that has ever had a waiting receiver.
 //!
 //! Whoever makes a message visible (a send, a visibility change to zero, a move, a queue
 //! update such as a shorter delay, a delete that frees a FIFO group) calls [`Waiters::wake`];
 //! a deleted queue's waiters are woken and its notifier forgotten ([`Waiters::forget`]).
 //! Waiters that find nothing compute their own next deadline from the store's
-//! `next_visible_ms`, so timers need no event at all.
+//! `next_visible_ms`, so timers need no event at all — except a visibility change that brings
+//! a message back *sooner* than the waiters planned to look again, which
+//! [`Waiters::wake_if_sooner`] catches.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+/// The receivers waiting on one queue.
+#[derive(Default)]
+pub struct QueueWaiters {
+    pub notify: Notify,
+    /// When the sleeping receivers plan to look again (ms → how many), each entry held by a
+    /// [`LookPlan`] while its receiver sleeps.
+    plans: Mutex<BTreeMap<u64, usize>>,
+}
+
+impl QueueWaiters {
+    /// A receiver is about to sleep until `at_ms` unless woken; the plan lasts as long as the
+    /// returned guard.
+    pub fn sleeping_until(self: &Arc<Self>, at_ms: u64) -> LookPlan {
+        *self.plans.lock().entry(at_ms).or_default() += 1;
+        LookPlan {
+            waiters: self.clone(),
+            at_ms,
+        }
+    }
+
+    fn earliest_plan(&self) -> Option<u64> {
+        self.plans.lock().keys().next().copied()
+    }
+}
+
+/// A sleeping receiver's plan to look again at a time (see [`QueueWaiters::sleeping_until`]).
+pub struct LookPlan {
+    waiters: Arc<QueueWaiters>,
+    at_ms: u64,
+}
+
+impl Drop for LookPlan {
+    fn drop(&mut self) {
+        let mut plans = self.waiters.plans.lock();
+        if let Some(n) = plans.get_mut(&self.at_ms) {
+            *n -= 1;
+            if *n == 0 {
+                plans.remove(&self.at_ms);
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Waiters {
-    by_queue: Mutex<HashMap<String, Arc<Notify>>>,
+    by_queue: Mutex<HashMap<String, Arc<QueueWaiters>>>,
 }
 
 impl Waiters {
@@ -22,8 +67,8 @@ impl Waiters {
         Self::default()
     }
 
-    /// The notifier receivers of `queue` wait on.
-    pub fn get(&self, queue: &str) -> Arc<Notify> {
+    /// The waiters of `queue`, which receivers join.
+    pub fn get(&self, queue: &str) -> Arc<QueueWaiters> {
         self.by_queue
             .lock()
             .entry(queue.to_string())
@@ -33,22 +78,98 @@ impl Waiters {
 
     /// Wakes every receiver waiting on `queue`.
     pub fn wake(&self, queue: &str) {
-        if let Some(n) = self.by_queue.lock().get(queue) {
-            n.notify_waiters();
+        if let Some(w) = self.by_queue.lock().get(queue) {
+            w.notify.notify_waiters();
+        }
+    }
+
+    /// A message of `queue` becomes visible at `visible_ms` (its visibility timeout changed,
+    /// at `now_ms`): wakes the receivers unless every sleeping one planned to look again by
+    /// then anyway (a visibility timeout made longer wakes nobody). At once (`visible_ms <=
+    /// now_ms`) always wakes, also receivers between their look and their sleep.
+    pub fn wake_if_sooner(&self, queue: &str, visible_ms: u64, now_ms: u64) {
+        let Some(w) = self.by_queue.lock().get(queue).cloned() else {
+            return;
+        };
+        let wake = visible_ms <= now_ms || w.earliest_plan().is_none_or(|at| visible_ms < at);
+        if wake {
+            w.notify.notify_waiters();
         }
     }
 
     /// Wakes every waiter of every queue (when a change may have touched many queues).
     pub fn wake_all(&self) {
-        for n in self.by_queue.lock().values() {
-            n.notify_waiters();
+        for w in self.by_queue.lock().values() {
+            w.notify.notify_waiters();
         }
     }
 
     /// Wakes and forgets the waiters of a deleted queue.
     pub fn forget(&self, queue: &str) {
-        if let Some(n) = self.by_queue.lock().remove(queue) {
-            n.notify_waiters();
+        if let Some(w) = self.by_queue.lock().remove(queue) {
+            w.notify.notify_waiters();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn woken(f: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>) -> bool {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        std::future::Future::poll(f, &mut cx).is_ready()
+    }
+
+    #[test]
+    fn a_sooner_visibility_wakes_receivers_planning_to_look_later() {
+        let waiters = Waiters::new();
+        let q = waiters.get("q");
+        let notified = q.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let plan = q.sleeping_until(4_000);
+        // Visible when the receiver looks anyway, or later (a longer timeout): no wake.
+        waiters.wake_if_sooner("q", 4_000, 1_000);
+        waiters.wake_if_sooner("q", 9_000, 1_000);
+        waiters.wake_if_sooner("other", 0, 1_000);
+        assert!(!woken(notified.as_mut()));
+        // Sooner: woken.
+        waiters.wake_if_sooner("q", 2_000, 1_000);
+        assert!(woken(notified.as_mut()));
+        drop(plan);
+        assert_eq!(
+            q.earliest_plan(),
+            None,
+            "a receiver that woke has no plan left"
+        );
+    }
+
+    #[test]
+    fn visible_at_once_always_wakes() {
+        let waiters = Waiters::new();
+        let q = waiters.get("q");
+        let notified = q.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        // A receiver between its look and its sleep has no plan yet: it must not miss this.
+        waiters.wake_if_sooner("q", 1_000, 1_000);
+        assert!(woken(notified.as_mut()));
+    }
+
+    #[test]
+    fn the_earliest_plan_of_several_receivers_decides() {
+        let waiters = Waiters::new();
+        let q = waiters.get("q");
+        let a = q.sleeping_until(3_000);
+        let _b = q.sleeping_until(8_000);
+        let _c = q.sleeping_until(3_000);
+        assert_eq!(q.earliest_plan(), Some(3_000));
+        drop(a);
+        assert_eq!(
+            q.earliest_plan(),
+            Some(3_000),
+            "one receiver still plans 3 000"
+        );
     }
 }

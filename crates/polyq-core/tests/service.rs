@@ -305,6 +305,45 @@ async fn long_poll_ends_empty_when_its_queue_is_deleted() {
     assert!(got.is_empty() || got[0].body == Bytes::from_static(b"to the new queue"));
 }
 
+/// A visibility timeout shortened (not to zero) while a receiver waits wakes it when the
+/// message comes back, not when the old timeout would have ended (ElasticMQ's suite checks
+/// this of SQS: long polls return messages "as soon as they become available"). Without the
+/// wake the waiter sleeps to its 20 s deadline; the bound is 10 s, the message is due in 1 s.
+#[tokio::test]
+async fn long_poll_wakes_when_a_shortened_visibility_timeout_ends() {
+    for through_update in [false, true] {
+        let s = service();
+        s.create_queue("q", QueueConfig::default()).await.unwrap();
+        s.send("q", vec![msg("back soon")]).await.unwrap();
+        let leased = s.receive("q", wait(0)).await.unwrap();
+        let s2 = s.clone();
+        let waiter = tokio::spawn(async move { s2.receive("q", wait(20)).await.unwrap() });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let change = VisibilityChange {
+            receipt: leased[0].receipt(),
+            visibility_seconds: 1,
+            renew_receipt: false,
+            require_hidden: false,
+            accept_older_receipt: false,
+            max_total_seconds: None,
+        };
+        if through_update {
+            // Azure's Update Message takes the same path.
+            s.update_message("q", change, None).await.unwrap();
+        } else {
+            s.change_visibility("q", &[change]).await.unwrap()[0]
+                .as_ref()
+                .unwrap();
+        }
+        let got = tokio::time::timeout(Duration::from_secs(10), waiter)
+            .await
+            .expect("woken when the shortened timeout ended")
+            .unwrap();
+        assert_eq!(got.len(), 1, "through_update: {through_update}");
+        assert_eq!(got[0].body, Bytes::from_static(b"back soon"));
+    }
+}
+
 #[tokio::test]
 async fn long_poll_returns_empty_at_deadline_and_not_before() {
     let s = service();
