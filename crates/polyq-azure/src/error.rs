@@ -23,6 +23,9 @@ pub type AzResult<T> = Result<T, AzError>;
 pub const EXTENDED_ERROR_DETAIL: &str = "ExtendedErrorDetail";
 /// First service version whose error documents carry [`EXTENDED_ERROR_DETAIL`].
 pub const EXTENDED_ERROR_DETAIL_SINCE: &str = "2024-08-04";
+/// First service version that answers a request without credentials with 401
+/// `NoAuthenticationInformation` (older ones: 404 `ResourceNotFound`).
+pub const NO_AUTH_INFO_SINCE: &str = "2019-12-12";
 
 impl AzError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
@@ -45,6 +48,12 @@ impl AzError {
         if version < EXTENDED_ERROR_DETAIL_SINCE {
             self.details
                 .retain(|(name, _)| *name != EXTENDED_ERROR_DETAIL);
+        }
+        // A request with no credential: before 2019-12-12 Azure answered as if the resource
+        // did not exist (recorded: azure-sdk-for-net's GetPropertiesAsync_Error /
+        // ExistsAsync_Error under 2018-11-09; its DataLake tests switch on that version).
+        if self.code == "NoAuthenticationInformation" && version < NO_AUTH_INFO_SINCE {
+            return AzError::resource_not_found();
         }
         self
     }
@@ -76,6 +85,14 @@ impl AzError {
 
     pub fn queue_not_found() -> Self {
         AzError::new(404, "QueueNotFound", "The specified queue does not exist.")
+    }
+
+    pub fn resource_not_found() -> Self {
+        AzError::new(
+            404,
+            "ResourceNotFound",
+            "The specified resource does not exist.",
+        )
     }
 
     pub fn message_not_found() -> Self {

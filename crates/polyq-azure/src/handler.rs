@@ -131,11 +131,7 @@ impl AzureDialect {
             {
                 (label.to_string(), false)
             } else {
-                return Err(AzError::new(
-                    404,
-                    "ResourceNotFound",
-                    "The specified resource does not exist.",
-                ));
+                return Err(AzError::resource_not_found());
             }
         };
         if path_style && is_account_level_detour(&segments, &account, req.query()) {

@@ -100,7 +100,7 @@ fn expiry(m_expires: Option<u64>) -> u64 {
 
 impl AzureDialect {
     /// Decodes `popreceipt` and checks it belongs to the message in the path.
-    fn receipt_for(&self, ctx: &Ctx) -> AzResult<Receipt> {
+    async fn receipt_for(&self, ctx: &Ctx) -> AzResult<Receipt> {
         let text = ctx
             .q("popreceipt")
             .ok_or_else(|| AzError::missing_query("popreceipt"))?;
@@ -121,7 +121,13 @@ impl AzureDialect {
         };
         match seq_from_message_id(&ctx.message_id) {
             Some(seq) if seq == receipt.seq => Ok(receipt),
-            Some(_) => Err(AzError::pop_receipt_mismatch()),
+            // A receipt of another message: a mismatch if the message in the path exists,
+            // else that message is not found (every recorded wrong-id case is a 404).
+            Some(_) => match self.service.get_message(&ctx.queue, &ctx.message_id).await {
+                Ok(_) => Err(AzError::pop_receipt_mismatch()),
+                // MessageNotFound (404), or the queue's own error.
+                Err(e) => Err(e.into()),
+            },
             None => Err(AzError::message_not_found()),
         }
     }
@@ -211,7 +217,7 @@ impl AzureDialect {
     }
 
     pub(crate) async fn delete_message(&self, ctx: &Ctx) -> AzResult<Reply> {
-        let receipt = self.receipt_for(ctx)?;
+        let receipt = self.receipt_for(ctx).await?;
         self.service
             .delete(&ctx.queue, &[receipt])
             .await?
@@ -226,7 +232,7 @@ impl AzureDialect {
     }
 
     pub(crate) async fn update_message(&self, ctx: &Ctx, req: &Request) -> AzResult<Reply> {
-        let receipt = self.receipt_for(ctx)?;
+        let receipt = self.receipt_for(ctx).await?;
         let vis = int_param(ctx, "visibilitytimeout", None, 0, MAX_VISIBILITY)?
             .ok_or_else(|| AzError::missing_query("visibilitytimeout"))?;
         let text = if req.body.iter().all(u8::is_ascii_whitespace) {

@@ -146,6 +146,44 @@ async fn a_plus_in_the_query_is_signed_either_way() {
 }
 
 #[tokio::test]
+async fn anonymous_requests_of_versions_before_2019_12_12_are_resource_not_found() {
+    // Recorded by azure-sdk-for-net under 2018-11-09 (GetPropertiesAsync_Error,
+    // ExistsAsync_Error): 404 ResourceNotFound, no bearer challenge; re-recorded under
+    // 2024-08-04 as 401 NoAuthenticationInformation.
+    let s = dev().await;
+    for path in [
+        format!("{A}/?restype=service&comp=properties"),
+        format!("{A}/anonq?comp=metadata"),
+    ] {
+        let r = s
+            .send(
+                "GET",
+                &path,
+                &[("x-ms-version", "2018-11-09")],
+                "",
+                Auth::None,
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (404, "ResourceNotFound"), "{path}");
+        assert!(r.headers.get("www-authenticate").is_none(), "{path}");
+        let r = s
+            .send(
+                "GET",
+                &path,
+                &[("x-ms-version", "2019-12-12")],
+                "",
+                Auth::None,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (401, "NoAuthenticationInformation"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn anonymous_refused_in_dev_and_enforce() {
     let s = dev().await;
     let r = s

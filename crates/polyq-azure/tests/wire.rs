@@ -552,6 +552,19 @@ async fn message_parameter_errors() {
         )
         .await;
     assert_eq!((r.status, r.code()), (400, "PopReceiptMismatch"));
+    // ... but with a message id that names no message, the message is not found (every
+    // recorded wrong-id case of the SDKs' suites is a 404).
+    let r = s
+        .ok(
+            "DELETE",
+            &format!(
+                "{q}/messages/00000000-1111-2222-3333-444444444444?popreceipt={}",
+                b.elem("PopReceipt")
+            ),
+            "",
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (404, "MessageNotFound"));
     let r = s
         .ok(
             "PUT",
