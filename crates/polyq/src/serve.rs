@@ -143,7 +143,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         "polyq {} ready; store: {store_name}; auth: {}",
         env!("CARGO_PKG_VERSION"),
         match settings.auth {
-            polyq_http::auth::AuthMode::Dev => "dev (signatures not checked)",
+            polyq_http::auth::AuthMode::Dev => {
+                "dev (SQS and MNS signatures not checked; Azure's are, as on Azure)"
+            }
             polyq_http::auth::AuthMode::Enforce => "enforce",
         }
     );

@@ -16,6 +16,15 @@ async fn serves_health_detection_and_sqs() {
         "{:?}",
         s.banner
     );
+    // Dev mode does not check SQS and MNS signatures, but Azure's always are: the banner
+    // must not say "signatures not checked" as if it were all of them.
+    assert!(
+        s.banner
+            .iter()
+            .any(|l| l.contains("auth: dev (SQS and MNS signatures not checked; Azure's are")),
+        "{:?}",
+        s.banner
+    );
     let c = client();
     let health = c.get(format!("{}/health", s.base)).send().await.unwrap();
     assert_eq!(health.status(), 200);
