@@ -33,6 +33,9 @@ pub(crate) struct Ctx {
     pub now_ms: u64,
     /// `ServiceEndpoint` of List Queues: `http://host/account/` (empty for other operations).
     pub endpoint: String,
+    /// The request's `x-ms-version` (`YYYY-MM-DD`, checked), empty when absent: some limits
+    /// depend on it.
+    pub version: String,
 }
 
 impl Ctx {
@@ -242,6 +245,12 @@ impl AzureDialect {
             query,
             now_ms: now,
             endpoint,
+            version: req
+                .headers
+                .get(&X_MS_VERSION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
         };
         if !ctx.queue.is_empty() {
             check_queue_name(&ctx.queue)?;

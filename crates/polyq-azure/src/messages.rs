@@ -46,6 +46,9 @@ fn int_param(
     Ok(Some(n))
 }
 
+/// First service version whose messages may live longer than seven days, or for ever (-1).
+const UNLIMITED_TTL_SINCE: &str = "2017-07-29";
+
 pub(crate) fn too_large(limit: usize) -> AzError {
     AzError::new(
         413,
@@ -135,6 +138,12 @@ impl AzureDialect {
     pub(crate) async fn put_message(&self, ctx: &Ctx, req: &Request) -> AzResult<Reply> {
         let visibility =
             int_param(ctx, "visibilitytimeout", Some(0), 0, MAX_VISIBILITY)?.unwrap_or(0);
+        // Before 2017-07-29 a message lived at most seven days and -1 ("never") did not exist
+        // (Put Message's reference; the storage emulator's recorded 400 for 691200 under
+        // 2014-02-14 names exactly these bounds).
+        if !ctx.version.is_empty() && ctx.version.as_str() < UNLIMITED_TTL_SINCE {
+            int_param(ctx, "messagettl", None, 1, SEVEN_DAYS as i64)?;
+        }
         let ttl = match ctx.q("messagettl") {
             None => MessageTtl::Seconds(SEVEN_DAYS),
             Some(v) => match v.trim().parse::<i64>() {

@@ -662,3 +662,40 @@ async fn service_properties_stats_and_cors() {
     assert_eq!(r.header("access-control-expose-headers"), "x-ms-request-id");
     assert_eq!(r.header("vary"), "Origin");
 }
+
+#[tokio::test]
+async fn before_2017_07_29_a_message_lives_at_most_seven_days() {
+    // Put Message's reference: "Prior to version 2017-07-29, the maximum time-to-live allowed
+    // is 7 days"; -1 came with 2017-07-29. The storage emulator's recorded answer to 691200
+    // under 2014-02-14 is this 400.
+    let s = dev().await;
+    let q = format!("{A}/oldttl");
+    s.ok("PUT", &q, "").await;
+    let put = |version: &'static str, ttl: &'static str| {
+        let path = format!("{q}/messages?messagettl={ttl}");
+        let s = &s;
+        async move {
+            s.send(
+                "POST",
+                &path,
+                &[("x-ms-version", version)],
+                &message_body("m"),
+                Auth::SharedKey,
+            )
+            .await
+        }
+    };
+    for ttl in ["-1", "604801"] {
+        let r = put("2017-04-17", ttl).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "OutOfRangeQueryParameterValue"),
+            "{ttl}"
+        );
+        assert_eq!(r.elem("QueryParameterName"), "messagettl");
+        assert_eq!(r.elem("MaximumAllowed"), "604800");
+    }
+    assert_eq!(put("2017-04-17", "604800").await.status, 201);
+    assert_eq!(put("2017-07-29", "-1").await.status, 201);
+    assert_eq!(put("2017-07-29", "604801").await.status, 201);
+}
