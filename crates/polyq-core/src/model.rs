@@ -246,6 +246,10 @@ pub struct LeaseOutcome {
     pub next_visible_ms: Option<u64>,
     /// The queue's default long-poll wait.
     pub queue_wait_seconds: u32,
+    /// The dead-letter queue this lease moved messages into, whose waiting receivers are
+    /// then woken (a store that wakes them itself, as PostgreSQL's notifications do, may
+    /// leave it `None`).
+    pub dead_lettered_to: Option<String>,
 }
 
 /// One visibility change.

@@ -166,11 +166,10 @@ impl QueueService {
     ) -> CoreResult<Vec<CoreResult<Sent>>> {
         let now = self.now_ms();
         let sent = self.store.send(queue, messages, now).await?;
-        if sent
-            .iter()
-            .any(|s| s.as_ref().is_ok_and(|s| s.visible_ms <= now))
-        {
-            self.waiters.wake(queue);
+        // A delayed message wakes the receivers that would sleep past its delay (one that
+        // looked before it was sent plans by what it saw then).
+        if let Some(soonest) = sent.iter().flatten().map(|s| s.visible_ms).min() {
+            self.waiters.wake_if_sooner(queue, soonest, now);
         }
         Ok(sent)
     }
@@ -199,6 +198,8 @@ impl QueueService {
             let notified = waiters.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            // Until this pass plans its sleep, a visibility change its look misses must wake it.
+            let looking = waiters.looking();
             let now = self.now_ms();
             let leasing = tokio::time::Instant::now();
             let outcome = match self.store.lease(queue, request.clone(), now).await {
@@ -210,6 +211,9 @@ impl QueueService {
                 }
                 other => other?,
             };
+            if let Some(dlq) = &outcome.dead_lettered_to {
+                self.waiters.wake(dlq);
+            }
             if !outcome.messages.is_empty() {
                 // Not with a receive attempt id: its retry replays only messages whose
                 // visibility nobody changed, and the re-timing would be such a change (the
@@ -232,6 +236,7 @@ impl QueueService {
             };
             // So that a visibility change bringing a message back before then wakes us.
             let _plan = waiters.sleeping_until(now + (wake_at - current).as_millis() as u64);
+            drop(looking);
             tokio::select! {
                 _ = &mut notified => {}
                 _ = tokio::time::sleep_until(wake_at) => {}

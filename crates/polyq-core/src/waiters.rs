@@ -1,12 +1,13 @@
 //! Long-poll waiters: one [`QueueWaiters`] per queue that has ever had a waiting receiver.
 //!
-//! Whoever makes a message visible (a send, a visibility change to zero, a move, a queue
-//! update such as a shorter delay, a delete that frees a FIFO group) calls [`Waiters::wake`];
+//! Whoever makes a message visible (a send, a visibility change to zero, a move or a
+//! dead-letter move, a queue update such as a shorter delay, a delete that frees a FIFO group)
+//! calls [`Waiters::wake`];
 //! a deleted queue's waiters are woken and its notifier forgotten ([`Waiters::forget`]).
 //! Waiters that find nothing compute their own next deadline from the store's
-//! `next_visible_ms`, so timers need no event at all — except a visibility change that brings
-//! a message back *sooner* than the waiters planned to look again, which
-//! [`Waiters::wake_if_sooner`] catches.
+//! `next_visible_ms`, so timers known when they looked need no event — but a message that will
+//! become visible *sooner* than they planned to look again (sent with a delay after they
+//! looked, or its visibility timeout shortened) must wake them: [`Waiters::wake_if_sooner`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -34,8 +35,15 @@ impl QueueWaiters {
         }
     }
 
-    fn earliest_plan(&self) -> Option<u64> {
-        self.plans.lock().keys().next().copied()
+    /// A receiver is about to look at the queue: until it plans its sleep, any visibility
+    /// change may concern it (its look may have missed the change), so it counts as planning
+    /// to look never.
+    pub fn looking(self: &Arc<Self>) -> LookPlan {
+        self.sleeping_until(u64::MAX)
+    }
+
+    fn latest_plan(&self) -> Option<u64> {
+        self.plans.lock().keys().next_back().copied()
     }
 }
 
@@ -83,15 +91,17 @@ impl Waiters {
         }
     }
 
-    /// A message of `queue` becomes visible at `visible_ms` (its visibility timeout changed,
-    /// at `now_ms`): wakes the receivers unless every sleeping one planned to look again by
-    /// then anyway (a visibility timeout made longer wakes nobody). At once (`visible_ms <=
-    /// now_ms`) always wakes, also receivers between their look and their sleep.
+    /// A message of `queue` becomes visible at `visible_ms` (sent with a delay, or its
+    /// visibility timeout changed, at `now_ms`): wakes the receivers unless every one of them
+    /// planned to look again by then anyway (a visibility timeout made longer than every plan
+    /// wakes nobody). The latest plan decides, not the earliest: the receiver planning to look
+    /// first may leave without looking again (its deadline, or another message), and the
+    /// others must not sleep past the message. At once (`visible_ms <= now_ms`) always wakes.
     pub fn wake_if_sooner(&self, queue: &str, visible_ms: u64, now_ms: u64) {
         let Some(w) = self.by_queue.lock().get(queue).cloned() else {
             return;
         };
-        let wake = visible_ms <= now_ms || w.earliest_plan().is_none_or(|at| visible_ms < at);
+        let wake = visible_ms <= now_ms || w.latest_plan().is_none_or(|at| visible_ms < at);
         if wake {
             w.notify.notify_waiters();
         }
@@ -138,11 +148,7 @@ mod tests {
         waiters.wake_if_sooner("q", 2_000, 1_000);
         assert!(woken(notified.as_mut()));
         drop(plan);
-        assert_eq!(
-            q.earliest_plan(),
-            None,
-            "a receiver that woke has no plan left"
-        );
+        assert_eq!(q.latest_plan(), None, "a receiver that woke has no plan");
     }
 
     #[test]
@@ -152,24 +158,45 @@ mod tests {
         let notified = q.notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        // A receiver between its look and its sleep has no plan yet: it must not miss this.
+        let _plan = q.sleeping_until(4_000);
         waiters.wake_if_sooner("q", 1_000, 1_000);
         assert!(woken(notified.as_mut()));
     }
 
     #[test]
-    fn the_earliest_plan_of_several_receivers_decides() {
+    fn the_latest_plan_of_several_receivers_decides() {
         let waiters = Waiters::new();
         let q = waiters.get("q");
-        let a = q.sleeping_until(3_000);
-        let _b = q.sleeping_until(8_000);
-        let _c = q.sleeping_until(3_000);
-        assert_eq!(q.earliest_plan(), Some(3_000));
-        drop(a);
+        let notified = q.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let _a = q.sleeping_until(3_000);
+        let b = q.sleeping_until(8_000);
+        let _c = q.sleeping_until(8_000);
+        // Between the plans: the receivers planning 8 000 would sleep past it.
+        waiters.wake_if_sooner("q", 5_000, 1_000);
+        assert!(woken(notified.as_mut()));
+        drop(b);
         assert_eq!(
-            q.earliest_plan(),
-            Some(3_000),
-            "one receiver still plans 3 000"
+            q.latest_plan(),
+            Some(8_000),
+            "one receiver still plans 8 000"
         );
+    }
+
+    #[test]
+    fn a_receiver_looking_at_the_queue_is_woken_by_any_change() {
+        let waiters = Waiters::new();
+        let q = waiters.get("q");
+        let notified = q.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let _sleeping = q.sleeping_until(3_000);
+        let looking = q.looking();
+        // Its look may have missed this change, whatever the others plan.
+        waiters.wake_if_sooner("q", 9_000, 1_000);
+        assert!(woken(notified.as_mut()));
+        drop(looking);
+        assert_eq!(q.latest_plan(), Some(3_000));
     }
 }

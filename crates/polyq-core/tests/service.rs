@@ -344,6 +344,118 @@ async fn long_poll_wakes_when_a_shortened_visibility_timeout_ends() {
     }
 }
 
+fn shorten(receipt: Receipt, seconds: u32) -> VisibilityChange {
+    VisibilityChange {
+        receipt,
+        visibility_seconds: seconds,
+        renew_receipt: false,
+        require_hidden: false,
+        accept_older_receipt: false,
+        max_total_seconds: None,
+    }
+}
+
+/// Two receivers: the one planning to look first (its own 1 s deadline) leaves empty, the
+/// other (20 s) must still be woken when the shortened timeout (2 s) ends: the latest plan,
+/// not the earliest, decides whether a change wakes them.
+#[tokio::test]
+async fn a_shortened_timeout_wakes_the_receiver_planning_to_look_last() {
+    let s = service();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    s.send("q", vec![msg("back soon")]).await.unwrap();
+    let leased = s.receive("q", wait(0)).await.unwrap();
+    let (s2, s3) = (s.clone(), s.clone());
+    let short = tokio::spawn(async move { s2.receive("q", wait(1)).await.unwrap() });
+    let long = tokio::spawn(async move { s3.receive("q", wait(20)).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.change_visibility("q", &[shorten(leased[0].receipt(), 2)])
+        .await
+        .unwrap()[0]
+        .as_ref()
+        .unwrap();
+    assert!(short.await.unwrap().is_empty());
+    let got = tokio::time::timeout(Duration::from_secs(10), long)
+        .await
+        .expect("the 20 s poll woken when the message came back")
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}
+
+/// A receiver whose look is still on its way (a slow store: the look saw the message hidden
+/// for 30 s) while another sleeps with an earlier plan must be woken by the change it missed.
+#[tokio::test]
+async fn a_receiver_between_its_look_and_its_sleep_is_woken_by_a_change_it_missed() {
+    let store = Arc::new(polyq_core::faults::FaultyStore::new(Arc::new(
+        MemoryStore::new(),
+    )));
+    let s = Arc::new(QueueService::new(store.clone(), Arc::new(SystemClock)));
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    s.send("q", vec![msg("back soon")]).await.unwrap();
+    let leased = s.receive("q", wait(0)).await.unwrap();
+    let s2 = s.clone();
+    let short = tokio::spawn(async move { s2.receive("q", wait(3)).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    store.delay_leases(Duration::from_millis(1000));
+    let s3 = s.clone();
+    let long = tokio::spawn(async move { s3.receive("q", wait(20)).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.change_visibility("q", &[shorten(leased[0].receipt(), 4)])
+        .await
+        .unwrap()[0]
+        .as_ref()
+        .unwrap();
+    assert!(short.await.unwrap().is_empty());
+    let got = tokio::time::timeout(Duration::from_secs(12), long)
+        .await
+        .expect("the 20 s poll woken when the message came back")
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}
+
+/// A message sent with a delay while a receiver waits on the empty queue wakes it when the
+/// delay ends (the receiver looked before the message existed and planned to its deadline).
+#[tokio::test]
+async fn a_delayed_send_wakes_a_waiting_receiver_when_its_delay_ends() {
+    let s = service();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    let s2 = s.clone();
+    let waiter = tokio::spawn(async move { s2.receive("q", wait(20)).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let delayed = NewMessage {
+        delay_seconds: Some(2),
+        ..msg("later")
+    };
+    s.send("q", vec![delayed]).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("woken when the delay ended, not at the 20 s deadline")
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}
+
+/// A receive that moves a message to the dead-letter queue wakes that queue's receivers.
+#[tokio::test]
+async fn a_dead_letter_move_wakes_the_dead_letter_queues_receivers() {
+    let s = service();
+    src_with_dlq(&s).await;
+    s.send("src", vec![msg("poison")]).await.unwrap();
+    let first = ReceiveOptions {
+        visibility_seconds: Some(0),
+        ..wait(0)
+    };
+    assert_eq!(s.receive("src", first).await.unwrap().len(), 1);
+    let s2 = s.clone();
+    let dlq_waiter = tokio::spawn(async move { s2.receive("dlq", wait(20)).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The second receive is over maxReceiveCount 1: the message moves to the dead-letter queue.
+    assert!(s.receive("src", wait(0)).await.unwrap().is_empty());
+    let got = tokio::time::timeout(Duration::from_secs(10), dlq_waiter)
+        .await
+        .expect("woken by the move, not at the 20 s deadline")
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}
+
 #[tokio::test]
 async fn long_poll_returns_empty_at_deadline_and_not_before() {
     let s = service();

@@ -134,10 +134,12 @@ impl Inner {
             req.visibility_seconds
                 .unwrap_or(probe.config.visibility_timeout),
         ) * 1000;
+        // Dead-letter moves notify every node's receivers (`pg_notify`), this one's too.
         let replayed = |messages| LeaseOutcome {
             messages,
             next_visible_ms: None,
             queue_wait_seconds: probe.config.receive_wait_seconds,
+            dead_lettered_to: None,
         };
         // A FIFO queue's attempt is replayed under the queue lock, in the first pick's
         // transaction below; other queues' here (SQS gives attempt ids to FIFO queues only).
@@ -228,6 +230,7 @@ impl Inner {
             messages,
             next_visible_ms,
             queue_wait_seconds: probe.config.receive_wait_seconds,
+            dead_lettered_to: None,
         })
     }
 

@@ -160,12 +160,14 @@ impl Inner {
         if batch.body.is_empty() {
             return Ok(out);
         }
-        let visible_now = batch.visible.iter().any(|v| *v <= i(now));
         let (sql, channel) = match &self.channel {
             Some(c) => (&*INSERT_NOTIFY, c.as_str()),
             None => (&*INSERT_QUIET, ""),
         };
-        let notify_queue = visible_now.then_some(q.name.as_str());
+        // Every send notifies, a delayed one too: a receiver of another node that looked
+        // before it was sent would otherwise sleep past its delay (woken, it looks again and
+        // plans by the message's visible time).
+        let notify_queue = Some(q.name.as_str());
         let stmt = client.prepare_cached(sql).await.map_err(db)?;
         let b = &batch;
         let bodies: Vec<&[u8]> = b.body.iter().map(|b| b.as_ref()).collect();
@@ -268,9 +270,8 @@ impl Inner {
         )
         .await
         .map_err(db)?;
-        if b.visible.iter().any(|v| *v <= i(now)) {
-            self.notify(tx, &q.name).await?;
-        }
+        // Delayed or not (see above).
+        self.notify(tx, &q.name).await?;
         Ok(out)
     }
 

@@ -1,6 +1,6 @@
 //! Two `PostgresStore`s on one schema (two pools: two "nodes") racing each other: leases never
 //! hand one message to two consumers, FIFO groups stay locked and ordered, deduplication holds,
-//! and a long poll on one node is woken by a send through the other.
+//! and a long poll on one node is woken by a send through the other (a delayed one too).
 
 mod support;
 
@@ -256,6 +256,51 @@ async fn long_poll_on_one_node_is_woken_by_a_send_on_another() {
         latency < Duration::from_millis(800),
         "woken after {latency:?}"
     );
+}
+
+/// A delayed send through one node wakes a long poll of the other, which then sleeps until the
+/// delay ends (it looked before the message existed and had planned to its 20 s deadline).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delayed_send_on_one_node_reaches_a_long_poll_on_another_when_due() {
+    let Some((_schema, a, b)) = two_nodes().await else {
+        return;
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let a = QueueService::new(a, clock.clone());
+    let node_b = b.clone();
+    let b = Arc::new(QueueService::new(b, clock));
+    a.create_queue("later", QueueConfig::default())
+        .await
+        .unwrap();
+    let ready = Instant::now() + Duration::from_secs(5);
+    while !node_b.is_listening() && Instant::now() < ready {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(node_b.is_listening(), "node B's listener connected");
+    let waiter = {
+        let b = b.clone();
+        tokio::spawn(async move {
+            let opts = ReceiveOptions {
+                max_messages: 1,
+                wait: Some(Duration::from_secs(20)),
+                ..Default::default()
+            };
+            b.receive("later", opts).await.unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let delayed = NewMessage {
+        delay_seconds: Some(1),
+        ..text("due in a second")
+    };
+    a.send("later", vec![delayed]).await.unwrap()[0]
+        .as_ref()
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("woken by the send's notification, not at the 20 s deadline")
+        .unwrap();
+    assert_eq!(got.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -439,18 +439,23 @@ impl QueueStore for MemoryStore {
                 messages,
                 next_visible_ms: q.next_visible_ms(now),
                 queue_wait_seconds: q.config.receive_wait_seconds,
+                dead_lettered_to: None,
             };
             (outcome, dead, redrive.map(|r| r.dead_letter_queue))
         };
+        let mut outcome = outcome;
         if let (false, Some(dlq)) = (dead.is_empty(), dlq) {
-            if let Err(back) = self.deliver_moved(&dlq, queue, dead, now) {
-                // The dead-letter queue was deleted between the two locks: the messages, taken
-                // out of the source already, go back there rather than nowhere.
-                let q = self.queue(queue)?;
-                let mut q = self.lock(&q);
-                for mut m in back {
-                    m.visible_ms = now;
-                    q.insert(m, now);
+            match self.deliver_moved(&dlq, queue, dead, now) {
+                Ok(()) => outcome.dead_lettered_to = Some(dlq),
+                Err(back) => {
+                    // The dead-letter queue was deleted between the two locks: the messages,
+                    // taken out of the source already, go back there rather than nowhere.
+                    let q = self.queue(queue)?;
+                    let mut q = self.lock(&q);
+                    for mut m in back {
+                        m.visible_ms = now;
+                        q.insert(m, now);
+                    }
                 }
             }
         }
