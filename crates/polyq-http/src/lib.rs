@@ -54,7 +54,9 @@ impl Request {
     pub fn host(&self) -> Option<&str> {
         self.uri
             .authority()
-            .map(|a| a.as_str())
+            // Never the userinfo of `http://user:pw@host/` (RFC 9110 §4.2.4: an error to
+            // treat as such; it must not reach the queue URLs answered).
+            .map(|a| a.as_str().rsplit('@').next().unwrap_or(""))
             .or_else(|| self.header("host"))
             .filter(|h| !h.is_empty())
     }
@@ -162,6 +164,8 @@ mod tests {
         assert_eq!(r.origin("localhost"), "http://127.0.0.1:9324");
         let r = request("http://127.0.0.1:9324/", None);
         assert_eq!(r.origin("localhost"), "http://127.0.0.1:9324");
+        let r = request("http://user:pw@abs.example:1234/", None);
+        assert_eq!(r.origin("localhost"), "http://abs.example:1234");
     }
 
     #[test]
