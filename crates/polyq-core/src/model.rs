@@ -246,10 +246,11 @@ pub struct LeaseOutcome {
     pub next_visible_ms: Option<u64>,
     /// The queue's default long-poll wait.
     pub queue_wait_seconds: u32,
-    /// The dead-letter queue this lease moved messages into, whose waiting receivers are
-    /// then woken (a store that wakes them itself, as PostgreSQL's notifications do, may
-    /// leave it `None`).
-    pub dead_lettered_to: Option<String>,
+    /// A queue this lease put messages into, visible now, whose waiting receivers are then
+    /// woken: the dead-letter queue, or the source itself when the dead-letter queue was
+    /// deleted meanwhile and the messages went back (a store that wakes them itself, as
+    /// PostgreSQL's notifications do, may leave it `None`).
+    pub moved_into: Option<String>,
 }
 
 /// One visibility change.

@@ -211,8 +211,8 @@ impl QueueService {
                 }
                 other => other?,
             };
-            if let Some(dlq) = &outcome.dead_lettered_to {
-                self.waiters.wake(dlq);
+            if let Some(into) = &outcome.moved_into {
+                self.waiters.wake(into);
             }
             if !outcome.messages.is_empty() {
                 // Not with a receive attempt id: its retry replays only messages whose

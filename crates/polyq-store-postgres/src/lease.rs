@@ -139,7 +139,7 @@ impl Inner {
             messages,
             next_visible_ms: None,
             queue_wait_seconds: probe.config.receive_wait_seconds,
-            dead_lettered_to: None,
+            moved_into: None,
         };
         // A FIFO queue's attempt is replayed under the queue lock, in the first pick's
         // transaction below; other queues' here (SQS gives attempt ids to FIFO queues only).
@@ -230,7 +230,7 @@ impl Inner {
             messages,
             next_visible_ms,
             queue_wait_seconds: probe.config.receive_wait_seconds,
-            dead_lettered_to: None,
+            moved_into: None,
         })
     }
 

@@ -439,14 +439,14 @@ impl QueueStore for MemoryStore {
                 messages,
                 next_visible_ms: q.next_visible_ms(now),
                 queue_wait_seconds: q.config.receive_wait_seconds,
-                dead_lettered_to: None,
+                moved_into: None,
             };
             (outcome, dead, redrive.map(|r| r.dead_letter_queue))
         };
         let mut outcome = outcome;
         if let (false, Some(dlq)) = (dead.is_empty(), dlq) {
             match self.deliver_moved(&dlq, queue, dead, now) {
-                Ok(()) => outcome.dead_lettered_to = Some(dlq),
+                Ok(()) => outcome.moved_into = Some(dlq),
                 Err(back) => {
                     // The dead-letter queue was deleted between the two locks: the messages,
                     // taken out of the source already, go back there rather than nowhere.
@@ -456,6 +456,7 @@ impl QueueStore for MemoryStore {
                         m.visible_ms = now;
                         q.insert(m, now);
                     }
+                    outcome.moved_into = Some(queue.to_string());
                 }
             }
         }
