@@ -4,6 +4,8 @@ answers real AWS gave in user reports, that the other conformance files do not c
 Each case states what AWS answers; where the evidence is not a LocalStack snapshot, the
 comment names it."""
 
+import contextlib
+
 import pytest
 
 from helpers import expect_error, unique
@@ -79,19 +81,26 @@ def test_fifo_group_with_one_received_message_left_in_flight(sqs, make_queue):
 TRACE = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent=7fa8c0f79203be72;Sampled=1"
 
 
-def test_x_amzn_trace_id_header_becomes_the_aws_trace_header(sqs, make_queue):
-    # test_aws_trace_header_propagation (AWS-validated, 2025-06, both protocols): the X-Ray
-    # header on SendMessage comes back as the message's AWSTraceHeader.
+@contextlib.contextmanager
+def _trace_header_on(sqs, operation):
+    """Sends the X-Ray header `X-Amzn-Trace-Id: TRACE` with every `operation` call."""
     def add_trace(request, **_):
         request.headers["X-Amzn-Trace-Id"] = TRACE
 
-    q = make_queue("ls-trace")
-    sqs.meta.events.register("before-send.sqs.SendMessage", add_trace)
+    sqs.meta.events.register(f"before-send.sqs.{operation}", add_trace)
     try:
+        yield
+    finally:
+        sqs.meta.events.unregister(f"before-send.sqs.{operation}", add_trace)
+
+
+def test_x_amzn_trace_id_header_becomes_the_aws_trace_header(sqs, make_queue):
+    # test_aws_trace_header_propagation (AWS-validated, 2025-06, both protocols): the X-Ray
+    # header on SendMessage comes back as the message's AWSTraceHeader.
+    q = make_queue("ls-trace")
+    with _trace_header_on(sqs, "SendMessage"):
         sent = sqs.send_message(QueueUrl=q.url, MessageBody="test", MessageAttributes={
             "timestamp": {"StringValue": "1493147359900", "DataType": "Number"}})
-    finally:
-        sqs.meta.events.unregister("before-send.sqs.SendMessage", add_trace)
     # Nothing was asked of the system attributes, so the answer has no digest of them.
     assert "MD5OfMessageSystemAttributes" not in sent
     (m,) = sqs.receive_message(QueueUrl=q.url, AttributeNames=["SentTimestamp", "AWSTraceHeader"],
@@ -105,19 +114,13 @@ def test_x_amzn_trace_id_header_applies_to_every_message_of_a_batch(sqs, make_qu
     # The X-Ray guide's SQS page: the header "corresponds to all messages included in a
     # SendMessage or SendMessageBatch request"; an entry's own AWSTraceHeader wins (ElasticMQ's
     # TracingTests assert the same).
-    def add_trace(request, **_):
-        request.headers["X-Amzn-Trace-Id"] = TRACE
-
     q = make_queue("ls-trace-batch")
-    sqs.meta.events.register("before-send.sqs.SendMessageBatch", add_trace)
-    try:
+    with _trace_header_on(sqs, "SendMessageBatch"):
         sqs.send_message_batch(QueueUrl=q.url, Entries=[
             {"Id": "a", "MessageBody": "a"},
             {"Id": "b", "MessageBody": "b", "MessageSystemAttributes": {
                 "AWSTraceHeader": {"DataType": "String", "StringValue": "own"}}},
         ])
-    finally:
-        sqs.meta.events.unregister("before-send.sqs.SendMessageBatch", add_trace)
     got = {}
     for _ in range(10):
         for m in sqs.receive_message(QueueUrl=q.url, AttributeNames=["AWSTraceHeader"],

@@ -355,30 +355,52 @@ fn shorten(receipt: Receipt, seconds: u32) -> VisibilityChange {
     }
 }
 
+/// Queue "q" of `s` holding one message, leased for 30 s: its receipt.
+async fn one_leased_message(s: &QueueService) -> Receipt {
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    s.send("q", vec![msg("back soon")]).await.unwrap();
+    s.receive("q", wait(0)).await.unwrap()[0].receipt()
+}
+
+/// A long poll of `secs` on queue "q", running.
+fn long_poll(s: &Arc<QueueService>, secs: u64) -> tokio::task::JoinHandle<Vec<Message>> {
+    let s = s.clone();
+    tokio::spawn(async move { s.receive("q", wait(secs)).await.unwrap() })
+}
+
+/// Shortens the lease of `receipt` to `seconds`; the `short` poll ends empty and the `long`
+/// one must get the message when it comes back (bound: `bound_secs`).
+async fn shorten_and_expect_the_long_poll_woken(
+    s: &QueueService,
+    receipt: Receipt,
+    seconds: u32,
+    short: tokio::task::JoinHandle<Vec<Message>>,
+    long: tokio::task::JoinHandle<Vec<Message>>,
+    bound_secs: u64,
+) {
+    s.change_visibility("q", &[shorten(receipt, seconds)])
+        .await
+        .unwrap()[0]
+        .as_ref()
+        .unwrap();
+    assert!(short.await.unwrap().is_empty());
+    let got = tokio::time::timeout(Duration::from_secs(bound_secs), long)
+        .await
+        .expect("the 20 s poll woken when the message came back")
+        .unwrap();
+    assert_eq!(got.len(), 1);
+}
+
 /// Two receivers: the one planning to look first (its own 1 s deadline) leaves empty, the
 /// other (20 s) must still be woken when the shortened timeout (2 s) ends: the latest plan,
 /// not the earliest, decides whether a change wakes them.
 #[tokio::test]
 async fn a_shortened_timeout_wakes_the_receiver_planning_to_look_last() {
     let s = service();
-    s.create_queue("q", QueueConfig::default()).await.unwrap();
-    s.send("q", vec![msg("back soon")]).await.unwrap();
-    let leased = s.receive("q", wait(0)).await.unwrap();
-    let (s2, s3) = (s.clone(), s.clone());
-    let short = tokio::spawn(async move { s2.receive("q", wait(1)).await.unwrap() });
-    let long = tokio::spawn(async move { s3.receive("q", wait(20)).await.unwrap() });
+    let receipt = one_leased_message(&s).await;
+    let (short, long) = (long_poll(&s, 1), long_poll(&s, 20));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    s.change_visibility("q", &[shorten(leased[0].receipt(), 2)])
-        .await
-        .unwrap()[0]
-        .as_ref()
-        .unwrap();
-    assert!(short.await.unwrap().is_empty());
-    let got = tokio::time::timeout(Duration::from_secs(10), long)
-        .await
-        .expect("the 20 s poll woken when the message came back")
-        .unwrap();
-    assert_eq!(got.len(), 1);
+    shorten_and_expect_the_long_poll_woken(&s, receipt, 2, short, long, 10).await;
 }
 
 /// A receiver whose look is still on its way (a slow store: the look saw the message hidden
@@ -389,27 +411,13 @@ async fn a_receiver_between_its_look_and_its_sleep_is_woken_by_a_change_it_misse
         MemoryStore::new(),
     )));
     let s = Arc::new(QueueService::new(store.clone(), Arc::new(SystemClock)));
-    s.create_queue("q", QueueConfig::default()).await.unwrap();
-    s.send("q", vec![msg("back soon")]).await.unwrap();
-    let leased = s.receive("q", wait(0)).await.unwrap();
-    let s2 = s.clone();
-    let short = tokio::spawn(async move { s2.receive("q", wait(3)).await.unwrap() });
+    let receipt = one_leased_message(&s).await;
+    let short = long_poll(&s, 3);
     tokio::time::sleep(Duration::from_millis(200)).await;
     store.delay_leases(Duration::from_millis(1000));
-    let s3 = s.clone();
-    let long = tokio::spawn(async move { s3.receive("q", wait(20)).await.unwrap() });
+    let long = long_poll(&s, 20);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    s.change_visibility("q", &[shorten(leased[0].receipt(), 4)])
-        .await
-        .unwrap()[0]
-        .as_ref()
-        .unwrap();
-    assert!(short.await.unwrap().is_empty());
-    let got = tokio::time::timeout(Duration::from_secs(12), long)
-        .await
-        .expect("the 20 s poll woken when the message came back")
-        .unwrap();
-    assert_eq!(got.len(), 1);
+    shorten_and_expect_the_long_poll_woken(&s, receipt, 4, short, long, 12).await;
 }
 
 /// A message sent with a delay while a receiver waits on the empty queue wakes it when the

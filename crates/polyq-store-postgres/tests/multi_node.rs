@@ -21,6 +21,41 @@ async fn two_nodes() -> Option<(support::Schema, Arc<PostgresStore>, Arc<Postgre
     Some((schema, Arc::new(a), Arc::new(b)))
 }
 
+/// Services over [`two_nodes`], with `queue` made through A and B's listener connected.
+async fn two_services(queue: &str) -> Option<(support::Schema, QueueService, Arc<QueueService>)> {
+    let (schema, a, b) = two_nodes().await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let a = QueueService::new(a, clock.clone());
+    let node_b = b.clone();
+    let b = Arc::new(QueueService::new(b, clock));
+    a.create_queue(queue, QueueConfig::default()).await.unwrap();
+    let ready = Instant::now() + Duration::from_secs(5);
+    while !node_b.is_listening() && Instant::now() < ready {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(node_b.is_listening(), "node B's listener connected");
+    Some((schema, a, b))
+}
+
+/// A long poll of `secs` for one message of `queue` through `node`, running: when it ended,
+/// and what it got.
+fn long_poll(
+    node: &Arc<QueueService>,
+    queue: &'static str,
+    secs: u64,
+) -> tokio::task::JoinHandle<(Instant, Vec<Message>)> {
+    let node = node.clone();
+    tokio::spawn(async move {
+        let opts = ReceiveOptions {
+            max_messages: 1,
+            wait: Some(Duration::from_secs(secs)),
+            ..Default::default()
+        };
+        let got = node.receive(queue, opts).await.unwrap();
+        (Instant::now(), got)
+    })
+}
+
 fn text(t: &str) -> NewMessage {
     NewMessage {
         body: Bytes::copy_from_slice(t.as_bytes()),
@@ -215,33 +250,10 @@ async fn deduplication_holds_across_nodes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_poll_on_one_node_is_woken_by_a_send_on_another() {
-    let Some((_schema, a, b)) = two_nodes().await else {
+    let Some((_schema, a, b)) = two_services("wake").await else {
         return;
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let a = QueueService::new(a, clock.clone());
-    let node_b = b.clone();
-    let b = Arc::new(QueueService::new(b, clock));
-    a.create_queue("wake", QueueConfig::default())
-        .await
-        .unwrap();
-    let ready = Instant::now() + Duration::from_secs(5);
-    while !node_b.is_listening() && Instant::now() < ready {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(node_b.is_listening(), "node B's listener connected");
-    let waiter = {
-        let b = b.clone();
-        tokio::spawn(async move {
-            let opts = ReceiveOptions {
-                max_messages: 1,
-                wait: Some(Duration::from_secs(10)),
-                ..Default::default()
-            };
-            let got = b.receive("wake", opts).await.unwrap();
-            (Instant::now(), got)
-        })
-    };
+    let waiter = long_poll(&b, "wake", 10);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let sent_at = Instant::now();
     a.send("wake", vec![text("ping")]).await.unwrap()[0]
@@ -262,32 +274,10 @@ async fn long_poll_on_one_node_is_woken_by_a_send_on_another() {
 /// delay ends (it looked before the message existed and had planned to its 20 s deadline).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delayed_send_on_one_node_reaches_a_long_poll_on_another_when_due() {
-    let Some((_schema, a, b)) = two_nodes().await else {
+    let Some((_schema, a, b)) = two_services("later").await else {
         return;
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let a = QueueService::new(a, clock.clone());
-    let node_b = b.clone();
-    let b = Arc::new(QueueService::new(b, clock));
-    a.create_queue("later", QueueConfig::default())
-        .await
-        .unwrap();
-    let ready = Instant::now() + Duration::from_secs(5);
-    while !node_b.is_listening() && Instant::now() < ready {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(node_b.is_listening(), "node B's listener connected");
-    let waiter = {
-        let b = b.clone();
-        tokio::spawn(async move {
-            let opts = ReceiveOptions {
-                max_messages: 1,
-                wait: Some(Duration::from_secs(20)),
-                ..Default::default()
-            };
-            b.receive("later", opts).await.unwrap()
-        })
-    };
+    let waiter = long_poll(&b, "later", 20);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let delayed = NewMessage {
         delay_seconds: Some(1),
@@ -296,7 +286,7 @@ async fn a_delayed_send_on_one_node_reaches_a_long_poll_on_another_when_due() {
     a.send("later", vec![delayed]).await.unwrap()[0]
         .as_ref()
         .unwrap();
-    let got = tokio::time::timeout(Duration::from_secs(10), waiter)
+    let (_, got) = tokio::time::timeout(Duration::from_secs(10), waiter)
         .await
         .expect("woken by the send's notification, not at the 20 s deadline")
         .unwrap();
