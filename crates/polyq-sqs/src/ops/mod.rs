@@ -28,8 +28,8 @@ pub struct Ctx<'a> {
     pub sender_id: &'a str,
     /// When this node last purged (and deleted) each queue, for AWS's 60-second rules.
     pub recent: &'a crate::sixty_seconds::Recent,
-    /// The request's `X-Amzn-Trace-Id` header (X-Ray), which SendMessage keeps as the
-    /// message's `AWSTraceHeader` system attribute.
+    /// The request's `X-Amzn-Trace-Id` header (X-Ray), which SendMessage and
+    /// SendMessageBatch keep as their messages' `AWSTraceHeader` system attribute.
     pub trace_header: Option<&'a str>,
 }
 
