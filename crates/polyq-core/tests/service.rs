@@ -313,20 +313,10 @@ async fn long_poll_ends_empty_when_its_queue_is_deleted() {
 async fn long_poll_wakes_when_a_shortened_visibility_timeout_ends() {
     for through_update in [false, true] {
         let s = service();
-        s.create_queue("q", QueueConfig::default()).await.unwrap();
-        s.send("q", vec![msg("back soon")]).await.unwrap();
-        let leased = s.receive("q", wait(0)).await.unwrap();
-        let s2 = s.clone();
-        let waiter = tokio::spawn(async move { s2.receive("q", wait(20)).await.unwrap() });
+        let receipt = one_leased_message(&s).await;
+        let waiter = long_poll(&s, 20);
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let change = VisibilityChange {
-            receipt: leased[0].receipt(),
-            visibility_seconds: 1,
-            renew_receipt: false,
-            require_hidden: false,
-            accept_older_receipt: false,
-            max_total_seconds: None,
-        };
+        let change = shorten(receipt, 1);
         if through_update {
             // Azure's Update Message takes the same path.
             s.update_message("q", change, None).await.unwrap();
