@@ -16,6 +16,7 @@ pub mod names;
 pub mod ops;
 pub mod query;
 pub mod queue_attrs;
+pub mod regions;
 pub mod rest2007;
 pub mod sigv4;
 mod sixty_seconds;

@@ -69,7 +69,7 @@ async fn answer(
         Err(e) => return render_error(protocol, &e, &req.request_id),
     };
     // ARNs name the region the client signs for, as AWS's do (the queues themselves are
-    // shared by every region's clients).
+    // shared by every region's clients; only `ListQueues` is scoped, see `crate::regions`).
     let account = config.account.in_region(caller.region.as_deref());
     if action == crate::sts::GET_CALLER_IDENTITY {
         let r = if protocol == Protocol::QueryJson {
@@ -91,6 +91,12 @@ async fn answer(
         sender_id: &sender,
         recent,
         trace_header: req.header("x-amzn-trace-id").filter(|v| !v.is_empty()),
+        // Only a region `in_region` took (one of a region's shape) scopes listings.
+        client_region: caller
+            .region
+            .as_deref()
+            .filter(|r| *r == account.region)
+            .map(|_| account.region.as_str()),
     };
     match ops::dispatch(action, &ctx, input).await {
         Ok(output) => render_ok(protocol, action, &output, &req.request_id),

@@ -166,3 +166,108 @@ async fn sender_id_is_the_claimed_access_key() {
     .await;
     assert_eq!(out["Messages"][0]["Attributes"]["SenderId"], "AKIDREGION");
 }
+
+/// The queue URLs a `ListQueues` of `region` answers with (paged by `MaxResults` if given).
+async fn listed(
+    d: &std::sync::Arc<dyn Dialect>,
+    region: Option<&str>,
+    input: Value,
+) -> (Vec<String>, Option<String>) {
+    let out = call(d, region, "ListQueues", input).await;
+    let urls = out["QueueUrls"]
+        .as_array()
+        .map(|a| a.iter().map(|u| u.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    (urls, out["NextToken"].as_str().map(str::to_string))
+}
+
+fn names(urls: &[String]) -> Vec<&str> {
+    urls.iter().map(|u| u.rsplit('/').next().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn list_queues_lists_the_queues_of_the_signing_region() {
+    // moto's test_create_queues_in_multiple_region, and AWS: each region lists its own.
+    let d = dialect();
+    let (w1, w2) = (Some("us-west-1"), Some("us-west-2"));
+    call(&d, w1, "CreateQueue", json!({"QueueName": "west1"})).await;
+    call(&d, w2, "CreateQueue", json!({"QueueName": "west2"})).await;
+    call(&d, None, "CreateQueue", json!({"QueueName": "everywhere"})).await;
+    assert_eq!(
+        names(&listed(&d, w1, json!({})).await.0),
+        ["everywhere", "west1"]
+    );
+    assert_eq!(
+        names(&listed(&d, w2, json!({})).await.0),
+        ["everywhere", "west2"]
+    );
+    // An unsigned listing sees every queue.
+    assert_eq!(
+        names(&listed(&d, None, json!({})).await.0),
+        ["everywhere", "west1", "west2"]
+    );
+    // Names are shared by every region: the other region's queue is still reachable.
+    let url = call(&d, w2, "GetQueueUrl", json!({"QueueName": "west1"})).await;
+    assert!(url["QueueUrl"].as_str().unwrap().ends_with("/west1"));
+}
+
+#[tokio::test]
+async fn creating_the_same_name_from_another_region_lists_it_there_too() {
+    let d = dialect();
+    let (east, west) = (Some("us-east-1"), Some("eu-west-1"));
+    let first = call(&d, east, "CreateQueue", json!({"QueueName": "shared"})).await;
+    assert!(listed(&d, west, json!({})).await.0.is_empty());
+    let again = call(&d, west, "CreateQueue", json!({"QueueName": "shared"})).await;
+    assert_eq!(first["QueueUrl"], again["QueueUrl"], "one queue");
+    assert_eq!(names(&listed(&d, west, json!({})).await.0), ["shared"]);
+    assert_eq!(names(&listed(&d, east, json!({})).await.0), ["shared"]);
+    // The region record is not an attribute: a third CreateQueue with the same attributes
+    // still succeeds, and GetQueueAttributes All shows nothing new.
+    call(&d, west, "CreateQueue", json!({"QueueName": "shared"})).await;
+    let attrs = call(
+        &d,
+        west,
+        "GetQueueAttributes",
+        json!({"QueueUrl": again["QueueUrl"], "AttributeNames": ["All"]}),
+    )
+    .await;
+    assert!(
+        attrs["Attributes"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| !k.contains("Region")),
+        "{attrs}"
+    );
+}
+
+#[tokio::test]
+async fn pages_of_a_region_skip_the_queues_of_others() {
+    let d = dialect();
+    let (a, b) = (Some("ap-south-1"), Some("sa-east-1"));
+    // Interleaved names, so every store read returns queues of both regions.
+    for i in 0..7 {
+        call(&d, a, "CreateQueue", json!({"QueueName": format!("q{i}a")})).await;
+        call(&d, b, "CreateQueue", json!({"QueueName": format!("q{i}b")})).await;
+    }
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..10 {
+        let mut input = json!({"MaxResults": 3});
+        if let Some(t) = &token {
+            input["NextToken"] = json!(t);
+        }
+        let (urls, next) = listed(&d, a, input).await;
+        assert!(urls.len() <= 3);
+        seen.extend(names(&urls).iter().map(|n| n.to_string()));
+        token = next;
+        if token.is_none() {
+            break;
+        }
+    }
+    let expected: Vec<String> = (0..7).map(|i| format!("q{i}a")).collect();
+    assert_eq!(seen, expected);
+    // The prefix narrows within the region.
+    let (urls, _) = listed(&d, b, json!({"QueueNamePrefix": "q3"})).await;
+    assert_eq!(names(&urls), ["q3b"]);
+}

@@ -31,6 +31,9 @@ pub struct Ctx<'a> {
     /// The request's `X-Amzn-Trace-Id` header (X-Ray), which SendMessage and
     /// SendMessageBatch keep as their messages' `AWSTraceHeader` system attribute.
     pub trace_header: Option<&'a str>,
+    /// The region of the request's credential scope (`None` when unsigned), which decides
+    /// what `ListQueues` lists (see [`crate::regions`]).
+    pub client_region: Option<&'a str>,
 }
 
 impl Ctx<'_> {

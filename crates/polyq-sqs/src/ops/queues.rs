@@ -8,6 +8,7 @@ use crate::error::{ErrorCode, SqsError, SqsResult};
 use crate::input::Input;
 use crate::names::validate_queue_name;
 use crate::queue_attrs;
+use crate::regions;
 
 /// AWS refuses a redrive policy whose dead-letter queue is missing or of the other type.
 async fn check_redrive(ctx: &Ctx<'_>, config: &polyq_core::QueueConfig) -> SqsResult<()> {
@@ -51,6 +52,9 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let mut config = config;
     config.tags = tags;
     check_redrive(ctx, &config).await?;
+    if let Some(region) = ctx.client_region {
+        regions::record(&mut config, region, true);
+    }
     if ctx
         .recent
         .deletions
@@ -73,6 +77,23 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
                     ErrorCode::QueueNameExists,
                     format!("A queue already exists with the same name and a different value for attribute {attr}"),
                 ));
+            }
+            // The same name created from another region: one queue (names are shared by
+            // every dialect), now listed in that region too.
+            if let Some(region) = ctx.client_region {
+                let mut probe = existing.config.clone();
+                if regions::record(&mut probe, region, false) {
+                    let region = region.to_string();
+                    ctx.service
+                        .update_queue(
+                            name,
+                            Box::new(move |c| {
+                                regions::record(c, &region, false);
+                                Ok(())
+                            }),
+                        )
+                        .await?;
+                }
             }
         }
     }
@@ -97,11 +118,26 @@ pub async fn list_queues(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let max = input.opt_range("MaxResults", 1, 1000)?;
     let after = input.opt_str("NextToken")?.map(decode_token).transpose()?;
     let limit = max.unwrap_or(1000) as usize;
-    // One extra tells whether another page exists.
-    let mut queues = ctx
-        .service
-        .list_queues(prefix, after.as_deref(), limit + 1)
-        .await?;
+    // One extra tells whether another page exists. Queues of other regions are skipped, so
+    // a page may take several reads of the store.
+    let mut queues = Vec::new();
+    let mut cursor = after;
+    loop {
+        let want = limit + 1 - queues.len();
+        let page = ctx
+            .service
+            .list_queues(prefix, cursor.as_deref(), want)
+            .await?;
+        let exhausted = page.len() < want;
+        cursor = page.last().map(|q| q.name.clone());
+        queues.extend(
+            page.into_iter()
+                .filter(|q| regions::listed_in(&q.config, ctx.client_region)),
+        );
+        if exhausted || queues.len() > limit {
+            break;
+        }
+    }
     let more = queues.len() > limit;
     queues.truncate(limit);
     let mut out = Map::new();
