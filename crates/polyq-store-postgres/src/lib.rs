@@ -216,6 +216,17 @@ impl Inner {
         }
     }
 
+    /// A message of `queue` becomes visible at `visible_ms` (another node's delayed send or
+    /// shortened visibility timeout): wakes the receivers that planned to look later.
+    pub(crate) fn wake_at(&self, queue: &str, visible_ms: u64) {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        for w in self.waiters.lock().expect("waiters lock").iter() {
+            w.wake_if_sooner(queue, visible_ms, now_ms);
+        }
+    }
+
     pub(crate) fn wake_all(&self) {
         for w in self.waiters.lock().expect("waiters lock").iter() {
             w.wake_all();

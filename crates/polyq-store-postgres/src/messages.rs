@@ -229,6 +229,9 @@ impl Inner {
         let why = client.prepare_cached(&RELET_WHY).await.map_err(db)?;
         let mut out = Vec::with_capacity(changes.len());
         let mut released = false;
+        // The earliest of the changed messages still hidden: a shortened timeout must reach
+        // the long polls of other nodes, which planned by the old one.
+        let mut earliest: Option<u64> = None;
         for c in changes {
             let vis = i64::from(c.visibility_seconds) * 1000;
             let renew = i64::from(c.renew_receipt);
@@ -248,6 +251,10 @@ impl Inner {
             ];
             if let Some(row) = client.query_opt(&relet, &params).await.map_err(db)? {
                 released |= vis == 0;
+                if vis > 0 {
+                    let at = rows::u(row.get(1));
+                    earliest = Some(earliest.map_or(at, |e| e.min(at)));
+                }
                 out.push(Ok(Relet {
                     receipt: Receipt {
                         seq: c.receipt.seq,
@@ -268,6 +275,11 @@ impl Inner {
         }
         if released {
             self.notify(&client, &q.name).await?;
+        } else if let Some(at) = earliest {
+            // Receivers whose plan is earlier than `at` are not woken (a longer timeout, a
+            // heartbeat, wakes nobody).
+            let payload = crate::listen::payload(&q.name, Some(at));
+            self.notify(&client, &payload).await?;
         }
         Ok(out)
     }

@@ -60,6 +60,13 @@ struct Batch {
 }
 
 impl Batch {
+    /// What to NOTIFY for these messages (see `listen::payload`): the queue, with the
+    /// earliest visible time if every message is delayed.
+    fn notify_payload(&self, queue: &str, now: u64) -> String {
+        let first = self.visible.iter().min().map_or(0, |&v| crate::rows::u(v));
+        crate::listen::payload(queue, (first > now).then_some(first))
+    }
+
     fn push(&mut self, q: &QueueRow, seq: u64, m: NewMessage, now: u64) -> Sent {
         let delay = u64::from(m.delay_seconds.unwrap_or(q.config.delay_seconds));
         let visible_ms = now + delay * 1000;
@@ -165,9 +172,9 @@ impl Inner {
             None => (&*INSERT_QUIET, ""),
         };
         // Every send notifies, a delayed one too: a receiver of another node that looked
-        // before it was sent would otherwise sleep past its delay (woken, it looks again and
-        // plans by the message's visible time).
-        let notify_queue = Some(q.name.as_str());
+        // before it was sent would otherwise sleep past its delay. The payload carries the
+        // earliest visible time, so only receivers planning to look later are woken.
+        let notify_queue = Some(batch.notify_payload(&q.name, now));
         let stmt = client.prepare_cached(sql).await.map_err(db)?;
         let b = &batch;
         let bodies: Vec<&[u8]> = b.body.iter().map(|b| b.as_ref()).collect();
@@ -271,7 +278,7 @@ impl Inner {
         .await
         .map_err(db)?;
         // Delayed or not (see above).
-        self.notify(tx, &q.name).await?;
+        self.notify(tx, &batch.notify_payload(&q.name, now)).await?;
         Ok(out)
     }
 
@@ -312,14 +319,15 @@ impl Inner {
         Ok(Some(row.get::<_, i64>(0) as u64))
     }
 
-    /// Tells every node's long polls on `queue` to look again once `tx` commits.
-    pub(crate) async fn notify<C: GenericClient>(&self, tx: &C, queue: &str) -> CoreResult<()> {
+    /// Tells every node's long polls on a queue to look again once `tx` commits; `payload`
+    /// is the queue's name, or [`crate::listen::payload`] for messages visible later.
+    pub(crate) async fn notify<C: GenericClient>(&self, tx: &C, payload: &str) -> CoreResult<()> {
         if let Some(channel) = &self.channel {
             let stmt = tx
                 .prepare_cached("SELECT pg_notify($1, $2)")
                 .await
                 .map_err(db)?;
-            tx.execute(&stmt, &[channel, &queue]).await.map_err(db)?;
+            tx.execute(&stmt, &[channel, &payload]).await.map_err(db)?;
         }
         Ok(())
     }

@@ -344,3 +344,57 @@ where
     }
     out
 }
+
+/// A visibility timeout shortened (not to 0) through one node reaches a long poll of the other,
+/// which had planned by the old timeout: it gets the message when the new one ends, not at its
+/// 20 s deadline. A timeout made longer wakes it to no purpose: it goes on waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visibility_shortened_on_one_node_reaches_a_long_poll_on_another() {
+    let Some((_schema, a, b)) = two_services("shorter").await else {
+        return;
+    };
+    a.send("shorter", vec![text("held")]).await.unwrap()[0]
+        .as_ref()
+        .unwrap();
+    let held = a
+        .receive(
+            "shorter",
+            ReceiveOptions {
+                max_messages: 1,
+                visibility_seconds: Some(600),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    let waiter = long_poll(&b, "shorter", 20);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let change = |seconds| VisibilityChange {
+        receipt: held[0].receipt(),
+        visibility_seconds: seconds,
+        renew_receipt: false,
+        require_hidden: false,
+        accept_older_receipt: false,
+        max_total_seconds: None,
+    };
+    // Longer first: nothing for the waiter yet.
+    let r = a
+        .change_visibility("shorter", &[change(900)])
+        .await
+        .unwrap();
+    assert!(r[0].is_ok());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !waiter.is_finished(),
+        "a longer timeout gives the waiter nothing"
+    );
+    let r = a.change_visibility("shorter", &[change(1)]).await.unwrap();
+    assert!(r[0].is_ok());
+    let (_, got) = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("woken by the change's notification, not at the 20 s deadline")
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body.as_ref(), b"held");
+}
