@@ -18,9 +18,9 @@ from helpers import (IS_JSON, expect_error, get_attrs, receive, receive_until,
 from sqs_md5 import md5_of_body
 
 
-def raw_get(endpoint, path, headers=None):
-    """A bare GET: (status, content type, body text)."""
-    req = urllib.request.Request(endpoint + path, headers=headers or {})
+def raw_get(endpoint, path, headers=None, data=None):
+    """A bare GET (a POST with `data`): (status, content type, body text)."""
+    req = urllib.request.Request(endpoint + path, headers=headers or {}, data=data)
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.headers.get("content-type"), r.read().decode()
@@ -57,6 +57,17 @@ def test_other_dialects_keep_queue_shaped_gets(endpoint):
     # Without any vendor's mark and not of the queue-URL shape: polyq's own 400.
     status, _, body = raw_get(endpoint, "/devstoreaccount1/q?comp=metadata")
     assert status == 400 and "could not tell which queue API" in body
+
+
+@pytest.mark.parametrize("form", [b"", b"Action=", b"Action=Whatever"])
+def test_posts_without_a_valid_action(endpoint, form):
+    # ElasticMQ's suite: POST /queue/lol with no Action → 400 MissingAction; with an empty or
+    # unknown one → 400 InvalidAction, as XML documents.
+    headers = {"content-type": "application/x-www-form-urlencoded"} if form else {}
+    status, ctype, body = raw_get(endpoint, "/queue/lol", headers, data=form)
+    code = "MissingAction" if form == b"" else "InvalidAction"
+    assert (status, ctype) == (400, "text/xml"), body
+    assert f"<Code>{code}</Code>" in body and "<Type>Sender</Type>" in body
 
 
 # --- Queue operations and attributes ------------------------------------------------------

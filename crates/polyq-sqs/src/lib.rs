@@ -116,7 +116,8 @@ impl Dialect for SqsDialect {
     }
 
     fn undetected(&self, req: &Request) -> Option<Response> {
-        unknown_operation(req, &self.config.account.account_id)
+        let account_id = &self.config.account.account_id;
+        unknown_operation(req, account_id).or_else(|| missing_action(req, account_id))
     }
 
     fn describe(&self, base: &str) -> Vec<String> {
@@ -158,6 +159,36 @@ fn queue_url_path(path: &str, account_id: &str) -> bool {
 /// the queue-URL shape `/{account}/{queue}` whose account is ours or all digits, as AWS account
 /// ids are, so that requests of other vendors' shapes (`/devstoreaccount1/q`, `/queues/q`) keep
 /// polyq's "could not tell" answer.
+/// The query protocol's answer to a `POST` without `Action` (nor `X-Amz-Target`) to the
+/// endpoint or a queue URL: `400 MissingAction` (AWS's common error; ElasticMQ's suite checks
+/// it on `POST /queue/lol`), not polyq's plain-text "could not tell". Only the endpoint's root,
+/// the queue-URL shape of [`queue_url_path`] and ElasticMQ's `/queue/{name}`; a JSON body
+/// keeps the plain answer.
+fn missing_action(req: &Request, account_id: &str) -> Option<Response> {
+    let path = req.uri.path();
+    let sqs_path = path == "/"
+        || queue_url_path(path, account_id)
+        || path
+            .strip_prefix("/queue/")
+            .is_some_and(|name| !name.is_empty() && !name.contains('/'));
+    let json = req
+        .header("content-type")
+        .is_some_and(|c| c.to_ascii_lowercase().contains("json"));
+    if req.method != http::Method::POST || !sqs_path || json {
+        return None;
+    }
+    let e = error::SqsError::new(
+        error::ErrorCode::MissingAction,
+        "The request is missing an action or a required parameter: no Action parameter \
+         (query protocol) nor X-Amz-Target header (JSON protocol).",
+    );
+    Some(wire::render_error(
+        wire::Protocol::Query,
+        &e,
+        &req.request_id,
+    ))
+}
+
 fn unknown_operation(req: &Request, account_id: &str) -> Option<Response> {
     if req.method != http::Method::GET || !queue_url_path(req.uri.path(), account_id) {
         return None;

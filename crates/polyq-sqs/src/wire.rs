@@ -19,7 +19,7 @@ const QUERY_NO_QUEUE_MESSAGE: &str = "The specified queue does not exist for thi
 const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Protocol {
+pub(crate) enum Protocol {
     Json,
     Query,
     /// A query request that asks for `Accept: application/json`: parsed as the query protocol,
@@ -308,7 +308,7 @@ fn render_ok(protocol: Protocol, action: &str, output: &Value, request_id: &str)
     with_request_id(r, request_id)
 }
 
-fn render_error(protocol: Protocol, e: &SqsError, request_id: &str) -> Response {
+pub(crate) fn render_error(protocol: Protocol, e: &SqsError, request_id: &str) -> Response {
     let status = e.code.status();
     let mut r = match protocol {
         Protocol::Json => {

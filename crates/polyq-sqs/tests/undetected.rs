@@ -29,8 +29,10 @@ async fn requests_of_other_shapes_get_no_sqs_answer() {
     let d = dialect();
     for (method, uri) in [
         // Other methods, and paths that are not `/{account}/{queue}`.
-        ("POST", "/000000000000/myqueue"),
         ("DELETE", "/000000000000/myqueue"),
+        ("POST", "/devstoreaccount1/myqueue/messages"),
+        ("POST", "/queues/myqueue/messages"),
+        ("POST", "/queue/a/b"),
         ("GET", "/"),
         ("GET", "/000000000000"),
         ("GET", "/000000000000/"),
@@ -44,4 +46,42 @@ async fn requests_of_other_shapes_get_no_sqs_answer() {
         let req = request(method, uri, &[], "");
         assert!(d.undetected(&req).is_none(), "{method} {uri}");
     }
+}
+
+#[tokio::test]
+async fn post_without_an_action_is_missing_action() {
+    // ElasticMQ's suite: `POST /queue/lol` with nothing → 400 with `<Code>MissingAction</Code>`.
+    let d = dialect();
+    for (uri, headers) in [
+        ("/queue/lol", vec![]),
+        ("/", vec![]),
+        ("/000000000000/myqueue", vec![]),
+        (
+            "/123456789012/q.fifo",
+            vec![("content-type", "application/x-www-form-urlencoded")],
+        ),
+    ] {
+        let req = request("POST", uri, &headers, "Version=2012-11-05");
+        assert!(!d.detect(&req), "{uri}: must stay undetected");
+        let resp = d.undetected(&req).expect(uri);
+        assert_eq!(resp.status().as_u16(), 400, "{uri}");
+        assert_eq!(resp.headers()["content-type"], "text/xml", "{uri}");
+        assert_eq!(resp.headers()["x-amzn-requestid"], "req-1", "{uri}");
+        assert_eq!(
+            resp.headers()["x-amzn-query-error"],
+            "MissingAction;Sender",
+            "{uri}"
+        );
+        let body = String::from_utf8(resp.body().to_vec()).unwrap();
+        assert!(body.contains("<Code>MissingAction</Code>"), "{uri}: {body}");
+        assert!(body.contains("<Type>Sender</Type>"), "{uri}: {body}");
+    }
+    // A JSON body without X-Amz-Target keeps polyq's plain answer.
+    let req = request(
+        "POST",
+        "/",
+        &[("content-type", "application/x-amz-json-1.0")],
+        "{}",
+    );
+    assert!(d.undetected(&req).is_none());
 }
