@@ -159,18 +159,25 @@ impl Dialect for AzureDialect {
     }
 
     fn describe(&self, base: &str) -> Vec<String> {
+        if self.accounts.is_empty() {
+            return vec![format!(
+                "Azure   {base}   not served: no [[azure_accounts]] in the config (under --auth enforce the development account, whose key is public, is not served)"
+            )];
+        }
         self.accounts
             .iter()
             .map(|a| {
                 let name = &a.name;
-                // `UseDevelopmentStorage=true` means plain http://127.0.0.1:10001.
-                if base.starts_with("https://") {
+                let scheme = if base.starts_with("https://") { "https" } else { "http" };
+                // `UseDevelopmentStorage=true` means the development account on plain
+                // http://127.0.0.1:10001: only a plain listener on port 10001 gets it.
+                if name == DEV_ACCOUNT && scheme == "http" && base.ends_with(":10001") {
                     format!(
-                        "Azure   {base}/{name}   (DefaultEndpointsProtocol=https;AccountName={name};AccountKey=…;QueueEndpoint={base}/{name})"
+                        "Azure   {base}/{name}   (UseDevelopmentStorage=true, or QueueEndpoint={base}/{name})"
                     )
                 } else {
                     format!(
-                        "Azure   {base}/{name}   (UseDevelopmentStorage=true on 127.0.0.1:10001, or QueueEndpoint={base}/{name})"
+                        "Azure   {base}/{name}   (DefaultEndpointsProtocol={scheme};AccountName={name};AccountKey=…;QueueEndpoint={base}/{name})"
                     )
                 }
             })

@@ -84,7 +84,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         enforce: settings.auth == polyq_http::auth::AuthMode::Enforce,
         ..Default::default()
     };
-    if !settings.azure_accounts.is_empty() {
+    if settings.azure_accounts.is_empty() && azure_config.enforce {
+        // The development account's key is published by Microsoft: under enforce it would
+        // let anyone in through Azure (and, queues being shared, to every dialect's queues).
+        azure_config.accounts.clear();
+    } else if !settings.azure_accounts.is_empty() {
         azure_config.accounts = settings
             .azure_accounts
             .iter()

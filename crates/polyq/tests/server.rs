@@ -484,3 +484,50 @@ async fn metrics_count_requests_and_messages() {
         "{again}"
     );
 }
+
+/// `--auth enforce` without `[[azure_accounts]]` serves no Azure account: the development
+/// account's key is public, and with it anyone could reach every dialect's queues. A request
+/// signed with that key is refused, and the banner says why.
+#[tokio::test]
+async fn enforce_without_azure_accounts_serves_no_azure_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("enforce.toml");
+    std::fs::write(
+        &config,
+        "auth = \"enforce\"\n[[credentials]]\naccess_key_id = \"polyq\"\nsecret_access_key = \"polyq-secret\"\n",
+    )
+    .unwrap();
+    let s = start(&["--config", config.to_str().unwrap()]);
+    assert!(
+        s.banner
+            .iter()
+            .any(|l| l.contains("Azure") && l.contains("not served")),
+        "{:?}",
+        s.banner
+    );
+    assert!(
+        !s.banner.iter().any(|l| l.contains("devstoreaccount1")),
+        "{:?}",
+        s.banner
+    );
+    let key = polyq_bench::sign::SharedKey::new("devstoreaccount1", polyq_azure::DEV_KEY).unwrap();
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let headers = [("x-ms-date", date.as_str()), ("x-ms-version", "2021-12-02")];
+    let sts = key.string_to_sign("PUT", 0, "", &headers, "/devstoreaccount1/open-door", &[]);
+    let put = client()
+        .put(format!("{}/devstoreaccount1/open-door", s.base))
+        .header("x-ms-date", &date)
+        .header("x-ms-version", "2021-12-02")
+        .header("content-length", "0")
+        .header("authorization", key.authorization(&sts))
+        .send()
+        .await
+        .unwrap();
+    let status = put.status().as_u16();
+    let text = put.text().await.unwrap();
+    assert!(status == 403 || status == 404, "{status}: {text}");
+    assert!(text.contains("<Error><Code>"), "{text}");
+    // Nothing was made (/metrics needs no signature).
+    let metrics = common::get_text(&client(), &format!("{}/metrics", s.base)).await;
+    assert!(metrics.lines().any(|l| l == "polyq_queues 0"), "{metrics}");
+}
