@@ -25,6 +25,7 @@ pub struct FaultyStore {
     failing: AtomicBool,
     gate: Mutex<Option<Arc<Gate>>>,
     lease_delay: Mutex<std::time::Duration>,
+    listing_delay: Mutex<std::time::Duration>,
 }
 
 /// Holds the creation of queues whose name starts with a prefix (see
@@ -54,6 +55,7 @@ impl FaultyStore {
             failing: AtomicBool::new(false),
             gate: Mutex::new(None),
             lease_delay: Mutex::new(std::time::Duration::ZERO),
+            listing_delay: Mutex::new(std::time::Duration::ZERO),
         }
     }
 
@@ -61,6 +63,12 @@ impl FaultyStore {
     /// once), as by a store that waited for a lock or a disk after reading the clock.
     pub fn delay_leases(&self, delay: std::time::Duration) {
         *self.lease_delay.lock() = delay;
+    }
+
+    /// From now on, a listing of queues is answered this long late (zero: at once), as by a
+    /// store that hangs without failing.
+    pub fn delay_listings(&self, delay: std::time::Duration) {
+        *self.listing_delay.lock() = delay;
     }
 
     /// From now on, creating a queue whose name starts with `prefix` waits at the returned
@@ -126,6 +134,10 @@ impl QueueStore for FaultyStore {
         now: u64,
     ) -> CoreResult<Vec<QueueInfo>> {
         self.check()?;
+        let delay = *self.listing_delay.lock();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         self.inner
             .list_queues(prefix, start_after, limit, now)
             .await

@@ -19,6 +19,9 @@ struct QueueState {
     state: &'static str,
 }
 
+/// How long a scrape waits for the store's list of queues.
+const LIST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub async fn render(
     service: &QueueService,
     requests: &RequestMetrics,
@@ -29,13 +32,27 @@ pub async fn render(
     // So that an alert on queue depth does not resolve itself while the store is down (the
     // queue gauges are then missing).
     let up = Gauge::<i64>::default();
-    up.set(i64::from(service.health().await.is_ok()));
+    let healthy = service.health().await.is_ok();
+    up.set(i64::from(healthy));
     registry.register(
         "polyq_store_up",
         "1 while the store answers and takes writes, 0 while it does not (queue gauges are then missing)",
         up,
     );
-    match service.list_queues("", None, usize::MAX).await {
+    // A store that is down (or hangs: PostgreSQL's health check gives up after 2 s) is not
+    // asked for its queues: the listing would wait out the store's operation timeout and the
+    // scrape, `polyq_store_up 0` included, would be lost to the scraper's own timeout (10 s
+    // for Prometheus) exactly when it matters. A store that answers slowly is cut off too.
+    let listing = async {
+        if !healthy {
+            return Err("the store is down".to_string());
+        }
+        tokio::time::timeout(LIST_TIMEOUT, service.list_queues("", None, usize::MAX))
+            .await
+            .map_err(|_| format!("no answer within {LIST_TIMEOUT:?}"))?
+            .map_err(|e| e.to_string())
+    };
+    match listing.await {
         Ok(queues) => {
             let count = Gauge::<i64>::default();
             count.set(queues.len() as i64);
@@ -63,7 +80,7 @@ pub async fn render(
         }
         Err(e) => {
             // The request metrics are still worth a scrape; the log says why queues are missing.
-            tracing::warn!(error = %e, "metrics: cannot list queues");
+            tracing::warn!(error = %e, "metrics: queue gauges left out");
         }
     }
     let text = encode(&registry);

@@ -190,6 +190,39 @@ mod tests {
         assert!(!admin.detect(&post));
     }
 
+    /// A store that hangs is not waited for: the scrape answers with the request metrics and
+    /// `polyq_store_up` when the listing does not come (paused time: the 3 s pass at once).
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_store_does_not_hold_the_scrape() {
+        let store = Arc::new(polyq_core::faults::FaultyStore::new(Arc::new(
+            polyq_core::MemoryStore::new(),
+        )));
+        let service = Arc::new(QueueService::new(store.clone(), Arc::new(SystemClock)));
+        service
+            .create_queue("counted", QueueConfig::default())
+            .await
+            .unwrap();
+        let admin = dialect(service, Arc::default(), true);
+        let text = |r: Response| String::from_utf8_lossy(r.body()).into_owned();
+        let before = text(admin.handle(get("/metrics")).await);
+        assert!(
+            before.contains("polyq_queue_messages{queue=\"counted\""),
+            "{before}"
+        );
+        store.delay_listings(std::time::Duration::from_secs(3600));
+        let started = tokio::time::Instant::now();
+        let scrape = admin.handle(get("/metrics")).await;
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        assert_eq!(scrape.status(), 200);
+        let after = text(scrape);
+        assert!(after.lines().any(|l| l == "polyq_store_up 1"), "{after}");
+        assert!(!after.contains("polyq_queue_messages"), "{after}");
+        // A store that is down is not asked at all.
+        store.set_failing(true);
+        let down = text(admin.handle(get("/metrics")).await);
+        assert!(down.lines().any(|l| l == "polyq_store_up 0"), "{down}");
+    }
+
     #[tokio::test]
     async fn health_follows_the_store_whoever_asks() {
         let dir = tempfile::tempdir().unwrap();
