@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use crate::config::{Settings, StoreChoice};
 
 pub fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+    let filter = tracing_subscriber::EnvFilter::try_new(quiet_dependencies(filter))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colours only for a terminal: piped into a file or a collector, escape codes are noise.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout())
@@ -22,6 +22,20 @@ pub fn init_logging(filter: &str) {
         .with_target(false)
         .with_ansi(ansi)
         .try_init();
+}
+
+/// `filter` with the PostgreSQL driver held at `info` unless the filter names it: at `debug`
+/// it logs every statement with its parameters, message bodies included, which `--log debug`
+/// (meant for polyq's own lines) must not put into logs.
+fn quiet_dependencies(filter: &str) -> String {
+    const QUIET: [&str; 2] = ["tokio_postgres", "postgres_protocol"];
+    let mut out = filter.to_string();
+    for target in QUIET {
+        if !filter.contains(target) {
+            out.push_str(&format!(",{target}=info"));
+        }
+    }
+    out
 }
 
 /// What to do about a listen address that could not be bound, by the kind of failure.
@@ -238,5 +252,18 @@ mod tests {
         );
         assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(super::redact("postgres://h/db"), "postgres://h/db");
+    }
+
+    #[test]
+    fn debug_logging_keeps_the_database_driver_quiet() {
+        let f = super::quiet_dependencies("debug");
+        assert_eq!(f, "debug,tokio_postgres=info,postgres_protocol=info");
+        let filter = tracing_subscriber::EnvFilter::try_new(&f).unwrap();
+        assert!(filter.to_string().contains("tokio_postgres=info"), "{filter}");
+        // Asked for by name, the driver logs as asked.
+        assert_eq!(
+            super::quiet_dependencies("info,tokio_postgres=trace"),
+            "info,tokio_postgres=trace,postgres_protocol=info"
+        );
     }
 }
