@@ -63,7 +63,8 @@ log() { echo "compare: $*" >&2; }
 log "building polyq (release)"
 (cd "$ROOT" && cargo build --release -p polyq --quiet)
 POLYQ="$WORK/polyq"
-cp "$ROOT/target/release/polyq" "$POLYQ"
+# CARGO_TARGET_DIR moves the build out of the tree.
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/release/polyq" "$POLYQ"
 
 if [[ ! -x "$WORK/azurite/node_modules/.bin/azurite-queue" ]]; then
     log "installing azurite@$AZURITE_VERSION (npm) into $WORK/azurite"

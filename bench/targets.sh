@@ -21,7 +21,8 @@ mkdir -p "$OUT"
 
 (cd "$ROOT" && cargo build --release -p polyq --quiet)
 BIN=$(mktemp "${TMPDIR:-/tmp}/polyq-bin.XXXXXX")
-cp "$ROOT/target/release/polyq" "$BIN"
+# CARGO_TARGET_DIR moves the build out of the tree.
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/release/polyq" "$BIN"
 chmod +x "$BIN"
 PIDS=()
 cleanup() {

@@ -33,10 +33,13 @@ step "rustdoc (no broken or private intra-doc links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "unit, conformance, golden and integration tests"
-cargo test --workspace --quiet 2>&1 | tee target/cargo-test.log
-grep -q "test result:" target/cargo-test.log
+# CARGO_TARGET_DIR moves the build out of the tree.
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+mkdir -p "$target_dir"
+cargo test --workspace --quiet 2>&1 | tee "$target_dir/cargo-test.log"
+grep -q "test result:" "$target_dir/cargo-test.log"
 
-bin="$PWD/target/debug/polyq"
+bin="$target_dir/debug/polyq"
 
 step "SQS compatibility with the real AWS SDKs (boto3 JSON + query, AWS CLI)"
 bash compat/run.sh "$bin"

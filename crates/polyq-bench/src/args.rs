@@ -68,7 +68,7 @@ pub struct BenchArgs {
     #[arg(long, default_value = DEV_ACCOUNT_KEY, env = "POLYQ_BENCH_ACCOUNT_KEY", hide_default_value = true, hide_env_values = true)]
     pub account_key: String,
     /// Number of queues; workers are spread over them round-robin.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     pub queues: usize,
     #[arg(long, default_value_t = 4)]
     pub producers: usize,
@@ -79,30 +79,31 @@ pub struct BenchArgs {
     pub connections: usize,
     /// Messages per send and per receive request (clamped to the dialect's maximum: SQS 10,
     /// MNS 16; Azure sends one message per request and receives up to 32).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = at_least_one)]
     pub batch: usize,
     /// Body size in bytes (at least 23: the send timestamp).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = message_size)]
     pub message_size: usize,
     /// How long to measure (e.g. 10s, 500ms, 2m); also the cap when --messages is given.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
     /// Stop after this many messages (sent in send mode, received in receive mode, deleted in
     /// cycle mode), or at --duration, whichever comes first.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub messages: Option<u64>,
-    /// Long-poll wait of each receive in seconds; 0 turns long polling off.
-    #[arg(long, default_value_t = 1)]
+    /// Long-poll wait of each receive in seconds; 0 turns long polling off (SQS allows up
+    /// to 20, MNS up to 30).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=30))]
     pub wait_seconds: u32,
     /// Messages sent to each queue before measuring (backlog).
     #[arg(long, default_value_t = 0)]
     pub prefill: u64,
     /// Open loop: send requests per second in total, scheduled at fixed intervals; latency is
     /// measured from the scheduled time (no coordinated omission).
-    #[arg(long)]
+    #[arg(long, value_parser = positive_rate)]
     pub rate: Option<f64>,
     /// Open loop for receive requests per second in total (as --rate).
-    #[arg(long)]
+    #[arg(long, value_parser = positive_rate)]
     pub receive_rate: Option<f64>,
     /// Print the report as JSON on stdout (progress stays on stderr).
     #[arg(long)]
@@ -120,7 +121,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub allow_remote: bool,
     /// Per-request timeout (long polls add their wait).
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = positive_duration)]
     pub timeout: Duration,
     /// Async worker threads of the load generator (default: one per core).
     #[arg(long)]
@@ -130,6 +131,49 @@ pub struct BenchArgs {
     /// SIGINT/SIGTERM or --duration, whichever comes first.
     #[arg(long, value_name = "ADDR")]
     pub baseline_server: Option<SocketAddr>,
+}
+
+/// A count that must be at least 1 (`--queues`, `--batch`).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{s:?} is not a count: {e}")),
+    }
+}
+
+/// The smallest body that holds the send timestamp (end-to-end latency travels in it).
+const MIN_MESSAGE_SIZE: usize = 23;
+
+fn message_size(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n < MIN_MESSAGE_SIZE => Err(format!(
+            "must be at least {MIN_MESSAGE_SIZE} bytes: every body carries its send time"
+        )),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{s:?} is not a size in bytes: {e}")),
+    }
+}
+
+/// Requests per second of an open loop: a positive, finite number.
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(_) => Err(
+            "must be a positive number of requests per second (leave it out for a closed loop)"
+                .into(),
+        ),
+        Err(e) => Err(format!("{s:?} is not a number: {e}")),
+    }
+}
+
+/// A duration that is not zero (`--timeout 0s` would fail every request).
+fn positive_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("must be longer than 0".into());
+    }
+    Ok(d)
 }
 
 /// `10s`, `250ms`, `2m`, `1h` or plain seconds.
@@ -162,5 +206,50 @@ mod tests {
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("5d").is_err());
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<BenchArgs, String> {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("bench").chain(args.iter().copied()))
+            .map(|c| c.bench)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn options_that_cannot_work_are_refused() {
+        for bad in [
+            &["--queues", "0"][..],
+            &["--batch", "0"],
+            &["--message-size", "5"],
+            &["--messages", "0"],
+            &["--wait-seconds", "31"],
+            &["--rate", "0"],
+            &["--rate=-3"],
+            &["--receive-rate", "nan"],
+            &["--timeout", "0s"],
+        ] {
+            let e = parse(bad).expect_err(&format!("{bad:?} accepted"));
+            let flag = bad[0].split('=').next().unwrap();
+            assert!(e.contains(flag), "{bad:?}: {e}");
+        }
+        let ok = parse(&[
+            "--message-size",
+            "23",
+            "--wait-seconds",
+            "30",
+            "--rate",
+            "0.5",
+        ])
+        .unwrap();
+        assert_eq!(
+            (ok.message_size, ok.wait_seconds, ok.rate),
+            (23, 30, Some(0.5))
+        );
     }
 }

@@ -73,6 +73,31 @@ pub fn build_client(args: &BenchArgs, connections: usize) -> anyhow::Result<Clie
     })
 }
 
+/// What to check when a vendor refused the credentials (the codes alone do not say which
+/// option is wrong).
+fn credentials_hint(dialect: Dialect, error: &str) -> &'static str {
+    const AUTH_CODES: [&str; 7] = [
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "AccessDenied",
+        "AuthenticationFailed",
+        "NoAuthenticationInformation",
+        "ResourceNotFound",
+    ];
+    if !AUTH_CODES.iter().any(|c| error.contains(c)) {
+        return "";
+    }
+    match dialect {
+        Dialect::SqsJson | Dialect::SqsQuery | Dialect::Mns => {
+            " (check --access-key and --secret-key: they must be credentials the server accepts)"
+        }
+        Dialect::Azure => {
+            " (check --account and --account-key: the server must serve that account with that key)"
+        }
+    }
+}
+
 /// Runs the benchmark described by `args` and returns its report.
 pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
     let (producers, consumers) = workers(args);
@@ -84,8 +109,20 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
     } else {
         args.connections
     };
+    if matches!(args.dialect, Dialect::SqsJson | Dialect::SqsQuery) && args.wait_seconds > 20 {
+        anyhow::bail!(
+            "--wait-seconds {} is more than SQS allows (0 to 20)",
+            args.wait_seconds
+        );
+    }
     let client = build_client(args, connections)?;
     let mut notes = Vec::new();
+    if args.rate.is_some() && consumers > 0 && producers == 0 {
+        notes.push("--rate paces sends, and this mode sends nothing: ignored".into());
+    }
+    if args.receive_rate.is_some() && consumers == 0 {
+        notes.push("--receive-rate paces receives, and this mode receives nothing: ignored".into());
+    }
     let send_batch = args.batch.clamp(1, client.max_send_batch());
     let receive_batch = args.batch.clamp(1, client.max_receive());
     let receive_batch = if args.dialect == Dialect::Azure {
@@ -113,10 +150,14 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
     let mut queues = Vec::new();
     for i in 0..args.queues.max(1) {
         let name = format!("{}-{tag}-{i}", args.queue_prefix);
-        let q = client
-            .create_queue(&name)
-            .await
-            .map_err(|e| anyhow::anyhow!("creating queue {name} at {}: {e}", args.endpoint))?;
+        let q = client.create_queue(&name).await.map_err(|e| {
+            let e = e.to_string();
+            anyhow::anyhow!(
+                "creating queue {name} at {}: {e}{}",
+                args.endpoint,
+                credentials_hint(args.dialect, &e)
+            )
+        })?;
         queues.push(q);
     }
     let budget = match (args.mode, args.messages) {

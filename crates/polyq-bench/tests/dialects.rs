@@ -203,3 +203,46 @@ async fn refuses_remote_endpoints_unless_allowed() {
     let err = polyq_bench::run(&args).await.unwrap_err();
     assert!(err.to_string().contains("--allow-remote"), "{err}");
 }
+
+#[tokio::test]
+async fn refuses_a_long_poll_longer_than_sqs_allows() {
+    for dialect in ["sqs-json", "sqs-query"] {
+        let args = Cli::parse_from(["bench", "--dialect", dialect, "--wait-seconds", "30"]).bench;
+        let err = polyq_bench::run(&args).await.unwrap_err();
+        assert!(err.to_string().contains("0 to 20"), "{dialect}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn refused_credentials_say_which_options_to_check() {
+    let addr = start_server().await;
+    let endpoint = format!("http://{addr}");
+    for (dialect, flags, hint) in [
+        (
+            "sqs-json",
+            ["--secret-key", "wrong"],
+            "--access-key and --secret-key",
+        ),
+        (
+            "mns",
+            ["--secret-key", "wrong"],
+            "--access-key and --secret-key",
+        ),
+        (
+            "azure",
+            ["--account", "nobody"],
+            "--account and --account-key",
+        ),
+    ] {
+        let mut argv = vec!["bench", "--endpoint", &endpoint, "--dialect", dialect];
+        argv.extend_from_slice(&["--access-key", KEY, "--duration", "1s", "--quiet"]);
+        argv.extend_from_slice(&flags);
+        let args = Cli::parse_from(argv).bench;
+        let err = tokio::time::timeout(Duration::from_secs(30), polyq_bench::run(&args))
+            .await
+            .expect("the run ends")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(hint), "{dialect}: {err}");
+    }
+}

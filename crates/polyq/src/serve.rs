@@ -259,7 +259,10 @@ mod tests {
         let f = super::quiet_dependencies("debug");
         assert_eq!(f, "debug,tokio_postgres=info,postgres_protocol=info");
         let filter = tracing_subscriber::EnvFilter::try_new(&f).unwrap();
-        assert!(filter.to_string().contains("tokio_postgres=info"), "{filter}");
+        assert!(
+            filter.to_string().contains("tokio_postgres=info"),
+            "{filter}"
+        );
         // Asked for by name, the driver logs as asked.
         assert_eq!(
             super::quiet_dependencies("info,tokio_postgres=trace"),
