@@ -75,6 +75,20 @@ pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
         format!("{base}?{}", rest.join("&"))
     };
     let mut pg = tokio_postgres::Config::from_str(&base).map_err(|e| bad(e.to_string()))?;
+    // polyq's connections are plain TCP (or a Unix socket): a URL that insists on TLS is
+    // refused here, with the way out, rather than at the first connection with "no TLS
+    // implementation configured".
+    if !matches!(
+        pg.get_ssl_mode(),
+        tokio_postgres::config::SslMode::Disable | tokio_postgres::config::SslMode::Prefer
+    ) {
+        return Err(bad(
+            "polyq connects to PostgreSQL without TLS, so it cannot honour this sslmode; use \
+             sslmode=disable or prefer over a local socket, loopback or a private network, or \
+             a TLS tunnel (e.g. stunnel, pgbouncer) on this machine"
+                .into(),
+        ));
+    }
     if pg.get_connect_timeout().is_none() {
         pg.connect_timeout(Duration::from_secs(5));
     }
@@ -175,6 +189,23 @@ mod tests {
         assert_eq!(s.pool_size, DEFAULT_POOL_SIZE);
         assert!(parse("postgres://x@h/d?schema=a;drop").is_err());
         assert!(parse("postgres://x@h/d?pool_size=0").is_err());
+    }
+
+    #[test]
+    fn a_url_that_insists_on_tls_is_refused_with_the_way_out() {
+        match parse("postgres://x@h/d?sslmode=require") {
+            Err(CoreError::InvalidArgument(m)) => {
+                assert!(m.contains("without TLS") && m.contains("tunnel"), "{m}")
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("sslmode=require accepted"),
+        }
+        for mode in ["disable", "prefer"] {
+            assert!(
+                parse(&format!("postgres://x@h/d?sslmode={mode}")).is_ok(),
+                "{mode}"
+            );
+        }
     }
 
     #[test]
