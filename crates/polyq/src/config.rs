@@ -147,6 +147,17 @@ impl Settings {
         if listen.is_empty() {
             bail!("no listen address: give --listen ADDR (e.g. 127.0.0.1:9324)");
         }
+        for (i, addr) in listen.iter().enumerate() {
+            if listen[..i].contains(addr) {
+                bail!("listen address {addr} is given twice; give each address once");
+            }
+            if addr.contains("://") || addr.starts_with(':') {
+                bail!(
+                    "listen address {addr:?}: give HOST:PORT, e.g. 127.0.0.1:9324 or 0.0.0.0:9324 \
+                     (no scheme; the host may not be left out)"
+                );
+            }
+        }
         let store = store_choice(
             args.store
                 .or(file.store)
@@ -496,6 +507,23 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.contains("--region"), "{e}");
+    }
+
+    #[test]
+    fn listen_addresses_of_the_wrong_shape_or_twice_are_refused() {
+        for (listen, says) in [
+            (vec!["http://127.0.0.1:9324"], "no scheme"),
+            (vec![":9324"], "host may not be left out"),
+            (vec!["127.0.0.1:9324", "127.0.0.1:9324"], "given twice"),
+        ] {
+            let e = Settings::resolve(ServeArgs {
+                listen: listen.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains(says), "{listen:?}: {e}");
+        }
     }
 
     #[test]
