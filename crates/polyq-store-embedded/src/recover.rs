@@ -184,6 +184,7 @@ fn list_segments(dir: &Path) -> Result<Vec<u64>, OpenError> {
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let name = entry.map_err(io)?.file_name();
         if let Some(n) = name.to_str().and_then(segment::parse_name) {
+            check_regular_file(&dir.join(&name))?;
             numbers.push(n);
         }
     }
@@ -204,6 +205,22 @@ fn list_segments(dir: &Path) -> Result<Vec<u64>, OpenError> {
         }
     }
     Ok(numbers)
+}
+
+/// A segment's name on anything but a regular file (a directory, a pipe, which would hold the
+/// start for ever, a device, a dangling link) is refused by name before it is opened.
+fn check_regular_file(path: &Path) -> Result<(), OpenError> {
+    let refuse = |what: &str| OpenError::Corrupt {
+        path: path.to_path_buf(),
+        size: 0,
+        detail: format!("{what}; a segment must be a regular file written by polyq"),
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) if m.is_dir() => Err(refuse("is a directory")),
+        Ok(_) => Err(refuse("is not a regular file (a pipe, socket or device)")),
+        Err(e) => Err(refuse(&format!("cannot be read ({e}): a dangling link?"))),
+    }
 }
 
 /// Holds the segments found to what their successors' chain records say: a segment is as

@@ -262,6 +262,47 @@ async fn a_missing_segment_is_reported_not_skipped() {
     );
 }
 
+/// A segment's name on a directory, a named pipe (opening it would wait for a writer for
+/// ever) or a dangling link is refused by name, at once.
+#[tokio::test]
+async fn a_segment_name_on_something_else_than_a_file_is_refused() {
+    for kind in ["directory", "pipe", "dangling link"] {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_messages(dir.path(), 3, 8 * 1024).await;
+        let next = dir
+            .path()
+            .join(segment_name(segments(dir.path()).len() as u64 + 1));
+        match kind {
+            "directory" => std::fs::create_dir(&next).unwrap(),
+            "pipe" => {
+                let status = std::process::Command::new("mkfifo")
+                    .arg(&next)
+                    .status()
+                    .expect("mkfifo");
+                assert!(status.success());
+            }
+            _ => std::os::unix::fs::symlink(dir.path().join("nowhere"), &next).unwrap(),
+        }
+        // A thread of its own: were the open to hang in the pipe, the test fails (and leaves
+        // the thread behind) instead of hanging.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            let _ = tx.send(EmbeddedStore::open(&d).err());
+        });
+        let err = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("{kind}: the open hung"))
+            .unwrap_or_else(|| panic!("{kind}: opened"));
+        let text = err.to_string();
+        assert!(
+            matches!(&err, OpenError::Corrupt { path, .. } if *path == next),
+            "{kind}: {err:?}"
+        );
+        assert!(text.contains("regular file"), "{kind}: {text}");
+    }
+}
+
 #[tokio::test]
 async fn a_write_cut_short_by_a_crash_is_dropped_and_the_rest_kept() {
     let dir = tempfile::tempdir().unwrap();
