@@ -309,6 +309,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// bare word that is not a level (`infoo` would be read as a target name and hide every line).
 fn check_log_filter(filter: &str) -> anyhow::Result<()> {
     const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    if filter.trim().is_empty() {
+        bail!("--log needs a value: a level (error, warn, info, debug, trace, off) or a filter such as `info,polyq_sqs=debug`");
+    }
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(filter) {
         bail!(
             "--log {filter:?} is not a valid filter: {e} (e.g. `info` or `info,polyq_sqs=debug`)"
@@ -534,6 +537,12 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("--store needs a value"), "{e}");
+        let e = Settings::resolve(ServeArgs {
+            log: Some(" ".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("--log needs a value"), "{e}");
         let s = Settings::resolve(ServeArgs {
             store: Some("postgres://postgres@127.0.0.1/test".into()),
             ..Default::default()
