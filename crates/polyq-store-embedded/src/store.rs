@@ -179,6 +179,13 @@ impl EmbeddedStore {
         self.writer.shared.inject_failure();
     }
 
+    /// Test hook: no commit starts while the returned guard lives (changes are recorded and
+    /// wait, as behind a slow disk).
+    #[doc(hidden)]
+    pub fn hold_commits(&self) -> impl Drop + '_ {
+        self.writer.shared.commit_gate.lock()
+    }
+
     /// Fails once a write has failed. Requests are told why without the data directory's path
     /// (clients have no business knowing the server's file system; the log line of the failed
     /// write names it), `/health` with it, for the operator.
@@ -198,12 +205,23 @@ impl EmbeddedStore {
     }
 
     /// Runs a state-changing memory operation and answers once its changes are on disk.
+    ///
+    /// One that changed nothing may still answer from changes of others not yet on disk (a
+    /// FIFO send deduplicated against a send still being committed, a delete or a CreateQueue
+    /// repeated while the first is): it waits for every change recorded before it answered.
+    /// The engine records a change before it lets go of the queue's lock, so whatever the
+    /// operation saw is at or before that position.
     async fn durably<T>(
         &self,
         op: impl std::future::Future<Output = CoreResult<T>>,
     ) -> CoreResult<T> {
         self.writable(false)?;
         let (out, pos) = tracked(op).await;
+        let pos = if pos == 0 {
+            self.writer.shared.recorded()
+        } else {
+            pos
+        };
         self.writer.shared.wait_durable(pos).await?;
         out
     }

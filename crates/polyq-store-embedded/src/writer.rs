@@ -57,6 +57,9 @@ pub(crate) struct Shared {
     waiters: Waiters,
     /// Test hook: make the next commit fail as a full disk would.
     fail_next: AtomicBool,
+    /// Test hook: the writer takes this before each commit, so a test holding it keeps every
+    /// change recorded meanwhile off the disk (as a slow `fdatasync` would).
+    pub(crate) commit_gate: Mutex<()>,
     /// The engine, for compaction (set once it exists; it is built after the writer).
     memory: OnceLock<Weak<MemoryStore>>,
     /// Number of segment files and their bytes, for inspection.
@@ -116,6 +119,11 @@ impl Shared {
         p.changes.clear();
     }
 
+    /// The position of the last change list recorded so far (by anyone).
+    pub(crate) fn recorded(&self) -> u64 {
+        self.pending.lock().recorded
+    }
+
     /// Waits until the change lists up to `pos` are committed.
     pub(crate) async fn wait_durable(&self, pos: u64) -> CoreResult<()> {
         if pos == 0 {
@@ -150,6 +158,7 @@ impl Writer {
             wake: Condvar::new(),
             waiters: Waiters::default(),
             fail_next: AtomicBool::new(false),
+            commit_gate: Mutex::new(()),
             memory: OnceLock::new(),
             disk: parking_lot::Mutex::new(log.disk_usage()),
         });
@@ -209,6 +218,7 @@ fn run(mut log: Log, shared: &Shared) {
         };
         if !batch.is_empty() {
             let started = Instant::now();
+            drop(shared.commit_gate.lock());
             let fail = shared.fail_next.swap(false, Ordering::SeqCst);
             if let Err(e) = log.commit(&batch, fail) {
                 stop_writing(shared, &log, &e, batch.len());
@@ -301,6 +311,7 @@ mod tests {
             wake: Condvar::new(),
             waiters: Waiters::default(),
             fail_next: AtomicBool::new(false),
+            commit_gate: Mutex::new(()),
             memory: OnceLock::new(),
             disk: parking_lot::Mutex::new((0, 0)),
         }

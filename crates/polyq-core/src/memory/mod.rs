@@ -136,7 +136,9 @@ impl MemoryStore {
         let Ok(q) = self.queue(queue) else {
             return;
         };
-        let mut q = self.lock(&q);
+        let Ok(mut q) = self.lock_live(&q, queue) else {
+            return;
+        };
         let puts: Vec<Change> = seqs
             .iter()
             .filter_map(|seq| q.stored(*seq))
@@ -155,6 +157,16 @@ impl MemoryStore {
             guard: q.lock(),
             journal: self.journal.as_deref(),
         }
+    }
+
+    /// `q` locked, unless a delete took it out of the map meanwhile (see
+    /// [`QueueState::deleted`]): then the queue does not exist for this operation.
+    fn lock_live<'a>(&'a self, q: &'a SharedQueue, name: &str) -> CoreResult<Locked<'a>> {
+        let locked = self.lock(q);
+        if locked.deleted {
+            return Err(CoreError::QueueNotFound(name.to_string()));
+        }
+        Ok(locked)
     }
 
     fn record(&self, change: Change) {
@@ -183,7 +195,9 @@ impl MemoryStore {
         let Ok(q) = self.queue(target) else {
             return Err(msgs);
         };
-        let mut q = self.lock(&q);
+        let Ok(mut q) = self.lock_live(&q, target) else {
+            return Err(msgs);
+        };
         for mut m in msgs {
             m.visible_ms = now;
             // The receive count and first-receive time carry on, as on SQS (a message dead-
@@ -293,47 +307,64 @@ impl QueueStore for MemoryStore {
         config: QueueConfig,
         now: u64,
     ) -> CoreResult<CreateOutcome> {
-        // Lock order: never take a queue's lock while holding the map's.
-        let existing = {
-            let mut queues = self.queues.write();
-            match queues.get(name) {
-                Some(q) => q.clone(),
-                None => {
-                    let mut q = QueueState::new(name, config, now);
-                    q.id_prefix = self.id_prefix;
-                    q.log = self.journal.is_some().then(Vec::new);
-                    let info = q.info();
-                    // Recorded under the map's lock: before anyone can send to the queue.
-                    self.record(Change::QueuePut {
-                        name: name.to_string(),
-                        created_ms: now,
-                        modified_ms: now,
-                        config: info.config.clone(),
-                    });
-                    queues.insert(name.to_string(), Arc::new(Mutex::new(q)));
-                    return Ok(CreateOutcome::Created(info));
+        // Lock order: never take a queue's lock while holding the map's. A queue found
+        // there but deleted before it could be locked is gone: look again.
+        loop {
+            let existing = {
+                let mut queues = self.queues.write();
+                match queues.get(name) {
+                    Some(q) => q.clone(),
+                    None => {
+                        let mut q = QueueState::new(name, config, now);
+                        q.id_prefix = self.id_prefix;
+                        q.log = self.journal.is_some().then(Vec::new);
+                        let info = q.info();
+                        // Recorded under the map's lock: before anyone can send to the queue.
+                        self.record(Change::QueuePut {
+                            name: name.to_string(),
+                            created_ms: now,
+                            modified_ms: now,
+                            config: info.config.clone(),
+                        });
+                        queues.insert(name.to_string(), Arc::new(Mutex::new(q)));
+                        return Ok(CreateOutcome::Created(info));
+                    }
                 }
+            };
+            let mut q = self.lock(&existing);
+            if q.deleted {
+                continue;
             }
-        };
-        let mut q = self.lock(&existing);
-        q.advance(now);
-        Ok(CreateOutcome::Exists(q.info()))
+            q.advance(now);
+            return Ok(CreateOutcome::Exists(q.info()));
+        }
     }
 
     async fn delete_queue(&self, name: &str) -> CoreResult<()> {
-        let mut queues = self.queues.write();
-        queues
-            .remove(name)
-            .ok_or_else(|| CoreError::QueueNotFound(name.to_string()))?;
-        self.record(Change::QueueDelete {
-            name: name.to_string(),
-        });
+        // Under the queue's lock (then the map's, the lock order): every change an operation
+        // made under that lock before is journaled before the delete, and one that locks it
+        // after finds it deleted and changes nothing.
+        let q = self.queue(name)?;
+        let mut locked = self.lock_live(&q, name)?;
+        {
+            let mut queues = self.queues.write();
+            match queues.get(name) {
+                Some(current) if Arc::ptr_eq(current, &q) => {
+                    queues.remove(name);
+                }
+                _ => return Err(CoreError::QueueNotFound(name.to_string())),
+            }
+            self.record(Change::QueueDelete {
+                name: name.to_string(),
+            });
+        }
+        locked.deleted = true;
         Ok(())
     }
 
     async fn get_queue(&self, name: &str, now: u64) -> CoreResult<QueueInfo> {
-        let q = self.queue(name)?;
-        let mut q = self.lock(&q);
+        let shared = self.queue(name)?;
+        let mut q = self.lock_live(&shared, name)?;
         q.advance(now);
         Ok(q.info())
     }
@@ -360,10 +391,14 @@ impl QueueStore for MemoryStore {
         };
         Ok(picked
             .into_iter()
-            .map(|shared| {
+            .filter_map(|shared| {
                 let mut q = self.lock(&shared);
+                // Deleted since the map was read.
+                if q.deleted {
+                    return None;
+                }
                 q.advance(now);
-                q.info()
+                Some(q.info())
             })
             .collect())
     }
@@ -374,8 +409,8 @@ impl QueueStore for MemoryStore {
         update: QueueUpdate,
         now: u64,
     ) -> CoreResult<QueueInfo> {
-        let q = self.queue(name)?;
-        let mut q = self.lock(&q);
+        let shared = self.queue(name)?;
+        let mut q = self.lock_live(&shared, name)?;
         let mut config = q.config.clone();
         update(&mut config)?;
         if config.fifo != q.config.fifo {
@@ -396,8 +431,8 @@ impl QueueStore for MemoryStore {
     }
 
     async fn purge_queue(&self, name: &str, now: u64) -> CoreResult<u64> {
-        let q = self.queue(name)?;
-        let mut q = self.lock(&q);
+        let shared = self.queue(name)?;
+        let mut q = self.lock_live(&shared, name)?;
         // Expired messages are gone already: they are not counted as purged.
         q.advance(now);
         Ok(q.purge())
@@ -409,8 +444,8 @@ impl QueueStore for MemoryStore {
         messages: Vec<NewMessage>,
         now: u64,
     ) -> CoreResult<Vec<CoreResult<Sent>>> {
-        let q = self.queue(queue)?;
-        let mut q = self.lock(&q);
+        let shared = self.queue(queue)?;
+        let mut q = self.lock_live(&shared, queue)?;
         q.advance(now);
         Ok(messages
             .into_iter()
@@ -426,7 +461,7 @@ impl QueueStore for MemoryStore {
     ) -> CoreResult<LeaseOutcome> {
         let q = self.queue(queue)?;
         let (outcome, dead, dlq) = {
-            let mut q = self.lock(&q);
+            let mut q = self.lock_live(&q, queue)?;
             // Dead-letter only into a queue that exists; otherwise keep delivering.
             let redrive = q
                 .config
@@ -450,8 +485,8 @@ impl QueueStore for MemoryStore {
                 Err(back) => {
                     // The dead-letter queue was deleted between the two locks: the messages,
                     // taken out of the source already, go back there rather than nowhere.
-                    let q = self.queue(queue)?;
-                    let mut q = self.lock(&q);
+                    let shared = self.queue(queue)?;
+                    let mut q = self.lock_live(&shared, queue)?;
                     for mut m in back {
                         m.visible_ms = now;
                         q.insert(m, now);
@@ -464,16 +499,16 @@ impl QueueStore for MemoryStore {
     }
 
     async fn peek(&self, queue: &str, max: usize, now: u64) -> CoreResult<Vec<Message>> {
-        Ok(self.lock(&self.queue(queue)?).peek(max, now))
+        let shared = self.queue(queue)?;
+        let peeked = self.lock_live(&shared, queue)?.peek(max, now);
+        Ok(peeked)
     }
 
     async fn get_message(&self, queue: &str, id: &str, now: u64) -> CoreResult<Message> {
-        let q = self.queue(queue)?;
+        let shared = self.queue(queue)?;
+        let mut q = self.lock_live(&shared, queue)?;
         let seq = seq_from_message_id(id).ok_or(CoreError::MessageNotFound)?;
-        let m = self
-            .lock(&q)
-            .get(seq, now)
-            .ok_or(CoreError::MessageNotFound)?;
+        let m = q.get(seq, now).ok_or(CoreError::MessageNotFound)?;
         if m.id != id {
             return Err(CoreError::MessageNotFound);
         }
@@ -488,8 +523,8 @@ impl QueueStore for MemoryStore {
         leased_only: bool,
         now: u64,
     ) -> CoreResult<Vec<CoreResult<()>>> {
-        let q = self.queue(queue)?;
-        let mut q = self.lock(&q);
+        let shared = self.queue(queue)?;
+        let mut q = self.lock_live(&shared, queue)?;
         Ok(receipts
             .iter()
             .map(|r| q.delete(r, leased_only, now))
@@ -502,8 +537,8 @@ impl QueueStore for MemoryStore {
         changes: &[VisibilityChange],
         now: u64,
     ) -> CoreResult<Vec<CoreResult<Relet>>> {
-        let q = self.queue(queue)?;
-        let mut q = self.lock(&q);
+        let shared = self.queue(queue)?;
+        let mut q = self.lock_live(&shared, queue)?;
         Ok(changes
             .iter()
             .map(|c| q.change_visibility(c, now))
@@ -517,8 +552,8 @@ impl QueueStore for MemoryStore {
         body: Option<bytes::Bytes>,
         now: u64,
     ) -> CoreResult<Relet> {
-        let q = self.queue(queue)?;
-        let mut q = self.lock(&q);
+        let shared = self.queue(queue)?;
+        let mut q = self.lock_live(&shared, queue)?;
         q.update_message(&change, body, now)
     }
 
@@ -535,7 +570,7 @@ impl QueueStore for MemoryStore {
         }
         // Taking out is not recorded: each moved message's put into its target comes with the
         // removal of its old copy, and what stays is put back under its own seq.
-        let taken = self.lock(&source).take_visible(max, now);
+        let taken = self.lock_live(&source, from)?.take_visible(max, now);
         let mut moved = 0;
         let mut by_target: BTreeMap<String, Vec<Message>> = BTreeMap::new();
         let mut unmovable = Vec::new();
@@ -551,9 +586,17 @@ impl QueueStore for MemoryStore {
             }
         }
         for (target, msgs) in by_target {
+            // A target deleted since it was checked: its messages stay where they were
+            // (they are out of the source already, and must not be lost on the way).
+            let Ok(shared) = self.queue(&target) else {
+                unmovable.extend(msgs);
+                continue;
+            };
+            let Ok(mut q) = self.lock_live(&shared, &target) else {
+                unmovable.extend(msgs);
+                continue;
+            };
             moved += msgs.len() as u64;
-            let q = self.queue(&target)?;
-            let mut q = self.lock(&q);
             for mut m in msgs {
                 // A redriven message is a new message on SQS: a new id (from a new seq, so it
                 // also goes to the back), sent now, a fresh retention period, never received
@@ -585,11 +628,94 @@ impl QueueStore for MemoryStore {
                 q.note_removed(old);
             }
         }
-        // Messages with nowhere to go stay where they were.
-        let mut source = self.lock(&source);
+        // Messages with nowhere to go stay where they were (unless the source itself was
+        // deleted meanwhile, taking them with it).
+        let Ok(mut source) = self.lock_live(&source, from) else {
+            return Ok(moved);
+        };
         for m in unmovable {
             source.insert(m, now);
         }
         Ok(moved)
+    }
+}
+
+#[cfg(test)]
+mod delete_order_tests {
+    //! A delete and an operation that looked the queue up before it: the journal must never
+    //! hold the operation's changes after the delete (a restart would bring the queue back).
+    use super::*;
+
+    #[derive(Default)]
+    struct Recorded(parking_lot::Mutex<Vec<String>>);
+
+    impl Journal for Recorded {
+        fn record(&self, changes: Vec<Change>) {
+            let mut r = self.0.lock();
+            for c in changes {
+                r.push(match c {
+                    Change::QueuePut { .. } => "QueuePut".into(),
+                    Change::QueueDelete { .. } => "QueueDelete".into(),
+                    _ => "other".into(),
+                });
+            }
+        }
+    }
+
+    fn store() -> (Arc<Recorded>, Arc<MemoryStore>) {
+        let journal = Arc::new(Recorded::default());
+        let store = Arc::new(MemoryStore::with_journal(journal.clone()));
+        (journal, store)
+    }
+
+    /// An update holding the queue's lock when the delete comes: the delete waits for it, so
+    /// the journal says QueuePut, then QueueDelete.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_delete_waits_for_the_change_in_progress() {
+        let (journal, store) = store();
+        store
+            .create_queue("q", QueueConfig::default(), 1)
+            .await
+            .unwrap();
+        let shared = store.queue("q").unwrap();
+        let mut held = store.lock_live(&shared, "q").unwrap();
+        let deleting = {
+            let store = store.clone();
+            tokio::spawn(async move { store.delete_queue("q").await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        held.config.visibility_timeout = 7;
+        held.note_config();
+        drop(held);
+        deleting.await.unwrap().unwrap();
+        assert_eq!(
+            *journal.0.lock(),
+            ["QueuePut", "QueuePut", "QueueDelete"],
+            "create, the update, then the delete"
+        );
+    }
+
+    /// An operation that looked the queue up before the delete and locks it after finds it
+    /// gone, and records nothing.
+    #[tokio::test]
+    async fn an_operation_locking_after_the_delete_finds_no_queue() {
+        let (journal, store) = store();
+        store
+            .create_queue("q", QueueConfig::default(), 1)
+            .await
+            .unwrap();
+        let shared = store.queue("q").unwrap();
+        store.delete_queue("q").await.unwrap();
+        assert!(matches!(
+            store.lock_live(&shared, "q"),
+            Err(CoreError::QueueNotFound(_))
+        ));
+        // A queue of the same name made since is another queue.
+        store
+            .create_queue("q", QueueConfig::default(), 2)
+            .await
+            .unwrap();
+        assert!(store.lock_live(&shared, "q").is_err());
+        assert_eq!(*journal.0.lock(), ["QueuePut", "QueueDelete", "QueuePut"]);
     }
 }

@@ -72,6 +72,11 @@ pub(crate) struct QueueState {
     /// Changes made since the store last handed them to its journal; `None` when the store
     /// has no journal, so the memory-only engine collects nothing.
     pub log: Option<Vec<Change>>,
+    /// Set, under this queue's lock, by the delete that took the queue out of the map: an
+    /// operation that looked the queue up before the delete and locked it after must change
+    /// nothing (its changes would reach the journal after the delete, and a restart would
+    /// bring the queue back, or apply them to a new queue of the same name).
+    pub deleted: bool,
 }
 
 impl QueueState {
@@ -95,6 +100,7 @@ impl QueueState {
             attempt_order: VecDeque::new(),
             stats: QueueStats::default(),
             log: None,
+            deleted: false,
         }
     }
 
