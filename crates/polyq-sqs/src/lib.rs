@@ -177,11 +177,17 @@ fn missing_action(req: &Request, account_id: &str) -> Option<Response> {
     if req.method != http::Method::POST || !sqs_path || json {
         return None;
     }
-    let e = error::SqsError::new(
-        error::ErrorCode::MissingAction,
-        "The request is missing an action or a required parameter: no Action parameter \
-         (query protocol) nor X-Amz-Target header (JSON protocol).",
-    );
+    // A form sent without its Content-Type is not read as one: say so rather than that no
+    // Action was given.
+    let message =
+        if req.body.starts_with(b"Action=") || req.body.windows(8).any(|w| w == b"&Action=") {
+            "The request is missing an action or a required parameter: the body names an Action \
+         but is not sent as Content-Type: application/x-www-form-urlencoded."
+        } else {
+            "The request is missing an action or a required parameter: no Action parameter \
+         (query protocol) nor X-Amz-Target header (JSON protocol)."
+        };
+    let e = error::SqsError::new(error::ErrorCode::MissingAction, message);
     Some(wire::render_error(
         wire::Protocol::Query,
         &e,

@@ -212,32 +212,60 @@ async fn list_queues_lists_the_queues_of_the_signing_region() {
 }
 
 #[tokio::test]
-async fn creating_the_same_name_from_another_region_lists_it_there_too() {
+async fn creating_the_same_name_from_another_region_answers_that_queue_as_it_is() {
+    // kombu lists its region's queues and, finding none, creates its queue with its own
+    // VisibilityTimeout: on AWS another queue; here the one queue of that name, unchanged.
     let d = dialect();
     let (east, west) = (Some("us-east-1"), Some("eu-west-1"));
     let first = call(&d, east, "CreateQueue", json!({"QueueName": "shared"})).await;
-    assert!(listed(&d, west, json!({})).await.0.is_empty());
-    let again = call(&d, west, "CreateQueue", json!({"QueueName": "shared"})).await;
-    assert_eq!(first["QueueUrl"], again["QueueUrl"], "one queue");
-    assert_eq!(names(&listed(&d, west, json!({})).await.0), ["shared"]);
-    assert_eq!(names(&listed(&d, east, json!({})).await.0), ["shared"]);
-    // The region record is not an attribute: a third CreateQueue with the same attributes
-    // still succeeds, and GetQueueAttributes All shows nothing new.
-    call(&d, west, "CreateQueue", json!({"QueueName": "shared"})).await;
-    let attrs = call(
+    let url = first["QueueUrl"].clone();
+    let before = call(
         &d,
-        west,
+        east,
         "GetQueueAttributes",
-        json!({"QueueUrl": again["QueueUrl"], "AttributeNames": ["All"]}),
+        json!({"QueueUrl": url, "AttributeNames": ["All"]}),
     )
     .await;
+    assert!(listed(&d, west, json!({})).await.0.is_empty());
+    let again = call(
+        &d,
+        west,
+        "CreateQueue",
+        json!({"QueueName": "shared", "Attributes": {"VisibilityTimeout": "1800"}}),
+    )
+    .await;
+    assert_eq!(again["QueueUrl"], url, "one queue");
+    let after = call(
+        &d,
+        east,
+        "GetQueueAttributes",
+        json!({"QueueUrl": url, "AttributeNames": ["All"]}),
+    )
+    .await;
+    assert_eq!(
+        after, before,
+        "nothing changed, LastModifiedTimestamp included"
+    );
+    // Still listed only where it was made; the attributes of its own region still count.
+    assert!(listed(&d, west, json!({})).await.0.is_empty());
+    assert_eq!(names(&listed(&d, east, json!({})).await.0), ["shared"]);
+    let d2 = d.clone();
+    let conflict = d2
+        .handle(common::json_request(
+            "CreateQueue",
+            &json!({"QueueName": "shared", "Attributes": {"VisibilityTimeout": "1800"}}),
+        ))
+        .await;
+    // Unsigned: every region's view, so the attributes are compared.
+    assert_eq!(conflict.status(), 400);
+    assert!(String::from_utf8_lossy(conflict.body()).contains("QueueNameExists"));
     assert!(
-        attrs["Attributes"]
+        before["Attributes"]
             .as_object()
             .unwrap()
             .keys()
             .all(|k| !k.contains("Region")),
-        "{attrs}"
+        "{before}"
     );
 }
 

@@ -76,6 +76,10 @@ async fn post_without_an_action_is_missing_action() {
         assert!(body.contains("<Code>MissingAction</Code>"), "{uri}: {body}");
         assert!(body.contains("<Type>Sender</Type>"), "{uri}: {body}");
     }
+    // A form without its Content-Type: the message says that, not that Action is missing.
+    let req = request("POST", "/", &[], "Action=ListQueues&Version=2012-11-05");
+    let body = String::from_utf8(d.undetected(&req).unwrap().body().to_vec()).unwrap();
+    assert!(body.contains("x-www-form-urlencoded"), "{body}");
     // A JSON body without X-Amz-Target keeps polyq's plain answer.
     let req = request(
         "POST",

@@ -74,6 +74,12 @@ pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
     } else {
         format!("{base}?{}", rest.join("&"))
     };
+    // Checked before tokio-postgres reads the URL: it knows only disable/prefer/require and
+    // calls the rest (verify-full, what managed databases' guides give) an invalid string.
+    let ssl = rest.iter().find_map(|p| p.strip_prefix("sslmode="));
+    if ssl.is_some_and(|m| !matches!(m, "disable" | "prefer")) {
+        return Err(no_tls(ssl.unwrap_or_default()));
+    }
     let mut pg = tokio_postgres::Config::from_str(&base).map_err(|e| bad(e.to_string()))?;
     // polyq's connections are plain TCP (or a Unix socket): a URL that insists on TLS is
     // refused here, with the way out, rather than at the first connection with "no TLS
@@ -82,12 +88,7 @@ pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
         pg.get_ssl_mode(),
         tokio_postgres::config::SslMode::Disable | tokio_postgres::config::SslMode::Prefer
     ) {
-        return Err(bad(
-            "polyq connects to PostgreSQL without TLS, so it cannot honour this sslmode; use \
-             sslmode=disable or prefer over a local socket, loopback or a private network, or \
-             a TLS tunnel (e.g. stunnel, pgbouncer) on this machine"
-                .into(),
-        ));
+        return Err(no_tls("require"));
     }
     if pg.get_connect_timeout().is_none() {
         pg.connect_timeout(Duration::from_secs(5));
@@ -137,6 +138,15 @@ pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
         pool_size,
         operation_timeout,
     })
+}
+
+/// The refusal of an `sslmode` that asks for TLS.
+fn no_tls(mode: &str) -> CoreError {
+    CoreError::InvalidArgument(format!(
+        "postgres url: sslmode={mode}: polyq connects to PostgreSQL without TLS, so it cannot \
+         honour it; use sslmode=disable or prefer over a local socket, loopback or a private \
+         network, or a TLS tunnel (e.g. stunnel, pgbouncer) on this machine"
+    ))
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -193,12 +203,14 @@ mod tests {
 
     #[test]
     fn a_url_that_insists_on_tls_is_refused_with_the_way_out() {
-        match parse("postgres://x@h/d?sslmode=require") {
-            Err(CoreError::InvalidArgument(m)) => {
-                assert!(m.contains("without TLS") && m.contains("tunnel"), "{m}")
+        for mode in ["require", "verify-ca", "verify-full", "allow"] {
+            match parse(&format!("postgres://x@h/d?sslmode={mode}")) {
+                Err(CoreError::InvalidArgument(m)) => {
+                    assert!(m.contains("without TLS") && m.contains(mode), "{m}")
+                }
+                Err(other) => panic!("{mode}: {other:?}"),
+                Ok(_) => panic!("sslmode={mode} accepted"),
             }
-            Err(other) => panic!("{other:?}"),
-            Ok(_) => panic!("sslmode=require accepted"),
         }
         for mode in ["disable", "prefer"] {
             assert!(

@@ -83,7 +83,9 @@ pub(crate) fn payload(queue: &str, visible_ms: Option<u64>) -> String {
 }
 
 /// The queue and visible time of a [`payload`]; a payload of an older node (the name alone)
-/// means now.
+/// means now. (An older node reads a newer node's `"{queue} {ms}"` as a queue name nobody
+/// waits on: during a rolling upgrade its polls see delayed sends and shortened timeouts of
+/// newer nodes only at their next planned look, which is why upgrades stop old nodes first.)
 fn parse(payload: &str) -> (&str, Option<u64>) {
     match payload.rsplit_once(' ') {
         Some((queue, at)) => match at.parse() {

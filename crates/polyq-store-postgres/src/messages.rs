@@ -278,8 +278,12 @@ impl Inner {
         } else if let Some(at) = earliest {
             // Receivers whose plan is earlier than `at` are not woken (a longer timeout, a
             // heartbeat, wakes nobody).
+            // The change is made: a notification that fails costs other nodes' polls only
+            // their early look, not the client its answer.
             let payload = crate::listen::payload(&q.name, Some(at));
-            self.notify(&client, &payload).await?;
+            if let Err(e) = self.notify(&client, &payload).await {
+                tracing::warn!(queue = %q.name, error = %e, "postgres: visibility change not notified");
+            }
         }
         Ok(out)
     }

@@ -347,7 +347,8 @@ where
 
 /// A visibility timeout shortened (not to 0) through one node reaches a long poll of the other,
 /// which had planned by the old timeout: it gets the message when the new one ends, not at its
-/// 20 s deadline. A timeout made longer wakes it to no purpose: it goes on waiting.
+/// 20 s deadline. A timeout made longer gives it nothing (whether it wakes is not observable
+/// here: woken, it looks, finds the message hidden and sleeps again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visibility_shortened_on_one_node_reaches_a_long_poll_on_another() {
     let Some((_schema, a, b)) = two_services("shorter").await else {

@@ -151,7 +151,11 @@ impl Settings {
             if listen[..i].contains(addr) {
                 bail!("listen address {addr} is given twice; give each address once");
             }
-            if addr.contains("://") || addr.starts_with(':') {
+            // `:9324` (no host); `::1:9324` is an IPv6 address missing its brackets.
+            let no_host = addr
+                .strip_prefix(':')
+                .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            if addr.contains("://") || no_host {
                 bail!(
                     "listen address {addr:?}: give HOST:PORT, e.g. 127.0.0.1:9324 or 0.0.0.0:9324 \
                      (no scheme; the host may not be left out)"
@@ -527,6 +531,13 @@ mod tests {
             .to_string();
             assert!(e.contains(says), "{listen:?}: {e}");
         }
+        // An IPv6 address without brackets is not taken for a missing host (binding it says
+        // what is wrong).
+        Settings::resolve(ServeArgs {
+            listen: vec!["::1:9324".into()],
+            ..Default::default()
+        })
+        .unwrap();
     }
 
     #[test]

@@ -29,9 +29,15 @@ pub fn init_logging(filter: &str) {
 /// (meant for polyq's own lines) must not put into logs.
 fn quiet_dependencies(filter: &str) -> String {
     const QUIET: [&str; 2] = ["tokio_postgres", "postgres_protocol"];
+    // Only a global level above info needs the cap; under a stricter one (warn, error, off,
+    // or no global level at all) the driver already logs less than info.
+    let verbose = filter
+        .split(',')
+        .map(str::trim)
+        .any(|d| d.eq_ignore_ascii_case("debug") || d.eq_ignore_ascii_case("trace"));
     let mut out = filter.to_string();
     for target in QUIET {
-        if !filter.contains(target) {
+        if verbose && !filter.contains(target) {
             out.push_str(&format!(",{target}=info"));
         }
     }
@@ -265,8 +271,12 @@ mod tests {
         );
         // Asked for by name, the driver logs as asked.
         assert_eq!(
-            super::quiet_dependencies("info,tokio_postgres=trace"),
-            "info,tokio_postgres=trace,postgres_protocol=info"
+            super::quiet_dependencies("debug,tokio_postgres=trace"),
+            "debug,tokio_postgres=trace,postgres_protocol=info"
         );
+        // Stricter filters are left alone: the cap would raise the driver above them.
+        for strict in ["info", "warn", "off", "polyq=debug", "warn,polyq_sqs=debug"] {
+            assert_eq!(super::quiet_dependencies(strict), strict);
+        }
     }
 }

@@ -53,7 +53,7 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     config.tags = tags;
     check_redrive(ctx, &config).await?;
     if let Some(region) = ctx.client_region {
-        regions::record(&mut config, region, true);
+        regions::record_creator(&mut config, region);
     }
     if ctx
         .recent
@@ -69,6 +69,12 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     }
     match ctx.service.create_queue(name, config.clone()).await? {
         CreateOutcome::Created(_) => {}
+        // A queue made by clients of other regions only would be another queue on AWS,
+        // with the attributes asked for; names being one namespace here, the caller gets
+        // that queue as it is (kombu, finding nothing in its region's listing, creates its
+        // queue with its own VisibilityTimeout). It stays listed in its own regions.
+        CreateOutcome::Exists(existing)
+            if !regions::listed_in(&existing.config, ctx.client_region) => {}
         CreateOutcome::Exists(existing) => {
             if let Some(attr) =
                 queue_attrs::first_difference(&existing, &config, &attrs, ctx.account)
@@ -77,23 +83,6 @@ pub async fn create_queue(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
                     ErrorCode::QueueNameExists,
                     format!("A queue already exists with the same name and a different value for attribute {attr}"),
                 ));
-            }
-            // The same name created from another region: one queue (names are shared by
-            // every dialect), now listed in that region too.
-            if let Some(region) = ctx.client_region {
-                let mut probe = existing.config.clone();
-                if regions::record(&mut probe, region, false) {
-                    let region = region.to_string();
-                    ctx.service
-                        .update_queue(
-                            name,
-                            Box::new(move |c| {
-                                regions::record(c, &region, false);
-                                Ok(())
-                            }),
-                        )
-                        .await?;
-                }
             }
         }
     }
@@ -123,7 +112,10 @@ pub async fn list_queues(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
     let mut queues = Vec::new();
     let mut cursor = after;
     loop {
-        let want = limit + 1 - queues.len();
+        // Reads of at least a thousand, however small the page asked for: a store scans
+        // from the prefix for each read (PostgreSQL does), so many small reads of a store
+        // full of other regions' queues would cost the square of their number.
+        let want = (limit + 1).max(1000);
         let page = ctx
             .service
             .list_queues(prefix, cursor.as_deref(), want)
@@ -138,6 +130,8 @@ pub async fn list_queues(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value> {
             break;
         }
     }
+    // The page is cut where asked: the token names its last queue, the next page starts
+    // after it, whatever more this read found.
     let more = queues.len() > limit;
     queues.truncate(limit);
     let mut out = Map::new();
