@@ -864,12 +864,7 @@ async fn internal_queues_are_never_listed_or_reachable() {
 #[tokio::test]
 async fn enforce_mode_turns_the_console_off() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("enforce.toml");
-    std::fs::write(
-        &config,
-        "auth = \"enforce\"\n[[credentials]]\naccess_key_id = \"polyq\"\nsecret_access_key = \"polyq-secret\"\n",
-    )
-    .unwrap();
+    let config = common::enforce_config(dir.path());
     let s = start(&["--config", config.to_str().unwrap(), "--auth", "enforce"]);
     assert!(
         !s.banner.iter().any(|l| l.contains("/_polyq/console")),

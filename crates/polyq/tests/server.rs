@@ -491,12 +491,7 @@ async fn metrics_count_requests_and_messages() {
 #[tokio::test]
 async fn enforce_without_azure_accounts_serves_no_azure_account() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("enforce.toml");
-    std::fs::write(
-        &config,
-        "auth = \"enforce\"\n[[credentials]]\naccess_key_id = \"polyq\"\nsecret_access_key = \"polyq-secret\"\n",
-    )
-    .unwrap();
+    let config = common::enforce_config(dir.path());
     let s = start(&["--config", config.to_str().unwrap()]);
     assert!(
         s.banner

@@ -662,9 +662,14 @@ mod delete_order_tests {
         }
     }
 
-    fn store() -> (Arc<Recorded>, Arc<MemoryStore>) {
+    /// A journaled store holding queue `q`.
+    async fn store() -> (Arc<Recorded>, Arc<MemoryStore>) {
         let journal = Arc::new(Recorded::default());
         let store = Arc::new(MemoryStore::with_journal(journal.clone()));
+        store
+            .create_queue("q", QueueConfig::default(), 1)
+            .await
+            .unwrap();
         (journal, store)
     }
 
@@ -672,11 +677,7 @@ mod delete_order_tests {
     /// the journal says QueuePut, then QueueDelete.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_delete_waits_for_the_change_in_progress() {
-        let (journal, store) = store();
-        store
-            .create_queue("q", QueueConfig::default(), 1)
-            .await
-            .unwrap();
+        let (journal, store) = store().await;
         let shared = store.queue("q").unwrap();
         let mut held = store.lock_live(&shared, "q").unwrap();
         let deleting = {
@@ -699,11 +700,7 @@ mod delete_order_tests {
     /// gone, and records nothing.
     #[tokio::test]
     async fn an_operation_locking_after_the_delete_finds_no_queue() {
-        let (journal, store) = store();
-        store
-            .create_queue("q", QueueConfig::default(), 1)
-            .await
-            .unwrap();
+        let (journal, store) = store().await;
         let shared = store.queue("q").unwrap();
         store.delete_queue("q").await.unwrap();
         assert!(matches!(

@@ -81,3 +81,15 @@ pub fn client() -> reqwest::Client {
 pub async fn get_text(c: &reqwest::Client, url: &str) -> String {
     c.get(url).send().await.unwrap().text().await.unwrap()
 }
+
+/// A config file in `dir` that turns on `--auth enforce` with one credential, polyq /
+/// polyq-secret, and nothing else (no `[[azure_accounts]]`).
+pub fn enforce_config(dir: &std::path::Path) -> std::path::PathBuf {
+    let config = dir.join("enforce.toml");
+    std::fs::write(
+        &config,
+        "auth = \"enforce\"\n[[credentials]]\naccess_key_id = \"polyq\"\nsecret_access_key = \"polyq-secret\"\n",
+    )
+    .unwrap();
+    config
+}
