@@ -77,6 +77,15 @@ if [[ ! -x "$WORK/venv/bin/moto_server" ]]; then
 fi
 
 # ---------------------------------------------------------------- start the servers
+# A port already taken would have the scenarios measure whatever holds it (a leftover polyq
+# answering as "Azurite" once gave a ratio of 1x): refuse to run instead.
+for port in "$PORT_POLYQ" "$PORT_AZURITE" "$PORT_MOTO" "$PORT_BASE"; do
+    if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
+        log "port $HOST:$port is already in use; stop what listens there or set PORT_POLYQ / PORT_AZURITE / PORT_MOTO / PORT_BASE"
+        exit 1
+    fi
+done
+
 wait_http() { # name url: bounded wait until the url answers at all
     for _ in $(seq 1 150); do
         if curl -s -o /dev/null "$2"; then
@@ -105,6 +114,12 @@ wait_http polyq "http://$HOST:$PORT_POLYQ/health"
 wait_http azurite "http://$HOST:$PORT_AZURITE/"
 wait_http moto "http://$HOST:$PORT_MOTO/"
 wait_http baseline "http://$HOST:$PORT_BASE/"
+for pid in "${PIDS[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        log "a server exited at start (see the logs in $WORK)"
+        exit 1
+    fi
+done
 
 # ---------------------------------------------------------------- scenarios
 # name | dialect | bench arguments

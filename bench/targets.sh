@@ -32,6 +32,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A port already taken would have the scenarios measure whatever holds it: refuse instead.
+for port in "$PORT" "$PORT_BASE" "$MEM_PORT"; do
+    if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
+        echo "targets: port $HOST:$port is already in use; stop what listens there or set PORT / PORT_BASE / MEM_PORT" >&2
+        exit 1
+    fi
+done
+
 "$BIN" serve --store memory --listen "$HOST:$PORT" --log warn >/dev/null 2>&1 &
 PIDS+=($!)
 "$BIN" bench --baseline-server "$HOST:$PORT_BASE" --duration 1h >/dev/null 2>&1 &
