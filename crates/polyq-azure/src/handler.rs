@@ -227,7 +227,7 @@ impl AzureDialect {
             *op_out = Some(*op);
         }
         let grant = auth::authenticate(&input)?;
-        check_version(req)?;
+        let version = check_version(req)?;
         let (op, target) = routed?;
         // Only List Queues reports the endpoint: other requests skip building it.
         let endpoint = match (op, loc.path_style, req.host()) {
@@ -245,12 +245,7 @@ impl AzureDialect {
             query,
             now_ms: now,
             endpoint,
-            version: req
-                .headers
-                .get(&X_MS_VERSION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string(),
+            version: version.to_string(),
         };
         if !ctx.queue.is_empty() {
             check_queue_name(&ctx.queue)?;
@@ -434,9 +429,10 @@ const OLDEST_VERSION: &str = "2009-09-19";
 /// [`OLDEST_VERSION`] (Azure: 400 `InvalidHeaderValue`, which the SDKs turn into "The provided
 /// service version is not enabled"). Newer dates than any polyq knows are accepted, so that
 /// each new SDK release keeps working (Azurite's most reported problem is refusing them).
-fn check_version(req: &Request) -> AzResult<()> {
+/// Returns the version, empty when none was sent.
+fn check_version(req: &Request) -> AzResult<&str> {
     let Some(value) = req.headers.get(&X_MS_VERSION) else {
-        return Ok(());
+        return Ok("");
     };
     let text = value.to_str().unwrap_or("");
     let b = text.as_bytes();
@@ -451,7 +447,7 @@ fn check_version(req: &Request) -> AzResult<()> {
         && (1..=31).contains(&text[8..10].parse::<u8>().unwrap_or(0));
     // Same-width ASCII dates compare as text.
     if well_formed && text >= OLDEST_VERSION {
-        Ok(())
+        Ok(text)
     } else {
         Err(AzError::invalid_header("x-ms-version", text))
     }

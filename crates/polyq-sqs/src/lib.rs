@@ -91,11 +91,7 @@ impl Dialect for SqsDialect {
             return true;
         }
         // A form with a byte that is no UTF-8 is still SQS's: its error says what is wrong.
-        is_form(req)
-            && req
-                .body
-                .split(|&b| b == b'&')
-                .any(|p| p.starts_with(b"Action="))
+        is_form(req) && body_has_action(&req.body)
     }
 
     async fn handle(&self, req: Request) -> Response {
@@ -141,6 +137,12 @@ fn has_action(params: &str) -> bool {
     params.split('&').any(|p| p.starts_with("Action="))
 }
 
+/// [`has_action`] of a body, read as bytes (it may hold bytes that are no UTF-8).
+fn body_has_action(body: &[u8]) -> bool {
+    body.split(|&b| b == b'&')
+        .any(|p| p.starts_with(b"Action="))
+}
+
 /// Whether `path` has the queue-URL shape `/{account}/{queue}` with an account that is ours
 /// or all digits, as AWS account ids are (not `/devstoreaccount1/q` or `/queues/q`).
 fn queue_url_path(path: &str, account_id: &str) -> bool {
@@ -179,14 +181,13 @@ fn missing_action(req: &Request, account_id: &str) -> Option<Response> {
     }
     // A form sent without its Content-Type is not read as one: say so rather than that no
     // Action was given.
-    let message =
-        if req.body.starts_with(b"Action=") || req.body.windows(8).any(|w| w == b"&Action=") {
-            "The request is missing an action or a required parameter: the body names an Action \
+    let message = if body_has_action(&req.body) {
+        "The request is missing an action or a required parameter: the body names an Action \
          but is not sent as Content-Type: application/x-www-form-urlencoded."
-        } else {
-            "The request is missing an action or a required parameter: no Action parameter \
+    } else {
+        "The request is missing an action or a required parameter: no Action parameter \
          (query protocol) nor X-Amz-Target header (JSON protocol)."
-        };
+    };
     let e = error::SqsError::new(error::ErrorCode::MissingAction, message);
     Some(wire::render_error(
         wire::Protocol::Query,
