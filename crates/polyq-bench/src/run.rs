@@ -323,8 +323,9 @@ async fn measure(
         batch: shared.send_batch,
         message_bytes: args.message_size.max(23),
         wait_seconds: shared.wait_seconds,
-        rate: args.rate,
-        receive_rate: args.receive_rate,
+        // A rate the mode ignores (noted above) is not reported as if it had paced the run.
+        rate: args.rate.filter(|_| producers > 0),
+        receive_rate: args.receive_rate.filter(|_| consumers > 0),
         prefill_per_queue: args.prefill,
         elapsed_s: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         sent: at_stop.sent,

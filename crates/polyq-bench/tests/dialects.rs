@@ -170,6 +170,29 @@ async fn send_only_receive_only_open_loop_and_counts() {
     .await;
     assert_flowed(&r, "sqs receive with backlog");
 
+    // A rate the mode cannot use is noted, and not reported as the run's pacing.
+    let r = bench(
+        addr,
+        &[
+            "--mode",
+            "receive",
+            "--prefill",
+            "50",
+            "--rate",
+            "100",
+            "--wait-seconds",
+            "0",
+        ],
+    )
+    .await;
+    assert_eq!(r.rate, None, "{r:?}");
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("--rate") && n.contains("ignored")),
+        "{r:?}"
+    );
+
     let r = bench(
         addr,
         &[
