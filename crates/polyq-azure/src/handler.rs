@@ -226,6 +226,13 @@ impl AzureDialect {
         if let Ok((op, _)) = &routed {
             *op_out = Some(*op);
         }
+        // In dev mode the development key is public, so a signature proves nothing about who
+        // made a browser's request.
+        if !self.enforce {
+            if let Some(why) = polyq_http::browser::foreign_page(req) {
+                return Err(AzError::new(403, "AuthorizationFailure", why));
+            }
+        }
         let grant = auth::authenticate(&input)?;
         let version = check_version(req)?;
         let (op, target) = routed?;

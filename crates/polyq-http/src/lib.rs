@@ -8,6 +8,7 @@
 //! Must not depend on any dialect or store crate.
 
 pub mod auth;
+pub mod browser;
 pub mod civil;
 pub mod header_case;
 pub mod metrics;

@@ -73,10 +73,14 @@ pub fn sign(secret: &str, text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// Checks the request's signature in enforce mode; dev mode accepts everything.
+/// Checks the request's signature in enforce mode; dev mode accepts everything but a web
+/// page's request (see [`polyq_http::browser`]).
 pub fn verify(req: &Request, auth: &AuthConfig, now: SystemTime) -> MnsResult<()> {
     if auth.mode == AuthMode::Dev {
-        return Ok(());
+        return match polyq_http::browser::foreign_page(req) {
+            Some(why) => Err(MnsError::new(403, "AccessDenied", why)),
+            None => Ok(()),
+        };
     }
     let header = req.header("authorization").ok_or_else(|| {
         MnsError::new(

@@ -203,6 +203,9 @@ struct Caller {
 /// claimed, the account id when the request is unsigned).
 fn authenticate(config: &SqsConfig, req: &Request) -> Result<Caller, SqsError> {
     if config.auth.mode == AuthMode::Dev {
+        if let Some(why) = polyq_http::browser::foreign_page(req) {
+            return Err(SqsError::new(ErrorCode::AccessDenied, why));
+        }
         let scope = claimed_scope(req);
         return Ok(Caller {
             access_key_id: scope

@@ -64,6 +64,9 @@ pub fn authenticate(
 ) -> RestResult<String> {
     let claimed = req.header("authorization").and_then(parse_authorization);
     if auth.mode == AuthMode::Dev {
+        if let Some(why) = polyq_http::browser::foreign_page(req) {
+            return Err(fail(why));
+        }
         return Ok(claimed.map_or_else(|| default_id.to_string(), |(id, _)| id.to_string()));
     }
     let Some((key_id, signature)) = claimed else {

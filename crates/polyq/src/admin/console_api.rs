@@ -105,6 +105,11 @@ impl From<CoreError> for ApiError {
     }
 }
 
+/// The API's refusal of a web page's request in dev mode (see [`polyq_http::browser`]).
+pub fn refused(why: &str) -> Response {
+    ApiError::new(403, "ForeignPage", why).into_response()
+}
+
 fn json_response(status: u16, value: &Value) -> Response {
     let mut r = polyq_http::response(status, "application/json", value.to_string());
     r.headers_mut()

@@ -96,6 +96,19 @@ fn signing_certificate(req: &Request) -> Response {
 impl Admin {
     /// The answer, and the operation's name for the metrics.
     async fn answer(&self, req: Request) -> (&'static str, Response) {
+        // The console is on only in dev mode, where no signature guards it: a web page's
+        // request (another site's, or one through a rebound DNS name) must not reach it, nor
+        // read the queue names of the metrics.
+        if self.console_enabled && req.uri.path() != push_signing::CERT_PATH {
+            if let Some(why) = polyq_http::browser::foreign_page(&req) {
+                let resp = if req.uri.path().starts_with("/_polyq/api") {
+                    console_api::refused(&why)
+                } else {
+                    polyq_http::response(403, "text/plain; charset=utf-8", format!("{why}\n"))
+                };
+                return ("Console", resp);
+            }
+        }
         match req.uri.path() {
             "/metrics" => {
                 return (
