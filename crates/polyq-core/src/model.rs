@@ -72,6 +72,67 @@ impl Default for QueueConfig {
     }
 }
 
+/// `extras` key of the deduplication scope that still applies after `DeduplicationScope` was
+/// changed, and until when: `"queue 1765000000000"` (scope, then Unix ms). AWS applies a changed
+/// scope only once the change has propagated: its recorded answers (LocalStack's AWS-validated
+/// `test_fifo_change_to_high_throughput_after_creation` and `..._regular_throughput_...`)
+/// keep deduplicating by the old scope right after the change, in both directions.
+pub const DEDUP_SCOPE_BEFORE_KEY: &str = "polyq:DedupScopeBefore";
+
+/// How long a changed deduplication scope takes to apply: AWS says attribute changes can take up
+/// to 60 seconds to propagate.
+pub const DEDUP_SCOPE_PROPAGATION_MS: u64 = 60_000;
+
+impl DedupScope {
+    fn as_str(self) -> &'static str {
+        match self {
+            DedupScope::Queue => "queue",
+            DedupScope::MessageGroup => "messageGroup",
+        }
+    }
+}
+
+impl QueueConfig {
+    /// The deduplication scope in force at `now_ms` (see [`DEDUP_SCOPE_BEFORE_KEY`]).
+    pub fn dedup_scope_at(&self, now_ms: u64) -> DedupScope {
+        let before = self
+            .extras
+            .get(DEDUP_SCOPE_BEFORE_KEY)
+            .and_then(|v| v.split_once(' '))
+            .and_then(|(scope, until)| Some((scope, until.parse::<u64>().ok()?)));
+        match before {
+            Some(("queue", until)) if now_ms < until => DedupScope::Queue,
+            Some(("messageGroup", until)) if now_ms < until => DedupScope::MessageGroup,
+            _ => self.dedup_scope,
+        }
+    }
+
+    /// Sets the scope shown from now on; the one in force keeps applying until the change has
+    /// propagated ([`DEDUP_SCOPE_PROPAGATION_MS`]).
+    pub fn change_dedup_scope(&mut self, scope: DedupScope, now_ms: u64) {
+        let in_force = self.dedup_scope_at(now_ms);
+        self.dedup_scope = scope;
+        if scope == in_force {
+            self.extras.remove(DEDUP_SCOPE_BEFORE_KEY);
+        } else {
+            let until = now_ms + DEDUP_SCOPE_PROPAGATION_MS;
+            self.extras.insert(
+                DEDUP_SCOPE_BEFORE_KEY.into(),
+                format!("{} {until}", in_force.as_str()),
+            );
+        }
+    }
+
+    /// The key a FIFO message's deduplication id is remembered under at `now_ms`: the id alone,
+    /// or its group and the id when deduplication is per message group.
+    pub fn dedup_key(&self, dedup_id: &str, group_id: Option<&str>, now_ms: u64) -> String {
+        match self.dedup_scope_at(now_ms) {
+            DedupScope::Queue => dedup_id.to_string(),
+            DedupScope::MessageGroup => format!("{}\n{dedup_id}", group_id.unwrap_or("")),
+        }
+    }
+}
+
 /// Where messages go after too many receives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedrivePolicy {
@@ -285,4 +346,31 @@ pub struct VisibilityChange {
 pub struct Relet {
     pub receipt: Receipt,
     pub visible_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_dedup_scope_applies_after_propagation_and_a_change_back_at_once() {
+        let mut c = QueueConfig {
+            fifo: true,
+            ..Default::default()
+        };
+        assert_eq!(c.dedup_key("id", Some("g"), 0), "id");
+        c.change_dedup_scope(DedupScope::MessageGroup, 1_000);
+        assert_eq!(c.dedup_scope, DedupScope::MessageGroup);
+        assert_eq!(c.dedup_scope_at(1_000), DedupScope::Queue);
+        assert_eq!(c.dedup_key("id", Some("g"), 60_999), "id");
+        assert_eq!(c.dedup_key("id", Some("g"), 61_000), "g\nid");
+        // Changed back before it applied: the scope in force never changed.
+        c.change_dedup_scope(DedupScope::Queue, 30_000);
+        assert!(!c.extras.contains_key(DEDUP_SCOPE_BEFORE_KEY));
+        assert_eq!(c.dedup_scope_at(30_000), DedupScope::Queue);
+        // A damaged record is ignored rather than trusted.
+        c.extras
+            .insert(DEDUP_SCOPE_BEFORE_KEY.into(), "sideways 99999999".into());
+        assert_eq!(c.dedup_scope_at(0), DedupScope::Queue);
+    }
 }

@@ -120,12 +120,9 @@ fn validate(q: &QueueRow, m: &NewMessage) -> CoreResult<()> {
     Ok(())
 }
 
-fn dedup_key(q: &QueueRow, m: &NewMessage) -> Option<String> {
+fn dedup_key(q: &QueueRow, m: &NewMessage, now: u64) -> Option<String> {
     let d = m.dedup_id.as_ref()?;
-    Some(match q.config.dedup_scope {
-        DedupScope::Queue => d.clone(),
-        DedupScope::MessageGroup => format!("{}\n{d}", m.group_id.as_deref().unwrap_or("")),
-    })
+    Some(q.config.dedup_key(d, m.group_id.as_deref(), now))
 }
 
 async fn next_seqs<C: GenericClient>(client: &C, n: usize) -> CoreResult<Vec<u64>> {
@@ -231,7 +228,7 @@ impl Inner {
                 continue;
             }
             let seq = seqs.next().expect("one sequence number per valid message");
-            if let Some(key) = dedup_key(&q, &m) {
+            if let Some(key) = dedup_key(&q, &m, now) {
                 if let Some(orig) = self.remember_dedup(tx, &q, &key, seq, now).await? {
                     out.push(Ok(Sent {
                         id: message_id(self.prefix, orig),

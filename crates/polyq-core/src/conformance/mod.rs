@@ -29,7 +29,7 @@ macro_rules! store_conformance_tests {
             delete_leased_only_while_leased, change_visibility_semantics, visibility_total_cap,
             dead_letter_after_max_receives, fifo_group_blocking,
             fifo_group_turns, fifo_dead_letter_dedup_id, fifo_delay_is_retroactive,
-            fifo_dedup_window, expiry_and_ttl, purge_removes_everything, peek_and_get_message,
+            fifo_dedup_window, fifo_dedup_scope_change, expiry_and_ttl, purge_removes_everything, peek_and_get_message,
             move_messages_back_to_source, attempt_id_replays_lease, stats_track_states,
             missing_queue_errors, update_message_replaces_body
         );

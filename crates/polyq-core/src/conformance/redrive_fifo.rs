@@ -296,6 +296,99 @@ pub async fn fifo_dedup_window(store: &dyn QueueStore) {
     assert!(!a[0].deduplicated && !a[1].deduplicated);
 }
 
+/// A changed deduplication scope applies once the change has propagated, in both directions
+/// (AWS's recorded answers), and the store keeps the pending change with the queue.
+pub async fn fifo_dedup_scope_change(store: &dyn QueueStore) {
+    let change = |scope: DedupScope, at: u64| -> crate::store::QueueUpdate {
+        Box::new(move |c: &mut QueueConfig| {
+            c.change_dedup_scope(scope, at);
+            Ok(())
+        })
+    };
+    make(store, "up.fifo", fifo()).await;
+    let first = send_all(store, "up.fifo", vec![grouped("a", "g1", "same")], T0).await;
+    let info = store
+        .update_queue(
+            "up.fifo",
+            change(DedupScope::MessageGroup, T0 + SEC),
+            T0 + SEC,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        info.config.dedup_scope,
+        DedupScope::MessageGroup,
+        "shown at once"
+    );
+    // Right after the change, the queue-wide scope still applies: another group's message
+    // with the same id is a duplicate.
+    let soon = send_all(
+        store,
+        "up.fifo",
+        vec![grouped("b", "g2", "same")],
+        T0 + 2 * SEC,
+    )
+    .await;
+    assert!(
+        soon[0].deduplicated,
+        "the old scope applies until the change propagated"
+    );
+    assert_eq!(soon[0].id, first[0].id);
+    // Once it has, deduplication is per group.
+    let later = T0 + SEC + DEDUP_SCOPE_PROPAGATION_MS;
+    let got = send_all(
+        store,
+        "up.fifo",
+        vec![grouped("c", "g3", "fresh"), grouped("d", "g4", "fresh")],
+        later,
+    )
+    .await;
+    assert!(
+        !got[0].deduplicated && !got[1].deduplicated,
+        "per group after propagation"
+    );
+
+    // The other way: per group until the change to queue-wide has propagated.
+    make(
+        store,
+        "down.fifo",
+        QueueConfig {
+            dedup_scope: DedupScope::MessageGroup,
+            ..fifo()
+        },
+    )
+    .await;
+    send_all(store, "down.fifo", vec![grouped("a", "g1", "id")], T0).await;
+    store
+        .update_queue("down.fifo", change(DedupScope::Queue, T0 + SEC), T0 + SEC)
+        .await
+        .unwrap();
+    let soon = send_all(
+        store,
+        "down.fifo",
+        vec![grouped("b", "g2", "id")],
+        T0 + 2 * SEC,
+    )
+    .await;
+    assert!(
+        !soon[0].deduplicated,
+        "per group until the change propagated"
+    );
+    let again = send_all(
+        store,
+        "down.fifo",
+        vec![grouped("c", "g3", "x"), grouped("d", "g4", "x")],
+        later,
+    )
+    .await;
+    assert!(
+        !again[0].deduplicated && again[1].deduplicated,
+        "queue-wide after it"
+    );
+    let info = store.get_queue("down.fifo", later).await.unwrap();
+    assert_eq!(info.config.dedup_scope_at(later), DedupScope::Queue);
+}
+
 pub async fn move_messages_back_to_source(store: &dyn QueueStore) {
     make(store, "dlq", QueueConfig::default()).await;
     let redrive = RedrivePolicy {

@@ -259,12 +259,9 @@ impl MemoryStore {
 
     fn send_one(&self, q: &mut QueueState, new: NewMessage, now: u64) -> CoreResult<Sent> {
         let dedup_key = if q.config.fifo {
-            new.dedup_id.as_ref().map(|d| match q.config.dedup_scope {
-                DedupScope::Queue => d.clone(),
-                DedupScope::MessageGroup => {
-                    format!("{}\n{d}", new.group_id.as_deref().unwrap_or(""))
-                }
-            })
+            new.dedup_id
+                .as_ref()
+                .map(|d| q.config.dedup_key(d, new.group_id.as_deref(), now))
         } else {
             None
         };

@@ -198,13 +198,21 @@ pub async fn set_queue_attributes(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
     }
     queue_attrs::check_combination(&attrs)?;
     check_redrive(ctx, &probe).await?;
+    let now = ctx.service.now_ms();
     ctx.service
         .update_queue(
             &name,
             Box::new(move |c| {
+                let scope = c.dedup_scope;
                 for (k, v) in &attrs {
                     queue_attrs::apply(c, k, v, false)
                         .map_err(|e| polyq_core::CoreError::InvalidArgument(e.message))?;
+                }
+                // A changed scope applies once the change has propagated, as on AWS.
+                let asked = c.dedup_scope;
+                if asked != scope {
+                    c.dedup_scope = scope;
+                    c.change_dedup_scope(asked, now);
                 }
                 Ok(())
             }),
