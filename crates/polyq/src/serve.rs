@@ -173,6 +173,16 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             polyq_http::auth::AuthMode::Enforce => "enforce",
         }
     );
+    if settings.auth == polyq_http::auth::AuthMode::Dev {
+        let addrs = listeners
+            .iter()
+            .map(|l| l.local_addr())
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(warning) = dev_exposure_warning(&addrs) {
+            println!("{warning}");
+            tracing::warn!("{warning}");
+        }
+    }
     for l in &listeners {
         let base = format!("{scheme}://{}", l.local_addr()?);
         println!("listening on {base}");
@@ -237,6 +247,22 @@ async fn wait_for_signal() {
 }
 
 /// The URL without a password, for logs.
+/// The banner's warning when dev mode listens beyond loopback: there, anyone who reaches the
+/// port can use every queue without credentials, and the web console is on.
+fn dev_exposure_warning(addrs: &[std::net::SocketAddr]) -> Option<String> {
+    let open: Vec<String> = addrs
+        .iter()
+        .filter(|a| !a.ip().is_loopback())
+        .map(|a| a.to_string())
+        .collect();
+    (!open.is_empty()).then(|| {
+        format!(
+            "warning: dev auth on {}, which is not loopback: anyone who can reach it can read, send and delete messages without credentials and use the web console. Use --auth enforce (with [[credentials]] in --config) for a shared server.",
+            open.join(", ")
+        )
+    })
+}
+
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
@@ -250,6 +276,22 @@ fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dev_mode_beyond_loopback_is_warned_about() {
+        let on = |a: &[&str]| {
+            let addrs: Vec<std::net::SocketAddr> = a.iter().map(|s| s.parse().unwrap()).collect();
+            super::dev_exposure_warning(&addrs)
+        };
+        assert_eq!(on(&["127.0.0.1:9324", "[::1]:10001"]), None);
+        let w = on(&["127.0.0.1:9324", "0.0.0.0:10001"]).unwrap();
+        assert!(
+            w.contains("0.0.0.0:10001") && !w.contains("127.0.0.1"),
+            "{w}"
+        );
+        assert!(w.contains("--auth enforce"), "{w}");
+        assert!(on(&["192.0.2.4:9324"]).is_some());
+    }
+
     #[test]
     fn passwords_never_reach_the_log() {
         assert_eq!(
