@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// built-in Mozilla roots: for receivers with a private or self-signed certificate.
     #[arg(long, env = "POLYQ_MNS_PUSH_CA")]
     pub mns_push_ca: Option<PathBuf>,
+    /// Require `Authorization: Bearer <token>` on /metrics, which names every queue (prefer the
+    /// environment variable or the config file: a flag shows in the process list).
+    #[arg(long, env = "POLYQ_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -75,6 +79,7 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     mns_push_ca: Option<PathBuf>,
+    metrics_token: Option<String>,
     #[serde(default)]
     credentials: Vec<FileCredential>,
     #[serde(default)]
@@ -124,6 +129,8 @@ pub struct Settings {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Extra CA certificates for MNS pushes to `https://` endpoints.
     pub mns_push_ca: Option<PathBuf>,
+    /// The bearer token /metrics requires, if any.
+    pub metrics_token: Option<String>,
 }
 
 impl Settings {
@@ -230,6 +237,13 @@ impl Settings {
         }
         let log = args.log.or(file.log).unwrap_or_else(|| "info".into());
         check_log_filter(&log)?;
+        let metrics_token = args.metrics_token.or(file.metrics_token);
+        if let Some(t) = &metrics_token {
+            // It travels in a header: visible ASCII, no spaces, or scrapers could not send it.
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()) {
+                bail!("metrics_token: 1 or more visible ASCII characters without spaces");
+            }
+        }
         Ok(Settings {
             listen,
             azure_accounts,
@@ -245,6 +259,7 @@ impl Settings {
                 .unwrap_or(false),
             tls,
             mns_push_ca: args.mns_push_ca.or(file.mns_push_ca),
+            metrics_token,
         })
     }
 }
@@ -385,6 +400,24 @@ mod tests {
         })
         .unwrap();
         assert!(!s.sqs_queue_deleted_recently, "a flag beats the file");
+    }
+
+    #[test]
+    fn a_metrics_token_must_fit_in_a_header() {
+        for bad in ["", "two words", "tab\there", "caf\u{e9}"] {
+            let e = Settings::resolve(ServeArgs {
+                metrics_token: Some(bad.into()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains("metrics_token"), "{bad:?}: {e}");
+        }
+        let s = Settings::resolve(ServeArgs {
+            metrics_token: Some("Zm9v-bar_1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.metrics_token.as_deref(), Some("Zm9v-bar_1"));
     }
 
     #[test]

@@ -135,6 +135,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         service.clone(),
         metrics.clone(),
         settings.auth == polyq_http::auth::AuthMode::Dev,
+        settings.metrics_token.clone(),
     );
     // Detection order: polyq's own paths (metrics, console; none a vendor can use), then the
     // most specific markers first; SQS query (Action=) is the broadest.
@@ -182,6 +183,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             println!("{warning}");
             tracing::warn!("{warning}");
         }
+    } else if settings.metrics_token.is_none() {
+        println!(
+            "note: /metrics answers without credentials (queue names and counts); set metrics_token (--metrics-token, POLYQ_METRICS_TOKEN) to require a bearer token"
+        );
     }
     for l in &listeners {
         let base = format!("{scheme}://{}", l.local_addr()?);

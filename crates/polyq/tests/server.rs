@@ -526,3 +526,56 @@ async fn enforce_without_azure_accounts_serves_no_azure_account() {
     let metrics = common::get_text(&client(), &format!("{}/metrics", s.base)).await;
     assert!(metrics.lines().any(|l| l == "polyq_queues 0"), "{metrics}");
 }
+
+#[tokio::test]
+async fn a_metrics_token_guards_the_metrics_and_enforce_says_when_there_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::enforce_config(dir.path());
+    let open = start(&["--config", config.to_str().unwrap()]);
+    assert!(
+        open.banner
+            .iter()
+            .any(|l| l.contains("/metrics answers without credentials")),
+        "{:?}",
+        open.banner
+    );
+    drop(open);
+
+    let s = start(&["--metrics-token", "s3cret-t0ken"]);
+    let c = client();
+    let url = format!("{}/metrics", s.base);
+    // Basic auth with the token as the user name, not the password: refused.
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some("Basic czNjcmV0LXQwa2VuOg=="),
+    ] {
+        let mut r = c.get(&url);
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 401, "{auth:?}");
+        assert_eq!(
+            r.headers()["www-authenticate"],
+            "Bearer realm=\"polyq metrics\""
+        );
+        assert!(r.text().await.unwrap().contains("Authorization: Bearer"));
+    }
+    let r = c
+        .get(&url)
+        .header("authorization", "Bearer s3cret-t0ken")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("polyq_queues 0"));
+    // Basic auth, any user, the token as the password ("prometheus:s3cret-t0ken").
+    let r = c
+        .get(&url)
+        .header("authorization", "Basic cHJvbWV0aGV1czpzM2NyZXQtdDBrZW4=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

@@ -29,11 +29,13 @@ pub fn dialect(
     service: Arc<QueueService>,
     metrics: Arc<RequestMetrics>,
     console_enabled: bool,
+    metrics_token: Option<String>,
 ) -> Arc<dyn Dialect> {
     Arc::new(Admin {
         service,
         metrics,
         console_enabled,
+        metrics_token,
     })
 }
 
@@ -42,6 +44,31 @@ struct Admin {
     metrics: Arc<RequestMetrics>,
     /// Off in enforce mode: the console's API would bypass request signing.
     console_enabled: bool,
+    /// When set, `/metrics` (which names every queue) answers only `Authorization: Bearer
+    /// <token>`, as Prometheus's `authorization` scrape setting sends it.
+    metrics_token: Option<String>,
+}
+
+impl Admin {
+    /// `None` when the scrape may read the metrics, else the 401 to answer.
+    fn metrics_refusal(&self, req: &Request) -> Option<Response> {
+        let token = self.metrics_token.as_deref()?;
+        if scrape_credential(req)
+            .is_some_and(|g| polyq_http::auth::constant_time_eq(g.as_bytes(), token.as_bytes()))
+        {
+            return None;
+        }
+        let mut r = polyq_http::response(
+            401,
+            "text/plain; charset=utf-8",
+            "/metrics needs the metrics token: send `Authorization: Bearer <token>` (Prometheus: `authorization: { credentials: <token> }` in the scrape config), or basic auth with the token as the password.\n",
+        );
+        r.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer realm=\"polyq metrics\""),
+        );
+        Some(r)
+    }
 }
 
 fn is_console_path(path: &str) -> bool {
@@ -49,10 +76,26 @@ fn is_console_path(path: &str) -> bool {
 }
 
 /// A `GET` (or `HEAD`, answered as `GET` without the body, RFC 9110 §9.3.2) with no query
-/// and none of the vendors' markers: what a Prometheus scrape sends.
+/// and none of the vendors' markers (a bearer token is a scrape's, see `metrics_token`): what
+/// a Prometheus scrape sends.
+/// The token a scrape presents: a bearer token, or the password of basic auth (any user).
+fn scrape_credential(req: &Request) -> Option<String> {
+    use base64::Engine;
+    let auth = req.header("authorization")?;
+    if let Some(token) = auth.strip_prefix("Bearer ") {
+        return Some(token.trim().to_string());
+    }
+    let encoded = auth.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let pair = String::from_utf8(decoded).ok()?;
+    pair.split_once(':')
+        .map(|(_, password)| password.to_string())
+}
+
 fn is_plain_get(req: &Request) -> bool {
     const VENDOR_HEADERS: &[&str] = &[
-        "authorization",
         "x-amz-target",
         "x-ms-version",
         "x-mns-version",
@@ -61,6 +104,12 @@ fn is_plain_get(req: &Request) -> bool {
     (req.method == http::Method::GET || req.method == http::Method::HEAD)
         && req.uri.query().is_none_or(str::is_empty)
         && !VENDOR_HEADERS.iter().any(|h| req.headers.contains_key(*h))
+        && req
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .is_none_or(|a| {
+                a.as_bytes().starts_with(b"Bearer ") || a.as_bytes().starts_with(b"Basic ")
+            })
 }
 
 /// The router's `GET /health` check: the store takes writes (it fails for the embedded store
@@ -111,6 +160,9 @@ impl Admin {
         }
         match req.uri.path() {
             "/metrics" => {
+                if let Some(refusal) = self.metrics_refusal(&req) {
+                    return ("Metrics", refusal);
+                }
                 return (
                     "Metrics",
                     metrics::render(
@@ -121,7 +173,7 @@ impl Admin {
                             .and_then(|v| v.to_str().ok()),
                     )
                     .await,
-                )
+                );
             }
             push_signing::CERT_PATH => return ("SigningCertificate", signing_certificate(&req)),
             _ => {}
@@ -191,7 +243,7 @@ mod tests {
             Arc::new(polyq_core::MemoryStore::new()),
             Arc::new(SystemClock),
         ));
-        let admin = dialect(service, Arc::default(), true);
+        let admin = dialect(service, Arc::default(), true, None);
         let mut head = get("/metrics");
         head.method = http::Method::HEAD;
         for req in [get("/metrics"), head] {
@@ -215,7 +267,7 @@ mod tests {
             .create_queue("counted", QueueConfig::default())
             .await
             .unwrap();
-        let admin = dialect(service, Arc::default(), true);
+        let admin = dialect(service, Arc::default(), true, None);
         let text = |r: Response| String::from_utf8_lossy(r.body()).into_owned();
         let before = text(admin.handle(get("/metrics")).await);
         assert!(
@@ -241,7 +293,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(EmbeddedStore::open_disposable(dir.path().join("data")).unwrap());
         let service = Arc::new(QueueService::new(store.clone(), Arc::new(SystemClock)));
-        let admin = dialect(service.clone(), Arc::default(), true);
+        let admin = dialect(service.clone(), Arc::default(), true, None);
         let router = polyq_http::Router::new(vec![admin.clone()], Default::default())
             .with_health(Arc::new(StoreHealth(service.clone())));
         // A probe may carry credentials (a Kubernetes probe with a bearer token): it is still
