@@ -1,4 +1,6 @@
-//! Long-poll waiters: one [`QueueWaiters`] per queue that has ever had a waiting receiver.
+//! Long-poll waiters: one [`QueueWaiters`] per queue that has a receiver looking at it or
+//! waiting on it; the last one to leave takes the entry away ([`Joined`]), so receives on names
+//! that never existed, or on queues deleted since, leave nothing behind.
 //!
 //! Whoever makes a message visible (a send, a visibility change to zero, a move or a
 //! dead-letter move, a queue update such as a shorter delay, a delete that frees a FIFO group)
@@ -65,6 +67,35 @@ impl Drop for LookPlan {
     }
 }
 
+/// A receiver's membership of a queue's waiters (see [`Waiters::get`]).
+pub struct Joined<'a> {
+    map: &'a Waiters,
+    queue: &'a str,
+    waiters: Arc<QueueWaiters>,
+}
+
+impl std::ops::Deref for Joined<'_> {
+    type Target = Arc<QueueWaiters>;
+    fn deref(&self) -> &Arc<QueueWaiters> {
+        &self.waiters
+    }
+}
+
+impl Drop for Joined<'_> {
+    fn drop(&mut self) {
+        let mut map = self.map.by_queue.lock();
+        // Held by the map and this handle only (plans hold clones while they last, and every
+        // other handle is made under this lock): nobody else waits, so the entry goes. A
+        // forgotten entry, or one made anew for a queue created again, is left alone.
+        if map
+            .get(self.queue)
+            .is_some_and(|w| Arc::ptr_eq(w, &self.waiters) && Arc::strong_count(w) == 2)
+        {
+            map.remove(self.queue);
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Waiters {
     by_queue: Mutex<HashMap<String, Arc<QueueWaiters>>>,
@@ -75,13 +106,25 @@ impl Waiters {
         Self::default()
     }
 
-    /// The waiters of `queue`, which receivers join.
-    pub fn get(&self, queue: &str) -> Arc<QueueWaiters> {
-        self.by_queue
+    /// The waiters of `queue`, which receivers join for as long as they hold the handle.
+    pub fn get<'a>(&'a self, queue: &'a str) -> Joined<'a> {
+        let waiters = self
+            .by_queue
             .lock()
             .entry(queue.to_string())
             .or_default()
-            .clone()
+            .clone();
+        Joined {
+            map: self,
+            queue,
+            waiters,
+        }
+    }
+
+    /// How many queues have waiters tracked (for tests).
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.by_queue.lock().len()
     }
 
     /// Wakes every receiver waiting on `queue`.
@@ -125,6 +168,43 @@ impl Waiters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_receiver_to_leave_takes_the_entry_away() {
+        let waiters = Waiters::new();
+        let a = waiters.get("q");
+        let b = waiters.get("q");
+        let plan = b.sleeping_until(5_000);
+        drop(b);
+        assert_eq!(waiters.tracked(), 1, "a still waits");
+        drop(a);
+        assert_eq!(waiters.tracked(), 1, "a sleeping plan still holds it");
+        drop(plan);
+        // A plan outliving its handle cannot happen in `receive_from` (the plan is dropped
+        // first); the next receiver to leave then takes the entry.
+        drop(waiters.get("q"));
+        assert_eq!(waiters.tracked(), 0);
+        // Names that never existed leave nothing.
+        for i in 0..100 {
+            drop(waiters.get(&format!("nobody-{i}")));
+        }
+        assert_eq!(waiters.tracked(), 0);
+    }
+
+    #[test]
+    fn a_forgotten_entry_is_not_taken_from_the_queue_made_again() {
+        let waiters = Waiters::new();
+        let old = waiters.get("q");
+        waiters.forget("q");
+        let new = waiters.get("q");
+        drop(old);
+        assert_eq!(waiters.tracked(), 1, "the new queue's receiver still waits");
+        let notified = new.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        waiters.wake("q");
+        assert!(woken(notified.as_mut()));
+    }
 
     fn woken(f: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>) -> bool {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

@@ -35,6 +35,10 @@ pub struct ServerLimits {
     /// 408 and the connection closed (hyper has no such timer: a client that stops halfway
     /// would hold the connection forever).
     pub body_idle_timeout: Duration,
+    /// HTTP/2 (h2c) connections are pinged after this long without a frame and closed when the
+    /// ping goes unanswered as long again: HTTP/2 has no header timer, and a client that opened
+    /// a connection and went silent would otherwise hold it (and delay shutdown) for ever.
+    pub http2_keep_alive: Duration,
 }
 
 /// Most header lines a request may have (hyper's default is 100). Azure allows 8 KB of
@@ -51,6 +55,7 @@ impl Default for ServerLimits {
             // reuse, botocore and azure-core retry a connection error) and reconnect.
             header_read_timeout: Duration::from_secs(75),
             body_idle_timeout: Duration::from_secs(75),
+            http2_keep_alive: Duration::from_secs(20),
         }
     }
 }
@@ -589,6 +594,11 @@ pub async fn serve_with_tls(
         .max_headers(MAX_REQUEST_HEADERS)
         .timer(TokioTimer::new())
         .header_read_timeout(router.limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(router.limits.http2_keep_alive))
+        .keep_alive_timeout(router.limits.http2_keep_alive);
     // ALPN offers only HTTP/1.1 over TLS, so TLS connections skip the HTTP/2 sniffing.
     let tls_builder = builder.clone().http1_only();
     let header_limit = router.limits.header_read_timeout;

@@ -3,7 +3,8 @@
 //! `ServerLimits::header_read_timeout`, while a request whose head has arrived may take as long
 //! as its handler needs (long polls). A body that stops arriving for
 //! `ServerLimits::body_idle_timeout` is answered 408 and its connection closed; one that keeps
-//! coming, however slowly, is read. Short limits here; the waits only bound a hang.
+//! coming, however slowly, is read. An HTTP/2 connection that stops answering pings is closed
+//! (`ServerLimits::http2_keep_alive`). Short limits here; the waits only bound a hang.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +44,7 @@ async fn start() -> String {
     let limits = ServerLimits {
         header_read_timeout: LIMIT,
         body_idle_timeout: LIMIT,
+        http2_keep_alive: LIMIT,
         ..ServerLimits::default()
     };
     let router = Arc::new(Router::new(vec![Arc::new(Slow)], limits));
@@ -153,4 +155,17 @@ async fn many_header_lines_are_accepted() {
     s.write_all(head.as_bytes()).await.unwrap();
     let all = until_closed(&mut s).await;
     assert!(all.starts_with("HTTP/1.1 200"), "{all}");
+}
+
+#[tokio::test]
+async fn a_silent_http2_client_is_disconnected() {
+    let addr = start().await;
+    // h2c with prior knowledge: the preface and an empty SETTINGS frame, then silence (no
+    // SETTINGS ack, no PING answer).
+    let mut silent = TcpStream::connect(&addr).await.unwrap();
+    silent
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+    until_closed(&mut silent).await;
 }

@@ -31,7 +31,21 @@ enum Command {
     Bench(polyq_bench::BenchArgs),
 }
 
+/// Turns transparent huge pages off for this process. mimalloc asks for them on its arenas, and
+/// with the kernel's usual `madvise` setting khugepaged then refills pages mimalloc gave back:
+/// after a large backlog drained, an idle server's RSS climbed back from 105 to 202 MB within
+/// three minutes (a soak test; with THP off it stayed at 105 MB and fell to 34 MB). A failure
+/// (an old kernel) changes nothing else.
+#[cfg(target_os = "linux")]
+fn no_huge_pages() {
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_huge_pages() {}
+
 fn main() -> std::process::ExitCode {
+    no_huge_pages();
     let cli = Cli::parse();
     match cli.command {
         Command::Bench(args) => polyq_bench::main(args),

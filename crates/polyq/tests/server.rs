@@ -579,3 +579,21 @@ async fn a_metrics_token_guards_the_metrics_and_enforce_says_when_there_is_none(
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_runs_without_transparent_huge_pages() {
+    // Kernels since 5.0 report the process's THP switch; older ones have no such line.
+    let own = std::fs::read_to_string("/proc/self/status").unwrap();
+    if !own.contains("THP_enabled:") {
+        eprintln!("skipped: this kernel does not report THP_enabled in /proc/PID/status");
+        return;
+    }
+    let s = start(&[]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.child.id())).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("THP_enabled:"))
+        .unwrap();
+    assert!(line.ends_with('0'), "{line}");
+}
