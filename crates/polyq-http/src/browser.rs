@@ -2,13 +2,18 @@
 //!
 //! In dev mode polyq checks no SQS or MNS signature (and Azure's development key is public), so
 //! a web page open in a browser on the developer's machine could drive a polyq listening on
-//! loopback through that browser: an HTML form or an image needs no CORS preflight, SQS answers
-//! every origin's preflight (its browser SDK needs that), and DNS rebinding makes a foreign page
-//! look same-origin. So, in dev mode, a request that a page made over a loopback connection is
-//! refused unless the page and the name it addressed polyq by are both local. A page's request
-//! is told by `Sec-Fetch-Site` (other than `none`, a URL the developer typed), which every
-//! current browser sends and no SDK does: clients that set `Origin` themselves, as the vendors'
-//! CORS tests do, are served as before. LocalStack refuses foreign origins in the same way.
+//! loopback through that browser: an HTML form or an image needs no CORS preflight, and SQS
+//! answers every origin's preflight (its browser SDK needs that). So, in dev mode, on a loopback
+//! connection, a request a browser made for a page of another site is refused:
+//! - one with an `Origin` that is not local, when a browser marked it (`Sec-Fetch-Site`, which
+//!   browsers send to localhost and loopback addresses) or it addressed polyq as `0.0.0.0`
+//!   (browsers send no `Sec-Fetch-*` there); a client that sets `Origin` itself, as the vendors'
+//!   CORS tests do against 127.0.0.1 or localhost, is served as before;
+//! - one without an `Origin` that a browser marked `cross-site` (an image, a link).
+//!
+//! Not covered: DNS rebinding (a foreign name made to resolve to 127.0.0.1 gives the attacker's
+//! page the same origin as polyq, and browsers send no `Sec-Fetch-*` to such names); telling it
+//! from a tunnel or a port forward under a custom name needs a list of allowed names.
 
 use std::net::IpAddr;
 
@@ -16,38 +21,33 @@ use crate::Request;
 
 /// Why dev mode refuses `req`, if it does: a message naming the page and the way out.
 pub fn foreign_page(req: &Request) -> Option<String> {
-    if !req.remote.is_some_and(|r| r.ip().is_loopback()) {
+    // `::ffff:127.0.0.1` is how a dual-stack listener sees an IPv4 loopback client.
+    if !req
+        .remote
+        .is_some_and(|r| r.ip().to_canonical().is_loopback())
+    {
         // Reached over the network: dev mode there is the operator's explicit choice.
         return None;
     }
     let site = req
         .header("sec-fetch-site")
-        .filter(|s| !s.eq_ignore_ascii_case("none"))?;
+        .filter(|s| !s.eq_ignore_ascii_case("none"));
     let page = match req.header("origin") {
-        Some(o) if !local_origin(o) => Some(o.to_string()),
-        Some(_) => None,
+        Some(o) if !local_origin(o) && (site.is_some() || unspecified_host(req)) => o.to_string(),
         // Forms and images of another site carry no `Origin` on GET, but are marked cross-site.
-        None if site.eq_ignore_ascii_case("cross-site") => Some("another site".to_string()),
-        None => None,
+        None if site.is_some_and(|s| s.eq_ignore_ascii_case("cross-site")) => {
+            "another site".to_string()
+        }
+        _ => return None,
     };
-    if let Some(page) = page {
-        return Some(format!(
-            "polyq in dev mode refuses requests made by a web page of {page}: dev mode checks no signature, so any site open in a browser on this machine could use your queues. Serve the page from localhost, or run polyq with --auth enforce."
-        ));
-    }
-    // A page of the same origin as a host name that is not local is a rebinding attack's
-    // shape: a foreign name made to resolve to 127.0.0.1.
-    let host = req.host().unwrap_or("");
-    if !local_host(host_name(host)) {
-        return Some(format!(
-            "polyq in dev mode refuses requests a web page made through the name {host:?}: only localhost names and IP addresses are served to browsers, so a foreign name pointed at this machine (DNS rebinding) cannot reach your queues. Open polyq as http://localhost:PORT or http://127.0.0.1:PORT, or run it with --auth enforce."
-        ));
-    }
-    None
+    Some(format!(
+        "polyq in dev mode refuses requests made by a web page of {page}: with no credentials to check, any site open in a browser on this machine could use your queues. Serve the page from localhost, or run polyq with --auth enforce."
+    ))
 }
 
-/// `Origin` of a page served from this machine: `http(s)://` and a localhost name or a
-/// loopback address. `null` (sandboxed frames, files) is no such page.
+/// `Origin` of a page served from this machine: `http(s)://` and a localhost name, a loopback
+/// address or the unspecified one (`0.0.0.0`, which dev servers print). `null` (sandboxed
+/// frames, files) is no such page.
 fn local_origin(origin: &str) -> bool {
     let Some(authority) = origin
         .strip_prefix("http://")
@@ -56,13 +56,16 @@ fn local_origin(origin: &str) -> bool {
         return false;
     };
     let name = host_name(authority);
-    is_localhost_name(name) || parse_ip(name).is_some_and(|ip| ip.is_loopback())
+    is_localhost_name(name)
+        || parse_ip(name).is_some_and(|ip| {
+            let ip = ip.to_canonical();
+            ip.is_loopback() || ip.is_unspecified()
+        })
 }
 
-/// A `Host` a browser on this machine may use: a localhost name or any IP address (rebinding
-/// needs a DNS name; an address is what the user typed).
-fn local_host(name: &str) -> bool {
-    is_localhost_name(name) || parse_ip(name).is_some()
+/// Whether the request addressed polyq as `0.0.0.0` or `[::]`.
+fn unspecified_host(req: &Request) -> bool {
+    parse_ip(host_name(req.host().unwrap_or(""))).is_some_and(|ip| ip.is_unspecified())
 }
 
 fn is_localhost_name(name: &str) -> bool {
@@ -182,19 +185,43 @@ mod tests {
     }
 
     #[test]
-    fn rebinding_is_refused() {
-        let h = [
-            ("host", "rebind.attacker.test:9324"),
-            ("origin", "http://rebind.attacker.test:9324"),
-            ("sec-fetch-site", "same-origin"),
-        ];
-        let why = foreign_page(&req(LOOP, &h)).unwrap();
-        assert!(why.contains("rebind.attacker.test"), "{why}");
-        let h = [
-            ("host", "rebind.attacker.test:9324"),
-            ("sec-fetch-site", "same-origin"),
-        ];
+    fn browsers_reaching_polyq_as_0_0_0_0_are_refused_without_fetch_metadata() {
+        // Browsers send no Sec-Fetch-* to 0.0.0.0 (not a trustworthy origin); some let pages
+        // reach it.
+        let h = [("host", "0.0.0.0:9324"), ("origin", "http://evil.example")];
         assert!(foreign_page(&req(LOOP, &h)).is_some());
+        // A page served as http://0.0.0.0:3000 by a dev server is this machine's.
+        let h = [
+            ("host", "localhost:9324"),
+            ("origin", "http://0.0.0.0:3000"),
+            ("sec-fetch-site", "cross-site"),
+        ];
+        assert_eq!(foreign_page(&req(LOOP, &h)), None);
+    }
+
+    #[test]
+    fn custom_names_of_this_machine_are_served() {
+        // A tunnel or port forward under its own name: same-origin pages, no rebinding check.
+        let h = [
+            ("host", "polyq.dev.test:9324"),
+            ("origin", "http://polyq.dev.test:9324"),
+        ];
+        assert_eq!(foreign_page(&req(LOOP, &h)), None);
+        let h = [
+            ("host", "polyq.dev.test"),
+            ("sec-fetch-site", "same-origin"),
+        ];
+        assert_eq!(foreign_page(&req(LOOP, &h)), None);
+    }
+
+    #[test]
+    fn ipv4_loopback_clients_of_a_dual_stack_listener_are_guarded() {
+        let h = [
+            ("host", "127.0.0.1:9324"),
+            ("origin", "http://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ];
+        assert!(foreign_page(&req("[::ffff:127.0.0.1]:50000", &h)).is_some());
     }
 
     #[test]

@@ -181,7 +181,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(warning) = dev_exposure_warning(&addrs) {
             println!("{warning}");
-            tracing::warn!("{warning}");
         }
     } else if settings.metrics_token.is_none() {
         println!(
@@ -251,7 +250,6 @@ async fn wait_for_signal() {
     }
 }
 
-/// The URL without a password, for logs.
 /// The banner's warning when dev mode listens beyond loopback: there, anyone who reaches the
 /// port can use every queue without credentials, and the web console is on.
 fn dev_exposure_warning(addrs: &[std::net::SocketAddr]) -> Option<String> {
@@ -268,6 +266,7 @@ fn dev_exposure_warning(addrs: &[std::net::SocketAddr]) -> Option<String> {
     })
 }
 
+/// The URL without a password, for logs.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {

@@ -16,14 +16,16 @@ const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'un
                    connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; \
                    frame-ancestors 'none'";
 
+/// Where the page is served (`/_polyq` and `/_polyq/` redirect to it).
+pub const PAGE_PATH: &str = "/_polyq/console";
+
 pub async fn handle(service: &QueueService, req: Request) -> Response {
     let path = req.uri.path().to_string();
     if let Some(rest) = path.strip_prefix("/_polyq/api/") {
         return console_api::handle(service, &req, rest).await;
     }
-    let page_path = format!("{CONSOLE_PREFIX}/console");
     let is_root = path == CONSOLE_PREFIX || path == format!("{CONSOLE_PREFIX}/");
-    if path != page_path && !is_root {
+    if path != PAGE_PATH && !is_root {
         return not_found(&path);
     }
     if req.method != Method::GET {
@@ -40,9 +42,9 @@ pub async fn handle(service: &QueueService, req: Request) -> Response {
         let mut r = polyq_http::response(
             302,
             "text/plain; charset=utf-8",
-            format!("the console is at {page_path}\n"),
+            format!("the console is at {PAGE_PATH}\n"),
         );
-        if let Ok(location) = HeaderValue::from_str(&page_path) {
+        if let Ok(location) = HeaderValue::from_str(PAGE_PATH) {
             r.headers_mut().insert(header::LOCATION, location);
         }
         return r;

@@ -75,17 +75,28 @@ fn is_console_path(path: &str) -> bool {
     path == CONSOLE_PREFIX || path.starts_with("/_polyq/")
 }
 
-/// A `GET` (or `HEAD`, answered as `GET` without the body, RFC 9110 §9.3.2) with no query
-/// and none of the vendors' markers (a bearer token is a scrape's, see `metrics_token`): what
-/// a Prometheus scrape sends.
+/// A link to the console page followed from elsewhere: a top-level `GET` of the page (frames
+/// say `iframe`, and stay refused).
+fn is_console_navigation(req: &Request) -> bool {
+    (req.method == http::Method::GET || req.method == http::Method::HEAD)
+        && req.uri.path() == console::PAGE_PATH
+        && req
+            .header("sec-fetch-dest")
+            .is_some_and(|d| d.eq_ignore_ascii_case("document"))
+}
+
 /// The token a scrape presents: a bearer token, or the password of basic auth (any user).
 fn scrape_credential(req: &Request) -> Option<String> {
     use base64::Engine;
-    let auth = req.header("authorization")?;
-    if let Some(token) = auth.strip_prefix("Bearer ") {
-        return Some(token.trim().to_string());
+    // Authentication schemes are case-insensitive (RFC 9110 §11.1).
+    let (scheme, value) = req.header("authorization")?.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(value.trim().to_string());
     }
-    let encoded = auth.strip_prefix("Basic ")?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let encoded = value;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .ok()?;
@@ -94,6 +105,9 @@ fn scrape_credential(req: &Request) -> Option<String> {
         .map(|(_, password)| password.to_string())
 }
 
+/// A `GET` (or `HEAD`, answered as `GET` without the body, RFC 9110 §9.3.2) with no query
+/// and none of the vendors' markers (a bearer or basic `Authorization` is a scrape's, see `metrics_token`): what
+/// a Prometheus scrape sends.
 fn is_plain_get(req: &Request) -> bool {
     const VENDOR_HEADERS: &[&str] = &[
         "x-amz-target",
@@ -108,7 +122,12 @@ fn is_plain_get(req: &Request) -> bool {
             .headers
             .get(http::header::AUTHORIZATION)
             .is_none_or(|a| {
-                a.as_bytes().starts_with(b"Bearer ") || a.as_bytes().starts_with(b"Basic ")
+                let scheme = a
+                    .as_bytes()
+                    .split(|b| *b == b' ')
+                    .next()
+                    .unwrap_or_default();
+                scheme.eq_ignore_ascii_case(b"bearer") || scheme.eq_ignore_ascii_case(b"basic")
             })
 }
 
@@ -145,10 +164,13 @@ fn signing_certificate(req: &Request) -> Response {
 impl Admin {
     /// The answer, and the operation's name for the metrics.
     async fn answer(&self, req: Request) -> (&'static str, Response) {
-        // The console is on only in dev mode, where no signature guards it: a web page's
-        // request (another site's, or one through a rebound DNS name) must not reach it, nor
-        // read the queue names of the metrics.
-        if self.console_enabled && req.uri.path() != push_signing::CERT_PATH {
+        // The console is on only in dev mode, where no signature guards it: another site's page
+        // must not use its API, nor read the queue names of the metrics. Opening the page itself
+        // from a link elsewhere (a top-level navigation, not a frame) does nothing.
+        if self.console_enabled
+            && req.uri.path() != push_signing::CERT_PATH
+            && !is_console_navigation(&req)
+        {
             if let Some(why) = polyq_http::browser::foreign_page(&req) {
                 let resp = if req.uri.path().starts_with("/_polyq/api") {
                     console_api::refused(&why)
