@@ -32,6 +32,10 @@ pub fn foreign_page(req: &Request) -> Option<String> {
     let site = req
         .header("sec-fetch-site")
         .filter(|s| !s.eq_ignore_ascii_case("none"));
+    // polyq's own page (the console, under whatever name it was opened by) calling polyq.
+    if site.is_some_and(|s| s.eq_ignore_ascii_case("same-origin")) {
+        return None;
+    }
     let page = match req.header("origin") {
         Some(o) if !local_origin(o) && (site.is_some() || unspecified_host(req)) => o.to_string(),
         // Forms and images of another site carry no `Origin` on GET, but are marked cross-site.
@@ -209,6 +213,13 @@ mod tests {
         assert_eq!(foreign_page(&req(LOOP, &h)), None);
         let h = [
             ("host", "polyq.dev.test"),
+            ("sec-fetch-site", "same-origin"),
+        ];
+        assert_eq!(foreign_page(&req(LOOP, &h)), None);
+        // Over HTTPS (a trustworthy origin), the console's POSTs carry Origin and metadata.
+        let h = [
+            ("host", "polyq.dev.test"),
+            ("origin", "https://polyq.dev.test"),
             ("sec-fetch-site", "same-origin"),
         ];
         assert_eq!(foreign_page(&req(LOOP, &h)), None);
