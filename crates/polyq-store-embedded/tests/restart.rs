@@ -310,6 +310,42 @@ async fn fifo_dedup_records_and_group_locks_survive_a_restart() {
 }
 
 #[tokio::test]
+async fn a_pending_dedup_scope_change_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let grouped = |text: &str, group: &str| NewMessage {
+        group_id: Some(group.into()),
+        dedup_id: Some("same".into()),
+        ..msg(text)
+    };
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let fifo = QueueConfig {
+        fifo: true,
+        ..Default::default()
+    };
+    store.create_queue("s.fifo", fifo, T0).await.unwrap();
+    send(&store, "s.fifo", grouped("a", "g1"), T0).await;
+    let change: polyq_core::QueueUpdate = Box::new(|c: &mut QueueConfig| {
+        c.change_dedup_scope(DedupScope::MessageGroup, T0 + SEC);
+        Ok(())
+    });
+    store
+        .update_queue("s.fifo", change, T0 + SEC)
+        .await
+        .unwrap();
+    drop(store);
+
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let info = store.get_queue("s.fifo", T0 + 2 * SEC).await.unwrap();
+    assert_eq!(info.config.dedup_scope, DedupScope::MessageGroup);
+    // Still within the minute: the queue-wide scope applies after the restart too.
+    let dup = send(&store, "s.fifo", grouped("b", "g2"), T0 + 2 * SEC).await;
+    assert!(dup.deduplicated);
+    let later = T0 + SEC + DEDUP_SCOPE_PROPAGATION_MS;
+    let fresh = send(&store, "s.fifo", grouped("c", "g3"), later).await;
+    assert!(!fresh.deduplicated, "per group once the change has applied");
+}
+
+#[tokio::test]
 async fn a_fifo_delay_change_retimes_delayed_messages_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = QueueConfig {

@@ -44,8 +44,9 @@ struct Admin {
     metrics: Arc<RequestMetrics>,
     /// Off in enforce mode: the console's API would bypass request signing.
     console_enabled: bool,
-    /// When set, `/metrics` (which names every queue) answers only `Authorization: Bearer
-    /// <token>`, as Prometheus's `authorization` scrape setting sends it.
+    /// When set, `/metrics` (which names every queue) answers only a scrape presenting it:
+    /// `Authorization: Bearer <token>` (Prometheus's `authorization` setting) or basic auth
+    /// with the token as the password.
     metrics_token: Option<String>,
 }
 
@@ -96,9 +97,8 @@ fn scrape_credential(req: &Request) -> Option<String> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let encoded = value;
     let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
+        .decode(value.trim())
         .ok()?;
     let pair = String::from_utf8(decoded).ok()?;
     pair.split_once(':')
@@ -106,8 +106,8 @@ fn scrape_credential(req: &Request) -> Option<String> {
 }
 
 /// A `GET` (or `HEAD`, answered as `GET` without the body, RFC 9110 §9.3.2) with no query
-/// and none of the vendors' markers (a bearer or basic `Authorization` is a scrape's, see `metrics_token`): what
-/// a Prometheus scrape sends.
+/// and none of the vendors' markers (a bearer or basic `Authorization` is a scrape's, see
+/// `metrics_token`): what a Prometheus scrape sends.
 fn is_plain_get(req: &Request) -> bool {
     const VENDOR_HEADERS: &[&str] = &[
         "x-amz-target",
