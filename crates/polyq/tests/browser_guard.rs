@@ -9,6 +9,13 @@ use common::{client, start};
 
 const EVIL: &str = "http://evil.example";
 
+/// `extra` plus what a browser adds to a request another site's page makes.
+fn from_evil_page<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut h = extra.to_vec();
+    h.extend([("origin", EVIL), ("sec-fetch-site", "cross-site")]);
+    h
+}
+
 /// `(status, error code header or body, body)` of one request.
 async fn call(
     c: &reqwest::Client,
@@ -58,11 +65,7 @@ async fn sqs_refuses_foreign_pages_and_serves_local_ones() {
     let host = base.trim_start_matches("http://");
 
     // Another site's form (query protocol, Origin) and image (GET, marked cross-site).
-    let form = [
-        ("content-type", "application/x-www-form-urlencoded"),
-        ("origin", EVIL),
-        ("sec-fetch-site", "cross-site"),
-    ];
+    let form = from_evil_page(&[("content-type", "application/x-www-form-urlencoded")]);
     let (status, _, xml) = call(
         &c,
         "POST",
@@ -86,16 +89,9 @@ async fn sqs_refuses_foreign_pages_and_serves_local_ones() {
     assert_eq!(status, 403, "{xml}");
     assert!(xml.contains("another site"), "{xml}");
 
-    // A script of another site (JSON protocol), and one served through a rebound name.
+    // A script of another site (JSON protocol).
     let body = r#"{"QueueName":"from-a-script"}"#;
-    let (status, text) = sqs_json(
-        &c,
-        base,
-        "CreateQueue",
-        body,
-        &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
-    )
-    .await;
+    let (status, text) = sqs_json(&c, base, "CreateQueue", body, &from_evil_page(&[])).await;
     assert_eq!(status, 403, "{text}");
     assert!(text.contains("AccessDenied"), "{text}");
     // A browser reaching polyq as 0.0.0.0 sends no Sec-Fetch-* headers.
@@ -160,11 +156,7 @@ async fn mns_azure_and_the_2007_api_refuse_foreign_pages() {
     let c = client();
     let base = &s.base;
 
-    let mns = [
-        ("x-mns-version", "2015-06-06"),
-        ("origin", EVIL),
-        ("sec-fetch-site", "cross-site"),
-    ];
+    let mns = from_evil_page(&[("x-mns-version", "2015-06-06")]);
     let (status, _, xml) = call(&c, "PUT", &format!("{base}/queues/mnsq"), &mns, "").await;
     assert_eq!(status, 403, "{xml}");
     assert!(
@@ -175,11 +167,7 @@ async fn mns_azure_and_the_2007_api_refuse_foreign_pages() {
     let (status, _, xml) = call(&c, "GET", &format!("{base}/queues/mnsq"), &plain, "").await;
     assert_eq!(status, 404, "the refused PUT created the queue: {xml}");
 
-    let azure = [
-        ("x-ms-version", "2021-12-02"),
-        ("origin", EVIL),
-        ("sec-fetch-site", "cross-site"),
-    ];
+    let azure = from_evil_page(&[("x-ms-version", "2021-12-02")]);
     let (status, headers, xml) = call(
         &c,
         "PUT",
@@ -196,12 +184,10 @@ async fn mns_azure_and_the_2007_api_refuse_foreign_pages() {
     );
     assert!(xml.contains(EVIL), "{xml}");
 
-    let rest = [
+    let rest = from_evil_page(&[
         ("aws-version", "2007-05-01"),
         ("content-type", "text/plain"),
-        ("origin", EVIL),
-        ("sec-fetch-site", "cross-site"),
-    ];
+    ]);
     let (status, _, xml) = call(&c, "POST", &format!("{base}/?QueueName=q2007"), &rest, "").await;
     // The 2007 API's one authentication failure, as its guide gives it.
     assert_eq!(status, 401, "{xml}");
@@ -229,7 +215,7 @@ async fn another_sites_page_may_link_to_the_console_but_not_use_it() {
     ];
     let (status, _, text) = call(&c, "GET", &url("/_polyq/console"), &framed, "").await;
     assert_eq!(status, 403, "{text}");
-    let script = [("origin", EVIL), ("sec-fetch-site", "cross-site")];
+    let script = from_evil_page(&[]);
     for path in ["/_polyq/api/queues", "/metrics"] {
         let (status, _, text) = call(&c, "GET", &url(path), &script, "").await;
         assert_eq!(status, 403, "{path}: {text}");
@@ -254,14 +240,7 @@ async fn enforce_mode_leaves_browsers_to_the_signature_check() {
     .unwrap();
     let s = start(&["--auth", "enforce", "--config", config.to_str().unwrap()]);
     let c = client();
-    let (status, text) = sqs_json(
-        &c,
-        &s.base,
-        "ListQueues",
-        "{}",
-        &[("origin", EVIL), ("sec-fetch-site", "cross-site")],
-    )
-    .await;
+    let (status, text) = sqs_json(&c, &s.base, "ListQueues", "{}", &from_evil_page(&[])).await;
     // Unsigned, so refused, but by the signature check: a signed page may use polyq.
     assert_eq!(status, 403, "{text}");
     assert!(!text.contains("dev mode"), "{text}");

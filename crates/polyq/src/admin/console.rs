@@ -67,7 +67,7 @@ pub async fn handle(service: &QueueService, req: Request) -> Response {
 fn not_found(path: &str) -> Response {
     let body = serde_json::json!({
         "error": "NotFound",
-        "message": format!("nothing at {path}; the console is at {CONSOLE_PREFIX}/console"),
+        "message": format!("nothing at {path}; the console is at {PAGE_PATH}"),
     });
     polyq_http::response(404, "application/json", body.to_string())
 }

@@ -234,7 +234,7 @@ impl Dialect for Admin {
     fn describe(&self, base: &str) -> Vec<String> {
         let mut lines = vec![format!("Metrics {base}/metrics   (Prometheus text format)")];
         if self.console_enabled {
-            lines.push(format!("Console {base}{CONSOLE_PREFIX}/console"));
+            lines.push(format!("Console {base}{}", console::PAGE_PATH));
         }
         lines
     }
