@@ -20,8 +20,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from helpers import (ACCOUNT_ID, AUTH_KEY_ID, AUTH_SECRET, HAS_MESSAGE_SYSTEM_ATTRIBUTE_NAMES,
-                     expect_error, receive, receive_until, redrive_policy, unique,
-                     wait_for)
+                     expect_error, get_attrs, receive, receive_until, redrive_policy,
+                     unique, wait_for)
 
 TRACE = "Root=1-67891233-abcdef012345678912345678"
 
@@ -450,6 +450,42 @@ def test_empty_permission_labels_are_missing(sqs, queue):
                          (sqs.remove_permission, {"QueueUrl": queue.url, "Label": ""})):
         err = expect_error(sqs, "MissingParameter", call, status=400, **kwargs)
         assert err.response["Error"]["Message"] == "The request must contain the parameter Label."
+
+
+_STATEMENT = {"Sid": "Queue1_SendMessage", "Effect": "Allow",
+              "Principal": {"AWS": ["123456789012"]}, "Action": "sqs:SendMessage",
+              "Resource": "arn:aws:sqs:us-east-1:123456789012:queue1"}
+
+
+@pytest.mark.parametrize("policy", [
+    "badjson", "[]", '"string"', "533", "null", "{}",
+    json.dumps({"this-is": "the-policy"}),
+    json.dumps({"Version": "2012-10-17"}),
+    json.dumps({"Version": "2012-10-17", "Statement": []}),
+    json.dumps({"Version": "4532-10-17", "Statement": [_STATEMENT]}),
+    json.dumps({"Dummyfield": "x", "Version": "2012-10-17", "Statement": [_STATEMENT]}),
+    json.dumps({"Version": "2012-10-17", "Statement": {**_STATEMENT, "dummy": "value"}}),
+    json.dumps({"Version": "2012-10-17", "Statement": [{**_STATEMENT, "Effect": "Maybe"}]}),
+])
+def test_a_policy_that_is_no_access_policy_is_refused(sqs, queue, policy):
+    for call, kwargs in ((sqs.set_queue_attributes, {"QueueUrl": queue.url}),
+                         (sqs.create_queue, {"QueueName": unique("badpolicy")})):
+        err = expect_error(sqs, "InvalidAttributeValue", call, status=400,
+                           Attributes={"Policy": policy}, **kwargs)
+        assert err.response["Error"]["Message"] == "Invalid value for the parameter Policy."
+    assert "Policy" not in get_attrs(sqs, queue.url, "Policy")
+
+
+def test_a_policy_holds_at_most_twenty_statements_when_set(sqs, make_queue):
+    many = [{**_STATEMENT, "Sid": f"Label{i}"} for i in range(1, 23)]
+    err = expect_error(sqs, "OverLimit", sqs.create_queue, QueueName=unique("bigpolicy"),
+                       Attributes={"Policy": json.dumps({"Version": "2012-10-17",
+                                                         "Statement": many})})
+    assert err.response["Error"]["Message"] == (
+        "22 statements were found in the submitted policy, max allowed is 20")
+    twenty = json.dumps({"Version": "2008-10-17", "Statement": many[:20]})
+    q = make_queue("twentystmt", attributes={"Policy": twenty})
+    assert get_attrs(sqs, q.url, "Policy") == {"Policy": twenty}
 
 
 def test_add_permission_to_a_policy_with_one_statement_object(sqs, make_queue):

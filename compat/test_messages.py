@@ -389,18 +389,34 @@ def test_change_visibility_invalid_receipt_handle(sqs, queue):
     )
 
 
-def test_receipt_handle_from_other_queue_cannot_delete(sqs, make_queue):
+def test_receipt_handle_from_other_queue_is_invalid_there(sqs, make_queue):
+    """A handle belongs to the queue that issued it (LocalStack checks this against AWS):
+    used on another queue it is ReceiptHandleIsInvalid, alone or in a batch, and the
+    message is untouched."""
     a = make_queue("rh-a")
     b = make_queue("rh-b")
     sqs.send_message(QueueUrl=a.url, MessageBody="mine")
-    (m,) = receive_until(sqs, a.url, 1, VisibilityTimeout=0)
-    try:
-        sqs.delete_message(QueueUrl=b.url, ReceiptHandle=m["ReceiptHandle"])
-    except sqs.exceptions.ClientError:
-        pass
-    # Whatever the answer, the message in queue a is still there.
-    assert get_attrs(sqs, a.url, "ApproximateNumberOfMessages") == {
-        "ApproximateNumberOfMessages": "1"}
+    (m,) = receive_until(sqs, a.url, 1, VisibilityTimeout=60)
+    handle = m["ReceiptHandle"]
+    text = f'The input receipt handle "{handle}" is not a valid receipt handle.'
+    err = expect_error(sqs, "ReceiptHandleIsInvalid", sqs.delete_message, status=404,
+                       QueueUrl=b.url, ReceiptHandle=handle)
+    assert err.response["Error"]["Message"] == text
+    err = expect_error(sqs, "ReceiptHandleIsInvalid", sqs.change_message_visibility,
+                       status=404, QueueUrl=b.url, ReceiptHandle=handle, VisibilityTimeout=0)
+    assert err.response["Error"]["Message"] == text
+    out = sqs.delete_message_batch(QueueUrl=b.url,
+                                   Entries=[{"Id": "x", "ReceiptHandle": handle}])
+    assert [(f["Id"], f["Code"], f["SenderFault"]) for f in out["Failed"]] == [
+        ("x", "ReceiptHandleIsInvalid", True)]
+    out = sqs.change_message_visibility_batch(
+        QueueUrl=b.url, Entries=[{"Id": "y", "ReceiptHandle": handle, "VisibilityTimeout": 0}])
+    assert [(f["Id"], f["Code"]) for f in out["Failed"]] == [("y", "ReceiptHandleIsInvalid")]
+    assert get_attrs(sqs, a.url, "ApproximateNumberOfMessagesNotVisible") == {
+        "ApproximateNumberOfMessagesNotVisible": "1"}
+    sqs.delete_message(QueueUrl=a.url, ReceiptHandle=handle)
+    assert get_attrs(sqs, a.url, "ApproximateNumberOfMessagesNotVisible") == {
+        "ApproximateNumberOfMessagesNotVisible": "0"}
 
 
 def test_visibility_expired_handle_is_stale_after_redelivery(sqs, queue):

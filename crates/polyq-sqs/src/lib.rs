@@ -10,10 +10,12 @@
 pub mod body;
 mod cors;
 pub mod error;
+pub mod handle;
 mod input;
 pub mod msg_attrs;
 pub mod names;
 pub mod ops;
+mod policy;
 pub mod query;
 pub mod queue_attrs;
 pub mod regions;

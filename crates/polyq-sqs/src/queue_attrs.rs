@@ -237,15 +237,7 @@ pub fn apply(config: &mut QueueConfig, name: &str, value: &str, creating: bool) 
             config.extras.insert(name.into(), value.into());
         }
         "Policy" => {
-            let ok = serde_json::from_str::<Value>(value).is_ok_and(|v| v.is_object());
-            if !ok {
-                return Err(SqsError::new(
-                    ErrorCode::InvalidAttributeValue,
-                    format!(
-                        "Invalid value for the parameter {name}. Reason: it must be a JSON object."
-                    ),
-                ));
-            }
+            crate::policy::check(value)?;
             config.extras.insert(name.into(), value.into());
         }
         "KmsMasterKeyId" => {

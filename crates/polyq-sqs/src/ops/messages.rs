@@ -14,7 +14,7 @@ use sha2::Sha256;
 use super::Ctx;
 use crate::error::{ErrorCode, SqsError, SqsResult};
 use crate::input::Input;
-use crate::{body, msg_attrs};
+use crate::{body, handle, msg_attrs};
 
 pub const MAX_BATCH: usize = 10;
 /// Largest batch payload (sum of bodies and attributes), as AWS today.
@@ -356,15 +356,11 @@ fn entry_size(e: &Input<'_>) -> usize {
     body + attrs
 }
 
-fn receipt(text: &str) -> SqsResult<Receipt> {
-    Receipt::decode(text).ok_or_else(|| SqsError::invalid_receipt(text))
-}
-
 /// The receipt of a single-message call. A malformed one on a queue that does not exist is
 /// answered `NonExistentQueue`, as AWS does (the queue is looked up first); the lookup is
 /// made only then, so that well-formed receipts cost nothing extra.
 async fn queue_receipt(ctx: &Ctx<'_>, name: &str, text: &str) -> SqsResult<Receipt> {
-    match receipt(text) {
+    match handle::decode(name, text) {
         Ok(r) => Ok(r),
         Err(e) => {
             ctx.service.get_queue(name).await?;
@@ -420,7 +416,10 @@ pub async fn delete_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
     let mut todo = Vec::new();
     for e in &entries {
         let id = e.str("Id")?;
-        match e.str("ReceiptHandle").and_then(|h| Ok((h, receipt(h)?))) {
+        match e
+            .str("ReceiptHandle")
+            .and_then(|h| Ok((h, handle::decode(&name, h)?)))
+        {
             Ok((handle, r)) => todo.push((id, handle, r)),
             Err(err) => failed.push(failure(id, &err)),
         }
@@ -521,7 +520,7 @@ pub async fn change_message_visibility_batch(ctx: &Ctx<'_>, input: Input<'_>) ->
         let id = e.str("Id")?;
         let parsed = e
             .str("ReceiptHandle")
-            .and_then(|h| Ok((h, receipt(h)?, visibility_of(e)?)));
+            .and_then(|h| Ok((h, handle::decode(&name, h)?, visibility_of(e)?)));
         match parsed {
             Ok((h, r, secs)) => todo.push((id, h, change(r, secs))),
             Err(err) => failed.push(failure(id, &err)),

@@ -403,7 +403,7 @@ fn one_or_list(mut items: Vec<String>) -> Value {
 }
 
 /// Statements a queue policy may hold (SQS developer guide, policy limits).
-const MAX_POLICY_STATEMENTS: usize = 20;
+const MAX_POLICY_STATEMENTS: usize = crate::policy::MAX_STATEMENTS;
 
 /// A permission label as AddPermission and RemovePermission take it: present and non-empty
 /// (AWS: MissingParameter), and for AddPermission at most 80 alphanumeric characters, hyphens

@@ -9,7 +9,7 @@ use super::messages::md5_hex;
 use super::Ctx;
 use crate::error::{SqsError, SqsResult};
 use crate::input::Input;
-use crate::msg_attrs;
+use crate::{handle, msg_attrs};
 
 /// System attribute names `All` expands to.
 const SYSTEM_ATTRIBUTES: &[&str] = &[
@@ -89,16 +89,25 @@ pub async fn receive_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value
     }
     let rendered: Vec<Value> = messages
         .iter()
-        .map(|m| render(ctx, m, &system_names, &attr_names))
+        .map(|m| render(ctx, &name, m, &system_names, &attr_names))
         .collect();
     Ok(json!({ "Messages": rendered }))
 }
 
-fn render(ctx: &Ctx<'_>, m: &Message, system_names: &[&str], attr_names: &[&str]) -> Value {
+fn render(
+    ctx: &Ctx<'_>,
+    queue: &str,
+    m: &Message,
+    system_names: &[&str],
+    attr_names: &[&str],
+) -> Value {
     let body = String::from_utf8_lossy(&m.body);
     let mut out = Map::new();
     out.insert("MessageId".into(), m.id.clone().into());
-    out.insert("ReceiptHandle".into(), m.receipt().encode().into());
+    out.insert(
+        "ReceiptHandle".into(),
+        handle::encode(queue, m.receipt()).into(),
+    );
     out.insert("MD5OfBody".into(), md5_hex(body.as_bytes()).into());
     out.insert("Body".into(), body.into_owned().into());
     // `ALL` too: kombu (Celery's SQS transport) sends its `fetch_message_attributes` "All" as
