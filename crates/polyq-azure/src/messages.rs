@@ -49,6 +49,11 @@ fn int_param(
 /// First service version whose messages may live longer than seven days, or for ever (-1).
 const UNLIMITED_TTL_SINCE: &str = "2017-07-29";
 
+/// First service version whose Put Message answer carries the message (id, pop receipt,
+/// times) in its body; earlier versions answer 201 with no body (Put Message's reference;
+/// azure-storage-python 0.34.0 added the returned message for this version).
+const PUT_MESSAGE_BODY_SINCE: &str = "2016-05-31";
+
 pub(crate) fn too_large(limit: usize) -> AzError {
     AzError::new(
         413,
@@ -188,6 +193,9 @@ impl AzureDialect {
             .await?
             .pop()
             .ok_or_else(|| AzError::internal("the store answered no result"))??;
+        if !ctx.version.is_empty() && ctx.version.as_str() < PUT_MESSAGE_BODY_SINCE {
+            return Ok(Reply::empty(201));
+        }
         let mut out = String::with_capacity(420);
         out.push_str(DECL);
         out.push_str("<QueueMessagesList><QueueMessage>");

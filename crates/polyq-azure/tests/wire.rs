@@ -699,3 +699,46 @@ async fn before_2017_07_29_a_message_lives_at_most_seven_days() {
     assert_eq!(put("2017-07-29", "-1").await.status, 201);
     assert_eq!(put("2017-07-29", "604801").await.status, 201);
 }
+
+#[tokio::test]
+async fn before_2016_05_31_put_message_answers_without_a_body() {
+    // Put Message's reference: the message (id, pop receipt, times) is in the answer's body
+    // from 2016-05-31; earlier clients get 201 alone. The message is stored either way.
+    let s = dev().await;
+    let q = format!("{A}/oldput");
+    s.ok("PUT", &q, "").await;
+    let put = |version: &'static str| {
+        let path = format!("{q}/messages");
+        let s = &s;
+        async move {
+            s.send(
+                "POST",
+                &path,
+                &[("x-ms-version", version)],
+                &message_body("m"),
+                Auth::SharedKey,
+            )
+            .await
+        }
+    };
+    for version in ["2013-08-15", "2015-12-11"] {
+        let r = put(version).await;
+        assert_eq!((r.status, r.body.as_str()), (201, ""), "{version}");
+    }
+    let r = put("2016-05-31").await;
+    assert_eq!(r.status, 201);
+    assert!(!r.elem("PopReceipt").is_empty(), "{}", r.body);
+    let peeked = s
+        .ok(
+            "GET",
+            &format!("{q}/messages?peekonly=true&numofmessages=32"),
+            "",
+        )
+        .await;
+    assert_eq!(
+        peeked.body.matches("<QueueMessage>").count(),
+        3,
+        "{}",
+        peeked.body
+    );
+}

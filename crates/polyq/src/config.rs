@@ -190,9 +190,6 @@ impl Settings {
                 secret: c.secret_access_key,
             })
             .collect();
-        if auth == AuthMode::Enforce && credentials.is_empty() {
-            bail!("--auth enforce needs at least one [[credentials]] entry in the config file");
-        }
         let tls = match (
             args.tls_cert.or(file.tls_cert),
             args.tls_key.or(file.tls_key),
@@ -216,6 +213,14 @@ impl Settings {
                 bail!("azure account {:?}: key is not valid base64", a.name);
             }
             azure_accounts.push((a.name, a.key));
+        }
+        // One kind is enough: an Azure-only deployment has no SQS or MNS key to give, and
+        // SQS and MNS then refuse every request, as enforce mode should.
+        if auth == AuthMode::Enforce && credentials.is_empty() && azure_accounts.is_empty() {
+            bail!(
+                "--auth enforce needs at least one [[credentials]] entry (SQS and MNS keys) or \
+                 [[azure_accounts]] entry (Azure) in the config file"
+            );
         }
         let account_id = args
             .account_id
@@ -601,8 +606,22 @@ mod tests {
             ..Default::default()
         })
         .unwrap_err();
-        assert!(e.to_string().contains("credentials"), "{e}");
+        assert!(e.to_string().contains("[[credentials]]"), "{e}");
+        assert!(e.to_string().contains("[[azure_accounts]]"), "{e}");
         let dir = tempfile::tempdir().unwrap();
+        let azure_only = dir.path().join("azure.toml");
+        std::fs::write(
+            &azure_only,
+            "auth = \"enforce\"\n[[azure_accounts]]\nname = \"acct\"\nkey = \"a2V5\"\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(ServeArgs {
+            config: Some(azure_only),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!((s.auth, s.credentials.len()), (AuthMode::Enforce, 0));
+        assert_eq!(s.azure_accounts, vec![("acct".into(), "a2V5".into())]);
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "listn = []\n").unwrap();
         let e = Settings::resolve(ServeArgs {
