@@ -1,24 +1,29 @@
 //! Pushes the notifications of HTTP subscriptions: MNS's HttpEndpoint delivery.
 //!
 //! Each HTTP subscription's queue holds its notifications ([`crate::publish`]). One task per
-//! server takes them with an ordinary lease (so nodes sharing a store never push one twice at
-//! once), POSTs each to the endpoint, deletes it on a 2xx answer, and otherwise hides it for
-//! the subscription's retry interval; after the strategy's last attempt it is dropped, with a
-//! log line, as MNS drops it. A publish wakes the task at once; it also looks every second, for
-//! retries that came due and for notifications published through other nodes.
+//! server looks for subscriptions with notifications ready and starts a push for each on its
+//! own task, so that an endpoint that takes its 5 seconds to fail holds up only its own
+//! subscription (at most [`MAX_CONCURRENT_SUBSCRIPTIONS`] at once, one push per subscription
+//! at a time). A push takes the notifications with an ordinary lease (so nodes sharing a store
+//! never push one twice at once), POSTs each to the endpoint, deletes it on a 2xx answer, and
+//! otherwise hides it for the subscription's retry interval; after the strategy's last attempt
+//! it is dropped, with a log line, as MNS drops it. A publish wakes the task at once; it also
+//! looks every second, for retries that came due and for notifications published through
+//! other nodes.
 //!
 //! Requests carry the headers of a push captured from MNS and its signature, made with this
 //! process's own key ([`crate::push_signing`]), whose certificate the receiver downloads from
 //! the URL in `x-mns-signing-cert-url`.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use md5::{Digest, Md5};
 use polyq_core::{
     AttributeValue, CoreError, CoreResult, Message, QueueService, ReceiveOptions, VisibilityChange,
 };
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::publish::{
     MESSAGE_ID_ATTRIBUTE, MESSAGE_TAG_ATTRIBUTE, PUBLISH_TIME_ATTRIBUTE, SIGNING_BASE_ATTRIBUTE,
@@ -34,6 +39,8 @@ const PUSH_LEASE_SECONDS: u32 = 30;
 const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Notifications taken from one subscription per look.
 const BATCH: usize = 16;
+/// Subscriptions being pushed at once; more wait for a later look.
+const MAX_CONCURRENT_SUBSCRIPTIONS: usize = 64;
 
 /// Starts the push task on the current Tokio runtime (none outside one, e.g. in unit tests
 /// that build a dialect without serving it).
@@ -45,7 +52,13 @@ pub fn spawn(
     owner: String,
     tls: Arc<rustls::ClientConfig>,
 ) {
-    let pusher = Pusher { owner, tls };
+    let pusher = Pusher {
+        owner,
+        tls,
+        busy: Arc::default(),
+        slots: Arc::new(Semaphore::new(MAX_CONCURRENT_SUBSCRIPTIONS)),
+        wake: wake.clone(),
+    };
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
@@ -74,8 +87,6 @@ pub fn spawn(
     });
 }
 
-/// One round: every HTTP subscription with notifications ready gets them pushed. A
-/// subscription that fails (e.g. deleted meanwhile) does not hold up the others.
 /// What every push of this server shares.
 #[derive(Clone)]
 struct Pusher {
@@ -83,9 +94,17 @@ struct Pusher {
     owner: String,
     /// For `https://` endpoints.
     tls: Arc<rustls::ClientConfig>,
+    /// Subscription queues being pushed now: a look skips them.
+    busy: Arc<Mutex<HashSet<String>>>,
+    /// Bounds the subscriptions pushed at once.
+    slots: Arc<Semaphore>,
+    /// Wakes the look again when a push took a full batch (more may be ready).
+    wake: Arc<Notify>,
 }
 
-async fn push_due(service: &QueueService, pusher: &Pusher) -> CoreResult<()> {
+/// One round: every HTTP subscription with notifications ready, and no push running, gets a
+/// push task of its own; the round does not wait for them.
+async fn push_due(service: &Arc<QueueService>, pusher: &Pusher) -> CoreResult<()> {
     let queues = service
         .internal()
         .list_queues(SUBSCRIPTION_QUEUE_PREFIX, None, usize::MAX)
@@ -97,26 +116,46 @@ async fn push_due(service: &QueueService, pusher: &Pusher) -> CoreResult<()> {
         let Endpoint::Http(url) = &sub.endpoint else {
             continue;
         };
-        match push_subscription(service, &info.name, &sub, url, pusher).await {
-            Ok(()) | Err(CoreError::QueueNotFound(_)) => {}
-            Err(e) => tracing::warn!(
-                subscription = sub.name,
-                error = %e,
-                "MNS push to a subscription failed; retrying"
-            ),
+        let Ok(slot) = pusher.slots.clone().try_acquire_owned() else {
+            // Every slot is pushing: the rest wait for a later look.
+            break;
+        };
+        if !lock(&pusher.busy).insert(info.name.clone()) {
+            continue;
         }
+        let (service, pusher) = (service.clone(), pusher.clone());
+        let (queue, url) = (info.name.clone(), url.clone());
+        tokio::spawn(async move {
+            let outcome = push_subscription(&service, &queue, &sub, &url, &pusher).await;
+            lock(&pusher.busy).remove(&queue);
+            drop(slot);
+            match outcome {
+                Ok(taken) if taken == BATCH => pusher.wake.notify_one(),
+                Ok(_) | Err(CoreError::QueueNotFound(_)) => {}
+                Err(e) => tracing::warn!(
+                    subscription = sub.name,
+                    error = %e,
+                    "MNS push to a subscription failed; retrying"
+                ),
+            }
+        });
     }
     Ok(())
 }
 
-/// Pushes what is ready in one subscription's queue, concurrently, then settles each.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Pushes what is ready in one subscription's queue, concurrently, then settles each; the
+/// number of notifications taken.
 async fn push_subscription(
     service: &QueueService,
     queue: &str,
     sub: &Subscription,
     url: &str,
     pusher: &Pusher,
-) -> CoreResult<()> {
+) -> CoreResult<usize> {
     let taken = service
         .internal()
         .receive(
@@ -142,7 +181,7 @@ async fn push_subscription(
             .unwrap_or_else(|e| Err(format!("push task failed: {e}")));
         settle(service, queue, sub, m, outcome).await?;
     }
-    Ok(())
+    Ok(taken.len())
 }
 
 /// Deletes a delivered notification; schedules the retry of a failed one, or drops it after
@@ -379,6 +418,9 @@ mod tests {
         let pusher = Pusher {
             owner: "1234".into(),
             tls: crate::push_tls::client_config(Some(&dir.path().join("ca.pem"))).unwrap(),
+            busy: Arc::default(),
+            slots: Arc::new(Semaphore::new(1)),
+            wake: Arc::default(),
         };
         assert_eq!(post(&url, &sub, &pusher, &m).await, Ok(201));
         let seen = seen.await.unwrap().unwrap();

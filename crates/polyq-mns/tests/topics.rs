@@ -1070,6 +1070,53 @@ async fn an_unreachable_endpoint_does_not_hold_up_others() {
     );
 }
 
+/// An endpoint that takes every push and never answers; counts the connections polyq gave
+/// up on (closed after its 5-second push timeout).
+async fn silent_endpoint() -> (String, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let closed = Arc::new(Mutex::new(0));
+    let count = closed.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut chunk = [0u8; 4096];
+                while conn.read(&mut chunk).await.is_ok_and(|n| n > 0) {}
+                *count.lock().unwrap() += 1;
+            });
+        }
+    });
+    (format!("http://{addr}"), closed)
+}
+
+#[tokio::test]
+async fn a_slow_endpoint_does_not_hold_up_other_subscriptions() {
+    // Each subscription is pushed on its own: three endpoints that never answer (each push
+    // fails only after 5 s) do not delay a fourth, even though a look at the subscriptions
+    // finds the silent ones first (they sort first).
+    let s = start_dev().await;
+    let (silent, gave_up) = silent_endpoint().await;
+    for t in ["a-silent-1", "a-silent-2", "a-silent-3"] {
+        assert_eq!(create_topic(&s, t, "").await.status, 201);
+        assert_eq!(subscribe(&s, t, "s", &silent, "").await.status, 201);
+        assert_eq!(publish(&s, t, "slow", None).await.status, 201);
+    }
+    let (live, seen) = endpoint(vec![]).await;
+    assert_eq!(create_topic(&s, "z-live", "").await.status, 201);
+    assert_eq!(subscribe(&s, "z-live", "s", &live, "").await.status, 201);
+    assert_eq!(publish(&s, "z-live", "quick", None).await.status, 201);
+    let got = wait_for(&seen, 1, Duration::from_secs(30)).await;
+    let given_up_before = *gave_up.lock().unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(field(&got[0].body, "Message").as_deref(), Some("quick"));
+    // Pushed one after another, the live push would come after all three had timed out.
+    assert!(
+        given_up_before < 3,
+        "{given_up_before} silent pushes timed out first"
+    );
+}
+
 /// A Subscribe racing a DeleteTopic never leaves its subscription behind for a later topic of
 /// the same name. The race, made exact with a gate in the store: the Subscribe has found its
 /// topic and is about to create the subscription when the topic is deleted (DeleteTopic finds
