@@ -15,17 +15,18 @@ use crate::error::{SqsError, SqsResult};
 
 const RECEIPT_LEN: usize = 40;
 
-fn tag(queue: &str) -> String {
+/// The tag of a queue's handles; a receive computes it once for all its messages.
+pub fn tag(queue: &str) -> String {
     Md5::digest(queue.as_bytes())[..4]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-/// The handle a receive on `queue` hands out for `receipt`.
-pub fn encode(queue: &str, receipt: Receipt) -> String {
+/// The handle a receive on the queue of `tag` hands out for `receipt`.
+pub fn encode(tag: &str, receipt: Receipt) -> String {
     let mut out = receipt.encode();
-    out.push_str(&tag(queue));
+    out.push_str(tag);
     out
 }
 
@@ -56,7 +57,7 @@ mod tests {
 
     #[test]
     fn a_handle_works_on_its_own_queue_only() {
-        let h = encode("orders", R);
+        let h = encode(&tag("orders"), R);
         assert_eq!(decode("orders", &h).unwrap(), R);
         let e = decode("orders-dlq", &h).unwrap_err();
         assert_eq!(e.code, ErrorCode::ReceiptHandleIsInvalid);
@@ -75,7 +76,7 @@ mod tests {
 
     #[test]
     fn text_that_is_no_handle_is_invalid() {
-        let h = encode("q", R);
+        let h = encode(&tag("q"), R);
         let mut tampered = h.clone().into_bytes();
         tampered[3] = if tampered[3] == b'0' { b'1' } else { b'0' };
         for bad in [

@@ -87,16 +87,17 @@ pub async fn receive_message(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value
     if messages.is_empty() {
         return Ok(json!({}));
     }
+    let tag = handle::tag(&name);
     let rendered: Vec<Value> = messages
         .iter()
-        .map(|m| render(ctx, &name, m, &system_names, &attr_names))
+        .map(|m| render(ctx, &tag, m, &system_names, &attr_names))
         .collect();
     Ok(json!({ "Messages": rendered }))
 }
 
 fn render(
     ctx: &Ctx<'_>,
-    queue: &str,
+    handle_tag: &str,
     m: &Message,
     system_names: &[&str],
     attr_names: &[&str],
@@ -106,7 +107,7 @@ fn render(
     out.insert("MessageId".into(), m.id.clone().into());
     out.insert(
         "ReceiptHandle".into(),
-        handle::encode(queue, m.receipt()).into(),
+        handle::encode(handle_tag, m.receipt()).into(),
     );
     out.insert("MD5OfBody".into(), md5_hex(body.as_bytes()).into());
     out.insert("Body".into(), body.into_owned().into());
