@@ -218,7 +218,16 @@ impl MnsError {
             e @ CoreError::VisibilityBeyondLimit(_) => Self::invalid_argument(e.to_string()),
             // Only message move tasks conflict; MNS has no such code, so it is an argument error.
             CoreError::Conflict(m) => Self::invalid_argument(m),
-            CoreError::Storage(m) => Self::internal(&m),
+            // MNS's text, then why: a full disk or a lost database must be seen by the
+            // client too, as the other dialects show it.
+            CoreError::Storage(m) => {
+                tracing::error!(detail = m, "MNS request failed in the store");
+                Self::new(
+                    500,
+                    "InternalError",
+                    format!("Internal error. The store failed: {m}"),
+                )
+            }
             CoreError::Unavailable(m) => Self::new(
                 503,
                 "ServiceUnavailable",
@@ -276,6 +285,11 @@ mod tests {
             let e = MnsError::from(core);
             assert_eq!((e.status, e.code), (status, code));
         }
+        let e = MnsError::from(CoreError::Storage("No space left on device".into()));
+        assert_eq!(
+            e.message,
+            "Internal error. The store failed: No space left on device"
+        );
     }
 
     #[test]
