@@ -4,7 +4,7 @@
 //! server looks for subscriptions with notifications ready and starts a push for each on its
 //! own task, so that an endpoint that takes its 5 seconds to fail holds up only its own
 //! subscription (at most [`MAX_CONCURRENT_SUBSCRIPTIONS`] at once, one push per subscription
-//! at a time). A push takes the notifications with an ordinary lease (so nodes sharing a store
+//! at a time, the longest-waiting subscription first). A push takes the notifications with an ordinary lease (so nodes sharing a store
 //! never push one twice at once), POSTs each to the endpoint, deletes it on a 2xx answer, and
 //! otherwise hides it for the subscription's retry interval; after the strategy's last attempt
 //! it is dropped, with a log line, as MNS drops it. A publish wakes the task at once; it also
@@ -15,7 +15,7 @@
 //! process's own key ([`crate::push_signing`]), whose certificate the receiver downloads from
 //! the URL in `x-mns-signing-cert-url`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -55,7 +55,7 @@ pub fn spawn(
     let pusher = Pusher {
         owner,
         tls,
-        busy: Arc::default(),
+        turns: Arc::default(),
         slots: Arc::new(Semaphore::new(MAX_CONCURRENT_SUBSCRIPTIONS)),
         wake: wake.clone(),
     };
@@ -94,40 +94,104 @@ struct Pusher {
     owner: String,
     /// For `https://` endpoints.
     tls: Arc<rustls::ClientConfig>,
-    /// Subscription queues being pushed now: a look skips them.
-    busy: Arc<Mutex<HashSet<String>>>,
+    /// Which subscriptions are being pushed, and whose turn is next.
+    turns: Arc<Mutex<Turns>>,
     /// Bounds the subscriptions pushed at once.
     slots: Arc<Semaphore>,
     /// Wakes the look again when a push took a full batch (more may be ready).
     wake: Arc<Notify>,
 }
 
-/// One round: every HTTP subscription with notifications ready, and no push running, gets a
-/// push task of its own; the round does not wait for them.
+/// Subscription queues being pushed now (a look skips them), and the ticket of each one's
+/// latest push: a look gives free slots to the subscriptions that waited longest, so that
+/// more slow subscriptions than slots cannot keep the others waiting.
+#[derive(Default)]
+struct Turns {
+    busy: HashSet<String>,
+    last: HashMap<String, u64>,
+    next: u64,
+}
+
+impl Turns {
+    /// The positions in `ready` of the subscriptions not being pushed, longest-waiting (or
+    /// never pushed) first; forgets the turns of subscriptions not in `existing`.
+    fn order<'a>(&mut self, existing: impl Iterator<Item = &'a str>, ready: &[&str]) -> Vec<usize> {
+        let existing: HashSet<&str> = existing.collect();
+        self.last.retain(|name, _| existing.contains(name.as_str()));
+        let mut waiting: Vec<(u64, usize)> = ready
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| !self.busy.contains(**name))
+            .map(|(i, name)| (self.last.get(*name).copied().unwrap_or(0), i))
+            .collect();
+        waiting.sort_unstable();
+        waiting.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// Marks `queue` busy and records its turn; false if it is busy already.
+    fn take(&mut self, queue: &str) -> bool {
+        if !self.busy.insert(queue.to_string()) {
+            return false;
+        }
+        self.next += 1;
+        self.last.insert(queue.to_string(), self.next);
+        true
+    }
+}
+
+/// Marks a subscription busy while its push runs; unmarks it when dropped, also if the push
+/// task panicked.
+struct Busy {
+    turns: Arc<Mutex<Turns>>,
+    queue: String,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        lock(&self.turns).busy.remove(&self.queue);
+    }
+}
+
+/// One round: HTTP subscriptions with notifications ready and no push running get a push task
+/// of their own, longest-waiting first, as far as slots are free; the round does not wait for
+/// them.
 async fn push_due(service: &Arc<QueueService>, pusher: &Pusher) -> CoreResult<()> {
     let queues = service
         .internal()
         .list_queues(SUBSCRIPTION_QUEUE_PREFIX, None, usize::MAX)
         .await?;
-    for info in queues.iter().filter(|q| q.stats.visible > 0) {
-        let Some(sub) = Subscription::from_info(info) else {
-            continue;
-        };
-        let Endpoint::Http(url) = &sub.endpoint else {
-            continue;
-        };
+    let ready: Vec<(String, Subscription, String)> = queues
+        .iter()
+        .filter(|q| q.stats.visible > 0)
+        .filter_map(|info| {
+            let sub = Subscription::from_info(info)?;
+            let Endpoint::Http(url) = &sub.endpoint else {
+                return None;
+            };
+            let url = url.clone();
+            Some((info.name.clone(), sub, url))
+        })
+        .collect();
+    let names: Vec<&str> = ready.iter().map(|(name, ..)| name.as_str()).collect();
+    let order = lock(&pusher.turns).order(queues.iter().map(|q| q.name.as_str()), &names);
+    for i in order {
         let Ok(slot) = pusher.slots.clone().try_acquire_owned() else {
             // Every slot is pushing: the rest wait for a later look.
             break;
         };
-        if !lock(&pusher.busy).insert(info.name.clone()) {
+        let (queue, sub, url) = ready[i].clone();
+        if !lock(&pusher.turns).take(&queue) {
             continue;
         }
+        let busy = Busy {
+            turns: pusher.turns.clone(),
+            queue: queue.clone(),
+        };
         let (service, pusher) = (service.clone(), pusher.clone());
-        let (queue, url) = (info.name.clone(), url.clone());
         tokio::spawn(async move {
             let outcome = push_subscription(&service, &queue, &sub, &url, &pusher).await;
-            lock(&pusher.busy).remove(&queue);
+            // Free the subscription and the slot before a wake-up looks again.
+            drop(busy);
             drop(slot);
             match outcome {
                 Ok(taken) if taken == BATCH => pusher.wake.notify_one(),
@@ -408,6 +472,47 @@ mod tests {
         got.remove(0)
     }
 
+    #[test]
+    fn turns_go_to_the_longest_waiting_subscription() {
+        let mut turns = Turns::default();
+        let all = ["~a", "~b", "~z"];
+        let order = |t: &mut Turns, ready: &[&str]| -> Vec<String> {
+            let idx = t.order(all.iter().copied(), ready);
+            idx.into_iter().map(|i| ready[i].to_string()).collect()
+        };
+        assert_eq!(order(&mut turns, &all), ["~a", "~b", "~z"]);
+        // One slot: "~a" (first by name) is pushed, and is busy meanwhile.
+        assert!(turns.take("~a"));
+        assert!(!turns.take("~a"));
+        assert_eq!(order(&mut turns, &all), ["~b", "~z"]);
+        turns.busy.remove("~a");
+        // "~a" is ready again at once (a slow endpoint kept busy), but "~b" and "~z" have
+        // waited longer: a subscription late in name order is not starved.
+        assert_eq!(order(&mut turns, &all), ["~b", "~z", "~a"]);
+        assert!(turns.take("~b"));
+        turns.busy.remove("~b");
+        assert_eq!(order(&mut turns, &all)[0], "~z");
+        // A deleted subscription's turn is forgotten.
+        turns.order(["~b", "~z"].into_iter(), &[]);
+        assert!(!turns.last.contains_key("~a"));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_push_frees_its_subscription() {
+        let turns: Arc<Mutex<Turns>> = Arc::default();
+        assert!(lock(&turns).take("~q"));
+        let busy = Busy {
+            turns: turns.clone(),
+            queue: "~q".into(),
+        };
+        let task = tokio::spawn(async move {
+            let _busy = busy;
+            panic!("a push went wrong");
+        });
+        assert!(task.await.is_err());
+        assert!(lock(&turns).busy.is_empty());
+    }
+
     #[tokio::test]
     async fn an_https_endpoint_is_pushed_over_tls() {
         let (service, _clock) = service_with_one_message().await;
@@ -418,7 +523,7 @@ mod tests {
         let pusher = Pusher {
             owner: "1234".into(),
             tls: crate::push_tls::client_config(Some(&dir.path().join("ca.pem"))).unwrap(),
-            busy: Arc::default(),
+            turns: Arc::default(),
             slots: Arc::new(Semaphore::new(1)),
             wake: Arc::default(),
         };

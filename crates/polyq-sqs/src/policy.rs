@@ -85,7 +85,7 @@ fn statement_is_valid(s: &Map<String, Value>) -> bool {
     let principals = |k: &str| match s.get(k) {
         None => true,
         Some(Value::String(p)) => p == "*",
-        Some(Value::Object(m)) => !m.is_empty() && m.values().all(string_or_strings),
+        Some(Value::Object(m)) => !m.is_empty() && m.values().all(principal_ids),
         Some(_) => false,
     };
     known
@@ -100,6 +100,17 @@ fn statement_is_valid(s: &Map<String, Value>) -> bool {
         && !(s.contains_key("Resource") && s.contains_key("NotResource"))
         && s.get("Sid").is_none_or(Value::is_string)
         && s.get("Condition").is_none_or(Value::is_object)
+}
+
+/// The principals of one kind (`AWS`, `Service`, …): like [`string_or_strings`], but an
+/// account id may also be an unquoted number, as IAM accepts it (CloudFormation and
+/// Serverless YAML `AWS: 123456789012`, Terraform `jsonencode` of a number).
+fn principal_ids(v: &Value) -> bool {
+    let one = |v: &Value| v.is_string() || v.is_u64();
+    match v {
+        Value::Array(list) => !list.is_empty() && list.iter().all(one),
+        v => one(v),
+    }
 }
 
 /// A string, or a non-empty list of strings.
@@ -141,6 +152,11 @@ mod tests {
             json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
                 "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
                 "Resource": "*", "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:1:t"}}}]}),
+            json!({"Statement": {"Effect": "Allow", "Principal": {"AWS": 123456789012_u64},
+                "Action": "sqs:SendMessage"}}),
+            json!({"Statement": {"Effect": "Allow",
+                "Principal": {"AWS": [123456789012_u64, "arn:aws:iam::210987654321:root"]},
+                "Action": "sqs:*", "Resource": "*"}}),
         ] {
             check(&ok.to_string()).unwrap_or_else(|e| panic!("{ok}: {}", e.message));
         }
@@ -176,6 +192,8 @@ mod tests {
             with(|s| drop(s.insert("Resource".into(), json!({"a": "b"})))),
             with(|s| drop(s.insert("Principal".into(), json!("someone")))),
             with(|s| drop(s.insert("Principal".into(), json!({})))),
+            with(|s| drop(s.insert("Principal".into(), json!({"AWS": -5})))),
+            with(|s| drop(s.insert("Principal".into(), json!({"AWS": [true]})))),
             with(|s| drop(s.insert("NotPrincipal".into(), json!("*")))),
             with(|s| drop(s.insert("Condition".into(), json!("always")))),
         ];
