@@ -1,5 +1,6 @@
 """Send / receive / delete / visibility on standard queues."""
 
+import os
 import threading
 import time
 
@@ -500,3 +501,25 @@ def test_all_in_capitals_asks_for_everything(sqs, queue):
                               MessageAttributeNames=["ALL"], WaitTimeSeconds=2)["Messages"][0]
     assert got["Attributes"]["ApproximateReceiveCount"] == "1"
     assert got["MessageAttributes"]["a"]["StringValue"] == "1"
+
+
+@pytest.mark.skipif(os.environ.get("POLYQ_COMPAT_STORE", "memory").startswith("postgres"),
+                    reason="fair queues are served by the memory engine (memory and embedded stores)")
+def test_fair_queue_serves_quiet_tenants_before_a_noisy_one(sqs, queue):
+    """AWS's fair queues: a tenant (MessageGroupId) with more than 10% of the in-flight
+    messages, and at least 30, waits while other tenants' messages are visible."""
+    for chunk in range(4):
+        sqs.send_message_batch(QueueUrl=queue.url, Entries=[
+            {"Id": str(i), "MessageBody": f"a{chunk * 10 + i}", "MessageGroupId": "noisy"}
+            for i in range(10)])
+    leased = []
+    for _ in range(10):
+        leased += receive(sqs, queue.url, MaxNumberOfMessages=min(10, 30 - len(leased)),
+                          VisibilityTimeout=300)
+        if len(leased) == 30:
+            break
+    assert len(leased) == 30
+    sqs.send_message(QueueUrl=queue.url, MessageBody="quiet", MessageGroupId="quiet")
+    sqs.send_message(QueueUrl=queue.url, MessageBody="own tenant")
+    got = receive(sqs, queue.url, MaxNumberOfMessages=4, VisibilityTimeout=300)
+    assert [m["Body"] for m in got] == ["quiet", "own tenant", "a30", "a31"]

@@ -2,6 +2,7 @@
 //! one lock per queue. The embedded store builds on it: see [`Journal`] for how it observes
 //! every change and [`Restorer`] for how it rebuilds the engine from disk.
 
+mod fair;
 mod journal;
 mod queue;
 mod stored;

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
+use super::fair::{Tenants, QUIET_SCAN_LIMIT};
 use super::journal::{Change, DedupRecord, QueueDump};
 use super::stored::{prefix_of, Messages, Senders, Stored};
 use crate::error::{CoreError, CoreResult};
@@ -58,6 +59,8 @@ pub(crate) struct QueueState {
     /// Standard queues: visible messages by seq, one set per priority (`ready_slot`): half
     /// the bytes per entry of one set of `(priority, seq)`.
     ready: [BTreeSet<u64>; PRIORITY_LOWEST as usize],
+    /// Standard queues: in-flight messages per message group, for fair queues.
+    tenants: Tenants,
     /// FIFO queues: messages per group, and groups that can deliver now by their turn.
     groups: HashMap<String, Group>,
     ready_groups: BTreeSet<(GroupTurn, String)>,
@@ -90,6 +93,7 @@ impl QueueState {
             msgs: Messages::default(),
             senders: Senders::default(),
             ready: Default::default(),
+            tenants: Tenants::default(),
             groups: HashMap::new(),
             ready_groups: BTreeSet::new(),
             timers: BTreeSet::new(),
@@ -299,6 +303,9 @@ impl QueueState {
             MessageState::InFlight => {
                 self.stats.in_flight += 1;
                 self.timers.insert((m.visible_ms, seq));
+                if let Some(g) = m.group_id().filter(|_| !self.config.fifo) {
+                    self.tenants.leased(g);
+                }
             }
         }
         if self.config.fifo {
@@ -326,8 +333,34 @@ impl QueueState {
             MessageState::InFlight => {
                 self.stats.in_flight -= 1;
                 self.timers.remove(&(m.visible_ms, seq));
+                if let Some(g) = m.group_id().filter(|_| !self.config.fifo) {
+                    self.tenants.released(g);
+                }
             }
         }
+    }
+
+    /// The visible message of a standard queue a receive takes next: the first by priority
+    /// and age, unless its tenant is noisy and a quiet tenant's message waits (see
+    /// [`super::fair`]).
+    fn next_ready(&self) -> Option<u64> {
+        let first = self.ready.iter().find_map(|r| r.first().copied())?;
+        let noisy = self.tenants.noisy(self.stats.in_flight);
+        if noisy.is_empty() {
+            return Some(first);
+        }
+        let quiet = |seq: &u64| {
+            !self.msgs[seq]
+                .group_id()
+                .is_some_and(|g| noisy.contains(&g))
+        };
+        let found = self
+            .ready
+            .iter()
+            .flatten()
+            .take(QUIET_SCAN_LIMIT)
+            .find(|s| quiet(s));
+        Some(found.copied().unwrap_or(first))
     }
 
     /// Lists a FIFO group as deliverable exactly when its oldest message is visible (SQS
@@ -524,7 +557,7 @@ impl QueueState {
                 }
                 seqs
             } else {
-                let Some(seq) = self.ready.iter().find_map(|r| r.first().copied()) else {
+                let Some(seq) = self.next_ready() else {
                     break;
                 };
                 vec![seq]

@@ -1,0 +1,128 @@
+//! Fair standard queues on the in-memory engine (and so the embedded store, which runs on it):
+//! a tenant (message group) holding more than a tenth of the queue's in-flight messages, and
+//! at least 30 of them, waits while other tenants' messages are available.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use polyq_core::*;
+
+fn service() -> QueueService {
+    QueueService::new(
+        Arc::new(MemoryStore::new()),
+        Arc::new(ManualClock::new(1_000_000)),
+    )
+}
+
+fn msg(text: &str, group: Option<&str>) -> NewMessage {
+    NewMessage {
+        body: Bytes::copy_from_slice(text.as_bytes()),
+        group_id: group.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+fn take(max: usize) -> ReceiveOptions {
+    ReceiveOptions {
+        max_messages: max,
+        visibility_seconds: Some(300),
+        wait: None,
+        attempt_id: None,
+    }
+}
+
+async fn bodies(s: &QueueService, max: usize) -> Vec<String> {
+    let got = s.receive("q", take(max)).await.unwrap();
+    got.iter()
+        .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+        .collect()
+}
+
+/// Sends `n` messages of tenant A, then leases `leased` of them in receives of 10.
+async fn a_tenant_with(s: &QueueService, n: usize, leased: usize) {
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    for i in 0..n {
+        s.send("q", vec![msg(&format!("a{i}"), Some("A"))])
+            .await
+            .unwrap();
+    }
+    let mut got = 0;
+    while got < leased {
+        got += bodies(s, (leased - got).min(10)).await.len();
+    }
+}
+
+#[tokio::test]
+async fn quiet_tenants_go_before_a_noisy_one() {
+    let s = service();
+    // A holds 30 in flight, all of the queue's: noisy.
+    a_tenant_with(&s, 40, 30).await;
+    s.send(
+        "q",
+        vec![
+            msg("b0", Some("B")),
+            msg("none", None),
+            msg("b1", Some("B")),
+        ],
+    )
+    .await
+    .unwrap();
+    // B and the message without a group (a tenant of its own) go first, though A's ten
+    // waiting messages are older; then A's, as no quiet tenant's message is left.
+    assert_eq!(bodies(&s, 5).await, ["b0", "none", "b1", "a30", "a31"]);
+}
+
+#[tokio::test]
+async fn below_thirty_in_flight_no_tenant_is_noisy() {
+    let s = service();
+    a_tenant_with(&s, 40, 29).await;
+    s.send("q", vec![msg("b0", Some("B"))]).await.unwrap();
+    // 29 in flight: A's older message goes first; that makes 30, and A noisy.
+    assert_eq!(bodies(&s, 1).await, ["a29"]);
+    assert_eq!(bodies(&s, 2).await, ["b0", "a30"]);
+}
+
+#[tokio::test]
+async fn a_tenant_with_a_tenth_or_less_of_the_in_flight_messages_is_not_noisy() {
+    let s = service();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    // 270 messages without a group in flight, then A's 30: A holds exactly a tenth.
+    for i in 0..270 {
+        s.send("q", vec![msg(&format!("n{i}"), None)])
+            .await
+            .unwrap();
+    }
+    for i in 0..40 {
+        s.send("q", vec![msg(&format!("a{i}"), Some("A"))])
+            .await
+            .unwrap();
+    }
+    let mut got = 0;
+    while got < 300 {
+        got += bodies(&s, 10).await.len();
+    }
+    s.send("q", vec![msg("b0", Some("B"))]).await.unwrap();
+    assert_eq!(bodies(&s, 1).await, ["a30"]);
+    // One more of A in flight makes it more than a tenth (31 of 301): noisy.
+    assert_eq!(bodies(&s, 1).await, ["b0"]);
+}
+
+#[tokio::test]
+async fn a_tenant_whose_messages_are_deleted_is_quiet_again() {
+    let s = service();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    for i in 0..40 {
+        s.send("q", vec![msg(&format!("a{i}"), Some("A"))])
+            .await
+            .unwrap();
+    }
+    let mut leased = Vec::new();
+    while leased.len() < 30 {
+        leased.extend(s.receive("q", take(10)).await.unwrap());
+    }
+    s.send("q", vec![msg("b0", Some("B"))]).await.unwrap();
+    let receipts: Vec<_> = leased.iter().take(5).map(|m| m.receipt()).collect();
+    s.delete("q", &receipts).await.unwrap();
+    // 25 in flight now: A is quiet, and its older messages go first again.
+    assert_eq!(bodies(&s, 2).await, ["a30", "a31"]);
+}
