@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{dev, message_body, Auth};
+use common::{dev, message_body, Auth, Reply, Server};
 
 const A: &str = "/devstoreaccount1";
 
@@ -663,6 +663,18 @@ async fn service_properties_stats_and_cors() {
     assert_eq!(r.header("vary"), "Origin");
 }
 
+/// Put Message on queue path `q` (`query` after `/messages`) as a client of service `version`.
+async fn put_as(s: &Server, q: &str, query: String, version: &'static str) -> Reply {
+    s.send(
+        "POST",
+        &format!("{q}/messages{query}"),
+        &[("x-ms-version", version)],
+        &message_body("m"),
+        Auth::SharedKey,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn before_2017_07_29_a_message_lives_at_most_seven_days() {
     // Put Message's reference: "Prior to version 2017-07-29, the maximum time-to-live allowed
@@ -671,20 +683,7 @@ async fn before_2017_07_29_a_message_lives_at_most_seven_days() {
     let s = dev().await;
     let q = format!("{A}/oldttl");
     s.ok("PUT", &q, "").await;
-    let put = |version: &'static str, ttl: &'static str| {
-        let path = format!("{q}/messages?messagettl={ttl}");
-        let s = &s;
-        async move {
-            s.send(
-                "POST",
-                &path,
-                &[("x-ms-version", version)],
-                &message_body("m"),
-                Auth::SharedKey,
-            )
-            .await
-        }
-    };
+    let put = |version, ttl| put_as(&s, &q, format!("?messagettl={ttl}"), version);
     for ttl in ["-1", "604801"] {
         let r = put("2017-04-17", ttl).await;
         assert_eq!(
@@ -707,20 +706,7 @@ async fn before_2016_05_31_put_message_answers_without_a_body() {
     let s = dev().await;
     let q = format!("{A}/oldput");
     s.ok("PUT", &q, "").await;
-    let put = |version: &'static str| {
-        let path = format!("{q}/messages");
-        let s = &s;
-        async move {
-            s.send(
-                "POST",
-                &path,
-                &[("x-ms-version", version)],
-                &message_body("m"),
-                Auth::SharedKey,
-            )
-            .await
-        }
-    };
+    let put = |version| put_as(&s, &q, String::new(), version);
     for version in ["2013-08-15", "2015-12-11"] {
         let r = put(version).await;
         assert_eq!((r.status, r.body.as_str()), (201, ""), "{version}");
