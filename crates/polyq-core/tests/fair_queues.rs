@@ -25,7 +25,7 @@ fn msg(text: &str, group: Option<&str>) -> NewMessage {
 fn take(max: usize) -> ReceiveOptions {
     ReceiveOptions {
         max_messages: max,
-        visibility_seconds: Some(300),
+        visibility_seconds: Some(900),
         wait: None,
         attempt_id: None,
     }
@@ -107,9 +107,8 @@ async fn a_tenant_with_a_tenth_or_less_of_the_in_flight_messages_is_not_noisy() 
     assert_eq!(bodies(&s, 1).await, ["b0"]);
 }
 
-#[tokio::test]
-async fn a_tenant_whose_messages_are_deleted_is_quiet_again() {
-    let s = service();
+/// Sends 40 of tenant A and leases 30 of them (A is noisy), returning the leased ones.
+async fn a_noisy_tenant(s: &QueueService) -> Vec<Message> {
     s.create_queue("q", QueueConfig::default()).await.unwrap();
     for i in 0..40 {
         s.send("q", vec![msg(&format!("a{i}"), Some("A"))])
@@ -120,9 +119,68 @@ async fn a_tenant_whose_messages_are_deleted_is_quiet_again() {
     while leased.len() < 30 {
         leased.extend(s.receive("q", take(10)).await.unwrap());
     }
-    s.send("q", vec![msg("b0", Some("B"))]).await.unwrap();
-    let receipts: Vec<_> = leased.iter().take(5).map(|m| m.receipt()).collect();
+    leased
+}
+
+async fn delete(s: &QueueService, messages: &[Message]) {
+    let receipts: Vec<_> = messages.iter().map(|m| m.receipt()).collect();
     s.delete("q", &receipts).await.unwrap();
-    // 25 in flight now: A is quiet, and its older messages go first again.
+}
+
+#[tokio::test]
+async fn a_noisy_tenant_stays_noisy_until_its_backlog_is_drained() {
+    let s = service();
+    let leased = a_noisy_tenant(&s).await;
+    // Below 30 in flight, even none, A stays noisy while its backlog lasts (AWS: "until the
+    // backlog is consumed, or no sends for 5 minutes").
+    delete(&s, &leased[..5]).await;
+    s.send("q", vec![msg("b0", Some("B"))]).await.unwrap();
+    let mut got = s.receive("q", take(2)).await.unwrap();
+    let texts: Vec<_> = got.iter().map(|m| m.body.clone()).collect();
+    assert_eq!(texts, [Bytes::from("b0"), Bytes::from("a30")]);
+    got.extend_from_slice(&leased[5..]);
+    delete(&s, &got).await;
+    s.send("q", vec![msg("c0", None)]).await.unwrap();
+    assert_eq!(bodies(&s, 1).await, ["c0"]);
+    // The backlog drains: A is quiet again, and its next message goes in age order.
+    assert_eq!(bodies(&s, 10).await.len(), 9);
+    s.send("q", vec![msg("a40", Some("A")), msg("d0", None)])
+        .await
+        .unwrap();
+    assert_eq!(bodies(&s, 2).await, ["a40", "d0"]);
+}
+
+#[tokio::test]
+async fn a_noisy_tenant_that_sends_nothing_for_five_minutes_is_quiet_again() {
+    let clock = ManualClock::new(1_000_000);
+    let s = QueueService::new(Arc::new(MemoryStore::new()), Arc::new(clock.clone()));
+    let leased = a_noisy_tenant(&s).await;
+    delete(&s, &leased[..10]).await;
+    s.send("q", vec![msg("b0", Some("B"))]).await.unwrap();
+    clock.advance_secs(299);
+    assert_eq!(bodies(&s, 1).await, ["b0"]);
+    s.send("q", vec![msg("b1", Some("B"))]).await.unwrap();
+    clock.advance_secs(2);
+    // Five minutes since A last sent (and since it was marked): quiet again, while it holds
+    // fewer than 30 in flight; its older messages go first (noisy, b1 would).
     assert_eq!(bodies(&s, 2).await, ["a30", "a31"]);
+}
+
+#[tokio::test]
+async fn a_long_noisy_backlog_does_not_hide_a_quiet_tenant() {
+    let s = service();
+    s.create_queue("q", QueueConfig::default()).await.unwrap();
+    for chunk in 0..2_000 {
+        let batch = (0..10)
+            .map(|i| msg(&format!("a{}", chunk * 10 + i), Some("A")))
+            .collect();
+        s.send("q", batch).await.unwrap();
+    }
+    let mut got = 0;
+    while got < 30 {
+        got += bodies(&s, 10).await.len();
+    }
+    // 19,970 of A's wait before it, in receive order.
+    s.send("q", vec![msg("b0", Some("B"))]).await.unwrap();
+    assert_eq!(bodies(&s, 2).await, ["b0", "a30"]);
 }

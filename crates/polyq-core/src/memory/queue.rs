@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
-use super::fair::{Tenants, QUIET_SCAN_LIMIT};
+use super::fair::{Place, Tenants};
 use super::journal::{Change, DedupRecord, QueueDump};
 use super::stored::{prefix_of, Messages, Senders, Stored};
 use crate::error::{CoreError, CoreResult};
@@ -56,10 +56,11 @@ pub(crate) struct QueueState {
     pub id_prefix: u64,
     msgs: Messages,
     senders: Senders,
-    /// Standard queues: visible messages by seq, one set per priority (`ready_slot`): half
-    /// the bytes per entry of one set of `(priority, seq)`.
+    /// Standard queues: visible messages without a message group by seq, one set per priority
+    /// (`ready_slot`): half the bytes per entry of one set of `(priority, seq)`.
     ready: [BTreeSet<u64>; PRIORITY_LOWEST as usize],
-    /// Standard queues: in-flight messages per message group, for fair queues.
+    /// Standard queues: messages with a message group (fair queues' tenants), visible ones
+    /// indexed per group, and in-flight counts.
     tenants: Tenants,
     /// FIFO queues: messages per group, and groups that can deliver now by their turn.
     groups: HashMap<String, Group>,
@@ -293,7 +294,13 @@ impl QueueState {
             MessageState::Ready => {
                 self.stats.visible += 1;
                 if !self.config.fifo {
-                    self.ready[ready_slot(m.priority)].insert(seq);
+                    let place = (ready_slot(m.priority), seq);
+                    match m.group_id() {
+                        Some(g) => self.tenants.ready_added(g, place),
+                        None => {
+                            self.ready[place.0].insert(seq);
+                        }
+                    }
                 }
             }
             MessageState::Delayed => {
@@ -324,7 +331,13 @@ impl QueueState {
         match m.state {
             MessageState::Ready => {
                 self.stats.visible -= 1;
-                self.ready[ready_slot(m.priority)].remove(&seq);
+                let place = (ready_slot(m.priority), seq);
+                match m.group_id().filter(|_| !self.config.fifo) {
+                    Some(g) => self.tenants.ready_removed(g, place),
+                    None => {
+                        self.ready[place.0].remove(&seq);
+                    }
+                }
             }
             MessageState::Delayed => {
                 self.stats.delayed -= 1;
@@ -343,24 +356,13 @@ impl QueueState {
     /// The visible message of a standard queue a receive takes next: the first by priority
     /// and age, unless its tenant is noisy and a quiet tenant's message waits (see
     /// [`super::fair`]).
-    fn next_ready(&self) -> Option<u64> {
-        let first = self.ready.iter().find_map(|r| r.first().copied())?;
-        let noisy = self.tenants.noisy(self.stats.in_flight);
-        if noisy.is_empty() {
-            return Some(first);
-        }
-        let quiet = |seq: &u64| {
-            !self.msgs[seq]
-                .group_id()
-                .is_some_and(|g| noisy.contains(&g))
-        };
-        let found = self
+    fn next_ready(&mut self, now: u64) -> Option<u64> {
+        let ungrouped = self
             .ready
             .iter()
-            .flatten()
-            .take(QUIET_SCAN_LIMIT)
-            .find(|s| quiet(s));
-        Some(found.copied().unwrap_or(first))
+            .enumerate()
+            .find_map(|(slot, r)| r.first().map(|&seq| (slot, seq)));
+        self.tenants.next(ungrouped, self.stats.in_flight, now)
     }
 
     /// Lists a FIFO group as deliverable exactly when its oldest message is visible (SQS
@@ -407,6 +409,11 @@ impl QueueState {
         }
         self.msgs.insert(seq, Box::new(s));
         self.attach(seq);
+        if !self.config.fifo {
+            if let Some(g) = self.msgs.get(&seq).and_then(|m| m.group_id()) {
+                self.tenants.sent(g, now);
+            }
+        }
         self.note(|q| Change::MessagePut {
             queue: q.name.clone(),
             message: q.message(seq),
@@ -557,7 +564,7 @@ impl QueueState {
                 }
                 seqs
             } else {
-                let Some(seq) = self.next_ready() else {
+                let Some(seq) = self.next_ready(now) else {
                     break;
                 };
                 vec![seq]
@@ -588,6 +595,11 @@ impl QueueState {
                 self.note_lease(seq);
             }
         }
+        // A tenant this receive brought over the line is noisy from now on, not only from the
+        // next receive that finds it there.
+        if !self.config.fifo {
+            self.tenants.mark(self.stats.in_flight, now);
+        }
         // An attempt that got nothing is not kept: a long poll asks again and again under one
         // attempt id, and replaying "nothing" would keep it (and any retry within the window)
         // from ever getting a message.
@@ -610,11 +622,22 @@ impl QueueState {
         seqs.into_iter().map(|seq| self.message(seq)).collect()
     }
 
-    /// The messages a lease would take now, in order.
+    /// The messages a lease would take now, in order (on a standard queue with a noisy tenant,
+    /// in plain order: a lease would take quiet tenants' first).
     fn peek_seqs(&mut self, max: usize, now: u64) -> Vec<u64> {
         self.advance(now);
         if !self.config.fifo {
-            return self.ready.iter().flatten().take(max).copied().collect();
+            // Plain receive order (priority, then age), fairness aside.
+            let mut all: Vec<Place> = self
+                .ready
+                .iter()
+                .enumerate()
+                .flat_map(|(slot, r)| r.iter().map(move |&seq| (slot, seq)))
+                .take(max)
+                .collect();
+            all.extend(self.tenants.first_n(max));
+            all.sort_unstable();
+            return all.into_iter().take(max).map(|(_, seq)| seq).collect();
         }
         let mut out = Vec::new();
         for (_, key) in &self.ready_groups {
