@@ -22,7 +22,7 @@ if [ ! -d "$src" ]; then
   exit 2
 fi
 if [ -e "$src/polyq.db" ]; then
-  echo "backup: $src holds a format-1 (SQLite) store; this script copies format 2 (log segments)" >&2
+  echo "backup: $src holds a format-1 (SQLite) store; this script copies the log-segment formats (2 and later)" >&2
   exit 2
 fi
 if [ -e "$dest" ] && [ -n "$(ls -A "$dest")" ]; then

@@ -93,9 +93,14 @@ pub fn dialect(service: Arc<QueueService>, config: AzureConfig) -> Arc<dyn Diale
             }
         })
         .collect();
+    let public_dev_key = config
+        .accounts
+        .iter()
+        .any(|a| a.name == DEV_ACCOUNT && a.key == DEV_KEY);
     Arc::new(AzureDialect {
         service,
         accounts,
+        public_dev_key,
         enforce: config.enforce,
         props: props_store::PropsStore::default(),
     })
@@ -104,6 +109,8 @@ pub fn dialect(service: Arc<QueueService>, config: AzureConfig) -> Arc<dyn Diale
 pub(crate) struct AzureDialect {
     pub(crate) service: Arc<QueueService>,
     pub(crate) accounts: Vec<auth::Account>,
+    /// The development account is served with its public key: the banner may print it.
+    public_dev_key: bool,
     pub(crate) enforce: bool,
     /// Service properties per account, kept in the store.
     pub(crate) props: props_store::PropsStore,
@@ -176,8 +183,15 @@ impl Dialect for AzureDialect {
                         "Azure   {base}/{name}   (UseDevelopmentStorage=true, or QueueEndpoint={base}/{name})"
                     )
                 } else {
+                    // The development account's key is public (it is every emulator's): show
+                    // it, so the connection string can be pasted as it is; others stay hidden.
+                    let key = if name == DEV_ACCOUNT && self.public_dev_key {
+                        DEV_KEY
+                    } else {
+                        "…"
+                    };
                     format!(
-                        "Azure   {base}/{name}   (DefaultEndpointsProtocol={scheme};AccountName={name};AccountKey=…;QueueEndpoint={base}/{name})"
+                        "Azure   {base}/{name}   (DefaultEndpointsProtocol={scheme};AccountName={name};AccountKey={key};QueueEndpoint={base}/{name})"
                     )
                 }
             })

@@ -120,7 +120,7 @@ impl Dialect for SqsDialect {
 
     fn describe(&self, base: &str) -> Vec<String> {
         vec![format!(
-            "SQS     {base}   (aws --endpoint-url {base} sqs list-queues; boto3.client(\"sqs\", endpoint_url=\"{base}\"))"
+            "SQS     {base}   (aws --endpoint-url {base} sqs list-queues; boto3.client(\"sqs\", endpoint_url=\"{base}\"); any region and keys in dev mode)"
         )]
     }
 }

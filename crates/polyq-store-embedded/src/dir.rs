@@ -25,6 +25,12 @@ impl DirLock {
             dir: dir.to_path_buf(),
             source,
         };
+        // Said plainly: create_dir_all's own error for a file in the way is "File exists".
+        if dir.exists() && !dir.is_dir() {
+            return Err(io(std::io::Error::other(
+                "it is a file, not a directory; give a directory (it is created if missing)",
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(io)?;
         let path = dir.join(LOCK_FILE);
         // Named in full: a relative `--store` is relative to the other server's directory.

@@ -377,3 +377,13 @@ async fn a_damaged_frame_length_in_the_newest_segment_is_refused_not_cut() {
     std::fs::write(&newest, &bytes).unwrap();
     assert_eq!(bodies(dir.path()).await.len(), 5);
 }
+
+#[tokio::test]
+async fn a_file_given_as_the_directory_is_named_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("afile");
+    std::fs::write(&file, b"not a store").unwrap();
+    let e = open_err(&file).to_string();
+    assert!(e.contains("it is a file, not a directory"), "{e}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"not a store");
+}

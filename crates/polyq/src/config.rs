@@ -46,7 +46,8 @@ pub struct ServeArgs {
         env = "POLYQ_SQS_QUEUE_DELETED_RECENTLY",
         num_args = 0..=1,
         default_missing_value = "true",
-        value_parser = clap::builder::BoolishValueParser::new()
+        value_parser = clap::builder::BoolishValueParser::new(),
+        hide_possible_values = true
     )]
     pub sqs_queue_deleted_recently: Option<bool>,
     /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then any
@@ -290,7 +291,13 @@ fn store_choice(value: &str) -> anyhow::Result<StoreChoice> {
     if trimmed == "memory" {
         return Ok(StoreChoice::Memory);
     }
-    if trimmed.eq_ignore_ascii_case("memory") {
+    // `memroy`, `Memory`: a misspelt `memory` would otherwise become a durable store in a
+    // new directory of that name. An existing directory of such a name is taken as given.
+    let near_memory = trimmed.eq_ignore_ascii_case("memory")
+        || (!trimmed.contains(['/', '\\'])
+            && edit_distance(&trimmed.to_ascii_lowercase(), "memory") <= 2
+            && !std::path::Path::new(trimmed).exists());
+    if near_memory {
         bail!(
             "--store {value:?}: did you mean `memory` (nothing kept after exit)? For a data \
              directory of that name, write it as a path: ./{trimmed}"
@@ -468,7 +475,7 @@ mod tests {
         }
         // Another spelling is neither taken for `memory` nor for a directory (which would
         // keep data where the user meant to keep none, or the other way round).
-        for near in ["MEMORY", "Memory"] {
+        for near in ["MEMORY", "Memory", "memroy", "memry", "mem0ry"] {
             let e = resolve(ServeArgs {
                 store: Some(near.into()),
                 ..Default::default()

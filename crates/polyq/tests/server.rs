@@ -25,6 +25,14 @@ async fn serves_health_detection_and_sqs() {
         "{:?}",
         s.banner
     );
+    // The development account's key is public: its connection string is printed whole.
+    assert!(
+        s.banner
+            .iter()
+            .any(|l| l.contains("AccountName=devstoreaccount1;AccountKey=Eby8vdM02x")),
+        "{:?}",
+        s.banner
+    );
     let c = client();
     let health = c.get(format!("{}/health", s.base)).send().await.unwrap();
     assert_eq!(health.status(), 200);
