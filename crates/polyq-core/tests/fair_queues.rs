@@ -38,18 +38,21 @@ async fn bodies(s: &QueueService, max: usize) -> Vec<String> {
         .collect()
 }
 
-/// Sends `n` messages of tenant A, then leases `leased` of them in receives of 10.
-async fn a_tenant_with(s: &QueueService, n: usize, leased: usize) {
+/// Sends `n` messages of tenant A (in batches of 10), then leases `leased` of them in
+/// receives of 10; returns the leased ones.
+async fn a_tenant_with(s: &QueueService, n: usize, leased: usize) -> Vec<Message> {
     s.create_queue("q", QueueConfig::default()).await.unwrap();
-    for i in 0..n {
-        s.send("q", vec![msg(&format!("a{i}"), Some("A"))])
-            .await
-            .unwrap();
+    let names: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    for chunk in names.chunks(10) {
+        let batch = chunk.iter().map(|name| msg(name, Some("A"))).collect();
+        s.send("q", batch).await.unwrap();
     }
-    let mut got = 0;
-    while got < leased {
-        got += bodies(s, (leased - got).min(10)).await.len();
+    let mut got = Vec::new();
+    while got.len() < leased {
+        let want = (leased - got.len()).min(10);
+        got.extend(s.receive("q", take(want)).await.unwrap());
     }
+    got
 }
 
 #[tokio::test]
@@ -107,21 +110,6 @@ async fn a_tenant_with_a_tenth_or_less_of_the_in_flight_messages_is_not_noisy() 
     assert_eq!(bodies(&s, 1).await, ["b0"]);
 }
 
-/// Sends 40 of tenant A and leases 30 of them (A is noisy), returning the leased ones.
-async fn a_noisy_tenant(s: &QueueService) -> Vec<Message> {
-    s.create_queue("q", QueueConfig::default()).await.unwrap();
-    for i in 0..40 {
-        s.send("q", vec![msg(&format!("a{i}"), Some("A"))])
-            .await
-            .unwrap();
-    }
-    let mut leased = Vec::new();
-    while leased.len() < 30 {
-        leased.extend(s.receive("q", take(10)).await.unwrap());
-    }
-    leased
-}
-
 async fn delete(s: &QueueService, messages: &[Message]) {
     let receipts: Vec<_> = messages.iter().map(|m| m.receipt()).collect();
     s.delete("q", &receipts).await.unwrap();
@@ -130,7 +118,7 @@ async fn delete(s: &QueueService, messages: &[Message]) {
 #[tokio::test]
 async fn a_noisy_tenant_stays_noisy_until_its_backlog_is_drained() {
     let s = service();
-    let leased = a_noisy_tenant(&s).await;
+    let leased = a_tenant_with(&s, 40, 30).await;
     // Below 30 in flight, even none, A stays noisy while its backlog lasts (AWS: "until the
     // backlog is consumed, or no sends for 5 minutes").
     delete(&s, &leased[..5]).await;
@@ -154,7 +142,7 @@ async fn a_noisy_tenant_stays_noisy_until_its_backlog_is_drained() {
 async fn a_noisy_tenant_that_sends_nothing_for_five_minutes_is_quiet_again() {
     let clock = ManualClock::new(1_000_000);
     let s = QueueService::new(Arc::new(MemoryStore::new()), Arc::new(clock.clone()));
-    let leased = a_noisy_tenant(&s).await;
+    let leased = a_tenant_with(&s, 40, 30).await;
     delete(&s, &leased[..10]).await;
     s.send("q", vec![msg("b0", Some("B"))]).await.unwrap();
     clock.advance_secs(299);
@@ -169,17 +157,7 @@ async fn a_noisy_tenant_that_sends_nothing_for_five_minutes_is_quiet_again() {
 #[tokio::test]
 async fn a_long_noisy_backlog_does_not_hide_a_quiet_tenant() {
     let s = service();
-    s.create_queue("q", QueueConfig::default()).await.unwrap();
-    for chunk in 0..2_000 {
-        let batch = (0..10)
-            .map(|i| msg(&format!("a{}", chunk * 10 + i), Some("A")))
-            .collect();
-        s.send("q", batch).await.unwrap();
-    }
-    let mut got = 0;
-    while got < 30 {
-        got += bodies(&s, 10).await.len();
-    }
+    a_tenant_with(&s, 20_000, 30).await;
     // 19,970 of A's wait before it, in receive order.
     s.send("q", vec![msg("b0", Some("B"))]).await.unwrap();
     assert_eq!(bodies(&s, 2).await, ["b0", "a30"]);
