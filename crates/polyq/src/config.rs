@@ -163,10 +163,15 @@ impl Settings {
             let no_host = addr
                 .strip_prefix(':')
                 .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-            if addr.contains("://") || no_host {
+            // `9324`, `localhost`, `host:port-name`: refused here, before a data directory is
+            // made for a server that cannot start.
+            let no_port = addr
+                .rsplit_once(':')
+                .is_none_or(|(_, port)| port.parse::<u16>().is_err());
+            if addr.contains("://") || no_host || no_port {
                 bail!(
                     "listen address {addr:?}: give HOST:PORT, e.g. 127.0.0.1:9324 or 0.0.0.0:9324 \
-                     (no scheme; the host may not be left out)"
+                     (no scheme; neither the host nor the port may be left out)"
                 );
             }
         }
@@ -565,7 +570,11 @@ mod tests {
     fn listen_addresses_of_the_wrong_shape_or_twice_are_refused() {
         for (listen, says) in [
             (vec!["http://127.0.0.1:9324"], "no scheme"),
-            (vec![":9324"], "host may not be left out"),
+            (vec![":9324"], "neither the host nor the port"),
+            (vec!["19565"], "neither the host nor the port"),
+            (vec!["localhost"], "neither the host nor the port"),
+            (vec!["127.0.0.1:sqs"], "neither the host nor the port"),
+            (vec!["127.0.0.1:70000"], "neither the host nor the port"),
             (vec!["127.0.0.1:9324", "127.0.0.1:9324"], "given twice"),
         ] {
             let e = Settings::resolve(ServeArgs {
