@@ -359,11 +359,18 @@ fn check_log_filter(filter: &str) -> anyhow::Result<()> {
         // every line.
         let bare = !directive.contains(['=', '[', ':']);
         let lower = directive.to_ascii_lowercase();
-        let misspelt = !LEVELS.contains(&lower.as_str())
-            && LEVELS.iter().any(|l| {
-                let near = if lower.len() >= 5 { 2 } else { 1 };
-                edit_distance(l, &lower) <= near || lower.starts_with(l) || l.starts_with(&lower)
-            });
+        // Other tools' level words, which tracing would also take for target names.
+        const OTHER_TOOLS: [&str; 8] = [
+            "verbose", "quiet", "silent", "fatal", "critical", "all", "none", "notice",
+        ];
+        let misspelt = OTHER_TOOLS.contains(&lower.as_str())
+            || !LEVELS.contains(&lower.as_str())
+                && LEVELS.iter().any(|l| {
+                    let near = if lower.len() >= 5 { 2 } else { 1 };
+                    edit_distance(l, &lower) <= near
+                        || lower.starts_with(l)
+                        || l.starts_with(&lower)
+                });
         if bare && misspelt {
             bail!(
                 "--log {filter:?}: unknown level `{directive}`; levels are off, error, warn, \
@@ -523,6 +530,8 @@ mod tests {
             "polyq=[[[",
             "eror",
             "warning",
+            "verbose",
+            "quiet",
             "debg,polyq_sqs=trace",
         ] {
             let e = resolve(ServeArgs {
