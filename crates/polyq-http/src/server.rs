@@ -77,7 +77,7 @@ pub struct Router {
 const UNDETECTED: &str = "polyq could not tell which queue API this request speaks. Expected one of: \
 Amazon SQS JSON (POST with X-Amz-Target: AmazonSQS.<Action>), Amazon SQS query (Action=<Action> in the query string or form body), \
 Alibaba Cloud MNS (x-mns-version or x-mqs-version header), Azure Queue Storage (x-ms-version header or a SAS token). \
-GET /health answers when the server is ready.\n";
+GET /health answers when the server is ready; in dev mode the web console is at /_polyq/console.\n";
 
 impl Router {
     pub fn new(dialects: Vec<Arc<dyn Dialect>>, limits: ServerLimits) -> Self {

@@ -128,6 +128,8 @@ async fn without_an_undetected_answer_the_generic_400_stays() {
             body.starts_with("polyq could not tell which queue API"),
             "{uri}: {body}"
         );
+        // A browser pointed at the server learns where the console is.
+        assert!(body.contains("/_polyq/console"), "{uri}: {body}");
     }
 }
 

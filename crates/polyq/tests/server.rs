@@ -44,7 +44,19 @@ async fn serves_health_detection_and_sqs() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 400);
-    assert!(unknown.text().await.unwrap().contains("X-Amz-Target"));
+    let text = unknown.text().await.unwrap();
+    assert!(text.contains("X-Amz-Target"), "{text}");
+    // A browser's GET of the root names the console page, and the page is there.
+    let root = c.get(format!("{}/", s.base)).send().await.unwrap();
+    assert_eq!(root.status(), 400);
+    let text = root.text().await.unwrap();
+    assert!(text.contains("/_polyq/console"), "{text}");
+    let page = c
+        .get(format!("{}/_polyq/console", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
 
     let call = |action: &str, body: String| {
         c.post(format!("{}/", s.base))
