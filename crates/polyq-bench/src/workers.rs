@@ -148,6 +148,11 @@ pub async fn consumer(
                 continue;
             }
         };
+        if shared.stopped() {
+            // The run ended while this receive was out (a long poll waits up to its wait):
+            // its time measures the run's end, not the server, and what it got is not counted.
+            break;
+        }
         let now = SystemTime::now();
         Latencies::record(&mut lat.receive, origin.elapsed());
         if msgs.is_empty() {

@@ -269,3 +269,26 @@ async fn refused_credentials_say_which_options_to_check() {
         assert!(err.contains(hint), "{dialect}: {err}");
     }
 }
+
+/// A long poll still out when the run ends (nothing to receive, a wait longer than the run) is
+/// not counted: its wait measured the end of the run, not the server (it made the receive
+/// p99.9 of short long-poll runs equal to their wait).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_poll_outliving_the_run_is_not_counted() {
+    let addr = start_server().await;
+    let r = bench(
+        addr,
+        &[
+            "--mode",
+            "receive",
+            "--dialect",
+            "sqs-json",
+            "--wait-seconds",
+            "3",
+        ],
+    )
+    .await;
+    assert!(r.errors.is_empty(), "{r:?}");
+    assert_eq!(r.received, 0, "{r:?}");
+    assert!(!r.latency_us.contains_key("receive"), "{r:?}");
+}
