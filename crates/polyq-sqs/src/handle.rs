@@ -30,9 +30,10 @@ pub fn encode(tag: &str, receipt: Receipt) -> String {
     out
 }
 
-/// The receipt a handle sent to `queue` names; `ReceiptHandleIsInvalid` for text that is no
-/// handle, or the handle of another queue.
-pub fn decode(queue: &str, handle: &str) -> SqsResult<Receipt> {
+/// The receipt a handle sent to the queue of `tag` names; `ReceiptHandleIsInvalid` for text
+/// that is no handle, or the handle of another queue. A batch computes the tag once for all
+/// its entries.
+pub fn decode(tag: &str, handle: &str) -> SqsResult<Receipt> {
     let invalid = || SqsError::invalid_receipt(handle);
     let (receipt, queue_tag) = match handle.len() {
         RECEIPT_LEN => (handle, None),
@@ -42,7 +43,7 @@ pub fn decode(queue: &str, handle: &str) -> SqsResult<Receipt> {
         }
         _ => return Err(invalid()),
     };
-    if queue_tag.is_some_and(|t| t != tag(queue)) {
+    if queue_tag.is_some_and(|t| t != tag) {
         return Err(invalid());
     }
     Receipt::decode(receipt).ok_or_else(invalid)
@@ -58,20 +59,20 @@ mod tests {
     #[test]
     fn a_handle_works_on_its_own_queue_only() {
         let h = encode(&tag("orders"), R);
-        assert_eq!(decode("orders", &h).unwrap(), R);
-        let e = decode("orders-dlq", &h).unwrap_err();
+        assert_eq!(decode(&tag("orders"), &h).unwrap(), R);
+        let e = decode(&tag("orders-dlq"), &h).unwrap_err();
         assert_eq!(e.code, ErrorCode::ReceiptHandleIsInvalid);
         assert_eq!(
             e.message,
             format!("The input receipt handle \"{h}\" is not a valid receipt handle.")
         );
         // Queue names are case-sensitive in SQS.
-        assert!(decode("Orders", &h).is_err());
+        assert!(decode(&tag("Orders"), &h).is_err());
     }
 
     #[test]
     fn untagged_handles_of_earlier_versions_are_accepted() {
-        assert_eq!(decode("any", &R.encode()).unwrap(), R);
+        assert_eq!(decode(&tag("any"), &R.encode()).unwrap(), R);
     }
 
     #[test]
@@ -87,7 +88,7 @@ mod tests {
             String::from_utf8(tampered).unwrap(),
             format!("{}é\u{e9}", &h[..44]),
         ] {
-            assert!(decode("q", &bad).is_err(), "{bad}");
+            assert!(decode(&tag("q"), &bad).is_err(), "{bad}");
         }
     }
 }

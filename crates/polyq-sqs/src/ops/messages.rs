@@ -360,7 +360,7 @@ fn entry_size(e: &Input<'_>) -> usize {
 /// answered `NonExistentQueue`, as AWS does (the queue is looked up first); the lookup is
 /// made only then, so that well-formed receipts cost nothing extra.
 async fn queue_receipt(ctx: &Ctx<'_>, name: &str, text: &str) -> SqsResult<Receipt> {
-    match handle::decode(name, text) {
+    match handle::decode(&handle::tag(name), text) {
         Ok(r) => Ok(r),
         Err(e) => {
             ctx.service.get_queue(name).await?;
@@ -414,11 +414,12 @@ pub async fn delete_message_batch(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<
     ctx.service.get_queue(&name).await?;
     let mut failed = Vec::new();
     let mut todo = Vec::new();
+    let tag = handle::tag(&name);
     for e in &entries {
         let id = e.str("Id")?;
         match e
             .str("ReceiptHandle")
-            .and_then(|h| Ok((h, handle::decode(&name, h)?)))
+            .and_then(|h| Ok((h, handle::decode(&tag, h)?)))
         {
             Ok((handle, r)) => todo.push((id, handle, r)),
             Err(err) => failed.push(failure(id, &err)),
@@ -516,11 +517,12 @@ pub async fn change_message_visibility_batch(ctx: &Ctx<'_>, input: Input<'_>) ->
     ctx.service.get_queue(&name).await?;
     let mut failed = Vec::new();
     let mut todo = Vec::new();
+    let tag = handle::tag(&name);
     for e in &entries {
         let id = e.str("Id")?;
         let parsed = e
             .str("ReceiptHandle")
-            .and_then(|h| Ok((h, handle::decode(&name, h)?, visibility_of(e)?)));
+            .and_then(|h| Ok((h, handle::decode(&tag, h)?, visibility_of(e)?)));
         match parsed {
             Ok((h, r, secs)) => todo.push((id, h, change(r, secs))),
             Err(err) => failed.push(failure(id, &err)),

@@ -7,6 +7,7 @@ use super::{decode_token, encode_token, Ctx};
 use crate::error::{ErrorCode, SqsError, SqsResult};
 use crate::input::Input;
 use crate::names::validate_queue_name;
+use crate::policy::MAX_STATEMENTS;
 use crate::queue_attrs;
 use crate::regions;
 
@@ -402,9 +403,6 @@ fn one_or_list(mut items: Vec<String>) -> Value {
     }
 }
 
-/// Statements a queue policy may hold (SQS developer guide, policy limits).
-const MAX_POLICY_STATEMENTS: usize = crate::policy::MAX_STATEMENTS;
-
 /// A permission label as AddPermission and RemovePermission take it: present and non-empty
 /// (AWS: MissingParameter), and for AddPermission at most 80 alphanumeric characters, hyphens
 /// or underscores (the AddPermission API reference's rule for `Label`).
@@ -515,11 +513,11 @@ pub async fn add_permission(ctx: &Ctx<'_>, input: Input<'_>) -> SqsResult<Value>
                     return refuse(SqsError::bad_param("Label", &label, "Already exists."));
                 }
                 // AWS counts the statement being added (local-aws-sqs, whose texts are AWS's).
-                if statements.len() >= MAX_POLICY_STATEMENTS {
+                if statements.len() >= MAX_STATEMENTS {
                     return refuse(SqsError::new(
                         ErrorCode::OverLimit,
                         format!(
-                            "{} Statements were found, maximum allowed is {MAX_POLICY_STATEMENTS}.",
+                            "{} Statements were found, maximum allowed is {MAX_STATEMENTS}.",
                             statements.len() + 1
                         ),
                     ));
