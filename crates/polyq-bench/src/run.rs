@@ -169,6 +169,7 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<Report> {
         queues,
         counters: Counters::default(),
         stop: AtomicBool::new(false),
+        halted: tokio::sync::Notify::new(),
         send_budget: AtomicI64::new(budget),
         message_size: args.message_size,
         send_batch,
@@ -293,11 +294,11 @@ async fn measure(
     }
     let at_stop = shared.counters.snapshot();
     let requests = shared.client.transport().requests.load(Ordering::Relaxed) - requests_before;
-    shared.stop.store(true, Ordering::Relaxed);
+    shared.halt();
     progress.finish();
 
     let mut lat = Latencies::default();
-    // Workers finish their request in progress (a long poll at most its wait plus the timeout).
+    // Workers finish their send or delete in progress; receives still out were abandoned.
     for t in tasks {
         lat.merge(&t.await.context("a worker panicked")?);
     }

@@ -15,6 +15,8 @@ pub struct Shared {
     pub queues: Vec<QueueRef>,
     pub counters: Counters,
     pub stop: AtomicBool,
+    /// Wakes receives still out when the run stops (see [`Shared::halt`]).
+    pub halted: tokio::sync::Notify,
     /// Messages producers may still send (`i64::MAX` without --messages).
     pub send_budget: AtomicI64,
     pub message_size: usize,
@@ -27,6 +29,13 @@ pub struct Shared {
 impl Shared {
     pub fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Ends the run: loops stop at their next check, and receives still out (a long poll may
+    /// wait up to its `--wait-seconds`) are abandoned rather than waited for.
+    pub fn halt(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.halted.notify_waiters();
     }
 
     /// Takes up to `want` messages from the send budget.
@@ -131,14 +140,20 @@ pub async fn consumer(
             Some(s) => s.next().await,
             None => Instant::now(),
         };
+        // Registered before the stop flag is read, so a halt in between is not missed.
+        let halted = shared.halted.notified();
+        tokio::pin!(halted);
+        halted.as_mut().enable();
         if shared.stopped() {
             break;
         }
-        let msgs = match shared
-            .client
-            .receive(q, shared.receive_batch, shared.wait_seconds)
-            .await
-        {
+        let received = tokio::select! {
+            r = shared.client.receive(q, shared.receive_batch, shared.wait_seconds) => r,
+            // The run ended while this receive was out: its connection is dropped (the server
+            // sees the client go), its time is not the server's, and what it got not counted.
+            () = &mut halted => break,
+        };
+        let msgs = match received {
             Ok(m) => m,
             Err(e) => {
                 shared.counters.error(&e.code);
@@ -149,8 +164,7 @@ pub async fn consumer(
             }
         };
         if shared.stopped() {
-            // The run ended while this receive was out (a long poll waits up to its wait):
-            // its time measures the run's end, not the server, and what it got is not counted.
+            // The run ended as this receive was answered: not counted, as above.
             break;
         }
         let now = SystemTime::now();

@@ -110,7 +110,13 @@ impl EmbeddedStore {
             .id_prefix
             .unwrap_or_else(|| MemoryStore::new().id_prefix());
         let next_seq = recovered.catalog.next_seq.max(1);
-        let queues = recovered.catalog.queues.len();
+        // The user's queues: the dialects' own state (MNS topics, …) lives in internal ones.
+        let queues = recovered
+            .catalog
+            .queues
+            .keys()
+            .filter(|name| !polyq_core::is_internal_queue(name))
+            .count();
         let log = Log::start(
             &shown,
             number.max(1),

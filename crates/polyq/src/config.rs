@@ -320,7 +320,26 @@ fn store_choice(value: &str) -> anyhow::Result<StoreChoice> {
     if trimmed != value {
         bail!("--store {value:?}: leading or trailing spaces; give the directory without them");
     }
-    Ok(StoreChoice::Embedded(PathBuf::from(value)))
+    Ok(StoreChoice::Embedded(home_expanded(
+        value,
+        std::env::var_os("HOME"),
+    )?))
+}
+
+/// `~` and `~/…` as a shell would expand them: a config file or `POLYQ_STORE` gets no shell,
+/// and a directory literally named `~` in the working directory is never what was meant.
+fn home_expanded(value: &str, home: Option<std::ffi::OsString>) -> anyhow::Result<PathBuf> {
+    let rest = match value.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.trim_start_matches('/'),
+        Some(_) => bail!(
+            "--store {value:?}: `~user` paths are not expanded; give the directory's full path"
+        ),
+        None => return Ok(PathBuf::from(value)),
+    };
+    match home.filter(|h| !h.is_empty()) {
+        Some(home) => Ok(PathBuf::from(home).join(rest)),
+        None => bail!("--store {value:?}: HOME is not set, so `~` cannot be expanded"),
+    }
 }
 
 /// Levenshtein distance, for telling a misspelt level from a target name.
@@ -501,6 +520,22 @@ mod tests {
         })
         .unwrap();
         assert_eq!(s.store, StoreChoice::Embedded("./Memory".into()));
+        // No shell expands `~` in a config file or `POLYQ_STORE`.
+        let home = Some(std::ffi::OsString::from("/home/q"));
+        for (given, dir) in [
+            ("~", "/home/q/"),
+            ("~/", "/home/q/"),
+            ("~/polyq-data", "/home/q/polyq-data"),
+            ("./~/x", "./~/x"),
+            ("a~b", "a~b"),
+        ] {
+            let got = home_expanded(given, home.clone()).unwrap();
+            assert_eq!(got, PathBuf::from(dir), "{given}");
+        }
+        let e = home_expanded("~bob/data", home).unwrap_err().to_string();
+        assert!(e.contains("`~user` paths are not expanded"), "{e}");
+        let e = home_expanded("~/data", None).unwrap_err().to_string();
+        assert!(e.contains("HOME is not set"), "{e}");
         for typo in [
             "postgress://postgres@127.0.0.1/test",
             "pg://x@y/z",
