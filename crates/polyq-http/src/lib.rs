@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod browser;
 pub mod civil;
+pub mod content_md5;
 pub mod header_case;
 pub mod metrics;
 mod server;

@@ -23,7 +23,7 @@ use polyq_http::uri_encoding::{UNRESERVED, UNRESERVED_AND_SLASH};
 use polyq_http::Request;
 use sha2::Sha256;
 
-use crate::error::MnsResult;
+use crate::error::{MnsError, MnsResult};
 use crate::signature::{checked_date, invalid_authorization, secret_for, signature_mismatch};
 
 const PRODUCT: &str = "mns";
@@ -158,6 +158,15 @@ fn canonical_headers(req: &Request) -> String {
     signed.iter().map(|(k, v)| format!("{k}:{v}\n")).collect()
 }
 
+/// Whether two parameters of `raw` have one name, as [`canonical_query`] compares them.
+fn names_a_parameter_twice(raw: &str) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| pair.split_once('=').map_or(pair, |(k, _)| k))
+        .any(|k| !seen.insert(decode(k).trim().to_lowercase()))
+}
+
 /// The canonical request for `req`.
 pub fn canonical_request(req: &Request) -> String {
     let path = decode(req.uri.path());
@@ -216,6 +225,16 @@ pub fn verify(
     rest: &str,
 ) -> MnsResult<()> {
     let credential = parse_credential(rest, variant).ok_or_else(invalid_authorization)?;
+    // The canonical query keeps one value per name (the SDK signs a map), while the request is
+    // routed on the first: with a name given twice, a signed peek could be replayed as a
+    // receive, a signed delete as the delete of another handle.
+    if names_a_parameter_twice(req.query()) {
+        return Err(MnsError::new(
+            403,
+            "SignatureDoesNotMatch",
+            "The request's query string names a parameter twice; a signed request names each once.",
+        ));
+    }
     let at = checked_date(req, "x-mns-", now)?;
     let secret = secret_for(auth, credential.access_key_id)?;
     let expected = sign(variant, &secret, credential.region, at, req);
@@ -310,6 +329,22 @@ PUT\n/queues/queue-auto-25112417-l0PHHVTHYv\n\ncontent-type:text/xml;charset=UTF
             crate::signature::verify(&req, &auth, at).map_err(|e| e.code)
         };
         assert_eq!(code(good), Ok(()));
+        // The same signature with a parameter named again (in another case too): refused, not
+        // routed on a value the signature did not cover.
+        for twice in ["&PARAM1=x", "&param1=abc"] {
+            let req = request(
+                "POST",
+                &format!("{target}{twice}"),
+                &[("date", date), ("authorization", good)],
+            );
+            let e = crate::signature::verify(&req, &auth, at).unwrap_err();
+            assert_eq!(e.code, "SignatureDoesNotMatch");
+            assert!(
+                e.message.contains("names a parameter twice"),
+                "{}",
+                e.message
+            );
+        }
         assert_eq!(
             code(&good.replace("Signature=1f", "Signature=2f")),
             Err("SignatureDoesNotMatch")

@@ -23,7 +23,7 @@ async fn signed_requests_pass_in_both_forms() {
                     .body(body)
                     .header(
                         "content-md5",
-                        "ZWE5MjJhOTI5NmQ3MWI5YTkyNmI1YmRlNTJhMzc5OTE=",
+                        "ZjY4MTQ1NDg5Y2FmZWNjNzFlNzAwMTNkM2RhYTRlM2M=",
                     )
                     .header(&format!("{}user-request-id", form.prefix()), "abc")
                     .signed(AK, SECRET),
@@ -48,6 +48,53 @@ async fn signed_requests_pass_in_both_forms() {
             )
             .await;
         assert_eq!(del.status, 204, "{}", del.body);
+    }
+}
+
+/// The signature covers `Content-MD5`, not the body: a signed send replayed with another body
+/// is refused for its digest, and nothing is sent. Every form clients write is accepted.
+#[tokio::test]
+async fn a_body_not_matching_its_signed_content_md5_is_refused() {
+    let s = start(enforce()).await;
+    for form in [Form::Mns, Form::Mqs] {
+        let q = format!("digest-{form:?}");
+        let r = s
+            .send(Call::new(form, "PUT", form.queue(&q)).signed(AK, SECRET))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let body = "<Message><MessageBody>x</MessageBody></Message>";
+        // base64 of the hex digest (Python, Go, Node), base64 of the digest, the hex digest.
+        for md5 in [
+            "ZjY4MTQ1NDg5Y2FmZWNjNzFlNzAwMTNkM2RhYTRlM2M=",
+            "9oFFSJyv7McecAE9PapOPA==",
+            "f68145489cafecc71e70013d3daa4e3c",
+        ] {
+            let send = |body: &str| {
+                Call::new(form, "POST", form.messages(&q))
+                    .body(body)
+                    .header("content-md5", md5)
+                    .signed(AK, SECRET)
+            };
+            let r = s.send(send(body)).await;
+            assert_eq!(r.status, 201, "{md5}: {}", r.body);
+            let swapped = "<Message><MessageBody>y</MessageBody></Message>";
+            let r = s.send(send(swapped)).await;
+            assert_eq!(
+                (r.status, r.code().as_deref()),
+                (400, Some("InvalidDegist")),
+                "{md5}: {}",
+                r.body
+            );
+        }
+        let attrs = s
+            .send(Call::new(form, "GET", form.queue(&q)).signed(AK, SECRET))
+            .await;
+        assert_eq!(
+            attrs.field("ActiveMessages").as_deref(),
+            Some("3"),
+            "{}",
+            attrs.body
+        );
     }
 }
 

@@ -396,6 +396,39 @@ async fn send_errors_follow_the_2007_rules() {
     assert_eq!((status, error_code(&xml)), (400, "NoSuchVersion".into()));
 }
 
+/// The signature covers `Content-MD5`, not the body: a body that does not match it is refused
+/// and nothing is sent (a signed send replayed with another body); a matching one is taken.
+#[tokio::test]
+async fn a_body_not_matching_its_content_md5_is_refused() {
+    let (d, _) = setup();
+    create(&d, "q").await;
+    let with_md5 = |body: &str, md5: &str| {
+        let h = [
+            ("aws-version", "2007-05-01"),
+            ("content-type", "text/plain"),
+            ("date", DATE_2007),
+            ("content-md5", md5),
+        ];
+        request("PUT", "/acct/q/back", &h, body.as_bytes())
+    };
+    // MD5("pay 10") in RFC 1864's base64 and as hex.
+    for md5 in [
+        "IlCryBEKOPu8elNOfHU+1w==",
+        "2250abc8110a38fbbc7a534e7c753ed7",
+    ] {
+        let (status, xml) = send_req(&d, with_md5("pay 10", md5)).await;
+        assert_eq!(status, 200, "{xml}");
+        let (status, xml) = send_req(&d, with_md5("pay 9999", md5)).await;
+        assert_eq!(
+            (status, error_code(&xml)),
+            (400, "InvalidParameterValue".into())
+        );
+        assert!(xml.contains("Content-MD5"), "{xml}");
+    }
+    let (_, xml) = rest(&d, "GET", "/acct/q/front?NumberOfMessages=10", "").await;
+    assert_eq!(tags(&xml, "MessageBody"), ["pay 10", "pay 10"], "{xml}");
+}
+
 #[test]
 fn detection_claims_2007_requests_and_nothing_else() {
     let yes = [

@@ -469,6 +469,19 @@ fn unsigned_headers_may_change() {
     r.verify_at(boto_now()).unwrap();
 }
 
+/// The JSON protocol's action header must be signed: the AWS suite's vanilla request verifies
+/// with its two signed headers, and the same signature with an `X-Amz-Target` added is refused
+/// (else a captured SendMessage could be replayed as a DeleteQueue).
+#[test]
+fn an_unsigned_action_header_is_rejected() {
+    get_vanilla().verify_at(at("20150830T123600Z")).unwrap();
+    let r = get_vanilla().set("X-Amz-Target", "AmazonSQS.DeleteQueue");
+    match r.verify_at(at("20150830T123600Z")) {
+        Err(SigError::SignatureDoesNotMatch(m)) => assert!(m.contains("'X-Amz-Target'"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn header_value_whitespace_is_canonicalized() {
     let r = boto_json().set("X-Amz-Target", "   AmazonSQS.SendMessage \t ");

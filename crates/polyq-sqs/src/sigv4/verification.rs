@@ -46,6 +46,17 @@ pub fn verify(
 ) -> Result<Verified, SigError> {
     let query = parse_query(req.query);
     let params = auth_params(req, &query)?;
+    // The JSON protocol takes the action from this header: unsigned, a captured SendMessage
+    // could be replayed as a DeleteQueue. Every SDK signs it (botocore, the JS, Java, Go and
+    // Rust signers sign every header but a few transport ones).
+    if req.headers.contains_key("x-amz-target")
+        && !params.signed_headers.iter().any(|h| h == "x-amz-target")
+    {
+        return Err(SigError::SignatureDoesNotMatch(format!(
+            "{MISMATCH_PREAMBLE} 'X-Amz-Target' names the action and must be a 'SignedHeader' \
+             in the AWS Authorization."
+        )));
+    }
 
     check_time(&params, now, max_skew)?;
 
