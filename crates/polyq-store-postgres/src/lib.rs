@@ -11,6 +11,7 @@
 //!
 //! This crate depends on `polyq-core` only (no dialect, no other store).
 
+mod clock;
 mod config;
 mod error;
 mod lease;
@@ -125,6 +126,7 @@ impl PostgresStore {
         schema::migrate(&mut client, settings.schema.as_deref(), lock, now).await?;
         let prefix = schema::id_prefix(&client).await?;
         maintenance::init(&client).await?;
+        clock::check(&client, true).await;
         let channel = config::channel_for(&schema);
         let notify_works = client
             .execute("SELECT pg_notify($1, '')", &[&channel])

@@ -34,8 +34,13 @@ pub(crate) async fn init(client: &Client) -> Result<(), CoreError> {
 }
 
 pub(crate) async fn run(inner: Arc<Inner>) {
+    // Checked at connect, which warned if it was not.
+    let mut clock_in_step = true;
     loop {
         tokio::time::sleep(PERIOD).await;
+        if let Ok(client) = inner.client().await {
+            clock_in_step = crate::clock::check(&client, clock_in_step).await;
+        }
         let now = inner.last_now.load(Ordering::Relaxed);
         if now == 0 {
             continue;
@@ -52,14 +57,17 @@ pub(crate) async fn run(inner: Arc<Inner>) {
     }
 }
 
-/// True when this node won this period's cleanup.
+/// True when this node won this period's cleanup. A claim stamped more than a period ahead
+/// of this node's time (by a node whose clock ran ahead, since stopped or corrected) is taken
+/// over: else no node in step would clean up until their clocks caught up with it.
 async fn claim(inner: &Inner, now: u64) -> Result<bool, CoreError> {
     let client = inner.client().await?;
     let period = PERIOD.as_millis() as i64;
     let n = client
         .execute(
             "UPDATE polyq_meta SET value = $1::BIGINT::TEXT \
-             WHERE key = 'cleanup_ms' AND value::BIGINT <= $1::BIGINT - $2::BIGINT",
+             WHERE key = 'cleanup_ms' AND (value::BIGINT <= $1::BIGINT - $2::BIGINT \
+             OR value::BIGINT > $1::BIGINT + $2::BIGINT)",
             &[&(now as i64), &period],
         )
         .await

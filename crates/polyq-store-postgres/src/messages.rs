@@ -7,11 +7,12 @@
 
 use std::sync::LazyLock;
 
+use deadpool_postgres::GenericClient;
 use polyq_core::ids::{message_id, seq_from_message_id};
 use polyq_core::*;
 
 use crate::error::db;
-use crate::queues::lookup;
+use crate::queues::{lookup, QueueRow};
 use crate::rows::{self, i, LIVE, MSG_COLS};
 use crate::Inner;
 
@@ -223,8 +224,47 @@ impl Inner {
         body: Option<&[u8]>,
         now: u64,
     ) -> CoreResult<Vec<CoreResult<Relet>>> {
-        let client = self.client().await?;
+        let mut client = self.client().await?;
         let q = lookup(&client, queue, false).await?;
+        let (out, released, earliest) = if q.fifo() {
+            // A FIFO lease picks each group's visible messages and then takes them by seq,
+            // under the queue's lock: a change committed in between (a holder extending its
+            // lease) would be overwritten and the message handed to a second consumer inside
+            // its new timeout, or a group's head passed by. Under the same lock, a change
+            // comes wholly before or after a lease.
+            let tx = client.transaction().await.map_err(db)?;
+            lookup(&tx, queue, true).await?;
+            let done = self.relet_each(&tx, &q, changes, body, now).await?;
+            tx.commit().await.map_err(db)?;
+            done
+        } else {
+            self.relet_each(&client, &q, changes, body, now).await?
+        };
+        if released {
+            self.notify(&client, &q.name).await?;
+        } else if let Some(at) = earliest {
+            // Receivers whose plan is earlier than `at` are not woken (a longer timeout, a
+            // heartbeat, wakes nobody).
+            // The change is made: a notification that fails costs other nodes' polls only
+            // their early look, not the client its answer.
+            let payload = crate::listen::payload(&q.name, Some(at));
+            if let Err(e) = self.notify(&client, &payload).await {
+                tracing::warn!(queue = %q.name, error = %e, "postgres: visibility change not notified");
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Inner::relet`]'s changes, one by one: the answers, whether any released its message,
+    /// and the earliest time a changed message still hidden becomes visible.
+    async fn relet_each<C: GenericClient>(
+        &self,
+        client: &C,
+        q: &QueueRow,
+        changes: &[VisibilityChange],
+        body: Option<&[u8]>,
+        now: u64,
+    ) -> CoreResult<(Vec<CoreResult<Relet>>, bool, Option<u64>)> {
         let relet = client.prepare_cached(&RELET).await.map_err(db)?;
         let why = client.prepare_cached(&RELET_WHY).await.map_err(db)?;
         let mut out = Vec::with_capacity(changes.len());
@@ -273,19 +313,7 @@ impl Inner {
                 Some(r) => refusal(&r, c),
             }));
         }
-        if released {
-            self.notify(&client, &q.name).await?;
-        } else if let Some(at) = earliest {
-            // Receivers whose plan is earlier than `at` are not woken (a longer timeout, a
-            // heartbeat, wakes nobody).
-            // The change is made: a notification that fails costs other nodes' polls only
-            // their early look, not the client its answer.
-            let payload = crate::listen::payload(&q.name, Some(at));
-            if let Err(e) = self.notify(&client, &payload).await {
-                tracing::warn!(queue = %q.name, error = %e, "postgres: visibility change not notified");
-            }
-        }
-        Ok(out)
+        Ok((out, released, earliest))
     }
 
     pub(crate) async fn move_messages(

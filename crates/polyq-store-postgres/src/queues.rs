@@ -134,7 +134,39 @@ impl Inner {
             tx.execute(sql, &[&id]).await.map_err(db)?;
         }
         tx.commit().await.map_err(db)?;
+        self.sweep_later(id);
         Ok(())
+    }
+
+    /// A standard send (or a dead-letter move) on another connection that looked the queue up
+    /// before the delete may insert its rows after it: they would belong to no queue, never be
+    /// read, and, without an expiry, never be cleaned up. Every such statement ends within the
+    /// operation timeout (the database's statement timeout is set below it), so the deleted
+    /// queue's rows are swept once more after it. Queue ids are never reused.
+    fn sweep_later(&self, id: i64) {
+        let pool = self.pool.clone();
+        let wait = self.operation_timeout + std::time::Duration::from_secs(2);
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let swept = match pool.get().await {
+                Ok(c) => c
+                    .execute("DELETE FROM polyq_messages WHERE queue_id = $1", &[&id])
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match swept {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(
+                    queue_id = id,
+                    rows = n,
+                    "postgres: late rows of a deleted queue swept"
+                ),
+                Err(e) => {
+                    tracing::warn!(queue_id = id, error = %e, "postgres: rows of a deleted queue not swept")
+                }
+            }
+        });
     }
 
     pub(crate) async fn get_queue(&self, name: &str, now: u64) -> CoreResult<QueueInfo> {

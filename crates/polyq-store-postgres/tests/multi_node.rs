@@ -399,3 +399,50 @@ async fn a_visibility_shortened_on_one_node_reaches_a_long_poll_on_another() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].body.as_ref(), b"held");
 }
+
+/// A node whose clock ran a day ahead stamped the shared cleanup claim a day ahead, and no
+/// node in step cleaned up until their clocks caught up with it (found by a two-node audit):
+/// expired messages stayed in the table. A claim more than a period ahead is now taken over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cleanup_claim_stamped_in_the_future_is_taken_over() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let store = PostgresStore::connect(&schema.url("&pool_size=2"))
+        .await
+        .expect("node");
+    let (side, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
+        .await
+        .expect("side connection");
+    tokio::spawn(conn);
+    let wall = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    let brief = QueueConfig {
+        retention_seconds: 1,
+        ..Default::default()
+    };
+    store.create_queue("q", brief, wall()).await.unwrap();
+    store.send("q", vec![text("x")], wall()).await.unwrap();
+    let s = &schema.name;
+    let ahead = (wall() + 86_400_000).to_string();
+    side.execute(
+        &format!("UPDATE \"{s}\".polyq_meta SET value = $1 WHERE key = 'cleanup_ms'"),
+        &[&ahead],
+    )
+    .await
+    .unwrap();
+    let rows = format!("SELECT count(*) FROM \"{s}\".polyq_messages");
+    // The cleanup runs every 10 s by the latest time the store was given: waited up to 45 s.
+    for _ in 0..180 {
+        store.get_queue("q", wall()).await.unwrap();
+        if side.query_one(&rows, &[]).await.unwrap().get::<_, i64>(0) == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("expired rows were never cleaned up behind a claim stamped a day ahead");
+}

@@ -297,3 +297,169 @@ async fn a_delete_racing_another_lease_finds_its_receipt_stale() {
         store.purge_queue("q", t0).await.unwrap();
     }
 }
+
+/// Waits (bounded) until `n` sessions working on `schema` wait for a lock.
+async fn until_waiting(watcher: &tokio_postgres::Client, schema: &str, n: i64) {
+    let sql = "SELECT count(DISTINCT w.pid) FROM pg_locks w WHERE NOT w.granted AND w.pid IN ( \
+               SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+               JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = $1)";
+    for _ in 0..400 {
+        let waiting: i64 = watcher.query_one(sql, &[&schema]).await.unwrap().get(0);
+        if waiting >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{n} sessions never waited for a lock");
+}
+
+/// A FIFO lease picks each group's visible messages, then takes them by seq. A holder's
+/// extension committed in between (here held up by a third connection's row lock, as any lock
+/// wait can hold it) was overwritten: the message went to a second consumer inside its
+/// extended timeout (found by a two-node audit). Changes on FIFO queues now take the queue's
+/// lock, so the lease sees the extension and takes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_fifo_lease_never_takes_a_message_whose_lease_was_just_extended() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let store = store(&schema).await;
+    let (other, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
+        .await
+        .expect("second connection");
+    tokio::spawn(conn);
+    let (watcher, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
+        .await
+        .expect("third connection");
+    tokio::spawn(conn);
+    let t0 = now();
+    store.create_queue("q.fifo", fifo(), t0).await.unwrap();
+    let hold = format!(
+        "SELECT 1 FROM \"{}\".polyq_messages WHERE seq = $1 FOR UPDATE",
+        schema.name
+    );
+    for run in 0..3 {
+        let dedup = Some(format!("m{run}"));
+        store
+            .send("q.fifo", vec![message(Some("g"), dedup)], t0)
+            .await
+            .unwrap();
+        let two_seconds = LeaseRequest {
+            visibility_seconds: Some(2),
+            ..lease(1, None)
+        };
+        let first = store.lease("q.fifo", two_seconds, t0).await.unwrap();
+        let receipt = first.messages[0].receipt();
+        other.batch_execute("BEGIN").await.unwrap();
+        other
+            .execute(&hold, &[&(receipt.seq as i64)])
+            .await
+            .unwrap();
+        // The holder extends its lease to a minute 1.3 s in, still inside its 2 s.
+        let extend = {
+            let store = store.clone();
+            let change = VisibilityChange {
+                receipt,
+                visibility_seconds: 60,
+                renew_receipt: false,
+                require_hidden: true,
+                accept_older_receipt: true,
+                max_total_seconds: None,
+            };
+            tokio::spawn(async move {
+                store
+                    .change_visibility("q.fifo", &[change], t0 + 1300)
+                    .await
+            })
+        };
+        until_waiting(&watcher, &schema.name, 1).await;
+        // Another consumer receives 2.4 s in, when the first lease would have run out.
+        let steal = {
+            let store = store.clone();
+            tokio::spawn(async move { store.lease("q.fifo", lease(1, None), t0 + 2400).await })
+        };
+        until_waiting(&watcher, &schema.name, 2).await;
+        other.batch_execute("COMMIT").await.unwrap();
+        let extended = extend.await.unwrap().unwrap();
+        assert!(extended[0].is_ok(), "run {run}: {extended:?}");
+        let stolen = steal.await.unwrap().unwrap().messages;
+        assert!(
+            stolen.is_empty(),
+            "run {run}: taken inside its extended lease: {stolen:?}"
+        );
+        store.purge_queue("q.fifo", t0).await.unwrap();
+    }
+}
+
+/// A standard send that looked its queue up before another node deleted it inserts its rows
+/// after the delete: they belonged to no queue and, without an expiry, stayed for ever (found
+/// by a two-node audit). The deleting node sweeps the queue's rows again once every statement
+/// begun before the delete has ended (the operation timeout). The send is held between its
+/// look-up and its insert by an uncommitted row holding the sequence number it will take.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rows_a_send_inserts_after_its_queue_was_deleted_are_swept() {
+    let Some(schema) = support::fresh_schema().await else {
+        return;
+    };
+    let store = Arc::new(
+        PostgresStore::connect(&schema.url("&pool_size=4&operation_timeout=3"))
+            .await
+            .expect("connect"),
+    );
+    let (other, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
+        .await
+        .expect("second connection");
+    tokio::spawn(conn);
+    let (watcher, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
+        .await
+        .expect("third connection");
+    tokio::spawn(conn);
+    let s = &schema.name;
+    let t0 = now();
+    store
+        .create_queue("q", QueueConfig::default(), t0)
+        .await
+        .unwrap();
+    let taken: i64 = other
+        .query_one(&format!("SELECT nextval('\"{s}\".polyq_message_seq')"), &[])
+        .await
+        .unwrap()
+        .get(0);
+    other.batch_execute("BEGIN").await.unwrap();
+    other
+        .execute(
+            &format!(
+                "INSERT INTO \"{s}\".polyq_messages \
+                 (seq, queue_id, priority, enqueued_ms, visible_ms, body) \
+                 VALUES ($1, -1, 0, 0, 0, '')"
+            ),
+            &[&(taken + 1)],
+        )
+        .await
+        .unwrap();
+    let send = {
+        let store = store.clone();
+        tokio::spawn(async move { store.send("q", vec![message(None, None)], t0).await })
+    };
+    until_waiting(&watcher, s, 1).await;
+    store.delete_queue("q").await.unwrap();
+    other.batch_execute("ROLLBACK").await.unwrap();
+    send.await.unwrap().unwrap();
+    let count = format!("SELECT count(*) FROM \"{s}\".polyq_messages");
+    let rows = || async {
+        watcher
+            .query_one(&count, &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    assert_eq!(rows().await, 1, "the late insert is there at first");
+    // Swept 3 s + 2 s after the delete; waited for up to 20 s.
+    for _ in 0..80 {
+        if rows().await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("the late rows of the deleted queue were never swept");
+}
