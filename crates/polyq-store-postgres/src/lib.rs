@@ -143,19 +143,8 @@ impl PostgresStore {
         // which would go on (and may still commit) while the pool hands its busy connection
         // to the next request. Migrations and the listener use their own connections.
         let mut pooled = settings.pg.clone();
-        let statement_ms = (settings.operation_timeout.as_millis() * 9 / 10).max(500);
-        let own = format!("-c statement_timeout={statement_ms}");
-        match pooled.get_options() {
-            // The URL's own setting wins.
-            Some(o) if o.contains("statement_timeout") => {}
-            Some(o) if !o.is_empty() => {
-                let options = format!("{o} {own}");
-                pooled.options(&options);
-            }
-            _ => {
-                pooled.options(&own);
-            }
-        }
+        let options = pooled_options(pooled.get_options(), settings.operation_timeout);
+        pooled.options(&options);
         let manager = Manager::from_config(
             pooled,
             NoTls,
@@ -246,9 +235,60 @@ fn describe(pg: &tokio_postgres::Config) -> String {
     format!("{host}:{port}/{}", pg.get_dbname().unwrap_or(""))
 }
 
+/// The session options of pooled connections: the URL's, then (unless it sets them) a
+/// statement timeout a little under the operation timeout, and the same bound on a transaction
+/// left idle. The latter frees the locks of a node that went silent inside a transaction (a
+/// paused process, a frozen network path): a FIFO queue's row lock held so would stop that
+/// queue on every node until the server's TCP keepalive noticed, hours later.
+fn pooled_options(url: Option<&str>, operation_timeout: Duration) -> String {
+    let statement_ms = (operation_timeout.as_millis() * 9 / 10).max(500);
+    let idle_ms = operation_timeout.as_millis().max(1000);
+    let mut options = url.unwrap_or("").trim().to_string();
+    for (name, ms) in [
+        ("statement_timeout", statement_ms),
+        ("idle_in_transaction_session_timeout", idle_ms),
+    ] {
+        if !options.contains(name) {
+            if !options.is_empty() {
+                options.push(' ');
+            }
+            options.push_str(&format!("-c {name}={ms}"));
+        }
+    }
+    options
+}
+
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pooled_options;
+    use std::time::Duration;
+
+    #[test]
+    fn pooled_sessions_bound_statements_and_idle_transactions() {
+        let thirty = Duration::from_secs(30);
+        assert_eq!(
+            pooled_options(None, thirty),
+            "-c statement_timeout=27000 -c idle_in_transaction_session_timeout=30000"
+        );
+        // The URL's own options come first, and its own setting of either wins.
+        assert_eq!(
+            pooled_options(Some("-c work_mem=8MB"), thirty),
+            "-c work_mem=8MB -c statement_timeout=27000 -c idle_in_transaction_session_timeout=30000"
+        );
+        assert_eq!(
+            pooled_options(Some("-c statement_timeout=5s"), Duration::from_secs(1)),
+            "-c statement_timeout=5s -c idle_in_transaction_session_timeout=1000"
+        );
+        assert_eq!(
+            pooled_options(Some("-c idle_in_transaction_session_timeout=0"), thirty),
+            "-c idle_in_transaction_session_timeout=0 -c statement_timeout=27000"
+        );
+    }
 }

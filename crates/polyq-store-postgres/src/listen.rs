@@ -9,6 +9,12 @@
 //! after every (re)connect all waiters are woken once, and while the listener is down they are
 //! woken every second, so a long poll never waits more than about a second for a message it
 //! was not told about. Lease also reports `next_visible_ms`, so timers need no notification.
+//!
+//! A connection can also go silent without closing (a frozen network path, a stalled proxy):
+//! a LISTEN connection receives without sending, so nothing would notice. The listener asks
+//! the server a trivial question every [`PING_EVERY`] and, without an answer in [`PING_WITHIN`],
+//! takes the connection for lost; a connect that does not complete in [`CONNECT_WITHIN`] is
+//! given up and tried again. Meanwhile the every-second fallback runs on its own task.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -21,6 +27,9 @@ use tokio_postgres::{AsyncMessage, NoTls};
 use crate::Inner;
 
 const RETRY_MAX: Duration = Duration::from_secs(1);
+const CONNECT_WITHIN: Duration = Duration::from_secs(5);
+const PING_EVERY: Duration = Duration::from_secs(5);
+const PING_WITHIN: Duration = Duration::from_secs(2);
 
 pub(crate) async fn run(inner: Arc<Inner>, pg: tokio_postgres::Config) {
     let Some(channel) = inner.channel.clone() else {
@@ -30,9 +39,24 @@ pub(crate) async fn run(inner: Arc<Inner>, pg: tokio_postgres::Config) {
             inner.wake_all();
         }
     };
+    // The fallback while not listening, on its own task: a connect attempt that hangs must not
+    // hold it up. Ended with the listener (the store's drop aborts this task).
+    let fallback = {
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RETRY_MAX).await;
+                if !inner.listening.load(Ordering::Relaxed) {
+                    inner.wake_all();
+                }
+            }
+        })
+    };
+    let _stop_fallback = AbortOnDrop(fallback);
     let mut backoff = Duration::from_millis(50);
     loop {
-        if let Ok((client, mut conn)) = pg.connect(NoTls).await {
+        let connected = tokio::time::timeout(CONNECT_WITHIN, pg.connect(NoTls)).await;
+        if let Ok(Ok((client, mut conn))) = connected {
             let (tx, mut rx) = mpsc::unbounded_channel::<String>();
             // The connection must be polled for the client to work and for notifications to
             // arrive; it ends when the socket breaks or the client is dropped.
@@ -46,19 +70,30 @@ pub(crate) async fn run(inner: Arc<Inner>, pg: tokio_postgres::Config) {
                     }
                 }
             });
-            if client
-                .batch_execute(&format!("LISTEN \"{channel}\""))
-                .await
-                .is_ok()
-            {
+            let statement = format!("LISTEN \"{channel}\"");
+            let listen = client.batch_execute(&statement);
+            if let Ok(Ok(())) = tokio::time::timeout(PING_WITHIN, listen).await {
                 inner.listening.store(true, Ordering::Relaxed);
                 backoff = Duration::from_millis(50);
                 // Whatever was sent while we were not listening is found by looking again.
                 inner.wake_all();
-                while let Some(payload) = rx.recv().await {
-                    match parse(&payload) {
-                        (queue, Some(visible_ms)) => inner.wake_at(queue, visible_ms),
-                        (queue, None) => inner.wake(queue),
+                let mut ping = tokio::time::interval(PING_EVERY);
+                ping.tick().await;
+                loop {
+                    tokio::select! {
+                        payload = rx.recv() => match payload {
+                            Some(payload) => match parse(&payload) {
+                                (queue, Some(visible_ms)) => inner.wake_at(queue, visible_ms),
+                                (queue, None) => inner.wake(queue),
+                            },
+                            None => break,
+                        },
+                        _ = ping.tick() => {
+                            let answered = tokio::time::timeout(PING_WITHIN, client.simple_query("SELECT 1")).await;
+                            if !matches!(answered, Ok(Ok(_))) {
+                                break;
+                            }
+                        }
                     }
                 }
                 inner.listening.store(false, Ordering::Relaxed);
@@ -70,6 +105,15 @@ pub(crate) async fn run(inner: Arc<Inner>, pg: tokio_postgres::Config) {
         inner.wake_all();
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(RETRY_MAX);
+    }
+}
+
+/// Aborts its task when dropped (the listener's own task is aborted with the store).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

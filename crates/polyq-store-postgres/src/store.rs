@@ -21,6 +21,12 @@ impl PostgresStore {
     ) -> CoreResult<T> {
         let limit = self.inner.operation_timeout;
         tokio::time::timeout(limit, op).await.unwrap_or_else(|_| {
+            // The operation's connection went back to the pool with its statement still out
+            // (a frozen network path, a stalled proxy): handed out again, it would hold the
+            // next request as long. The pool cannot tell it from the others, and whatever
+            // froze it may have frozen them too: every idle connection goes, and new ones are
+            // made as needed (a rare cost: this is a request that waited the whole timeout).
+            self.inner.pool.retain(|_, _| false);
             tracing::error!(
                 seconds = limit.as_secs(),
                 "a PostgreSQL operation did not finish in time; its request fails"

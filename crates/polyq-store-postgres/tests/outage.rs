@@ -4,11 +4,12 @@
 //! again without a restart, and every acknowledged message is still there. The proxy can also
 //! freeze: keep every connection open and pass nothing (a dead network path, a stuck server),
 //! where requests must fail within the operation timeout instead of waiting for ever; and a
-//! server that accepts connections and never answers must not hang the start.
+//! server that accepts connections and never answers must not hang the start. It can freeze
+//! only the connections open so far, so that a stuck connection left in the pool shows.
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,7 +23,9 @@ use tokio::task::JoinHandle;
 struct Proxy {
     port: u16,
     cut: Arc<AtomicBool>,
-    frozen: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Links numbered below this pass nothing.
+    frozen: Arc<tokio::sync::watch::Sender<u64>>,
+    opened: Arc<AtomicU64>,
     links: Arc<Mutex<Vec<JoinHandle<()>>>>,
     accept: JoinHandle<()>,
 }
@@ -32,10 +35,12 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let cut = Arc::new(AtomicBool::new(false));
-        let frozen = Arc::new(tokio::sync::watch::Sender::new(false));
+        let frozen = Arc::new(tokio::sync::watch::Sender::new(0));
+        let opened = Arc::new(AtomicU64::new(0));
         let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let accept = {
             let (cut, links, frozen) = (cut.clone(), links.clone(), frozen.clone());
+            let opened = opened.clone();
             tokio::spawn(async move {
                 while let Ok((mut down, _)) = listener.accept().await {
                     if cut.load(Ordering::SeqCst) {
@@ -43,12 +48,13 @@ impl Proxy {
                     }
                     let upstream = upstream.clone();
                     let mut freeze = frozen.subscribe();
+                    let number = opened.fetch_add(1, Ordering::SeqCst);
                     links.lock().unwrap().push(tokio::spawn(async move {
                         if let Ok(mut up) = TcpStream::connect(&upstream).await {
                             tokio::select! {
                                 _ = tokio::io::copy_bidirectional(&mut down, &mut up) => {}
                                 () = async {
-                                    let _ = freeze.wait_for(|f| *f).await;
+                                    let _ = freeze.wait_for(|below| number < *below).await;
                                 } => {
                                     // Both sockets stay open, and nothing passes.
                                     std::future::pending::<()>().await;
@@ -63,13 +69,20 @@ impl Proxy {
             port,
             cut,
             frozen,
+            opened,
             links,
             accept,
         }
     }
 
     fn freeze(&self) {
-        self.frozen.send_replace(true);
+        self.frozen.send_replace(u64::MAX);
+    }
+
+    /// Freezes the connections open now; later ones pass. After [`Proxy::freeze`], lets new
+    /// connections pass again (frozen ones stay so).
+    fn freeze_existing(&self) {
+        self.frozen.send_replace(self.opened.load(Ordering::SeqCst));
     }
 
     fn cut(&self) {
@@ -137,6 +150,66 @@ async fn proxied_store(extra: &str) -> Option<(support::Schema, Proxy, PostgresS
 
 fn within<T>(what: &str, r: Result<T, tokio::time::error::Elapsed>) -> T {
     r.unwrap_or_else(|_| panic!("{what} still waiting after 20 s"))
+}
+
+/// A request that timed out on a frozen connection left it in the pool, and the next
+/// requests were handed it and timed out in turn, for as long as it stayed frozen (found by an
+/// outage audit: one request in 30 s failed so, indefinitely). A timeout now empties the pool
+/// of idle connections; the next request connects afresh and succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_frozen_under_a_timed_out_request_is_not_handed_out_again() {
+    let Some((_schema, proxy, store)) = proxied_store("&operation_timeout=2").await else {
+        return;
+    };
+    for _ in 0..3 {
+        store.get_queue("q", T0).await.unwrap();
+    }
+    proxy.freeze_existing();
+    let r = within(
+        "a request on a frozen connection",
+        tokio::time::timeout(Duration::from_secs(20), store.get_queue("q", T0)).await,
+    );
+    assert!(unavailable(r.clone()), "{r:?}");
+    let r = within(
+        "the next request",
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            store.send("q", vec![text("after")], T0),
+        )
+        .await,
+    );
+    assert!(r.is_ok(), "handed the frozen connection again: {r:?}");
+}
+
+/// The listener's connection frozen: a LISTEN connection only receives, so nothing noticed,
+/// and long polls on this node missed other nodes' sends for their whole wait (found by an
+/// outage audit); and a reconnect to a server that accepted and never answered hung for ever.
+/// The listener now pings its connection and bounds its connects: it reports the loss (long
+/// polls fall back to looking every second) and is back once connections pass again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_listener_is_noticed_and_replaced() {
+    let Some((_schema, proxy, store)) = proxied_store("").await else {
+        return;
+    };
+    let until = |listening: bool, what: &'static str| {
+        let store = &store;
+        async move {
+            for _ in 0..120 {
+                if store.is_listening() == listening {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            panic!("{what} after 30 s");
+        }
+    };
+    until(true, "not listening at first").await;
+    // Every connection, and every new one, accepted and then silent.
+    proxy.freeze();
+    until(false, "a frozen listener still taken for listening").await;
+    // Connections pass again (the frozen ones, a reconnect attempt among them, stay frozen).
+    proxy.freeze_existing();
+    until(true, "the listener never came back").await;
 }
 
 /// A frozen path to the database: every request fails with `Unavailable` within the
