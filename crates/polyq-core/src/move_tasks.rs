@@ -71,6 +71,13 @@ pub struct MoveTasks {
 /// Messages moved per step when no rate is asked for.
 const DEFAULT_STEP: usize = 100;
 
+/// Finished tasks kept per source queue: what ListMessageMoveTasks shows ("the most recent
+/// message movement tasks (up to 10) under a specific source queue").
+const KEEP_PER_SOURCE: usize = 10;
+/// Finished tasks kept in all, so that queues made and deleted by the thousand (each with a
+/// task) do not leave a list that grows for ever and is walked on every call.
+const KEEP_FINISHED: usize = 1000;
+
 impl MoveTasks {
     pub fn start(&self, spec: MoveTaskSpec<'_>, to_move: u64) -> CoreResult<String> {
         let MoveTaskSpec {
@@ -107,6 +114,7 @@ impl MoveTasks {
             failure_reason: None,
         }));
         tasks.push(task.clone());
+        forget_old(&mut tasks);
         tokio::spawn(run(task, store, clock, waiters));
         Ok(handle)
     }
@@ -159,6 +167,32 @@ impl MoveTasks {
         t.status = MoveTaskStatus::Cancelling;
         Ok(t.clone())
     }
+}
+
+/// Drops finished tasks beyond the newest [`KEEP_PER_SOURCE`] of their source and the newest
+/// [`KEEP_FINISHED`] in all (tasks are in start order). Running ones always stay.
+fn forget_old(tasks: &mut Vec<Arc<Mutex<MoveTaskInfo>>>) {
+    let mut per_source: std::collections::HashMap<String, usize> = Default::default();
+    let mut finished = 0;
+    let mut keep = vec![true; tasks.len()];
+    for (k, task) in tasks.iter().enumerate().rev() {
+        let t = task.lock();
+        if matches!(
+            t.status,
+            MoveTaskStatus::Running | MoveTaskStatus::Cancelling
+        ) {
+            continue;
+        }
+        let of_source = per_source.entry(t.source.clone()).or_default();
+        *of_source += 1;
+        finished += 1;
+        keep[k] = *of_source <= KEEP_PER_SOURCE && finished <= KEEP_FINISHED;
+    }
+    let mut k = 0;
+    tasks.retain(|_| {
+        k += 1;
+        keep[k - 1]
+    });
 }
 
 /// How a task that was running ends: a cancel answered while its last step ran ends it
@@ -341,6 +375,49 @@ mod tests {
             );
         }
         assert_eq!(pace(None), (DEFAULT_STEP, Duration::ZERO));
+    }
+
+    fn task(source: &str, status: MoveTaskStatus, n: usize) -> Arc<Mutex<MoveTaskInfo>> {
+        Arc::new(Mutex::new(MoveTaskInfo {
+            handle: format!("{source}-{n}"),
+            source: source.into(),
+            destination: None,
+            max_per_second: None,
+            status,
+            moved: 0,
+            to_move: 0,
+            started_ms: n as u64,
+            failure_reason: None,
+        }))
+    }
+
+    /// Finished tasks are bounded per source and in all (a server that made and deleted
+    /// queues with a task each kept every task, and walked them all on every call); running
+    /// ones always stay, and the newest finished ones are kept.
+    #[test]
+    fn old_finished_tasks_are_forgotten() {
+        use MoveTaskStatus::*;
+        let mut tasks = vec![task("a", Running, 0)];
+        for n in 1..=15 {
+            tasks.push(task("a", if n % 2 == 0 { Failed } else { Completed }, n));
+        }
+        tasks.push(task("b", Cancelled, 16));
+        forget_old(&mut tasks);
+        let handles: Vec<String> = tasks.iter().map(|t| t.lock().handle.clone()).collect();
+        let mut want = vec!["a-0".to_string()];
+        want.extend((6..=15).map(|n| format!("a-{n}")));
+        want.push("b-16".into());
+        assert_eq!(handles, want);
+
+        let mut tasks: Vec<_> = (0..3000)
+            .map(|n| task(&format!("q{n}"), Completed, n))
+            .collect();
+        tasks.insert(0, task("busy", Cancelling, 0));
+        forget_old(&mut tasks);
+        assert_eq!(tasks.len(), KEEP_FINISHED + 1);
+        assert_eq!(tasks[0].lock().source, "busy");
+        assert_eq!(tasks[1].lock().source, "q2000");
+        assert_eq!(tasks[KEEP_FINISHED].lock().source, "q2999");
     }
 
     #[test]
