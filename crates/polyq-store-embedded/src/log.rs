@@ -87,6 +87,13 @@ impl Log {
     /// Writes `changes` as one frame and makes it durable. An error leaves the file with at
     /// most a cut-short frame at its end, which recovery cuts off.
     pub fn commit(&mut self, changes: &[Change], fail: bool) -> io::Result<()> {
+        // A full segment is replaced before this commit's frame, not after it: a replacement
+        // that fails (no room for the new file, the directory gone) then fails a commit that
+        // wrote nothing, rather than one whose changes are already on disk (its requests would
+        // be told 500 for a message that is kept and delivered after a restart).
+        if self.tracker.segment(self.number).map_or(0, |s| s.size) >= self.segment_bytes {
+            self.rotate()?;
+        }
         let skip = superseded(changes);
         self.buf.clear();
         begin_frame(&mut self.buf);
@@ -114,9 +121,34 @@ impl Log {
         self.file.write_all(&self.buf)?;
         self.file.sync_data()?;
         self.tracker.grow(self.number, self.buf.len() as u64);
-        if self.tracker.segment(self.number).map_or(0, |s| s.size) >= self.segment_bytes {
-            self.rotate()?;
+        Ok(())
+    }
+
+    /// Fails when the segment being written is no longer the file at its path in the data
+    /// directory: the directory was moved or removed (or the file replaced) while polyq runs.
+    /// Commits would then go to a file no restart will read.
+    pub fn still_in_place(&self) -> io::Result<()> {
+        let path = self.dir.join(segment_name(self.number));
+        let gone = |what: &str| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "the data directory no longer holds the segment being written ({}: {what});                      it was moved or removed while polyq ran, and what is written now would not                      be found at the next start",
+                    path.display()
+                ),
+            )
+        };
+        let on_disk = std::fs::metadata(&path).map_err(|e| gone(&e.to_string()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let open = self.file.metadata()?;
+            if (on_disk.dev(), on_disk.ino()) != (open.dev(), open.ino()) {
+                return Err(gone("another file now has its name"));
+            }
         }
+        #[cfg(not(unix))]
+        let _ = on_disk;
         Ok(())
     }
 

@@ -243,6 +243,13 @@ fn run(mut log: Log, shared: &Shared) {
         }
         if last_maintenance.elapsed() >= Duration::from_secs(1) {
             last_maintenance = Instant::now();
+            // A data directory moved or removed under a running server would otherwise take
+            // writes (into a file nothing will read) until the next segment, 64 MiB later:
+            // checked once a second, it turns the store read-only as a failed write does.
+            if let Err(e) = log.still_in_place() {
+                stop_writing(shared, &log, &e, 0);
+                return;
+            }
             if !collect(&mut log, shared) {
                 return;
             }

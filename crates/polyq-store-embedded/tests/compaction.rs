@@ -124,7 +124,8 @@ async fn a_backlog_drained_gives_its_space_back_and_survives_restarts_while_it_l
         store.send("q", msgs(from, 100), T0).await.unwrap();
     }
     let (full_files, full_bytes) = store.disk_usage();
-    assert!(full_files > 20, "{full_files} segments");
+    // (A segment filled by the last send is replaced at the next commit, not at once.)
+    assert!(full_files >= 20, "{full_files} segments");
 
     // Half drained, restart, the rest drained: every message comes out exactly once.
     let mut seen = Vec::new();
