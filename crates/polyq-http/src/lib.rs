@@ -16,6 +16,7 @@ pub mod metrics;
 mod server;
 pub mod tls;
 pub mod uri_encoding;
+pub mod write_stall;
 pub mod xml;
 
 use std::net::SocketAddr;

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use crate::header_case::{self, HeaderCase, ResponseHeaderCase};
 use crate::metrics::{Operation, RequestMetrics, NO_DIALECT, NO_OPERATION};
 use crate::tls::{Stream, TlsAcceptor};
+use crate::write_stall::WriteStall;
 use crate::{response, Dialect, Request, Response};
 
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +40,10 @@ pub struct ServerLimits {
     /// ping goes unanswered as long again: HTTP/2 has no header timer, and a client that opened
     /// a connection and went silent would otherwise hold it (and delay shutdown) for ever.
     pub http2_keep_alive: Duration,
+    /// How long an answer may wait for the client to read any of it before the connection is
+    /// closed ([`crate::write_stall`]): a client that stops reading would otherwise hold the
+    /// connection and the whole answer in memory for ever.
+    pub write_stall_timeout: Duration,
 }
 
 /// Most header lines a request may have (hyper's default is 100). Azure allows 8 KB of
@@ -56,6 +61,7 @@ impl Default for ServerLimits {
             header_read_timeout: Duration::from_secs(75),
             body_idle_timeout: Duration::from_secs(75),
             http2_keep_alive: Duration::from_secs(20),
+            write_stall_timeout: Duration::from_secs(75),
         }
     }
 }
@@ -483,9 +489,9 @@ async fn prepare(
     stream: TcpStream,
     remote: SocketAddr,
     tls: Option<TlsAcceptor>,
-    header_limit: Duration,
-) -> Option<TokioIo<Stream>> {
-    match tls {
+    limits: ServerLimits,
+) -> Option<TokioIo<WriteStall<Stream>>> {
+    let stream = match tls {
         Some(tls) => {
             // Plain HTTP sent to a TLS listener (a handshake starts with byte 0x16): say so
             // in plain HTTP rather than drop the connection without a word.
@@ -498,16 +504,20 @@ async fn prepare(
                 Ok(Ok(1)) => {}
                 _ => return None,
             }
-            handshake(stream, remote, tls).await
+            handshake(stream, remote, tls).await?
         }
-        None => match tokio::time::timeout(header_limit, told_apart(&stream)).await {
-            Ok(true) => Some(TokioIo::new(Stream::Plain(stream))),
+        None => match tokio::time::timeout(limits.header_read_timeout, told_apart(&stream)).await {
+            Ok(true) => Stream::Plain(stream),
             _ => {
                 tracing::debug!(%remote, "connection sent no request; closed");
-                None
+                return None;
             }
         },
-    }
+    };
+    Some(TokioIo::new(WriteStall::new(
+        stream,
+        limits.write_stall_timeout,
+    )))
 }
 
 /// The HTTP/2 connection preface (prior knowledge, h2c).
@@ -532,13 +542,9 @@ async fn told_apart(stream: &TcpStream) -> bool {
     }
 }
 
-async fn handshake(
-    stream: TcpStream,
-    remote: SocketAddr,
-    tls: TlsAcceptor,
-) -> Option<TokioIo<Stream>> {
+async fn handshake(stream: TcpStream, remote: SocketAddr, tls: TlsAcceptor) -> Option<Stream> {
     match tokio::time::timeout(TLS_HANDSHAKE_LIMIT, tls.accept(stream)).await {
-        Ok(Ok(s)) => Some(TokioIo::new(Stream::Tls(Box::new(s.into())))),
+        Ok(Ok(s)) => Some(Stream::Tls(Box::new(s.into()))),
         Ok(Err(e)) => {
             tracing::debug!(%remote, error = %e, "TLS handshake failed");
             None
@@ -601,7 +607,7 @@ pub async fn serve_with_tls(
         .keep_alive_timeout(router.limits.http2_keep_alive);
     // ALPN offers only HTTP/1.1 over TLS, so TLS connections skip the HTTP/2 sniffing.
     let tls_builder = builder.clone().http1_only();
-    let header_limit = router.limits.header_read_timeout;
+    let limits = router.limits;
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -628,7 +634,7 @@ pub async fn serve_with_tls(
                 // slow or silent client holds up neither the accept loop nor a shutdown.
                 tokio::spawn(async move {
                     let conn = tokio::select! {
-                        ready = prepare(stream, remote, tls, header_limit) => match ready {
+                        ready = prepare(stream, remote, tls, limits) => match ready {
                             Some(io) => builder.serve_connection_with_upgrades(io, svc).into_owned(),
                             None => return,
                         },

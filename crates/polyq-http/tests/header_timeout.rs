@@ -4,7 +4,9 @@
 //! as its handler needs (long polls). A body that stops arriving for
 //! `ServerLimits::body_idle_timeout` is answered 408 and its connection closed; one that keeps
 //! coming, however slowly, is read. An HTTP/2 connection that stops answering pings is closed
-//! (`ServerLimits::http2_keep_alive`). Short limits here; the waits only bound a hang.
+//! (`ServerLimits::http2_keep_alive`). An answer the client stops reading is given up after
+//! `ServerLimits::write_stall_timeout`, one read slowly is sent whole. Short limits here; the
+//! waits only bound a hang.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +16,7 @@ use polyq_http::{response, Dialect, Request, Response, Router, ServerLimits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Answers every request, after `?sleep_ms=N` milliseconds when asked.
+/// Answers every request, after `?sleep_ms=N` milliseconds when asked; `?big=N`: with N bytes.
 struct Slow;
 
 #[async_trait]
@@ -29,6 +31,9 @@ impl Dialect for Slow {
         if let Some(ms) = req.query().strip_prefix("sleep_ms=") {
             tokio::time::sleep(Duration::from_millis(ms.parse().unwrap())).await;
         }
+        if let Some(n) = req.query().strip_prefix("big=") {
+            return response(200, "text/plain", vec![b'x'; n.parse().unwrap()]);
+        }
         response(200, "text/plain", "done")
     }
     fn describe(&self, _base: &str) -> Vec<String> {
@@ -41,10 +46,16 @@ const LIMIT: Duration = Duration::from_millis(300);
 const HANG: Duration = Duration::from_secs(30);
 
 async fn start() -> String {
+    start_with(LIMIT).await
+}
+
+/// [`start`] with another limit on answers the client does not read.
+async fn start_with(write_stall: Duration) -> String {
     let limits = ServerLimits {
         header_read_timeout: LIMIT,
         body_idle_timeout: LIMIT,
         http2_keep_alive: LIMIT,
+        write_stall_timeout: write_stall,
         ..ServerLimits::default()
     };
     let router = Arc::new(Router::new(vec![Arc::new(Slow)], limits));
@@ -168,4 +179,60 @@ async fn a_silent_http2_client_is_disconnected() {
         .await
         .unwrap();
     until_closed(&mut silent).await;
+}
+
+/// Connects (with a small receive buffer when `small`, so that an answer not read soon fills
+/// it) and asks for `bytes` of answer.
+async fn ask_for(addr: &str, bytes: usize, small: bool) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    if small {
+        socket.set_recv_buffer_size(4096).unwrap();
+    }
+    let mut s = socket.connect(addr.parse().unwrap()).await.unwrap();
+    let head = format!("GET /?big={bytes} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    s.write_all(head.as_bytes()).await.unwrap();
+    s
+}
+
+/// Reads until the end or an error, at most 64 KiB at a time and `pause` after each read; the
+/// byte count.
+async fn read_all(s: &mut TcpStream, pause: Duration) -> usize {
+    let mut total = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match tokio::time::timeout(HANG, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return total,
+            Ok(Ok(n)) => total += n,
+            Err(_) => panic!("the server kept the connection open"),
+        }
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+    }
+}
+
+/// A client that stops reading held its connection and the whole answer for ever (found by a
+/// resource audit: 4 such clients held 300 MB). The server now gives the answer up after the
+/// limit: what the client reads later stops well short of it.
+#[tokio::test]
+async fn an_answer_the_client_stops_reading_is_given_up() {
+    let addr = start().await;
+    let bytes = 32 * 1024 * 1024;
+    let mut s = ask_for(&addr, bytes, true).await;
+    // Far beyond the 300 ms limit: the server gives up meanwhile.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got = read_all(&mut s, Duration::ZERO).await;
+    assert!(got < bytes, "the whole answer was still there: {got} bytes");
+}
+
+/// A client reading with pauses, each well under the limit, gets all of a large answer. (The
+/// kernel wakes a writer only once a good part of its send buffer is free, so a reader slower
+/// than about half that buffer per limit, 27 KB/s at 75 s, would be cut off.)
+#[tokio::test]
+async fn an_answer_read_with_pauses_is_sent_whole() {
+    let addr = start_with(Duration::from_secs(3)).await;
+    let bytes = 8 * 1024 * 1024;
+    let mut s = ask_for(&addr, bytes, false).await;
+    let got = read_all(&mut s, Duration::from_millis(10)).await;
+    assert!(got > bytes, "{got} bytes of {bytes} and the head");
 }
