@@ -27,6 +27,30 @@ pub(crate) struct Settings {
     pub operation_timeout: Duration,
 }
 
+/// The URL parameters tokio-postgres reads (libpq's, as far as it supports them).
+const DRIVER_PARAMETERS: &[&str] = &[
+    "user",
+    "password",
+    "dbname",
+    "options",
+    "application_name",
+    "sslmode",
+    "sslnegotiation",
+    "host",
+    "hostaddr",
+    "port",
+    "connect_timeout",
+    "tcp_user_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "target_session_attrs",
+    "channel_binding",
+    "load_balance_hosts",
+    "replication",
+];
+
 /// Splits polyq's own query parameters off `url` and parses the rest with tokio-postgres.
 pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
     let bad = |why: String| CoreError::InvalidArgument(format!("postgres url: {why}"));
@@ -80,7 +104,20 @@ pub(crate) fn parse(url: &str) -> Result<Settings, CoreError> {
     if ssl.is_some_and(|m| !matches!(m, "disable" | "prefer")) {
         return Err(no_tls(ssl.unwrap_or_default()));
     }
-    let mut pg = tokio_postgres::Config::from_str(&base).map_err(|e| bad(e.to_string()))?;
+    let mut pg = tokio_postgres::Config::from_str(&base).map_err(|e| {
+        // The driver says only "invalid connection string": name the parameter it did not know.
+        match rest
+            .iter()
+            .map(|p| p.split('=').next().unwrap_or(p))
+            .find(|k| !DRIVER_PARAMETERS.contains(k))
+        {
+            Some(k) => bad(format!(
+                "unknown parameter {k:?}; polyq's own are schema, pool_size and \
+                 operation_timeout, the others those of libpq's URLs ({e})"
+            )),
+            None => bad(e.to_string()),
+        }
+    })?;
     // polyq's connections are plain TCP (or a Unix socket): a URL that insists on TLS is
     // refused here, with the way out, rather than at the first connection with "no TLS
     // implementation configured".
@@ -199,6 +236,27 @@ mod tests {
         assert_eq!(s.pool_size, DEFAULT_POOL_SIZE);
         assert!(parse("postgres://x@h/d?schema=a;drop").is_err());
         assert!(parse("postgres://x@h/d?pool_size=0").is_err());
+    }
+
+    /// The driver's own error names no parameter ("invalid connection string").
+    #[test]
+    fn an_unknown_parameter_is_named() {
+        for (url, named) in [
+            ("postgres://x@h/d?poolsize=4", "\"poolsize\""),
+            (
+                "postgres://x@h/d?schema=a&timeout=3&connect_timeout=2",
+                "\"timeout\"",
+            ),
+        ] {
+            match parse(url) {
+                Err(CoreError::InvalidArgument(m)) => {
+                    assert!(m.contains(named) && m.contains("pool_size"), "{m}")
+                }
+                other => panic!("{url}: {:?}", other.map(|s| s.pool_size)),
+            }
+        }
+        // Parameters the driver knows pass.
+        parse("postgres://x@h/d?keepalives=1&target_session_attrs=read-write").unwrap();
     }
 
     #[test]
