@@ -220,33 +220,45 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     };
     tokio::select! {
         done = finish => done?,
-        () = wait_for_signal() => {
+        signal = wait_for_signal() => {
             // What was acknowledged is on disk already (answers wait for it); requests still in
             // progress were not answered, so their clients retry or see an error.
             tracing::warn!("second signal: exiting without waiting for requests in progress");
-            std::process::exit(130);
+            std::process::exit(128 + signal);
         }
     }
-    // Dropping the last handles to the store flushes and closes it (and frees the directory lock).
+    // Dropping the last handles to the store flushes and closes it (and frees the directory
+    // lock). A disk that hangs would hold that for ever, with the signal handlers still
+    // installed: a signal then still ends the process.
+    tokio::spawn(async {
+        let signal = wait_for_signal().await;
+        tracing::warn!("second signal: exiting without waiting for the store to close");
+        std::process::exit(128 + signal);
+    });
     drop(router);
     drop(service);
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGINT, SIGTERM or SIGHUP (a closed terminal: stopped as gently as the others,
+/// not killed mid-request) and answers its number, for the exit status of a second one.
+async fn wait_for_signal() -> i32 {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut hangup = signal(SignalKind::hangup()).expect("SIGHUP handler");
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => 2,
+            _ = term.recv() => 15,
+            _ = hangup.recv() => 1,
         }
     }
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+        2
     }
 }
 
