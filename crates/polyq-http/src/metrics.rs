@@ -25,6 +25,16 @@ pub fn tag(resp: &mut crate::Response, operation: &'static str) {
     resp.extensions_mut().insert(Operation(operation));
 }
 
+/// The error code of an answer whose dialect carries it only in the body (MNS), for the
+/// server's log of refusals (never sent).
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorCode(pub &'static str);
+
+/// Notes `code` as `resp`'s error code (see [`ErrorCode`]).
+pub fn tag_error(resp: &mut crate::Response, code: &'static str) {
+    resp.extensions_mut().insert(ErrorCode(code));
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     dialect: &'static str,

@@ -78,6 +78,69 @@ pub struct Router {
     limits: ServerLimits,
     metrics: Arc<RequestMetrics>,
     health: Option<Arc<dyn HealthCheck>>,
+    refusals: AuthRefusals,
+}
+
+/// Refusals of credentials or signatures, logged at info level at most once per
+/// [`AuthRefusals::EVERY_MS`]: an operator whose clients get 403s must see why without turning
+/// on debug logging, and a misconfigured client sending thousands of requests a second must
+/// not flood the log.
+#[derive(Default)]
+struct AuthRefusals {
+    /// Milliseconds since `since` of the last line (0: none yet).
+    last_ms: std::sync::atomic::AtomicU64,
+    /// Refusals since that line, not logged.
+    unlogged: std::sync::atomic::AtomicU64,
+    since: std::sync::OnceLock<Instant>,
+}
+
+impl AuthRefusals {
+    const EVERY_MS: u64 = 10_000;
+
+    /// Whether `code` (the answer's error code) says the credentials or signature were not
+    /// accepted, rather than another 401/403 (SQS's `PurgeQueueInProgress`, `OverLimit`).
+    fn is_auth(code: &str) -> bool {
+        [
+            "Signature",
+            "Auth",
+            "AccessKey",
+            "ClientTokenId",
+            "AccessDenied",
+            "Expired",
+            "Token",
+            "Credential",
+        ]
+        .iter()
+        .any(|w| code.contains(w))
+    }
+
+    fn note(&self, dialect: &str, operation: &str, status: u16, code: &str) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let since = *self.since.get_or_init(Instant::now);
+        let now = since.elapsed().as_millis() as u64 + 1;
+        let last = self.last_ms.load(Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= Self::EVERY_MS;
+        if !due
+            || self
+                .last_ms
+                .compare_exchange(last, now, Relaxed, Relaxed)
+                .is_err()
+        {
+            self.unlogged.fetch_add(1, Relaxed);
+            return;
+        }
+        let unlogged = self.unlogged.swap(0, Relaxed);
+        tracing::info!(
+            dialect,
+            operation,
+            status,
+            code,
+            unlogged,
+            "request refused: its credentials or signature were not accepted (one such line \
+             per 10 s, `unlogged` counts the others since the last; debug logging shows each \
+             refusal with its path)"
+        );
+    }
 }
 
 const UNDETECTED: &str = "polyq could not tell which queue API this request speaks. Expected one of: \
@@ -92,6 +155,7 @@ impl Router {
             limits,
             metrics: Arc::default(),
             health: None,
+            refusals: AuthRefusals::default(),
         }
     }
 
@@ -161,13 +225,24 @@ impl Router {
         self.metrics
             .record(name, operation, status, started.elapsed());
         // Server errors are logged where they arise, with their cause; refusals (bad input,
-        // failed signatures, unknown queues) only here, for whoever turns on debug logging.
-        if let Some((method, path)) = seen.filter(|_| (400..500).contains(&status)) {
-            let code = ["x-ms-error-code", "x-amzn-query-error", "x-amzn-errortype"]
+        // failed signatures, unknown queues) only here: each for whoever turns on debug
+        // logging, refused credentials also at info level (rate-limited).
+        let refused = (400..500).contains(&status);
+        let code = || {
+            if let Some(c) = resp.extensions().get::<crate::metrics::ErrorCode>() {
+                return c.0;
+            }
+            ["x-ms-error-code", "x-amzn-query-error", "x-amzn-errortype"]
                 .iter()
                 .find_map(|h| resp.headers().get(*h))
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
+                .unwrap_or("")
+        };
+        if (status == 401 || status == 403) && AuthRefusals::is_auth(code()) {
+            self.refusals.note(name, operation, status, code());
+        }
+        if let Some((method, path)) = seen.filter(|_| refused) {
+            let code = code();
             tracing::debug!(
                 dialect = name,
                 operation,

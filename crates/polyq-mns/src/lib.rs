@@ -343,9 +343,13 @@ impl Dialect for MnsDialect {
         };
         let request_id = ctx.request_id();
         let mut operation = polyq_http::metrics::NO_OPERATION;
+        let mut error_code = None;
         let reply = match self.serve(&ctx, &mut operation).await {
             Ok(reply) => reply,
-            Err(e) => Reply::xml(e.status, e.document(form, &request_id, &self.host_id(&req))),
+            Err(e) => {
+                error_code = Some(e.code);
+                Reply::xml(e.status, e.document(form, &request_id, &self.host_id(&req)))
+            }
         };
         let mut resp = match reply.body {
             Some(body) => polyq_http::response(reply.status, "text/xml;charset=utf-8", body),
@@ -371,6 +375,9 @@ impl Dialect for MnsDialect {
             headers.insert(name, header_value(&value));
         }
         polyq_http::metrics::tag(&mut resp, operation);
+        if let Some(code) = error_code {
+            polyq_http::metrics::tag_error(&mut resp, code);
+        }
         resp
     }
 

@@ -106,7 +106,9 @@ pub async fn handle(service: &Arc<QueueService>, config: &SqsConfig, req: Reques
             if e.code.status() >= 500 {
                 tracing::error!(request_id = %rid, code = e.code.as_str(), error = %e.message, "SQS 2007 REST request failed");
             }
-            respond(e.code.status(), xml::error(&e, &rid), &rid)
+            let mut resp = respond(e.code.status(), xml::error(&e, &rid), &rid);
+            polyq_http::metrics::tag_error(&mut resp, e.code.as_str());
+            resp
         }
     };
     if let Some(name) = op_name {
