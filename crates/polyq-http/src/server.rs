@@ -36,6 +36,9 @@ pub struct ServerLimits {
     /// 408 and the connection closed (hyper has no such timer: a client that stops halfway
     /// would hold the connection forever).
     pub body_idle_timeout: Duration,
+    /// How long a whole request body may take: one that keeps coming a byte at a time (each
+    /// within the idle limit) would otherwise hold its connection for ever. Answered 408 too.
+    pub body_read_timeout: Duration,
     /// HTTP/2 (h2c) connections are pinged after this long without a frame and closed when the
     /// ping goes unanswered as long again: HTTP/2 has no header timer, and a client that opened
     /// a connection and went silent would otherwise hold it (and delay shutdown) for ever.
@@ -60,6 +63,8 @@ impl Default for ServerLimits {
             // reuse, botocore and azure-core retry a connection error) and reconnect.
             header_read_timeout: Duration::from_secs(75),
             body_idle_timeout: Duration::from_secs(75),
+            // 8 MiB, the largest body, at 28 KB/s; an SQS batch of 1 MiB at 3.5 KB/s.
+            body_read_timeout: Duration::from_secs(300),
             http2_keep_alive: Duration::from_secs(20),
             write_stall_timeout: Duration::from_secs(75),
         }
@@ -332,6 +337,7 @@ async fn handle(
     let (mut parts, mut body) = req.into_parts();
     let limit = router.limits.max_body_bytes;
     let idle = router.limits.body_idle_timeout;
+    let whole = router.limits.body_read_timeout;
     let started = Instant::now();
     // A body announced over the limit is refused before it is read: with `Expect:
     // 100-continue` the client is told not to send it (hyper sends no `100 Continue` for a body
@@ -350,7 +356,7 @@ async fn handle(
         }
         Err(ReadError::TooLarge)
     } else {
-        read_body(&mut body, limit, idle).await
+        read_body(&mut body, limit, idle, whole).await
     };
     let refused = match read {
         Ok(b) => Ok(b),
@@ -443,17 +449,27 @@ fn close_connection(resp: &mut Response) {
     );
 }
 
-/// No byte of the request body for the idle limit.
+/// No byte of the request body for the idle limit, or the whole body not in within its limit.
 #[derive(Debug)]
-struct BodyStalled(Duration);
+enum BodyStalled {
+    Idle(Duration),
+    Whole(Duration),
+}
 
 impl std::fmt::Display for BodyStalled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "no byte of the request body arrived for {} s",
-            self.0.as_secs()
-        )
+        match self {
+            BodyStalled::Idle(d) => write!(
+                f,
+                "no byte of the request body arrived for {} s",
+                d.as_secs()
+            ),
+            BodyStalled::Whole(d) => write!(
+                f,
+                "the request body did not arrive whole within {} s",
+                d.as_secs()
+            ),
+        }
     }
 }
 
@@ -496,13 +512,24 @@ async fn drain(body: &mut Incoming, idle: Duration) {
     }
 }
 
-/// The whole body, at most `limit` bytes, each frame within `idle` of the one before.
-async fn read_body(body: &mut Incoming, limit: usize, idle: Duration) -> Result<Bytes, ReadError> {
+/// The whole body, at most `limit` bytes, each frame within `idle` of the one before and all
+/// of it within `whole`.
+async fn read_body(
+    body: &mut Incoming,
+    limit: usize,
+    idle: Duration,
+    whole: Duration,
+) -> Result<Bytes, ReadError> {
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut total = 0usize;
+    let deadline = tokio::time::Instant::now() + whole;
     loop {
-        let frame = match tokio::time::timeout(idle, body.frame()).await {
-            Err(_) => return Err(ReadError::Other(Box::new(BodyStalled(idle)))),
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let frame = match tokio::time::timeout(idle.min(left), body.frame()).await {
+            Err(_) if left <= idle => {
+                return Err(ReadError::Other(Box::new(BodyStalled::Whole(whole))))
+            }
+            Err(_) => return Err(ReadError::Other(Box::new(BodyStalled::Idle(idle)))),
             Ok(None) => break,
             Ok(Some(frame)) => frame.map_err(|e| ReadError::Other(Box::new(e)))?,
         };

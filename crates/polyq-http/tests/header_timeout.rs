@@ -51,13 +51,17 @@ async fn start() -> String {
 
 /// [`start`] with another limit on answers the client does not read.
 async fn start_with(write_stall: Duration) -> String {
-    let limits = ServerLimits {
+    start_limits(ServerLimits {
         header_read_timeout: LIMIT,
         body_idle_timeout: LIMIT,
         http2_keep_alive: LIMIT,
         write_stall_timeout: write_stall,
         ..ServerLimits::default()
-    };
+    })
+    .await
+}
+
+async fn start_limits(limits: ServerLimits) -> String {
     let router = Arc::new(Router::new(vec![Arc::new(Slow)], limits));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
@@ -151,6 +155,41 @@ async fn a_stalled_body_is_answered_408_and_a_slow_one_is_read() {
     }
     let all = until_closed(&mut slow).await;
     assert!(all.starts_with("HTTP/1.1 200"), "{all}");
+}
+
+/// A body trickled a byte at a time, each within the idle limit, held its connection for
+/// ever (found by a security audit); the whole body now has a limit of its own.
+#[tokio::test]
+async fn a_body_trickled_past_its_whole_limit_is_answered_408() {
+    let addr = start_limits(ServerLimits {
+        header_read_timeout: LIMIT,
+        body_idle_timeout: LIMIT,
+        body_read_timeout: Duration::from_secs(1),
+        ..ServerLimits::default()
+    })
+    .await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        .await
+        .unwrap();
+    // One byte every 50 ms (well within the idle limit) for up to 20 s, until the server
+    // answers: without the whole-body limit it never would.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    for _ in 0..400 {
+        if s.write_all(b"x").await.is_err() {
+            break;
+        }
+        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf)).await {
+            answer.extend_from_slice(&buf[..n]);
+            if n == 0 || answer.ends_with(b"\n") {
+                break;
+            }
+        }
+    }
+    let all = String::from_utf8_lossy(&answer);
+    assert!(all.starts_with("HTTP/1.1 408"), "{all}");
+    assert!(all.contains("did not arrive whole within 1 s"), "{all}");
 }
 
 #[tokio::test]
