@@ -350,6 +350,16 @@ async fn handle(
         .and_then(|v| v.trim().parse::<u64>().ok());
     // HTTP/2 ends a refused stream by itself (RST_STREAM) without touching the connection.
     let http1 = parts.version < http::Version::HTTP_2;
+    // Queue URLs and locations are built from the Host header: one missing, doubled or not an
+    // authority is refused as RFC 9112 §3.2 says, before it can end up in an answer.
+    if let Some(why) = http1.then(|| host_problem(&parts)).flatten() {
+        let mut resp = response(400, "text/plain; charset=utf-8", format!("{why}\n"));
+        close_connection(&mut resp);
+        router
+            .metrics
+            .record(NO_DIALECT, NO_OPERATION, 400, started.elapsed());
+        return Ok(resp.map(Full::new));
+    }
     let read = if declared.is_some_and(|n| n > limit as u64) {
         if http1 && !expects_continue(&parts.headers) {
             drain(&mut body, idle).await;
@@ -440,6 +450,37 @@ async fn handle(
         *resp.extensions_mut() = header_case::case_extensions(&cased.0).await;
     }
     Ok(resp.map(Full::new))
+}
+
+/// Why an HTTP/1 request's Host header is unacceptable: missing from an HTTP/1.1 request,
+/// given twice, or not a `host[:port]` (an empty value is allowed).
+fn host_problem(parts: &http::request::Parts) -> Option<String> {
+    let mut hosts = parts.headers.get_all(http::header::HOST).iter();
+    let Some(host) = hosts.next() else {
+        return (parts.version == http::Version::HTTP_11)
+            .then(|| "an HTTP/1.1 request must carry a Host header".to_string());
+    };
+    if hosts.next().is_some() {
+        return Some("the request carries two Host headers".into());
+    }
+    let text = host.to_str().unwrap_or("\u{fffd}");
+    if text.is_empty() {
+        return None;
+    }
+    let bad = || {
+        Some(format!(
+            "Host {text:?} is not a host name or address with an optional port"
+        ))
+    };
+    if text.parse::<http::uri::Authority>().is_err() || text.contains('@') {
+        return bad();
+    }
+    // The parser takes any digits for a port; one past 65535 is no port.
+    let after_host = text.rsplit_once(']').map_or(text, |(_, rest)| rest);
+    match after_host.rsplit_once(':') {
+        Some((_, port)) if !port.is_empty() && port.parse::<u16>().is_err() => bad(),
+        _ => None,
+    }
 }
 
 fn close_connection(resp: &mut Response) {

@@ -275,3 +275,42 @@ async fn an_answer_read_with_pauses_is_sent_whole() {
     let got = read_all(&mut s, Duration::from_millis(10)).await;
     assert!(got > bytes, "{got} bytes of {bytes} and the head");
 }
+
+/// Queue URLs are built from the Host header: an HTTP/1.1 request without one, with two, or
+/// with one that is no authority (`evil.example/x?y=`, userinfo, a port past 65535) was served
+/// and the value copied into queue URLs (found by an HTTP audit). Refused now, as RFC 9112
+/// §3.2 says; valid forms, an empty value and HTTP/1.0 without Host still pass.
+#[tokio::test]
+async fn a_missing_doubled_or_malformed_host_is_refused() {
+    let addr = start().await;
+    let ask = |head: &'static str| {
+        let addr = addr.clone();
+        async move {
+            let mut s = TcpStream::connect(&addr).await.unwrap();
+            s.write_all(head.as_bytes()).await.unwrap();
+            until_closed(&mut s).await
+        }
+    };
+    for bad in [
+        "GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: evil.example/x?y=\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: user@h:1\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h:99999\r\nConnection: close\r\n\r\n",
+    ] {
+        let all = ask(bad).await;
+        assert!(all.starts_with("HTTP/1.1 400"), "{bad:?}: {all}");
+    }
+    for good in [
+        "GET / HTTP/1.1\r\nHost: localhost:9324\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: [::1]:9324\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: Devstoreaccount1.queue.localhost.\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: my_service\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.0\r\n\r\n",
+    ] {
+        let all = ask(good).await;
+        assert!(all.contains(" 200 OK"), "{good:?}: {all}");
+    }
+}

@@ -40,6 +40,18 @@ pub async fn handle(
     } else {
         Protocol::Query
     };
+    // Actions come by POST, or GET for the query protocol (AWS's "Making query API requests"):
+    // a HEAD (a safe method, RFC 9110 §9.2.1), PUT, DELETE or any other must not run one.
+    if !matches!(req.method, http::Method::GET | http::Method::POST) {
+        let e = SqsError::new(
+            ErrorCode::InvalidAction,
+            format!(
+                "SQS actions are sent by POST (or GET with the query protocol), not by {}.",
+                req.method
+            ),
+        );
+        return render_error(protocol, &e, &req.request_id);
+    }
     let (action, input) = match decode(protocol, &req) {
         Ok(x) => x,
         Err(e) => return render_error(protocol, &e, &req.request_id),

@@ -611,3 +611,39 @@ async fn browsers_get_cors_and_options_runs_no_action() {
         .await;
     assert!(!plain.headers().contains_key("access-control-allow-origin"));
 }
+
+/// Actions come by GET or POST: a HEAD (safe by definition), PUT, DELETE or another method ran
+/// the action all the same, so `HEAD …?Action=DeleteQueue` deleted the queue (found by an HTTP
+/// audit). Now refused in each protocol's form, and nothing happens.
+#[tokio::test]
+async fn only_get_and_post_run_actions() {
+    let d = dialect();
+    json_call(&d, "CreateQueue", json!({"QueueName": "kept"})).await;
+    let url = "http://localhost:9324/000000000000/kept";
+    for method in ["HEAD", "PUT", "DELETE", "PATCH"] {
+        let req = request(method, "/000000000000/kept?Action=DeleteQueue", &[], "");
+        assert!(d.detect(&req), "{method}");
+        let resp = d.handle(req).await;
+        let body = String::from_utf8(resp.body().to_vec()).unwrap();
+        assert_eq!(resp.status().as_u16(), 400, "{method}: {body}");
+        assert!(
+            body.contains("<Code>InvalidAction</Code>"),
+            "{method}: {body}"
+        );
+        assert!(
+            body.contains(&format!("not by {method}")),
+            "{method}: {body}"
+        );
+        let mut json = common::json_request("DeleteQueue", &json!({"QueueUrl": url}));
+        json.method = method.parse().unwrap();
+        let resp = d.handle(json).await;
+        let body: Value = serde_json::from_slice(resp.body()).unwrap();
+        assert_eq!(resp.status().as_u16(), 400, "{method}: {body}");
+        assert!(
+            body["__type"].as_str().unwrap().ends_with("InvalidAction"),
+            "{body}"
+        );
+    }
+    let (status, _, got) = json_call(&d, "GetQueueUrl", json!({"QueueName": "kept"})).await;
+    assert_eq!(status, 200, "the queue is still there: {got}");
+}
