@@ -98,17 +98,23 @@ fn normalize_path(path: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Split the raw query into parameters, decoding `%XX` once. `+` is not
-/// special: it stays a literal `+` (the SDKs never send a bare `+`).
+/// Split the raw query into parameters, decoding `%XX` once and a bare `+` as a space, as the
+/// query protocol's parameters are read (so what is signed is what is acted on: with `+` kept
+/// literal, a signed `p+q` was stored as `p q`). The SDKs never send a bare `+`: they write a
+/// space `%20` and a plus `%2B`.
 pub(super) fn parse_query(query: &str) -> Vec<QueryParam> {
+    let decode = |raw: &str| -> Vec<u8> {
+        let spaced = raw.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced).collect()
+    };
     query
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             QueryParam {
-                name: percent_encoding::percent_decode_str(name).collect(),
-                value: percent_encoding::percent_decode_str(value).collect(),
+                name: decode(name),
+                value: decode(value),
             }
         })
         .collect()
