@@ -122,11 +122,32 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 /// The content type of [`to_prometheus_text`]'s output.
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// Whether a scraper's `Accept` header asks for OpenMetrics (Prometheus itself does, first);
+/// Whether a scraper's `Accept` header asks for OpenMetrics (Prometheus itself does, first)
+/// at least as much as for the text format (their `q` weights compared; `q=0` refuses);
 /// anything else (curl, `prometheus_client`'s text parser, older agents) gets the Prometheus
 /// text format 0.0.4.
 pub fn wants_openmetrics(accept: Option<&str>) -> bool {
-    accept.is_some_and(|a| a.contains("application/openmetrics-text"))
+    let Some(accept) = accept else {
+        return false;
+    };
+    // The weight of the first entry whose media type `matches`, 0 when none does.
+    let weight = |matches: &dyn Fn(&str) -> bool| -> f32 {
+        accept
+            .split(',')
+            .find_map(|entry| {
+                let mut parts = entry.split(';').map(str::trim);
+                let media = parts.next().unwrap_or("").to_ascii_lowercase();
+                matches(&media).then(|| {
+                    parts
+                        .find_map(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                        .unwrap_or(1.0)
+                })
+            })
+            .unwrap_or(0.0)
+    };
+    let openmetrics = weight(&|m| m == "application/openmetrics-text");
+    let text = weight(&|m| m == "text/plain" || m == "text/*" || m == "*/*");
+    openmetrics > 0.0 && openmetrics >= text
 }
 
 /// [`encode`]'s OpenMetrics text in the Prometheus text format 0.0.4: a counter family is
@@ -203,6 +224,16 @@ mod tests {
         )));
         assert!(!wants_openmetrics(Some("text/plain;version=0.0.4")));
         assert!(!wants_openmetrics(None));
+        // Weights decide: refused, or asked for less than the text format.
+        assert!(!wants_openmetrics(Some(
+            "application/openmetrics-text;q=0,text/plain"
+        )));
+        assert!(!wants_openmetrics(Some(
+            "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5"
+        )));
+        assert!(wants_openmetrics(Some(
+            "Application/OpenMetrics-Text; version=1.0.0; q=0.8, */*; q=0.1"
+        )));
     }
 
     #[test]
