@@ -42,6 +42,28 @@ pub(crate) struct Log {
     /// The segments up to this one have a durable `Collected` record (so a deletion that
     /// failed and is retried does not write another).
     collected_recorded: u64,
+    /// What the path of the segment being written named when it was made (see
+    /// [`Log::still_in_place`]).
+    identity: FileIdentity,
+}
+
+/// A file as its path names it: device and inode (nothing on other systems). Both sides of a
+/// comparison are read by path: some file systems (overlayfs on older kernels) give an open
+/// file another device number than its path.
+type FileIdentity = (u64, u64);
+
+fn identity(path: &Path) -> io::Result<FileIdentity> {
+    let meta = std::fs::metadata(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Ok((0, 0))
+    }
 }
 
 /// Makes directory entry changes (a new or deleted segment) durable.
@@ -79,6 +101,7 @@ impl Log {
             tracker,
             buf,
             collected_recorded: 0,
+            identity: identity(&dir.join(segment_name(number)))?,
         };
         log.tracker.add_segment(number, log.file.metadata()?.len());
         Ok(log)
@@ -133,23 +156,21 @@ impl Log {
             io::Error::new(
                 io::ErrorKind::NotFound,
                 format!(
-                    "the data directory no longer holds the segment being written ({}: {what});                      it was moved or removed while polyq ran, and what is written now would not                      be found at the next start",
+                    "the data directory no longer holds the segment being written ({}: {what}); \
+                     it was moved or removed while polyq ran, and what is written now would not \
+                     be found at the next start",
                     path.display()
                 ),
             )
         };
-        let on_disk = std::fs::metadata(&path).map_err(|e| gone(&e.to_string()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let open = self.file.metadata()?;
-            if (on_disk.dev(), on_disk.ino()) != (open.dev(), open.ino()) {
-                return Err(gone("another file now has its name"));
-            }
+        match identity(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(gone(&e.to_string())),
+            // Another error (a permission changed, a network file system's hiccup) says
+            // nothing of where the writes go: looked at again a second later.
+            Err(_) => Ok(()),
+            Ok(now) if now != self.identity => Err(gone("another file now has its name")),
+            Ok(_) => Ok(()),
         }
-        #[cfg(not(unix))]
-        let _ = on_disk;
-        Ok(())
     }
 
     fn rotate(&mut self) -> io::Result<()> {
@@ -163,6 +184,7 @@ impl Log {
             &mut self.buf,
         )?;
         self.tracker.add_segment(number, file.metadata()?.len());
+        self.identity = identity(&self.dir.join(segment_name(number)))?;
         self.file = file;
         self.number = number;
         tracing::debug!(segment = number, "new log segment");

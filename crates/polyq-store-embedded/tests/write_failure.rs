@@ -177,7 +177,10 @@ async fn a_data_directory_moved_away_stops_the_writes() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let why = store.failure().expect("the move is noticed");
-    assert!(why.contains("moved or removed"), "{why}");
+    assert!(
+        why.contains("moved or removed") && !why.contains("  "),
+        "{why}"
+    );
     let err = store.send("q", vec![msg("after")], T0).await.unwrap_err();
     assert!(matches!(err, CoreError::Storage(_)), "{err:?}");
     assert!(store.health().await.is_err());

@@ -1,9 +1,11 @@
 //! This node's clock against the database's.
 //!
 //! Every statement takes its caller's `now` (the database clock is never read on the request
-//! path), so nodes sharing a database must agree on the time: a node N seconds behind the
-//! others takes a message they leased N seconds before its visibility timeout ends, one N
-//! seconds ahead expires their messages and deduplication records N seconds early. Each node
+//! path), so nodes sharing a database must agree on the time. Every time a node writes is its
+//! own `now` plus something: a node N seconds behind the others hides what it leases N
+//! seconds too briefly for them (they receive it again N seconds before its visibility timeout
+//! ends) and sees their new messages N seconds late; one N seconds ahead receives what they
+//! leased N seconds early and expires their messages and deduplication records early. Each node
 //! compares its clock with the database's at start and once per cleanup period, and says so
 //! in its log when they differ by more than [`WARN_SKEW_MS`].
 
@@ -42,13 +44,14 @@ pub(crate) fn out_of_step(skew: i64) -> Option<String> {
     let (how, effect) = if skew > 0 {
         (
             "behind",
-            "messages that other nodes leased can be received again here before their \
-             visibility timeout ends",
+            "other nodes can receive the messages this node leases again before their \
+             visibility timeout ends, and this node sees their new messages late",
         )
     } else {
         (
             "ahead of",
-            "this node expires other nodes' messages and deduplication records early",
+            "this node can receive messages other nodes leased before their visibility \
+             timeout ends, and expires their messages and deduplication records early",
         )
     };
     Some(format!(
@@ -127,12 +130,16 @@ mod tests {
         let behind = out_of_step(20_000).unwrap();
         assert!(behind.contains("20000 ms behind PostgreSQL's"), "{behind}");
         assert!(
-            behind.contains("before their visibility timeout ends"),
+            behind.contains("other nodes can receive the messages this node leases again"),
             "{behind}"
         );
         let ahead = out_of_step(-1_500).unwrap();
         assert!(ahead.contains("1500 ms ahead of PostgreSQL's"), "{ahead}");
-        assert!(ahead.contains("expires other nodes' messages"), "{ahead}");
+        assert!(
+            ahead.contains("receive messages other nodes leased"),
+            "{ahead}"
+        );
+        assert!(ahead.contains("expires their messages"), "{ahead}");
         assert!(ahead.contains("NTP"), "{ahead}");
     }
 }

@@ -48,7 +48,6 @@ const DRIVER_PARAMETERS: &[&str] = &[
     "target_session_attrs",
     "channel_binding",
     "load_balance_hosts",
-    "replication",
 ];
 
 /// Splits polyq's own query parameters off `url` and parses the rest with tokio-postgres.

@@ -33,9 +33,9 @@ pub(crate) async fn init(client: &Client) -> Result<(), CoreError> {
     Ok(())
 }
 
-pub(crate) async fn run(inner: Arc<Inner>) {
-    // Checked at connect, which warned if it was not.
-    let mut clock_in_step = true;
+/// `clock_in_step`: as found at connect (which warned if it was not), so that an out-of-step
+/// clock is reported once, and again only after it was back in step.
+pub(crate) async fn run(inner: Arc<Inner>, mut clock_in_step: bool) {
     loop {
         tokio::time::sleep(PERIOD).await;
         if let Ok(client) = inner.client().await {

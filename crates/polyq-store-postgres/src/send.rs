@@ -26,13 +26,14 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Standard queues: one autocommit statement takes the sequence numbers (in batch order),
-/// inserts, and NOTIFYs when `$14` (the queue name) is not null; returns the seqs in order.
-/// `$3` is the batch size.
+/// inserts, and NOTIFYs when `$14` (the queue name) is not null; returns the seqs in order and
+/// how many rows went in. `$3` is the batch size. Nothing goes in when the queue was deleted
+/// since the send looked it up (else the rows would belong to no queue).
 static INSERT_NOTIFY: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH s AS (SELECT nextval('polyq_message_seq') AS seq, o FROM generate_series(1, $3::INT) AS o), \
          ins AS ({COLUMNS} SELECT s.seq, $1, $2, p, v, e, g, d, n, snd, a, b FROM {ROWS} \
-         JOIN s ON s.o = t.o RETURNING 1) \
+         JOIN s ON s.o = t.o WHERE EXISTS (SELECT 1 FROM polyq_queues WHERE id = $1) RETURNING 1) \
          SELECT s.seq, (SELECT count(*) FROM ins), {notify} FROM s ORDER BY s.o",
         notify = "(SELECT pg_notify($13, $14) WHERE $14::TEXT IS NOT NULL)"
     )
@@ -197,6 +198,10 @@ impl Inner {
             )
             .await
             .map_err(db)?;
+        let inserted = rows.first().map_or(0, |r| r.get::<_, i64>(1));
+        if inserted != b.body.len() as i64 {
+            return Err(CoreError::QueueNotFound(queue.to_string()));
+        }
         let mut seqs = rows.iter().map(|r| r.get::<_, i64>(0) as u64);
         for sent in out.iter_mut().flatten() {
             let seq = seqs
