@@ -43,6 +43,31 @@ pub struct QueueService {
     move_tasks: MoveTasks,
     shutdown: watch::Receiver<bool>,
     shutdown_tx: watch::Sender<bool>,
+    background: Arc<Background>,
+}
+
+/// Work done outside requests that a shutdown lets finish (an MNS push in progress): counted
+/// while it runs, so that [`QueueService::background_idle`] can wait for it.
+#[derive(Default)]
+struct Background {
+    running: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// Held while a piece of background work runs (see [`QueueService::background_work`]).
+pub struct BackgroundWork(Arc<Background>);
+
+impl Drop for BackgroundWork {
+    fn drop(&mut self) {
+        if self
+            .0
+            .running
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel)
+            == 1
+        {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl QueueService {
@@ -57,6 +82,7 @@ impl QueueService {
             move_tasks: MoveTasks::default(),
             shutdown,
             shutdown_tx,
+            background: Arc::default(),
         }
     }
 
@@ -76,6 +102,38 @@ impl QueueService {
     /// Ends every long poll now (they answer with what they have) so shutdown is not held up.
     pub fn begin_shutdown(&self) {
         let _ = self.shutdown_tx.send(true);
+    }
+
+    /// Whether [`QueueService::begin_shutdown`] was called: background work starts nothing new.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Counts a piece of background work as running until the guard is dropped.
+    pub fn background_work(&self) -> BackgroundWork {
+        self.background
+            .running
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        BackgroundWork(self.background.clone())
+    }
+
+    /// Returns once no background work runs (at once when none does); the caller bounds the
+    /// wait.
+    pub async fn background_idle(&self) {
+        loop {
+            let idle = self.background.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self
+                .background
+                .running
+                .load(std::sync::atomic::Ordering::Acquire)
+                == 0
+            {
+                return;
+            }
+            idle.await;
+        }
     }
 
     /// The calls on internal queues, for the dialect code that keeps its state in them.

@@ -67,6 +67,11 @@ pub fn spawn(
         // second or so), and once when they end.
         let mut failing = false;
         loop {
+            // Shutting down: no new push; those in progress finish (the server waits for
+            // them, bounded).
+            if service.is_shutting_down() {
+                return;
+            }
             match push_due(&service, &pusher).await {
                 Err(e) if !failing => {
                     failing = true;
@@ -175,6 +180,9 @@ async fn push_due(service: &Arc<QueueService>, pusher: &Pusher) -> CoreResult<()
     let names: Vec<&str> = ready.iter().map(|(name, ..)| name.as_str()).collect();
     let order = lock(&pusher.turns).order(queues.iter().map(|q| q.name.as_str()), &names);
     for i in order {
+        if service.is_shutting_down() {
+            break;
+        }
         let Ok(slot) = pusher.slots.clone().try_acquire_owned() else {
             // Every slot is pushing: the rest wait for a later look.
             break;
@@ -188,11 +196,14 @@ async fn push_due(service: &Arc<QueueService>, pusher: &Pusher) -> CoreResult<()
             queue: queue.clone(),
         };
         let (service, pusher) = (service.clone(), pusher.clone());
+        // Taken before the task starts, so that a shutdown beginning now waits for it.
+        let running = service.background_work();
         tokio::spawn(async move {
             let outcome = push_subscription(&service, &queue, &sub, &url, &pusher).await;
             // Free the subscription and the slot before a wake-up looks again.
             drop(busy);
             drop(slot);
+            drop(running);
             match outcome {
                 Ok(taken) if taken == BATCH => pusher.wake.notify_one(),
                 Ok(_) | Err(CoreError::QueueNotFound(_)) => {}

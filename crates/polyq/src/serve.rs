@@ -216,6 +216,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         for t in tasks {
             t.await.context("listener task failed")??;
         }
+        // MNS pushes in progress: their notifications are deleted once delivered, rather than
+        // pushed again after the restart (each push ends within its 5 s timeout).
+        let pushes = service.background_idle();
+        if tokio::time::timeout(std::time::Duration::from_secs(10), pushes)
+            .await
+            .is_err()
+        {
+            tracing::warn!("MNS pushes still in progress after 10 s; stopping without them");
+        }
         anyhow::Ok(())
     };
     tokio::select! {
