@@ -203,6 +203,14 @@ impl Inner {
                 };
             }
         }
+        // A FIFO delete may free a message group: long polls of other nodes would otherwise
+        // see its next message only at their deadline (up to 20 s; this node's are woken by
+        // the service). The delete is done: a failed notification costs them only that.
+        if q.fifo() && out.iter().any(Result::is_ok) {
+            if let Err(e) = self.notify(&client, &q.name).await {
+                tracing::warn!(queue = %q.name, error = %e, "postgres: FIFO delete not notified");
+            }
+        }
         Ok(out)
     }
 

@@ -446,3 +446,41 @@ async fn a_cleanup_claim_stamped_in_the_future_is_taken_over() {
     }
     panic!("expired rows were never cleaned up behind a claim stamped a day ahead");
 }
+
+/// A delete on one node that frees a FIFO message group reaches a long poll of the other
+/// node, which gets the group's next message then, not at its deadline (found by a long-poll
+/// audit: 18 s later, at the waiters' 20 s deadline).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_group_freed_on_one_node_reaches_a_long_poll_on_another() {
+    let Some((_schema, a, b)) = two_services("unused").await else {
+        return;
+    };
+    let fifo = QueueConfig {
+        fifo: true,
+        ..Default::default()
+    };
+    a.create_queue("grp.fifo", fifo).await.unwrap();
+    let in_group = |n: &str| NewMessage {
+        group_id: Some("g".into()),
+        dedup_id: Some(n.into()),
+        ..text(n)
+    };
+    a.send("grp.fifo", vec![in_group("first"), in_group("second")])
+        .await
+        .unwrap();
+    let opts = ReceiveOptions {
+        max_messages: 1,
+        visibility_seconds: Some(600),
+        ..Default::default()
+    };
+    let first = a.receive("grp.fifo", opts).await.unwrap().remove(0);
+    let waiter = long_poll(&b, "grp.fifo", 20);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.delete("grp.fifo", &[first.receipt()]).await.unwrap();
+    let (_, got) = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("woken by the delete's notification, not at the 20 s deadline")
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(&got[0].body[..], b"second");
+}
