@@ -130,20 +130,25 @@ pub fn wants_openmetrics(accept: Option<&str>) -> bool {
     let Some(accept) = accept else {
         return false;
     };
-    // The weight of the first entry whose media type `matches`, 0 when none does.
+    // The highest weight of the entries whose media type `matches`, 0 when none does.
     let weight = |matches: &dyn Fn(&str) -> bool| -> f32 {
         accept
             .split(',')
-            .find_map(|entry| {
+            .filter_map(|entry| {
                 let mut parts = entry.split(';').map(str::trim);
                 let media = parts.next().unwrap_or("").to_ascii_lowercase();
                 matches(&media).then(|| {
                     parts
-                        .find_map(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                        .find_map(|p| {
+                            let (name, value) = p.split_once('=')?;
+                            name.trim()
+                                .eq_ignore_ascii_case("q")
+                                .then(|| value.trim().parse::<f32>().ok())?
+                        })
                         .unwrap_or(1.0)
                 })
             })
-            .unwrap_or(0.0)
+            .fold(0.0, f32::max)
     };
     let openmetrics = weight(&|m| m == "application/openmetrics-text");
     let text = weight(&|m| m == "text/plain" || m == "text/*" || m == "*/*");
@@ -232,7 +237,11 @@ mod tests {
             "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5"
         )));
         assert!(wants_openmetrics(Some(
-            "Application/OpenMetrics-Text; version=1.0.0; q=0.8, */*; q=0.1"
+            "Application/OpenMetrics-Text; version=1.0.0; Q=0.8, */*; q=0.1"
+        )));
+        // The best of several entries of one type counts.
+        assert!(wants_openmetrics(Some(
+            "application/openmetrics-text;version=0.0.1;q=0.3,application/openmetrics-text;version=1.0.0;q=0.9,text/plain;q=0.5"
         )));
     }
 

@@ -475,10 +475,15 @@ fn host_problem(parts: &http::request::Parts) -> Option<String> {
     if text.parse::<http::uri::Authority>().is_err() || text.contains('@') {
         return bad();
     }
-    // The parser takes any digits for a port; one past 65535 is no port.
+    // The parser takes any digits for a port; one past 65535 is no port (and `+80` none).
     let after_host = text.rsplit_once(']').map_or(text, |(_, rest)| rest);
     match after_host.rsplit_once(':') {
-        Some((_, port)) if !port.is_empty() && port.parse::<u16>().is_err() => bad(),
+        Some((_, port))
+            if !port.is_empty()
+                && (!port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err()) =>
+        {
+            bad()
+        }
         _ => None,
     }
 }

@@ -161,9 +161,10 @@ async fn a_stalled_body_is_answered_408_and_a_slow_one_is_read() {
 /// ever (found by a security audit); the whole body now has a limit of its own.
 #[tokio::test]
 async fn a_body_trickled_past_its_whole_limit_is_answered_408() {
+    // The idle limit far away: only the whole-body limit may end this body.
     let addr = start_limits(ServerLimits {
         header_read_timeout: LIMIT,
-        body_idle_timeout: LIMIT,
+        body_idle_timeout: HANG,
         body_read_timeout: Duration::from_secs(1),
         ..ServerLimits::default()
     })
@@ -298,6 +299,7 @@ async fn a_missing_doubled_or_malformed_host_is_refused() {
         "GET / HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: user@h:1\r\nConnection: close\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: h:99999\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h:+80\r\nConnection: close\r\n\r\n",
     ] {
         let all = ask(bad).await;
         assert!(all.starts_with("HTTP/1.1 400"), "{bad:?}: {all}");

@@ -40,8 +40,9 @@ pub async fn handle(
     } else {
         Protocol::Query
     };
-    // Actions come by POST, or GET for the query protocol (AWS's "Making query API requests"):
-    // a HEAD (a safe method, RFC 9110 §9.2.1), PUT, DELETE or any other must not run one.
+    // Actions come by POST, or GET (AWS's "Making query API requests"; a GET with the JSON
+    // protocol's header is served too, as before): a HEAD (a safe method, RFC 9110 §9.2.1),
+    // PUT, DELETE or any other must not run one.
     if !matches!(req.method, http::Method::GET | http::Method::POST) {
         let e = SqsError::new(
             ErrorCode::InvalidAction,

@@ -56,9 +56,6 @@ pub(crate) struct Inner {
     last_now: AtomicU64,
     listening: AtomicBool,
     operation_timeout: Duration,
-    /// When a timed-out operation last emptied the pool ([`Inner::may_empty_pool`]), in ms
-    /// of [`now_ms`].
-    pool_emptied_ms: AtomicU64,
 }
 
 struct TaskGuard(Vec<JoinHandle<()>>);
@@ -171,7 +168,6 @@ impl PostgresStore {
             last_now: AtomicU64::new(0),
             listening: AtomicBool::new(false),
             operation_timeout: settings.operation_timeout,
-            pool_emptied_ms: AtomicU64::new(0),
         });
         let tasks = vec![
             tokio::spawn(listen::run(inner.clone(), settings.pg)),
@@ -199,17 +195,6 @@ impl PostgresStore {
 impl Inner {
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, CoreError> {
         self.pool.get().await.map_err(error::pool)
-    }
-
-    /// Whether the pool may be emptied now: not within `every` of the last time.
-    pub(crate) fn may_empty_pool(&self, every: Duration) -> bool {
-        let now = now_ms();
-        let last = self.pool_emptied_ms.load(Ordering::Relaxed);
-        now.saturating_sub(last) >= every.as_millis() as u64
-            && self
-                .pool_emptied_ms
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
     }
 
     pub(crate) fn touch(&self, now: u64) {

@@ -25,11 +25,9 @@ impl PostgresStore {
             // (a frozen network path, a stalled proxy): handed out again, it would hold the
             // next request as long. The pool cannot tell it from the others, and whatever
             // froze it may have frozen them too: every idle connection goes, and new ones are
-            // made as needed. At most once per timeout: under an overload whose requests time
-            // out together, reconnecting on each would only add to it.
-            if self.inner.may_empty_pool(limit) {
-                self.inner.pool.retain(|_, _| false);
-            }
+            // made as needed. On every timeout: when several time out together on frozen
+            // connections, each must go (emptying once let the others back into the pool).
+            self.inner.pool.retain(|_, _| false);
             tracing::error!(
                 seconds = limit.as_secs(),
                 "a PostgreSQL operation did not finish in time; its request fails"

@@ -66,6 +66,8 @@ fn listen_hint(e: &std::io::Error) -> String {
 }
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    // Before anything is announced: a signal from then on stops the server gracefully.
+    let mut signals = Signals::install()?;
     let store: Arc<dyn QueueStore> = match &settings.store {
         StoreChoice::Memory => Arc::new(MemoryStore::new()),
         StoreChoice::Embedded(dir) => {
@@ -205,7 +207,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             tls.clone(),
         )));
     }
-    wait_for_signal().await;
+    signals.next().await;
     tracing::info!(
         "shutting down: no new connections; finishing requests in progress (at most 30 s; \
          a second signal exits at once)"
@@ -229,46 +231,92 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     };
     tokio::select! {
         done = finish => done?,
-        signal = wait_for_signal() => {
+        signal = signals.next() => {
             // What was acknowledged is on disk already (answers wait for it); requests still in
             // progress were not answered, so their clients retry or see an error.
             tracing::warn!("second signal: exiting without waiting for requests in progress");
             std::process::exit(128 + signal);
         }
     }
-    // Dropping the last handles to the store flushes and closes it (and frees the directory
-    // lock). A disk that hangs would hold that for ever, with the signal handlers still
-    // installed: a signal then still ends the process.
-    tokio::spawn(async {
-        let signal = wait_for_signal().await;
-        tracing::warn!("second signal: exiting without waiting for the store to close");
-        std::process::exit(128 + signal);
-    });
+    // Dropping the last handles to the store (here and, for those background tasks hold, as
+    // the runtime ends) flushes and closes it and frees the directory lock.
     drop(router);
     drop(service);
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Waits for SIGINT, SIGTERM or SIGHUP (a closed terminal: stopped as gently as the others,
-/// not killed mid-request) and answers its number, for the exit status of a second one.
-async fn wait_for_signal() -> i32 {
+/// The signals that stop the server: SIGINT, SIGTERM and SIGHUP (a closed terminal: stopped as
+/// gently as the others, not killed mid-request), unless SIGHUP was ignored when polyq
+/// started (`nohup`), which it then stays. Installed once, before serving, so that no signal
+/// falls between two waits.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        let mut hangup = signal(SignalKind::hangup()).expect("SIGHUP handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => 2,
-            _ = term.recv() => 15,
-            _ = hangup.recv() => 1,
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let hangup = if hangup_ignored() {
+                None
+            } else {
+                Some(signal(SignalKind::hangup()).context("cannot handle SIGHUP")?)
+            };
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+                terminate: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+                hangup,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// The next signal's number (128 + it is the exit status of a second one).
+    async fn next(&mut self) -> i32 {
+        #[cfg(unix)]
+        {
+            let hangup = async {
+                match self.hangup.as_mut() {
+                    Some(h) => {
+                        h.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = self.interrupt.recv() => 2,
+                _ = self.terminate.recv() => 15,
+                () = hangup => 1,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            2
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        2
-    }
+}
+
+/// Whether SIGHUP was ignored when polyq started (`nohup`): Linux shows it in
+/// `/proc/self/status` (`SigIgn`, a hex mask whose lowest bit is signal 1). Elsewhere, taken as
+/// not ignored.
+#[cfg(unix)]
+fn hangup_ignored() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let mask = status.lines().find_map(|l| l.strip_prefix("SigIgn:"))?;
+            u64::from_str_radix(mask.trim(), 16).ok()
+        })
+        .is_some_and(|mask| mask & 1 == 1)
 }
 
 /// The banner's warning when dev mode listens beyond loopback: there, anyone who reaches the

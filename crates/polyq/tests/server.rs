@@ -146,6 +146,27 @@ fn sighup_stops_the_server_cleanly() {
     stops_cleanly_on("-HUP");
 }
 
+/// Under `nohup` (SIGHUP ignored when polyq starts), SIGHUP stays ignored: a server started so
+/// outlives the terminal, as before polyq handled SIGHUP.
+#[test]
+fn sighup_is_left_ignored_under_nohup() {
+    let mut s = common::start_nohup(&[]);
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        s.child.try_wait().unwrap().is_none(),
+        "stopped by SIGHUP under nohup"
+    );
+    // Still serving.
+    let addr = s.base.trim_start_matches("http://").to_string();
+    assert!(std::net::TcpStream::connect(addr).is_ok());
+}
+
 fn stops_cleanly_on(signal: &str) {
     let mut s = start(&[]);
     // A client that connected and sent nothing must not hold up the shutdown (the grace period

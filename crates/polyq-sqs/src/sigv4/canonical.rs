@@ -100,8 +100,9 @@ fn normalize_path(path: &[u8]) -> Vec<u8> {
 
 /// Split the raw query into parameters, decoding `%XX` once and a bare `+` as a space, as the
 /// query protocol's parameters are read (so what is signed is what is acted on: with `+` kept
-/// literal, a signed `p+q` was stored as `p q`). The SDKs never send a bare `+`: they write a
-/// space `%20` and a plus `%2B`.
+/// literal, a signed `p+q` was stored as `p q`). Signers write a space `%20` in their canonical
+/// query; some clients send it as `+` on the wire (botocore's `AWSRequest` with `params`),
+/// which now verifies. A plus is `%2B`.
 pub(super) fn parse_query(query: &str) -> Vec<QueryParam> {
     let decode = |raw: &str| -> Vec<u8> {
         let spaced = raw.replace('+', " ");

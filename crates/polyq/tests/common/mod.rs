@@ -29,7 +29,18 @@ pub fn start(extra: &[&str]) -> Server {
 
 /// Like [`start`], with `--store STORE` (a directory for the durable store).
 pub fn start_with_store(store: &str, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_polyq"))
+    start_from(Command::new(env!("CARGO_BIN_EXE_polyq")), store, extra)
+}
+
+/// Like [`start`], run by `nohup` (SIGHUP ignored from the start).
+pub fn start_nohup(extra: &[&str]) -> Server {
+    let mut nohup = Command::new("nohup");
+    nohup.arg(env!("CARGO_BIN_EXE_polyq"));
+    start_from(nohup, "memory", extra)
+}
+
+fn start_from(mut command: Command, store: &str, extra: &[&str]) -> Server {
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0", "--store", store])
         .args(extra)
         .env_remove("POLYQ_LISTEN")
