@@ -3,10 +3,11 @@
 //! does not flood the log. Other 403s (a purge too soon, a limit) are not. A test binary of its
 //! own: tracing caches per call site whether a line is wanted, for the whole process.
 
+mod common;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use polyq_http::{response, Dialect, Request, Response, Router, ServerLimits};
 
 /// Answers 403 as each dialect carries its code: Azure's and SQS's in a header, MNS's only in
@@ -41,51 +42,20 @@ impl Dialect for Refuser {
     }
 }
 
-fn get(uri: &str) -> Request {
-    Request {
-        method: http::Method::GET,
-        uri: uri.parse().unwrap(),
-        headers: http::HeaderMap::new(),
-        body: Bytes::new(),
-        remote: None,
-        request_id: "req-1".into(),
-        header_case: Default::default(),
-        tls: false,
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn refused_credentials_are_logged_once_in_a_while() {
-    #[derive(Clone, Default)]
-    struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let log = || String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let captured = common::capture(tracing::Level::INFO);
+    let log = || captured.text();
     let lines = |text: &str| {
         text.matches("credentials or signature were not accepted")
             .count()
     };
 
     let router = Router::new(vec![Arc::new(Refuser)], ServerLimits::default());
-    router.dispatch(get("/limit")).await;
+    router.dispatch(common::get("/limit")).await;
     assert_eq!(lines(&log()), 0, "not a credentials refusal: {}", log());
     for _ in 0..5 {
-        router.dispatch(get("/azure")).await;
+        router.dispatch(common::get("/azure")).await;
     }
     let text = log();
     assert_eq!(lines(&text), 1, "{text}");
@@ -95,7 +65,7 @@ async fn refused_credentials_are_logged_once_in_a_while() {
     );
     // A code carried only in the body (MNS), on a router of its own (its own 10 s).
     let router = Router::new(vec![Arc::new(Refuser)], ServerLimits::default());
-    router.dispatch(get("/mns")).await;
+    router.dispatch(common::get("/mns")).await;
     let text = log();
     assert_eq!(lines(&text), 2, "{text}");
     assert!(text.contains("SignatureDoesNotMatch"), "{text}");

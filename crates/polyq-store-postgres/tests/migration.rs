@@ -43,10 +43,7 @@ async fn version_1_upgrades_to_2_keeping_messages() {
         let waiting = sent[1].as_ref().unwrap().id.clone();
         (got[0].clone(), waiting)
     };
-    let (client, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let client = support::side_connection().await;
     let s = &schema.name;
     client
         .batch_execute(&format!(
@@ -143,10 +140,7 @@ async fn version_2_attempts_replay_after_the_upgrade_to_3() {
             .messages
     };
     assert_eq!(first.len(), 1);
-    let (client, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let client = support::side_connection().await;
     let s = &schema.name;
     client
         .batch_execute(&format!(

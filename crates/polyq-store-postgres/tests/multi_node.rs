@@ -315,10 +315,7 @@ async fn nodes_starting_together_migrate_once() {
     for s in &stores {
         assert_eq!(s.get_message("q", &id, T0).await.unwrap().id, id);
     }
-    let (client, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let client = support::side_connection().await;
     let rows = client
         .query(
             &format!(
@@ -411,10 +408,7 @@ async fn a_cleanup_claim_stamped_in_the_future_is_taken_over() {
     let store = PostgresStore::connect(&schema.url("&pool_size=2"))
         .await
         .expect("node");
-    let (side, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
-        .await
-        .expect("side connection");
-    tokio::spawn(conn);
+    let side = support::side_connection().await;
     let wall = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -252,10 +252,7 @@ async fn a_statement_stuck_in_the_database_is_ended_there() {
         ..Default::default()
     };
     store.create_queue("q.fifo", fifo, T0).await.unwrap();
-    let (other, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let other = support::side_connection().await;
     other.batch_execute("BEGIN").await.unwrap();
     other
         .execute(

@@ -261,10 +261,7 @@ async fn a_delete_racing_another_lease_finds_its_receipt_stale() {
         return;
     };
     let store = store(&schema).await;
-    let (other, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
-        .await
-        .expect("second connection");
-    tokio::spawn(conn);
+    let other = support::side_connection().await;
     let t0 = now();
     store
         .create_queue("q", QueueConfig::default(), t0)
@@ -324,14 +321,8 @@ async fn a_fifo_lease_never_takes_a_message_whose_lease_was_just_extended() {
         return;
     };
     let store = store(&schema).await;
-    let (other, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
-        .await
-        .expect("second connection");
-    tokio::spawn(conn);
-    let (watcher, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
-        .await
-        .expect("third connection");
-    tokio::spawn(conn);
+    let other = support::side_connection().await;
+    let watcher = support::side_connection().await;
     let t0 = now();
     store.create_queue("q.fifo", fifo(), t0).await.unwrap();
     let hold = format!(
@@ -406,14 +397,8 @@ async fn rows_a_send_inserts_after_its_queue_was_deleted_are_swept() {
             .await
             .expect("connect"),
     );
-    let (other, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
-        .await
-        .expect("second connection");
-    tokio::spawn(conn);
-    let (watcher, conn) = tokio_postgres::connect(&support::base_url(), tokio_postgres::NoTls)
-        .await
-        .expect("third connection");
-    tokio::spawn(conn);
+    let other = support::side_connection().await;
+    let watcher = support::side_connection().await;
     let s = &schema.name;
     let t0 = now();
     store

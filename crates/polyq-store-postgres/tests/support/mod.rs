@@ -80,6 +80,14 @@ async fn connect(
     }
 }
 
+/// A connection of its own to the test server (another node's, or a test's side channel),
+/// driven by a task of its own.
+pub async fn side_connection() -> tokio_postgres::Client {
+    let (client, conn) = connect(&base_url()).await.expect("a side connection");
+    tokio::spawn(conn);
+    client
+}
+
 /// A fresh, empty schema on the test server, or `None` (after saying why) when there is no
 /// server and it is not required.
 pub async fn fresh_schema() -> Option<Schema> {
