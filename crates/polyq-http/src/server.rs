@@ -244,7 +244,9 @@ impl Router {
                 .unwrap_or("")
         };
         if (status == 401 || status == 403) && AuthRefusals::is_auth(code()) {
-            self.refusals.note(name, operation, status, code());
+            // The query protocol's header adds the fault: `SignatureDoesNotMatch;Sender`.
+            let bare = code().split(';').next().unwrap_or_default();
+            self.refusals.note(name, operation, status, bare);
         }
         if let Some((method, path)) = seen.filter(|_| refused) {
             let code = code();

@@ -29,6 +29,12 @@ impl Dialect for Refuser {
                 resp.headers_mut()
                     .insert("x-ms-error-code", "AuthenticationFailed".parse().unwrap());
             }
+            "/query" => {
+                resp.headers_mut().insert(
+                    "x-amzn-query-error",
+                    "SignatureDoesNotMatch;Sender".parse().unwrap(),
+                );
+            }
             "/limit" => {
                 resp.headers_mut()
                     .insert("x-amzn-errortype", "OverLimit".parse().unwrap());
@@ -69,4 +75,10 @@ async fn refused_credentials_are_logged_once_in_a_while() {
     let text = log();
     assert_eq!(lines(&text), 2, "{text}");
     assert!(text.contains("SignatureDoesNotMatch"), "{text}");
+    // The query protocol's code, without its fault suffix.
+    let router = Router::new(vec![Arc::new(Refuser)], ServerLimits::default());
+    router.dispatch(common::get("/query")).await;
+    let text = log();
+    assert_eq!(lines(&text), 3, "{text}");
+    assert!(!text.contains(";Sender"), "{text}");
 }

@@ -223,7 +223,12 @@ impl MnsDialect {
     async fn serve(&self, ctx: &Ctx<'_>, operation: &mut &'static str) -> MnsResult<Reply> {
         signature::verify(ctx.req, &self.config.auth, SystemTime::now())?;
         // The signature covers this header, not the body: compared, a swapped body is caught.
-        if let Some(md5) = ctx.req.header("content-md5") {
+        // An empty value is taken as none (it claims nothing).
+        if let Some(md5) = ctx
+            .req
+            .header("content-md5")
+            .filter(|v| !v.trim().is_empty())
+        {
             if !polyq_http::content_md5::matches(md5, &ctx.req.body) {
                 return Err(MnsError::new(
                     400,

@@ -86,12 +86,22 @@ async fn a_body_not_matching_its_signed_content_md5_is_refused() {
                 r.body
             );
         }
+        // An empty Content-MD5 claims nothing: taken as none.
+        let r = s
+            .send(
+                Call::new(form, "POST", form.messages(&q))
+                    .body(body)
+                    .header("content-md5", "")
+                    .signed(AK, SECRET),
+            )
+            .await;
+        assert_eq!(r.status, 201, "empty Content-MD5: {}", r.body);
         let attrs = s
             .send(Call::new(form, "GET", form.queue(&q)).signed(AK, SECRET))
             .await;
         assert_eq!(
             attrs.field("ActiveMessages").as_deref(),
-            Some("3"),
+            Some("4"),
             "{}",
             attrs.body
         );
