@@ -9,6 +9,13 @@
 use base64::Engine;
 use md5::{Digest, Md5};
 
+/// The request's `Content-MD5` when it contradicts the body: present, not empty (an empty
+/// value claims nothing) and no MD5 of the body in any accepted form.
+pub fn contradicted(req: &crate::Request) -> Option<&str> {
+    req.header("content-md5")
+        .filter(|v| !v.trim().is_empty() && !matches(v, &req.body))
+}
+
 /// Whether `value` is an MD5 of `body` in one of the accepted forms.
 pub fn matches(value: &str, body: &[u8]) -> bool {
     let digest = Md5::digest(body);

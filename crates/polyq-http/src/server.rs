@@ -233,23 +233,13 @@ impl Router {
         // failed signatures, unknown queues) only here: each for whoever turns on debug
         // logging, refused credentials also at info level (rate-limited).
         let refused = (400..500).contains(&status);
-        let code = || {
-            if let Some(c) = resp.extensions().get::<crate::metrics::ErrorCode>() {
-                return c.0;
-            }
-            ["x-ms-error-code", "x-amzn-query-error", "x-amzn-errortype"]
-                .iter()
-                .find_map(|h| resp.headers().get(*h))
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-        };
-        if (status == 401 || status == 403) && AuthRefusals::is_auth(code()) {
+        let code = if refused { error_code(&resp) } else { "" };
+        if (status == 401 || status == 403) && AuthRefusals::is_auth(code) {
             // The query protocol's header adds the fault: `SignatureDoesNotMatch;Sender`.
-            let bare = code().split(';').next().unwrap_or_default();
+            let bare = code.split(';').next().unwrap_or_default();
             self.refusals.note(name, operation, status, bare);
         }
         if let Some((method, path)) = seen.filter(|_| refused) {
-            let code = code();
             tracing::debug!(
                 dialect = name,
                 operation,
@@ -452,6 +442,19 @@ async fn handle(
         *resp.extensions_mut() = header_case::case_extensions(&cased.0).await;
     }
     Ok(resp.map(Full::new))
+}
+
+/// The error code of a refusal: noted by its dialect ([`crate::metrics::ErrorCode`]), else in
+/// the header each dialect puts it in; empty when there is none.
+fn error_code(resp: &Response) -> &str {
+    if let Some(c) = resp.extensions().get::<crate::metrics::ErrorCode>() {
+        return c.0;
+    }
+    ["x-ms-error-code", "x-amzn-query-error", "x-amzn-errortype"]
+        .iter()
+        .find_map(|h| resp.headers().get(*h))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 /// Why an HTTP/1 request's Host header is unacceptable: missing from an HTTP/1.1 request,

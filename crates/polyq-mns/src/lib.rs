@@ -223,19 +223,12 @@ impl MnsDialect {
     async fn serve(&self, ctx: &Ctx<'_>, operation: &mut &'static str) -> MnsResult<Reply> {
         signature::verify(ctx.req, &self.config.auth, SystemTime::now())?;
         // The signature covers this header, not the body: compared, a swapped body is caught.
-        // An empty value is taken as none (it claims nothing).
-        if let Some(md5) = ctx
-            .req
-            .header("content-md5")
-            .filter(|v| !v.trim().is_empty())
-        {
-            if !polyq_http::content_md5::matches(md5, &ctx.req.body) {
-                return Err(MnsError::new(
-                    400,
-                    "InvalidDegist",
-                    "The Content-MD5 you specified does not match the body received.",
-                ));
-            }
+        if polyq_http::content_md5::contradicted(ctx.req).is_some() {
+            return Err(MnsError::new(
+                400,
+                "InvalidDegist",
+                "The Content-MD5 you specified does not match the body received.",
+            ));
         }
         let req = ctx.req;
         let route = route::route(ctx.form, &req.method, req.uri.path(), req.query())?;

@@ -129,7 +129,7 @@ fn canonical_query(raw: &str) -> String {
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         pairs.insert(
-            encode(decode(k).trim().to_lowercase().as_str(), false),
+            encode(&query_key(k), false),
             encode(decode(v).trim(), false),
         );
     }
@@ -158,13 +158,18 @@ fn canonical_headers(req: &Request) -> String {
     signed.iter().map(|(k, v)| format!("{k}:{v}\n")).collect()
 }
 
+/// A query parameter's name as the canonical query keys it: decoded, trimmed, lower-cased.
+fn query_key(raw: &str) -> String {
+    decode(raw).trim().to_lowercase()
+}
+
 /// Whether two parameters of `raw` have one name, as [`canonical_query`] compares them.
 fn names_a_parameter_twice(raw: &str) -> bool {
     let mut seen = std::collections::HashSet::new();
     raw.split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| pair.split_once('=').map_or(pair, |(k, _)| k))
-        .any(|k| !seen.insert(decode(k).trim().to_lowercase()))
+        .any(|k| !seen.insert(query_key(k)))
 }
 
 /// The canonical request for `req`.

@@ -130,14 +130,11 @@ async fn serve(
         SystemTime::now(),
     )?;
     // The signature covers this header, not the body: compared, a swapped body is caught.
-    // An empty value is taken as none (it claims nothing).
-    if let Some(md5) = req.header("content-md5").filter(|v| !v.trim().is_empty()) {
-        if !polyq_http::content_md5::matches(md5, &req.body) {
-            return Err(RestError::new(
-                Code2007::InvalidParameterValue,
-                format!("Value {md5} for header Content-MD5 is invalid. Reason: it is not the MD5 of the body received."),
-            ));
-        }
+    if let Some(md5) = polyq_http::content_md5::contradicted(req) {
+        return Err(RestError::new(
+            Code2007::InvalidParameterValue,
+            format!("Value {md5} for header Content-MD5 is invalid. Reason: it is not the MD5 of the body received."),
+        ));
     }
     if let Some(v) = req.header("aws-version") {
         if v.trim() != VERSION {
